@@ -1,0 +1,335 @@
+/* task.c: parsing task objects and the task catalog (see task.h). */
+#include "cmteb/task.h"
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+typedef struct { const char *name; const char *data; size_t size; } cm_embedded_file;
+extern const cm_embedded_file cm_builtin_catalog[];
+
+static const char *const type_names[CM_TASK_TYPE_COUNT] = {
+    "Classification", "Clustering", "PairClassification", "Reranking", "Retrieval", "STS", "Summarization",
+};
+
+const char *cm_task_type_name(cm_task_type t) {
+    return (unsigned)t < CM_TASK_TYPE_COUNT ? type_names[t] : "unknown";
+}
+
+int cm_task_type_parse(const char *s, cm_task_type *out) {
+    for (int i = 0; i < CM_TASK_TYPE_COUNT; i++)
+        if (!strcasecmp(s, type_names[i])) { *out = (cm_task_type)i; return CM_OK; }
+    return cm_error(CM_ERR_ARG, "unknown task type '%s' (expected Classification, Clustering, "
+                    "PairClassification, Reranking, Retrieval, STS or Summarization)", s);
+}
+
+double cm_task_num(const cm_task *t, const char *key, double dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->settings, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const char *cm_task_str(const cm_task *t, const char *key, const char *dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->settings, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+const cJSON *cm_task_setting(const cm_task *t, const char *key) {
+    return cJSON_GetObjectItemCaseSensitive(t->settings, key);
+}
+
+static void free_strv(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+void cm_task_free(cm_task *t) {
+    if (!t) return;
+    free(t->name); free(t->dataset_path); free(t->dataset_revision); free(t->data);
+    free(t->split); free(t->subset); free(t->main_score); free(t->leaderboard_metric);
+    free(t->instruction); free(t->source);
+    free_strv(t->languages, t->n_languages);
+    free_strv(t->benchmarks, t->n_benchmarks);
+    cJSON_Delete(t->settings);
+    free(t);
+}
+
+/* Optional string field: absent or null -> NULL; any other non-string -> error. */
+static int opt_str(const cJSON *obj, const char *key, char **out, const char *where) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) return CM_OK;
+    if (!cJSON_IsString(v))
+        return cm_error(CM_ERR_FORMAT, "%s: field '%s' must be a string", where, key);
+    *out = cm_strdup(v->valuestring);
+    return *out ? CM_OK : CM_ERR_NOMEM;
+}
+
+static int opt_strv(const cJSON *obj, const char *key, char ***out, size_t *n, const char *where) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    *n = 0;
+    if (!v || cJSON_IsNull(v)) return CM_OK;
+    if (cJSON_IsString(v)) {
+        *out = cm_calloc(1, sizeof(char *));
+        if (!*out || !((*out)[0] = cm_strdup(v->valuestring))) return CM_ERR_NOMEM;
+        *n = 1;
+        return CM_OK;
+    }
+    if (!cJSON_IsArray(v)) return cm_error(CM_ERR_FORMAT, "%s: field '%s' must be an array of strings", where, key);
+    size_t len = (size_t)cJSON_GetArraySize(v);
+    *out = cm_calloc(len + 1, sizeof(char *));
+    if (!*out) return CM_ERR_NOMEM;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) {
+        if (!cJSON_IsString(it)) return cm_error(CM_ERR_FORMAT, "%s: field '%s' must be an array of strings", where, key);
+        if (!((*out)[*n] = cm_strdup(it->valuestring))) return CM_ERR_NOMEM;
+        (*n)++;
+    }
+    return CM_OK;
+}
+
+/* The main score each type writes by default, and what MTEB(eng, v1) averages. */
+static const char *default_main(cm_task_type t) {
+    switch (t) {
+    case CM_TASK_CLASSIFICATION:     return "accuracy";
+    case CM_TASK_CLUSTERING:         return "v_measure";
+    case CM_TASK_PAIRCLASSIFICATION: return "cosine_ap";
+    case CM_TASK_RERANKING:          return "map";
+    case CM_TASK_RETRIEVAL:          return "ndcg_at_10";
+    case CM_TASK_STS:                return "cosine_spearman";
+    case CM_TASK_SUMMARIZATION:      return "cosine_spearman";
+    default:                         return "main_score";
+    }
+}
+
+int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, const char *source) {
+    *out = NULL;
+    char where[600];
+    const cJSON *jname = cJSON_GetObjectItemCaseSensitive(obj, "name");
+    if (!cJSON_IsObject(obj)) return cm_error(CM_ERR_FORMAT, "%s: a task must be a JSON object", source);
+    if (!cJSON_IsString(jname) || !jname->valuestring[0])
+        return cm_error(CM_ERR_FORMAT, "%s: task has no \"name\" (expected a non-empty string)", source);
+    snprintf(where, sizeof where, "%s: task %s", source, jname->valuestring);
+
+    cm_task *t = cm_calloc(1, sizeof *t);
+    if (!t) return CM_ERR_NOMEM;
+    int rc = CM_OK;
+    char *type = NULL, *data = NULL;
+    if ((rc = opt_str(obj, "name", &t->name, where))) goto fail;
+    if ((rc = opt_str(obj, "type", &type, where))) goto fail;
+    if (!type) { rc = cm_error(CM_ERR_FORMAT, "%s: missing \"type\"", where); goto fail; }
+    if ((rc = cm_task_type_parse(type, &t->type))) { rc = cm_error_wrap(rc, "%s", where); goto fail; }
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(obj, "dataset");
+    if (cJSON_IsObject(ds)) {
+        if ((rc = opt_str(ds, "path", &t->dataset_path, where))) goto fail;
+        if ((rc = opt_str(ds, "revision", &t->dataset_revision, where))) goto fail;
+    } else if (cJSON_IsString(ds)) {
+        if (!(t->dataset_path = cm_strdup(ds->valuestring))) { rc = CM_ERR_NOMEM; goto fail; }
+    } else if (ds && !cJSON_IsNull(ds)) {
+        rc = cm_error(CM_ERR_FORMAT, "%s: \"dataset\" must be an object {\"path\", \"revision\"} or a string", where);
+        goto fail;
+    }
+    if ((rc = opt_str(obj, "data", &data, where))) goto fail;
+    if (data) {
+        t->data = data[0] == '/' || !base_dir ? cm_strdup(data) : cm_path_join(base_dir, data);
+        if (!t->data) { rc = CM_ERR_NOMEM; goto fail; }
+    }
+    if (!t->dataset_path && !t->data) {
+        rc = cm_error(CM_ERR_FORMAT, "%s: needs \"data\" (a folder relative to the task file) or \"dataset\"", where);
+        goto fail;
+    }
+    if ((rc = opt_str(obj, "split", &t->split, where))) goto fail;
+    if (!t->split && !(t->split = cm_strdup("test"))) { rc = CM_ERR_NOMEM; goto fail; }
+    if ((rc = opt_str(obj, "subset", &t->subset, where))) goto fail;
+    if (t->subset && !strcmp(t->subset, "default")) { free(t->subset); t->subset = NULL; }
+    if ((rc = opt_str(obj, "main_score", &t->main_score, where))) goto fail;
+    if (!t->main_score && !(t->main_score = cm_strdup(default_main(t->type)))) { rc = CM_ERR_NOMEM; goto fail; }
+    if ((rc = opt_str(obj, "leaderboard_metric", &t->leaderboard_metric, where))) goto fail;
+    if (!t->leaderboard_metric && !(t->leaderboard_metric = cm_strdup(default_main(t->type)))) { rc = CM_ERR_NOMEM; goto fail; }
+    if ((rc = opt_str(obj, "instruction", &t->instruction, where))) goto fail;
+    if ((rc = opt_strv(obj, "languages", &t->languages, &t->n_languages, where))) goto fail;
+    if ((rc = opt_strv(obj, "benchmarks", &t->benchmarks, &t->n_benchmarks, where))) goto fail;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "settings");
+    if (st && !cJSON_IsNull(st) && !cJSON_IsObject(st)) {
+        rc = cm_error(CM_ERR_FORMAT, "%s: \"settings\" must be an object", where);
+        goto fail;
+    }
+    t->settings = st && cJSON_IsObject(st) ? cJSON_Duplicate(st, 1) : cJSON_CreateObject();
+    if (!t->settings || !(t->source = cm_strdup(source))) { rc = CM_ERR_NOMEM; goto fail; }
+    free(type);
+    free(data);
+    *out = t;
+    return CM_OK;
+fail:
+    free(type);
+    free(data);
+    cm_task_free(t);
+    return rc;
+}
+
+char *cm_task_data_folder(const cm_task *t, const char *data_dir) {
+    if (t->data) return cm_strdup(t->data);
+    if (t->source && !strcmp(t->source, "demo")) return cm_path_join(cm_demo_dir(), t->dataset_path);
+    return cm_path_join(data_dir ? data_dir : "data", t->dataset_path);
+}
+
+/* ---- catalog ------------------------------------------------------------- */
+struct cm_catalog {
+    cm_task **tasks;
+    size_t    n, cap;
+};
+
+static int catalog_push(cm_catalog *c, cm_task *t) {
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->tasks[i]->name, t->name)) {
+            int rc = cm_error(CM_ERR_FORMAT, "%s: task %s is already defined by %s", t->source, t->name,
+                              c->tasks[i]->source);
+            cm_task_free(t);
+            return rc;
+        }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        cm_task **nt = cm_realloc(c->tasks, cap * sizeof *nt);
+        if (!nt) { cm_task_free(t); return CM_ERR_NOMEM; }
+        c->tasks = nt;
+        c->cap = cap;
+    }
+    c->tasks[c->n++] = t;
+    return CM_OK;
+}
+
+/* Adds every task object in JSON text (one object or an array). */
+static int catalog_add_json(cm_catalog *c, const char *text, const char *base_dir, const char *source) {
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        size_t line = 1;
+        for (const char *p = text; end && p < end; p++) line += *p == '\n';
+        return cm_error(CM_ERR_FORMAT, "%s:%zu: invalid JSON (expected a task object or an array of task objects)",
+                        source, line);
+    }
+    int rc = CM_OK;
+    const cJSON *tasks = root;
+    if (cJSON_IsObject(root) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "tasks")))
+        tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
+    if (cJSON_IsObject(tasks)) {
+        cm_task *t;
+        if (!(rc = cm_task_from_json(&t, tasks, base_dir, source))) rc = catalog_push(c, t);
+    } else if (cJSON_IsArray(tasks)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, tasks) {
+            cm_task *t;
+            if ((rc = cm_task_from_json(&t, it, base_dir, source))) break;
+            if ((rc = catalog_push(c, t))) break;
+        }
+    } else {
+        rc = cm_error(CM_ERR_FORMAT, "%s: expected a task object or an array of task objects", source);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int cm_catalog_init(cm_catalog **out) {
+    *out = NULL;
+    cm_catalog *c = cm_calloc(1, sizeof *c);
+    if (!c) return CM_ERR_NOMEM;
+    for (const cm_embedded_file *f = cm_builtin_catalog; f->name; f++) {
+        /* demo*.json holds the demo tasks; their data lives in the demo folder. */
+        const char *source = !strncmp(f->name, "demo", 4) ? "demo" : "builtin";
+        int rc = catalog_add_json(c, f->data, NULL, source);
+        if (rc) {
+            cm_catalog_free(c);
+            return cm_error_wrap(rc, "built-in catalog %s", f->name);
+        }
+    }
+    *out = c;
+    return CM_OK;
+}
+
+int cm_catalog_add_file(cm_catalog *c, const char *path) {
+    char *text = NULL;
+    CM_TRY(cm_read_file(path, &text, NULL));
+    char *dir = cm_path_dirname(path);
+    int rc = dir ? catalog_add_json(c, text, dir, path) : CM_ERR_NOMEM;
+    free(dir);
+    free(text);
+    return rc;
+}
+
+size_t cm_catalog_count(const cm_catalog *c) { return c->n; }
+const cm_task *cm_catalog_get(const cm_catalog *c, size_t i) { return i < c->n ? c->tasks[i] : NULL; }
+
+const cm_task *cm_catalog_find(const cm_catalog *c, const char *name) {
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->tasks[i]->name, name)) return c->tasks[i];
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcasecmp(c->tasks[i]->name, name)) return c->tasks[i];
+    return NULL;
+}
+
+static const char *canonical_benchmark(const char *b) {
+    if (!strcasecmp(b, "MTEB(eng, v1)") || !strcasecmp(b, "MTEB(eng, classic)") || !strcasecmp(b, "MTEB") ||
+        !strcasecmp(b, "MTEB(eng,v1)") || !strcasecmp(b, "mteb-eng-v1"))
+        return "MTEB(eng, v1)";
+    return b;
+}
+
+int cm_catalog_benchmark(const cm_catalog *c, const char *bench, const cm_task ***tasks, size_t *n) {
+    *tasks = NULL;
+    *n = 0;
+    const char *want = canonical_benchmark(bench);
+    const cm_task **v = cm_calloc(c->n + 1, sizeof *v);
+    if (!v) return CM_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < c->tasks[i]->n_benchmarks; j++)
+            if (!strcasecmp(c->tasks[i]->benchmarks[j], want)) { v[k++] = c->tasks[i]; break; }
+    if (k == 0) {
+        free(v);
+        cm_str known = {0};
+        for (size_t i = 0; i < c->n; i++)
+            for (size_t j = 0; j < c->tasks[i]->n_benchmarks; j++) {
+                const char *b = c->tasks[i]->benchmarks[j];
+                if (!known.s || !strstr(known.s, b)) {
+                    if (known.len) cm_str_append(&known, ", ");
+                    cm_str_printf(&known, "\"%s\"", b);
+                }
+            }
+        int rc = cm_error(CM_ERR_NOTFOUND, "unknown benchmark \"%s\" (known: %s)", bench, known.s ? known.s : "none");
+        cm_str_free(&known);
+        return rc;
+    }
+    *tasks = v;
+    *n = k;
+    return CM_OK;
+}
+
+const char *cm_demo_dir(void) {
+    static char buf[4096];
+    const char *env = getenv("CMTEB_DEMO_DIR");
+    if (env && *env) return env;
+    /* Installed share folder first, then the source tree this binary was built from. */
+    char exe[2048];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, sizeof buf, "%s/../share/cmteb/demo", exe);
+            if (cm_dir_exists(buf)) return buf;
+        }
+    }
+    if (cm_dir_exists(CMTEB_INSTALL_DATADIR "/demo")) return CMTEB_INSTALL_DATADIR "/demo";
+    return CMTEB_SOURCE_DIR "/datasets/demo";
+}
+
+void cm_catalog_free(cm_catalog *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) cm_task_free(c->tasks[i]);
+    free(c->tasks);
+    free(c);
+}

@@ -1,0 +1,52 @@
+/*
+ * main.c: the cmteb command line. Dispatches to the subcommands in eval/cli.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "eval/cli/cli.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"list",     cm_cmd_list,     "list the tasks of the catalog or a benchmark"},
+    {"run",      cm_cmd_run,      "evaluate a model on tasks and write MTEB-format results"},
+    {"report",   cm_cmd_report,   "per-task scores, category means and averages of result folders"},
+    {"compare",  cm_cmd_compare,  "evaluate variants of one model side by side, with significance"},
+    {"check",    cm_cmd_check,    "fail when a candidate's results regress against a baseline (CI)"},
+    {"embed",    cm_cmd_embed,    "embed a file of texts into a .npy matrix"},
+    {"tokenize", cm_cmd_tokenize, "print token ids and pieces of a model's tokenizer"},
+    {"info",     cm_cmd_info,     "describe a model: architecture, sizes, memory footprint"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: cmteb COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nRun 'cmteb COMMAND --help' for a command's options.\n"
+               "Quick start: cmteb run --model hash --benchmark demo\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("cmteb %s\n", CMTEB_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "cmteb: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

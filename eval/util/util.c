@@ -1,0 +1,319 @@
+/* util.c: memory, strings, paths, files, hashing and clocks (see util.h). */
+#include "cmteb/util.h"
+#include "cmteb/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+void *cm_malloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *cm_calloc(size_t count, size_t size) {
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) cm_error(CM_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", count, size);
+    return p;
+}
+
+void *cm_realloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) cm_error(CM_ERR_NOMEM, "out of memory reallocating %zu bytes", n);
+    return q;
+}
+
+char *cm_strdup(const char *s) {
+    if (!s) return NULL;
+    return cm_strndup(s, strlen(s));
+}
+
+char *cm_strndup(const char *s, size_t n) {
+    char *d = cm_malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *cm_asprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = NULL;
+    int n = vasprintf(&out, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        cm_error(CM_ERR_NOMEM, "out of memory formatting a string");
+        return NULL;
+    }
+    return out;
+}
+
+/* ---- cm_str -------------------------------------------------------------- */
+static int str_reserve(cm_str *b, size_t extra) {
+    if (b->len + extra + 1 <= b->cap) return CM_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *s = cm_realloc(b->s, cap);
+    if (!s) return CM_ERR_NOMEM;
+    b->s = s;
+    b->cap = cap;
+    return CM_OK;
+}
+
+int cm_str_appendn(cm_str *b, const char *s, size_t n) {
+    CM_TRY(str_reserve(b, n));
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+    return CM_OK;
+}
+
+int cm_str_append(cm_str *b, const char *s) { return cm_str_appendn(b, s, strlen(s)); }
+
+int cm_str_printf(cm_str *b, const char *fmt, ...) {
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) { va_end(ap2); return cm_error(CM_ERR_ARG, "bad format string"); }
+    int rc = str_reserve(b, (size_t)n);
+    if (rc) { va_end(ap2); return rc; }
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    b->len += (size_t)n;
+    return CM_OK;
+}
+
+void cm_str_free(cm_str *b) {
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ---- paths and files ----------------------------------------------------- */
+char *cm_path_join(const char *a, const char *b) {
+    if (!a || !*a) return cm_strdup(b);
+    if (b[0] == '/') return cm_strdup(b);
+    size_t la = strlen(a);
+    return cm_asprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
+}
+
+char *cm_path_dirname(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return cm_strdup(".");
+    if (slash == path) return cm_strdup("/");
+    return cm_strndup(path, (size_t)(slash - path));
+}
+
+const char *cm_path_basename(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int cm_file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int cm_dir_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cm_mkdir_p(const char *path) {
+    char *p = cm_strdup(path);
+    if (!p) return CM_ERR_NOMEM;
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                int rc = cm_error(CM_ERR_IO, "%s: cannot create folder: %s", p, strerror(errno));
+                free(p);
+                return rc;
+            }
+            *s = c;
+            if (c == '\0') break;
+        }
+    }
+    free(p);
+    if (!cm_dir_exists(path)) return cm_error(CM_ERR_IO, "%s: exists and is not a folder", path);
+    return CM_OK;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+int cm_read_file(const char *path, char **out, size_t *len) {
+    *out = NULL;
+    if (len) *len = 0;
+    gzFile gz = gzopen(path, "rb"); /* reads plain files transparently */
+    if (!gz) return cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+    (void)ends_with;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = cm_malloc(cap);
+    if (!buf) { gzclose(gz); return CM_ERR_NOMEM; }
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            cap *= 2;
+            char *nb = cm_realloc(buf, cap);
+            if (!nb) { free(buf); gzclose(gz); return CM_ERR_NOMEM; }
+            buf = nb;
+        }
+        int r = gzread(gz, buf + n, 65536);
+        if (r < 0) {
+            int err;
+            const char *msg = gzerror(gz, &err);
+            int rc = cm_error(CM_ERR_IO, "%s: read failed: %s", path, msg);
+            free(buf);
+            gzclose(gz);
+            return rc;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    gzclose(gz);
+    buf[n] = '\0';
+    *out = buf;
+    if (len) *len = n;
+    return CM_OK;
+}
+
+int cm_write_file_atomic(const char *path, const void *data, size_t len) {
+    char *tmp = cm_asprintf("%s.tmp.%d", path, (int)getpid());
+    if (!tmp) return CM_ERR_NOMEM;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        int rc = cm_error(CM_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int rc = cm_error(CM_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return rc;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int rc = cm_error(CM_ERR_IO, "%s: cannot flush: %s", tmp, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    if (rename(tmp, path) != 0) {
+        int rc = cm_error(CM_ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    return CM_OK;
+}
+
+/* ---- hashing ------------------------------------------------------------- */
+uint64_t cm_hash64(const void *data, size_t len, uint64_t seed) {
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    /* splitmix64 finaliser: spreads FNV's weak low bits */
+    h ^= (uint64_t)len;
+    h ^= h >> 30; h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27; h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+void cm_hex64(uint64_t v, char out[17]) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) { out[i] = hex[v & 15]; v >>= 4; }
+    out[16] = '\0';
+}
+
+double cm_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- vectors ------------------------------------------------------------- */
+int cm_check_finite(const float *x, size_t n, const char *what) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (expected a finite number)",
+                            what, i, isnan(x[i]) ? "NaN" : "infinite");
+    return CM_OK;
+}
+
+double cm_dot(const float *a, const float *b, size_t d) {
+    double s = 0;
+    for (size_t i = 0; i < d; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+double cm_norm(const float *a, size_t d) { return sqrt(cm_dot(a, a, d)); }
+
+void cm_l2_normalize_rows(float *x, size_t n, size_t d) {
+    for (size_t i = 0; i < n; i++) {
+        float *r = x + i * d;
+        double nn = cm_norm(r, d);
+        if (nn > 0)
+            for (size_t j = 0; j < d; j++) r[j] = (float)(r[j] / nn);
+    }
+}
+
+/* ---- half floats ---------------------------------------------------------- */
+float cm_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) bits = sign;
+        else { /* subnormal */
+            float f = ldexpf((float)man, -24);
+            return (h & 0x8000) ? -f : f;
+        }
+    } else if (exp == 31) bits = sign | 0x7f800000u | (man << 13);
+    else bits = sign | ((exp + 112) << 23) | (man << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+float cm_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t cm_f32_to_bf16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40); /* NaN */
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return (uint16_t)(bits >> 16);
+}

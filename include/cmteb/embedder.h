@@ -1,0 +1,60 @@
+/*
+ * embedder.h: what evaluators call to turn texts into vectors.
+ *
+ * The embedder wraps an encoder with: de-duplication inside a call, an
+ * on-disk embedding cache keyed by (encoder fingerprint, role, instruction,
+ * text) so that a rerun or another task never embeds a text twice, batching,
+ * a finite-value check, and progress reporting.
+ *
+ * Ownership: cm_embedder_init borrows the encoder (it must outlive the
+ * embedder); cm_embedder_free releases the embedder and flushes the cache.
+ */
+#ifndef CMTEB_EMBEDDER_H
+#define CMTEB_EMBEDDER_H
+
+#include <stddef.h>
+
+#include "cmteb/encoder.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cm_embedder_params {
+    const char *cache_dir;   /* NULL: no cache */
+    int         batch_size;  /* texts handed to the encoder at a time (default 64) */
+    int         quiet;       /* no progress output */
+    int         use_instructions; /* -1: what the encoder says; 0: never; 1: always pass them */
+} cm_embedder_params;
+
+cm_embedder_params cm_embedder_default_params(void);
+
+typedef struct cm_embedder cm_embedder;
+
+int  cm_embedder_init(cm_embedder **out, cm_encoder *enc, const cm_embedder_params *params);
+/* Embeds texts[0..n) into out, (n, dim) float32 row-major, caller-allocated.
+ * instruction is the task instruction (NULL for none); whether it reaches the
+ * encoder depends on use_instructions. label names the work for progress
+ * ("STSBenchmark: sentences"). */
+int  cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role,
+              const char *instruction, const char *label, float *out);
+size_t cm_embedder_dim(const cm_embedder *e);
+const cm_encoder_info *cm_embedder_info(const cm_embedder *e);
+
+typedef struct cm_embedder_stats {
+    size_t requested;  /* texts asked for */
+    size_t unique;     /* after de-duplication within calls */
+    size_t cache_hits; /* served from the cache */
+    size_t encoded;    /* sent to the encoder */
+    double encode_seconds;
+} cm_embedder_stats;
+
+cm_embedder_stats cm_embedder_get_stats(const cm_embedder *e);
+/* Writes pending cache entries to disk (atomically). */
+int  cm_embedder_flush(cm_embedder *e);
+void cm_embedder_free(cm_embedder *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

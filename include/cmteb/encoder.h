@@ -1,0 +1,81 @@
+/*
+ * encoder.h: the one interface every embedding backend implements.
+ *
+ * An encoder turns n texts, for a role (query or document) and an optional
+ * instruction, into an (n, dim) row-major float32 matrix. Backends are chosen
+ * by a model SPEC string:
+ *
+ *   hash[:DIM]          lexical feature-hashing baseline, no weights (default)
+ *   glove:PATH          averaged GloVe word vectors (text file or .npy cache)
+ *   precomputed:DIR     vectors made elsewhere (DIR/texts.jsonl + embeddings.npy)
+ *   hf:PATH             native engine over a Hugging Face model folder
+ *   openai:URL[#MODEL]  an OpenAI-compatible /v1/embeddings endpoint
+ *
+ * Ownership: cm_encoder_init allocates the encoder, cm_encoder_free releases it
+ * (NULL is fine). Strings returned by accessors are borrowed from the encoder.
+ */
+#ifndef CMTEB_ENCODER_H
+#define CMTEB_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cm_role { CM_ROLE_QUERY = 0, CM_ROLE_DOCUMENT = 1 } cm_role;
+
+const char *cm_role_name(cm_role r);   /* "query" / "document" */
+
+/* Engine knobs. Defaults (cm_encoder_default_params) mean "what the model
+ * folder says"; a set field overrides it. */
+typedef struct cm_encoder_params {
+    int         threads;            /* 0: all cores */
+    int         batch_size;         /* texts per forward batch; 0: backend default */
+    const char *device;             /* "cpu" (default) or "cuda" */
+    const char *pooling;            /* NULL or cls|mean|last|weightedmean|latent */
+    const char *attention;          /* NULL or bidirectional|causal */
+    int         normalize;          /* -1 model default, 0 off, 1 L2-normalise */
+    int         max_length;         /* 0 model default, else truncate to this many tokens */
+    int         pool_instruction;   /* -1 model default, 0 leave instruction tokens out of the pool, 1 keep */
+    const char *query_template;     /* NULL or e.g. "Instruct: {instruction}\nQuery: " */
+    const char *document_template;  /* NULL or a template for documents */
+    const char *model_name;         /* NULL or the name results are filed under ("org/model") */
+    int         quiet;              /* 1: no load messages on stderr */
+} cm_encoder_params;
+
+cm_encoder_params cm_encoder_default_params(void);
+
+/* What the results' model_meta.json says about the model. */
+typedef struct cm_encoder_info {
+    const char *name;              /* "org/model"; results go to OUTPUT/org__model/REVISION */
+    const char *revision;          /* model revision or "no_revision_available" */
+    const char *loader;            /* backend name, e.g. "hash" */
+    const char *fingerprint;       /* stable id of weights + settings, keys the embedding cache */
+    size_t      dim;
+    int64_t     max_tokens;        /* -1 unknown */
+    int64_t     n_parameters;      /* -1 unknown */
+    int         uses_instructions; /* 1 if task instructions are passed to the model */
+} cm_encoder_info;
+
+typedef struct cm_encoder cm_encoder;
+
+/* Parses SPEC and loads the model. On failure *out is NULL and the last error
+ * says what was wrong (unknown scheme, missing file, ...). */
+int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params *params);
+
+/* Encodes texts[0..n) for role with instruction (NULL or "" for none) into
+ * out, (n, dim) float32 row-major, caller-allocated. */
+int cm_encoder_encode(cm_encoder *e, const char *const *texts, size_t n, cm_role role,
+                      const char *instruction, float *out);
+
+const cm_encoder_info *cm_encoder_get_info(const cm_encoder *e);
+size_t cm_encoder_dim(const cm_encoder *e);
+
+void cm_encoder_free(cm_encoder *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,89 @@
+/*
+ * util.h: the small runtime every layer of cmteb shares: memory helpers,
+ * growable strings, paths and files (atomic writes, mkdir -p), hashing,
+ * clocks, float-vector helpers and .npy files.
+ *
+ * Ownership: functions that return a char* or a buffer allocate it and the
+ * caller frees it with free(); nothing here keeps global state.
+ */
+#ifndef CMTEB_UTIL_H
+#define CMTEB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- memory ------------------------------------------------------------ */
+/* malloc/calloc/realloc that record CM_ERR_NOMEM (with the byte count) on
+ * failure and return NULL; callers return CM_ERR_NOMEM. */
+void *cm_malloc(size_t n);
+void *cm_calloc(size_t count, size_t size);
+void *cm_realloc(void *p, size_t n);
+char *cm_strdup(const char *s);                   /* NULL in, NULL out */
+char *cm_strndup(const char *s, size_t n);
+char *cm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- growable string ----------------------------------------------------- */
+typedef struct cm_str {
+    char  *s;    /* NUL-terminated, owned; NULL until the first append */
+    size_t len;
+    size_t cap;
+} cm_str;
+
+int  cm_str_append(cm_str *b, const char *s);
+int  cm_str_appendn(cm_str *b, const char *s, size_t n);
+int  cm_str_printf(cm_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cm_str_free(cm_str *b);
+
+/* ---- paths and files ----------------------------------------------------- */
+char *cm_path_join(const char *a, const char *b);       /* caller frees */
+char *cm_path_dirname(const char *path);                /* caller frees; "." if none */
+const char *cm_path_basename(const char *path);         /* borrowed, points into path */
+int   cm_file_exists(const char *path);                 /* 1 regular file, 0 otherwise */
+int   cm_dir_exists(const char *path);                  /* 1 directory, 0 otherwise */
+int   cm_mkdir_p(const char *path);                     /* CM_OK or CM_ERR_IO */
+/* Reads a whole file (gzip-compressed files are inflated when the name ends in
+ * .gz). *out is NUL-terminated and owned by the caller. */
+int   cm_read_file(const char *path, char **out, size_t *len);
+/* Writes data to path atomically: a temporary file in the same folder,
+ * fsync, rename. A reader never sees a half-written file. */
+int   cm_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* ---- hashing ------------------------------------------------------------- */
+/* 64-bit hash of a byte string (FNV-1a with a final avalanche); seed varies it. */
+uint64_t cm_hash64(const void *data, size_t len, uint64_t seed);
+/* Hex of a 64-bit value into out[17]. */
+void cm_hex64(uint64_t v, char out[17]);
+
+/* ---- clocks -------------------------------------------------------------- */
+double cm_now(void);   /* monotonic seconds */
+
+/* ---- float vectors ------------------------------------------------------- */
+/* Checks that n floats are finite; on failure records CM_ERR_NUMERIC naming
+ * what (a label for the message) and the first bad index. */
+int    cm_check_finite(const float *x, size_t n, const char *what);
+double cm_dot(const float *a, const float *b, size_t d);
+double cm_norm(const float *a, size_t d);
+/* L2-normalises each of n rows of width d in place; zero rows stay zero. */
+void   cm_l2_normalize_rows(float *x, size_t n, size_t d);
+
+/* ---- .npy ---------------------------------------------------------------- */
+/* Writes a float32 C-order (n, d) array as NumPy .npy v1.0, atomically. */
+int cm_npy_write_f32(const char *path, const float *x, size_t n, size_t d);
+/* Reads a 2-D float32 or float16 .npy (little-endian, C order) into a new
+ * float32 buffer (*out, caller frees). Other dtypes or layouts are errors
+ * that name the file and the dtype found. */
+int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d);
+
+/* IEEE half and bfloat16 to float. */
+float cm_f16_to_f32(uint16_t h);
+float cm_bf16_to_f32(uint16_t h);
+uint16_t cm_f32_to_bf16(float f);   /* round to nearest even */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
