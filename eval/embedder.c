@@ -1,32 +1,169 @@
-/* embedder.c: placeholder pass-through (cache lands next). */
+/*
+ * embedder.c: de-duplication, the embedding cache, batching, finite checks
+ * and progress around an encoder (see embedder.h).
+ */
 #include "cmteb/embedder.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
+#include "eval/embed_cache.h"
+#include "eval/progress.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-struct cm_embedder { cm_encoder *enc; cm_embedder_params p; cm_embedder_stats st; };
+/* Pending cache vectors are written at least this often during a long call. */
+#define FLUSH_SECONDS 30.0
+#define FLUSH_VECTORS 16384
+
+struct cm_embedder {
+    cm_encoder        *enc;
+    cm_embedder_params p;
+    cm_cache          *cache;   /* NULL without --cache-dir */
+    cm_embedder_stats  st;
+    double             last_flush;
+};
 
 cm_embedder_params cm_embedder_default_params(void) {
-    cm_embedder_params p = {NULL, 64, 0, -1};
+    cm_embedder_params p;
+    p.cache_dir = NULL;
+    p.batch_size = 64;
+    p.quiet = 0;
+    p.use_instructions = -1;
     return p;
 }
+
 int cm_embedder_init(cm_embedder **out, cm_encoder *enc, const cm_embedder_params *params) {
+    *out = NULL;
     cm_embedder *e = cm_calloc(1, sizeof *e);
     if (!e) return CM_ERR_NOMEM;
     e->enc = enc;
     e->p = params ? *params : cm_embedder_default_params();
+    if (e->p.batch_size <= 0) e->p.batch_size = 64;
+    if (e->p.cache_dir && *e->p.cache_dir) {
+        const cm_encoder_info *info = cm_encoder_get_info(enc);
+        int rc = cm_cache_open(&e->cache, e->p.cache_dir, info->fingerprint, info->dim);
+        if (rc) { free(e); return rc; }
+    }
+    e->last_flush = cm_now();
     *out = e;
     return CM_OK;
 }
+
+/* Hash set from key to the first index holding it, for de-duplication. */
+typedef struct { cm_cache_key k; size_t idx; int used; } dslot;
+
+static size_t dfind(dslot *t, size_t cap, cm_cache_key k) {
+    size_t i = (size_t)(k.lo ^ (k.hi >> 11)) & (cap - 1);
+    while (t[i].used && (t[i].k.lo != k.lo || t[i].k.hi != k.hi)) i = (i + 1) & (cap - 1);
+    return i;
+}
+
 int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
              const char *label, float *out) {
-    (void)label;
-    int use = e->p.use_instructions < 0 ? cm_encoder_get_info(e->enc)->uses_instructions : e->p.use_instructions;
-    return cm_encoder_encode(e->enc, texts, n, role, use ? instruction : NULL, out);
+    if (n == 0) return CM_OK;
+    const cm_encoder_info *info = cm_encoder_get_info(e->enc);
+    int use = e->p.use_instructions < 0 ? info->uses_instructions : e->p.use_instructions;
+    const char *instr = use && instruction && *instruction ? instruction : NULL;
+    size_t dim = info->dim;
+    int rc = CM_OK;
+
+    size_t cap = 16;
+    while (cap < 2 * n) cap <<= 1;
+    dslot *tab = cm_calloc(cap, sizeof *tab);
+    size_t *src = cm_malloc(n * sizeof *src);      /* src[i]: index whose vector text i copies */
+    size_t *todo = cm_malloc(n * sizeof *todo);    /* unique indices to encode */
+    cm_cache_key *keys = cm_malloc(n * sizeof *keys);
+    if (!tab || !src || !todo || !keys) { rc = CM_ERR_NOMEM; goto done; }
+
+    size_t n_todo = 0, n_unique = 0, hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!texts[i]) { rc = cm_error(CM_ERR_ARG, "%s: text %zu is NULL", label ? label : "embed", i); goto done; }
+        keys[i] = cm_cache_make_key((int)role, instr, texts[i]);
+        size_t s = dfind(tab, cap, keys[i]);
+        if (tab[s].used && !strcmp(texts[tab[s].idx], texts[i])) { src[i] = tab[s].idx; continue; }
+        if (tab[s].used) { /* 128-bit collision between different texts: treat as unique, uncached */
+            src[i] = i;
+            todo[n_todo++] = i;
+            n_unique++;
+            continue;
+        }
+        tab[s].used = 1;
+        tab[s].k = keys[i];
+        tab[s].idx = i;
+        src[i] = i;
+        n_unique++;
+        const float *v = e->cache ? cm_cache_get(e->cache, keys[i]) : NULL;
+        if (v) { memcpy(out + i * dim, v, dim * sizeof *out); hits++; }
+        else todo[n_todo++] = i;
+    }
+
+    e->st.requested += n;
+    e->st.unique += n_unique;
+    e->st.cache_hits += hits;
+
+    if (n_todo) {
+        cm_progress prog;
+        cm_progress_begin(&prog, label ? label : "embedding", n_todo, e->p.quiet);
+        /* Chunks several batches long so engines can sort and pack by length. */
+        size_t chunk = (size_t)e->p.batch_size * 8;
+        if (chunk < 256) chunk = 256;
+        const char **bt = cm_malloc(chunk * sizeof *bt);
+        float *bv = cm_malloc(chunk * dim * sizeof *bv);
+        if (!bt || !bv) { free(bt); free(bv); rc = CM_ERR_NOMEM; goto done; }
+        for (size_t s = 0; s < n_todo && !rc; s += chunk) {
+            size_t m = n_todo - s < chunk ? n_todo - s : chunk;
+            for (size_t j = 0; j < m; j++) bt[j] = texts[todo[s + j]];
+            double t0 = cm_now();
+            rc = cm_encoder_encode(e->enc, bt, m, role, instr, bv);
+            e->st.encode_seconds += cm_now() - t0;
+            if (rc) { rc = cm_error_wrap(rc, "%s", label ? label : "embedding"); break; }
+            char what[160];
+            snprintf(what, sizeof what, "%s: vectors %zu..%zu from the encoder", label ? label : "embedding", s, s + m);
+            if ((rc = cm_check_finite(bv, m * dim, what))) break;
+            for (size_t j = 0; j < m && !rc; j++) {
+                size_t i = todo[s + j];
+                memcpy(out + i * dim, bv + j * dim, dim * sizeof *out);
+                if (e->cache) rc = cm_cache_put(e->cache, keys[i], bv + j * dim);
+            }
+            e->st.encoded += m;
+            cm_progress_update(&prog, s + m);
+            if (!rc && e->cache &&
+                (cm_cache_pending(e->cache) >= FLUSH_VECTORS || cm_now() - e->last_flush >= FLUSH_SECONDS)) {
+                rc = cm_cache_flush(e->cache);
+                e->last_flush = cm_now();
+            }
+        }
+        free(bt);
+        free(bv);
+        cm_progress_end(&prog);
+        if (!rc && e->cache) {
+            rc = cm_cache_flush(e->cache);
+            e->last_flush = cm_now();
+        }
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (src[i] != i) memcpy(out + i * dim, out + src[i] * dim, dim * sizeof *out);
+done:
+    free(tab);
+    free(src);
+    free(todo);
+    free(keys);
+    return rc;
 }
+
 size_t cm_embedder_dim(const cm_embedder *e) { return cm_encoder_dim(e->enc); }
 const cm_encoder_info *cm_embedder_info(const cm_embedder *e) { return cm_encoder_get_info(e->enc); }
 cm_embedder_stats cm_embedder_get_stats(const cm_embedder *e) { return e->st; }
-int cm_embedder_flush(cm_embedder *e) { (void)e; return CM_OK; }
-void cm_embedder_free(cm_embedder *e) { free(e); }
+
+int cm_embedder_flush(cm_embedder *e) { return e->cache ? cm_cache_flush(e->cache) : CM_OK; }
+
+void cm_embedder_free(cm_embedder *e) {
+    if (!e) return;
+    if (e->cache) {
+        int rc = cm_cache_flush(e->cache);
+        if (rc) fprintf(stderr, "cmteb: warning: embedding cache not saved: %s\n", cm_last_error());
+        cm_cache_close(e->cache);
+    }
+    free(e);
+}

@@ -1,0 +1,123 @@
+/* results_write.c: writing results in the current MTEB layout (see results.h). */
+#include "cmteb/results.h"
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The mteb version whose evaluator semantics cmteb reproduces (v1 evaluators,
+ * current results layout); MTEB's loaders parse this field as a version. */
+#define CM_MTEB_SEMANTICS_VERSION "1.12.0"
+
+static char *safe_component(const char *s) {
+    cm_str b = {0};
+    for (const char *p = s; *p; p++) {
+        if (*p == '/') { if (cm_str_append(&b, "__")) { cm_str_free(&b); return NULL; } continue; }
+        char c = *p;
+        if (!(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            c = '_';
+        if (cm_str_appendn(&b, &c, 1)) { cm_str_free(&b); return NULL; }
+    }
+    if (!b.s) return cm_strdup("_");
+    if (!strcmp(b.s, ".") || !strcmp(b.s, "..")) b.s[0] = '_';
+    return b.s;
+}
+
+char *cm_results_model_dir(const char *output_dir, const char *model_name, const char *revision) {
+    char *m = safe_component(model_name);
+    char *r = safe_component(revision && *revision ? revision : "no_revision_available");
+    char *out = m && r ? cm_asprintf("%s/%s/%s", output_dir, m, r) : NULL;
+    free(m);
+    free(r);
+    return out;
+}
+
+char *cm_results_task_path(const char *model_dir, const char *task_name) {
+    char *t = safe_component(task_name);
+    char *out = t ? cm_asprintf("%s/%s.json", model_dir, t) : NULL;
+    free(t);
+    return out;
+}
+
+static int write_json(const char *path, const cJSON *obj) {
+    char *text = cJSON_Print(obj);
+    if (!text) return cm_error(CM_ERR_NOMEM, "out of memory printing %s", path);
+    size_t len = strlen(text);
+    char *withnl = cm_realloc(text, len + 2);
+    if (!withnl) { free(text); return CM_ERR_NOMEM; }
+    withnl[len] = '\n';
+    withnl[len + 1] = '\0';
+    int rc = cm_write_file_atomic(path, withnl, len + 1);
+    free(withnl);
+    return rc;
+}
+
+int cm_results_write_model_meta(const char *model_dir, const cm_encoder_info *info, const cJSON *extra) {
+    CM_TRY(cm_mkdir_p(model_dir));
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return CM_ERR_NOMEM;
+    cJSON_AddStringToObject(o, "name", info->name);
+    cJSON_AddStringToObject(o, "revision", info->revision ? info->revision : "no_revision_available");
+    cJSON_AddNumberToObject(o, "embed_dim", (double)info->dim);
+    if (info->max_tokens >= 0) cJSON_AddNumberToObject(o, "max_tokens", (double)info->max_tokens);
+    else cJSON_AddNullToObject(o, "max_tokens");
+    if (info->n_parameters >= 0) cJSON_AddNumberToObject(o, "n_parameters", (double)info->n_parameters);
+    else cJSON_AddNullToObject(o, "n_parameters");
+    cJSON_AddStringToObject(o, "similarity_fn_name", "cosine");
+    cJSON_AddBoolToObject(o, "use_instructions", info->uses_instructions);
+    cJSON_AddStringToObject(o, "loader", info->loader ? info->loader : "unknown");
+    cJSON_AddStringToObject(o, "framework", "cmteb");
+    if (extra) cJSON_AddItemToObject(o, "cmteb", cJSON_Duplicate(extra, 1));
+    char *path = cm_path_join(model_dir, "model_meta.json");
+    int rc = path ? write_json(path, o) : CM_ERR_NOMEM;
+    free(path);
+    cJSON_Delete(o);
+    return rc;
+}
+
+int cm_results_write_task(const char *model_dir, const cm_task *task, const cJSON *scores,
+                          double evaluation_time, const cJSON *provenance, const cJSON *items) {
+    CM_TRY(cm_mkdir_p(model_dir));
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return CM_ERR_NOMEM;
+    cJSON_AddStringToObject(o, "dataset_revision", task->dataset_revision ? task->dataset_revision : "no_revision_available");
+    cJSON_AddStringToObject(o, "task_name", task->name);
+    cJSON_AddStringToObject(o, "mteb_version", CM_MTEB_SEMANTICS_VERSION);
+    cJSON *sc = cJSON_AddObjectToObject(o, "scores");
+    cJSON *arr = cJSON_AddArrayToObject(sc, task->split);
+    cJSON *entry = cJSON_Duplicate(scores, 1);
+    if (!entry) { cJSON_Delete(o); return CM_ERR_NOMEM; }
+    cJSON_DeleteItemFromObjectCaseSensitive(entry, "hf_subset");
+    cJSON_DeleteItemFromObjectCaseSensitive(entry, "languages");
+    cJSON_AddStringToObject(entry, "hf_subset", task->subset ? task->subset : "default");
+    cJSON *langs = cJSON_AddArrayToObject(entry, "languages");
+    if (task->n_languages == 0) cJSON_AddItemToArray(langs, cJSON_CreateString("eng-Latn"));
+    for (size_t i = 0; i < task->n_languages; i++) cJSON_AddItemToArray(langs, cJSON_CreateString(task->languages[i]));
+    cJSON_AddItemToArray(arr, entry);
+    cJSON_AddNumberToObject(o, "evaluation_time", evaluation_time);
+    cJSON_AddNullToObject(o, "kg_co2_emissions");
+    if (provenance) cJSON_AddItemToObject(o, "cmteb", cJSON_Duplicate(provenance, 1));
+
+    int rc = CM_OK;
+    if (items && cJSON_GetArraySize(items) > 0) {
+        char *side = cm_path_join(model_dir, ".cmteb");
+        char *tname = side ? cm_asprintf("%s/%s.items.json", side, task->name) : NULL;
+        if (!tname) rc = CM_ERR_NOMEM;
+        else if (!(rc = cm_mkdir_p(side))) {
+            char *text = cJSON_PrintUnformatted(items);
+            rc = text ? cm_write_file_atomic(tname, text, strlen(text)) : CM_ERR_NOMEM;
+            free(text);
+        }
+        free(side);
+        free(tname);
+    }
+    /* The side file goes first: a task file on disk means the task is complete. */
+    if (!rc) {
+        char *path = cm_results_task_path(model_dir, task->name);
+        rc = path ? write_json(path, o) : CM_ERR_NOMEM;
+        free(path);
+    }
+    cJSON_Delete(o);
+    return rc;
+}
