@@ -1,4 +1,223 @@
-/* cmd_run.c: placeholder. */
+/* cmd_run.c: `cmteb run`, evaluating a model on tasks (see eval/run.h). */
 #include "eval/cli/cli.h"
+#include "eval/run.h"
+#include "cmteb/embedder.h"
+#include "cmteb/encoder.h"
+#include "cmteb/status.h"
+#include "cmteb/task.h"
+#include "cmteb/util.h"
+
 #include <stdio.h>
-int cm_cmd_run(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "cmteb run: not implemented yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: cmteb run [--model SPEC] (--tasks A,B | --benchmark NAME | --task-file FILE ...) [options]\n"
+        "\n"
+        "Evaluates a model and writes one MTEB-format JSON per task to\n"
+        "OUTPUT/<org>__<model>/<revision>/<Task>.json. Tasks whose result exists are skipped\n"
+        "(an interrupted run resumes); embeddings are cached so nothing is embedded twice.\n"
+        "\n"
+        "model:\n"
+        "  --model SPEC           hash[:DIM] (default), glove:PATH, precomputed:DIR, hf:PATH,\n"
+        "                         openai:URL[#MODEL]\n"
+        "  --model-name ORG/NAME  name the results are filed under (default: from the model)\n"
+        "  --instructions | --no-instructions\n"
+        "                         pass task instructions to the model (default: as the model says)\n"
+        "  --pooling cls|mean|last|weightedmean|latent   --attention bidirectional|causal\n"
+        "  --normalize | --no-normalize   --max-length N   --query-template TEXT\n"
+        "  --document-template TEXT       --pool-instruction | --no-pool-instruction\n"
+        "  --device cpu|cuda\n"
+        "tasks:\n"
+        "  --tasks A,B            task names (see cmteb list)\n"
+        "  --benchmark NAME       \"MTEB(eng, v1)\" or demo\n"
+        "  --task-file FILE       a user-defined task (JSON; repeatable); runs its tasks unless\n"
+        "                         --tasks/--benchmark picks others\n"
+        "  --type TYPE            keep only tasks of this type\n"
+        "data and output:\n"
+        "  --data-dir DIR         hub downloads (DIR/mteb/<dataset>/...; default: data)\n"
+        "  --output DIR           results root (default: results)\n"
+        "  --cache-dir DIR        embedding cache (default: OUTPUT/.cache)   --no-cache\n"
+        "  --overwrite            re-evaluate tasks whose result exists\n"
+        "  --no-items             do not write per-item side files (.cmteb/<Task>.items.json)\n"
+        "evaluators:\n"
+        "  --retrieval-index FACTORY   FAISS index for retrieval (default Flat; e.g. HNSW32)\n"
+        "  --clustering-protocol v1|fast\n"
+        "performance:\n"
+        "  --batch-size N  --threads N\n"
+        "  --quiet                no progress output\n");
+}
+
+static int add_task(const cm_task ***v, size_t *n, const cm_task *t) {
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i] == t) return CM_OK;
+    const cm_task **nv = cm_realloc((void *)*v, (*n + 1) * sizeof *nv);
+    if (!nv) return CM_ERR_NOMEM;
+    nv[(*n)++] = t;
+    *v = nv;
+    return CM_OK;
+}
+
+int cm_cmd_run(int argc, char **argv) {
+    const char *model = "hash", *tasks_arg = NULL, *bench = NULL, *type_arg = NULL;
+    const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
+    const char *retrieval_index = NULL, *clustering_protocol = NULL;
+    const char *task_files[64];
+    int n_task_files = 0, no_cache = 0, bad = 0;
+    cm_encoder_params ep = cm_encoder_default_params();
+    cm_embedder_params mp = cm_embedder_default_params();
+    cm_run_params rp = cm_run_default_params();
+    if (!data_dir) data_dir = "data";
+
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *v = NULL;
+        if (cm_opt_flag(argv, i, "--help") || cm_opt_flag(argv, i, "-h")) { usage(stdout); return 0; }
+        else if (cm_opt_value(argc, argv, &i, "--model", &model, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--model-name", &ep.model_name, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--tasks", &tasks_arg, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--benchmark", &bench, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--type", &type_arg, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--task-file", &v, &bad)) {
+            if (v && n_task_files < 64) task_files[n_task_files++] = v;
+        }
+        else if (cm_opt_value(argc, argv, &i, "--data-dir", &data_dir, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--cache-dir", &cache_dir, &bad)) {}
+        else if (cm_opt_flag(argv, i, "--no-cache")) no_cache = 1;
+        else if (cm_opt_flag(argv, i, "--overwrite")) rp.overwrite = 1;
+        else if (cm_opt_flag(argv, i, "--no-items")) rp.keep_items = 0;
+        else if (cm_opt_flag(argv, i, "--quiet") || cm_opt_flag(argv, i, "-q")) { mp.quiet = 1; rp.quiet = 1; ep.quiet = 1; }
+        else if (cm_opt_flag(argv, i, "--instructions")) mp.use_instructions = 1;
+        else if (cm_opt_flag(argv, i, "--no-instructions")) mp.use_instructions = 0;
+        else if (cm_opt_value(argc, argv, &i, "--pooling", &ep.pooling, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--attention", &ep.attention, &bad)) {}
+        else if (cm_opt_flag(argv, i, "--normalize")) ep.normalize = 1;
+        else if (cm_opt_flag(argv, i, "--no-normalize")) ep.normalize = 0;
+        else if (cm_opt_flag(argv, i, "--pool-instruction")) ep.pool_instruction = 1;
+        else if (cm_opt_flag(argv, i, "--no-pool-instruction")) ep.pool_instruction = 0;
+        else if (cm_opt_value(argc, argv, &i, "--query-template", &ep.query_template, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--document-template", &ep.document_template, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--device", &ep.device, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &retrieval_index, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--clustering-protocol", &clustering_protocol, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
+            long x = v ? cm_opt_long("--max-length", v) : -1;
+            if (x < 0) return 2;
+            ep.max_length = (int)x;
+        }
+        else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
+            long x = v ? cm_opt_long("--batch-size", v) : -1;
+            if (x <= 0) { if (x == 0) fprintf(stderr, "cmteb: --batch-size must be at least 1\n"); return 2; }
+            ep.batch_size = (int)x;
+            mp.batch_size = (int)x;
+            rp.batch_size = (int)x;
+        }
+        else if (cm_opt_value(argc, argv, &i, "--threads", &v, &bad)) {
+            long x = v ? cm_opt_long("--threads", v) : -1;
+            if (x < 0) return 2;
+            ep.threads = (int)x;
+            rp.threads = (int)x;
+        }
+        else {
+            char msg[300];
+            snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
+            return cm_cli_usage_error("run", msg);
+        }
+    }
+    if (bad) return 2;
+    if (!tasks_arg && !bench && !n_task_files)
+        return cm_cli_usage_error("run", "say which tasks: --tasks A,B, --benchmark NAME or --task-file FILE");
+    if (clustering_protocol && strcmp(clustering_protocol, "v1") && strcmp(clustering_protocol, "fast"))
+        return cm_cli_usage_error("run", "--clustering-protocol expects v1 or fast");
+
+    int rc = CM_OK, exit_code = 1;
+    cm_catalog *cat = NULL;
+    cm_encoder *enc = NULL;
+    cm_embedder *emb = NULL;
+    const cm_task **sel = NULL, **list = NULL;
+    size_t n_sel = 0, n_list = 0;
+    char *default_cache = NULL;
+    cJSON *opts = cJSON_CreateObject(), *settings = cJSON_CreateObject();
+    cm_run_summary sum = {0};
+    cm_task_type type_filter = CM_TASK_TYPE_COUNT;
+
+    if (type_arg && (rc = cm_task_type_parse(type_arg, &type_filter))) goto fail;
+    if ((rc = cm_catalog_init(&cat))) goto fail;
+    size_t before_files = cm_catalog_count(cat);
+    for (int i = 0; i < n_task_files; i++)
+        if ((rc = cm_catalog_add_file(cat, task_files[i]))) goto fail;
+    if (tasks_arg) {
+        char *copy = cm_strdup(tasks_arg), *save = NULL;
+        if (!copy) { rc = CM_ERR_NOMEM; goto fail; }
+        for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            if (!*tok) continue;
+            const cm_task *t = cm_catalog_find(cat, tok);
+            if (!t) rc = cm_error(CM_ERR_NOTFOUND, "unknown task '%s' (see cmteb list)", tok);
+            else rc = add_task(&sel, &n_sel, t);
+        }
+        free(copy);
+        if (rc) goto fail;
+    }
+    if (bench) {
+        if ((rc = cm_catalog_benchmark(cat, bench, &list, &n_list))) goto fail;
+        for (size_t i = 0; i < n_list && !rc; i++) rc = add_task(&sel, &n_sel, list[i]);
+        if (rc) goto fail;
+    }
+    if (!tasks_arg && !bench)
+        for (size_t i = before_files; i < cm_catalog_count(cat) && !rc; i++) rc = add_task(&sel, &n_sel, cm_catalog_get(cat, i));
+    if (rc) goto fail;
+    if (type_filter != CM_TASK_TYPE_COUNT) {
+        size_t k = 0;
+        for (size_t i = 0; i < n_sel; i++)
+            if (sel[i]->type == type_filter) sel[k++] = sel[i];
+        n_sel = k;
+    }
+    if (n_sel == 0) { rc = cm_error(CM_ERR_NOTFOUND, "no task selected"); goto fail; }
+
+    if ((rc = cm_encoder_init(&enc, model, &ep))) goto fail;
+    if (!no_cache) {
+        if (!cache_dir) cache_dir = default_cache = cm_path_join(output, ".cache");
+        mp.cache_dir = cache_dir;
+    }
+    if ((rc = cm_embedder_init(&emb, enc, &mp))) goto fail;
+
+    if (retrieval_index) cJSON_AddStringToObject(opts, "retrieval_index", retrieval_index);
+    if (clustering_protocol) cJSON_AddStringToObject(opts, "clustering_protocol", clustering_protocol);
+    if (ep.pooling) cJSON_AddStringToObject(settings, "pooling", ep.pooling);
+    if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);
+    if (ep.normalize >= 0) cJSON_AddBoolToObject(settings, "normalize", ep.normalize);
+    if (ep.max_length) cJSON_AddNumberToObject(settings, "max_length", ep.max_length);
+    if (ep.pool_instruction >= 0) cJSON_AddBoolToObject(settings, "pool_instruction", ep.pool_instruction);
+    if (ep.query_template) cJSON_AddStringToObject(settings, "query_template", ep.query_template);
+    if (ep.document_template) cJSON_AddStringToObject(settings, "document_template", ep.document_template);
+    if (mp.use_instructions >= 0) cJSON_AddBoolToObject(settings, "use_instructions", mp.use_instructions);
+    rp.data_dir = data_dir;
+    rp.output_dir = output;
+    rp.model_spec = model;
+    rp.eval_options = opts;
+    rp.settings = settings;
+    if ((rc = cm_run_tasks(emb, sel, n_sel, &rp, &sum))) goto fail;
+    cm_embedder_stats st = cm_embedder_get_stats(emb);
+    printf("\nModel %s -> %s\n\n", cm_encoder_get_info(enc)->name, sum.model_dir);
+    cm_run_print_table(&sum, stdout);
+    printf("\nTexts: %zu requested, %zu unique, %zu from the cache, %zu embedded (%.1fs in the encoder)\n",
+           st.requested, st.unique, st.cache_hits, st.encoded, st.encode_seconds);
+    exit_code = sum.n_failed ? 1 : 0;
+    if (sum.n_failed) fprintf(stderr, "cmteb run: %zu of %zu tasks failed\n", sum.n_failed, sum.n);
+    goto done;
+fail:
+    exit_code = cm_cli_fail("run", rc == CM_ERR_NOTFOUND ? "see 'cmteb list' for tasks and whether their data is present" : NULL);
+done:
+    cm_run_summary_free(&sum);
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    free((void *)sel);
+    free((void *)list);
+    free(default_cache);
+    cJSON_Delete(opts);
+    cJSON_Delete(settings);
+    cm_catalog_free(cat);
+    return exit_code;
+}

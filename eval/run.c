@@ -1,0 +1,166 @@
+/* run.c: evaluating a list of tasks and writing their results (see run.h). */
+#include "eval/run.h"
+#include "cmteb/evaluator.h"
+#include "cmteb/results.h"
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cm_run_params cm_run_default_params(void) {
+    cm_run_params p;
+    memset(&p, 0, sizeof p);
+    p.data_dir = "data";
+    p.output_dir = "results";
+    p.keep_items = 1;
+    return p;
+}
+
+/* The main score of an existing result file, or NaN. */
+static double existing_main_score(const char *path, const cm_task *t) {
+    char *text = NULL;
+    if (cm_read_file(path, &text, NULL)) return NAN;
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    double v = NAN;
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "scores"), t->split);
+    const cJSON *e0 = cJSON_GetArrayItem(arr, 0);
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(e0, "main_score");
+    if (cJSON_IsNumber(ms)) v = ms->valuedouble;
+    cJSON_Delete(o);
+    return v;
+}
+
+static cJSON *provenance(const cm_task *t, const cm_embedder *emb, const cm_run_params *p, const char *folder) {
+    const cm_encoder_info *info = cm_embedder_info(emb);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "version", CMTEB_VERSION);
+    cJSON_AddStringToObject(o, "semantics", "MTEB v1 evaluators (mteb 1.12)");
+    if (p->model_spec) cJSON_AddStringToObject(o, "model_spec", p->model_spec);
+    cJSON_AddStringToObject(o, "model_fingerprint", info->fingerprint);
+    if (info->uses_instructions && t->instruction) cJSON_AddStringToObject(o, "instruction", t->instruction);
+    else cJSON_AddNullToObject(o, "instruction");
+    cJSON_AddStringToObject(o, "data_folder", folder);
+    cJSON_AddStringToObject(o, "split", t->split);
+    cJSON_AddStringToObject(o, "task_source", t->source);
+    if (p->settings) cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(p->settings, 1));
+    if (p->eval_options && cJSON_GetArraySize(p->eval_options))
+        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(p->eval_options, 1));
+    return o;
+}
+
+int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const cm_run_params *p,
+                 cm_run_summary *s) {
+    memset(s, 0, sizeof *s);
+    const cm_encoder_info *info = cm_embedder_info(emb);
+    s->model_dir = p->model_dir ? cm_strdup(p->model_dir) : cm_results_model_dir(p->output_dir, info->name, info->revision);
+    s->results = cm_calloc(n ? n : 1, sizeof *s->results);
+    if (!s->model_dir || !s->results) return CM_ERR_NOMEM;
+    s->n = n;
+    CM_TRY(cm_results_write_model_meta(s->model_dir, info, NULL));
+    cJSON *options = p->eval_options ? cJSON_Duplicate(p->eval_options, 1) : cJSON_CreateObject();
+    if (!options) return CM_ERR_NOMEM;
+
+    for (size_t i = 0; i < n; i++) {
+        const cm_task *t = tasks[i];
+        cm_run_task_result *r = &s->results[i];
+        r->task = t;
+        r->main_score = NAN;
+        char *path = cm_results_task_path(s->model_dir, t->name);
+        if (!path) { cJSON_Delete(options); return CM_ERR_NOMEM; }
+        if (!p->overwrite && cm_file_exists(path)) {
+            r->skipped = 1;
+            r->main_score = existing_main_score(path, t);
+            s->n_skipped++;
+            if (!p->quiet) fprintf(stderr, "%s: result exists, skipped (use --overwrite to redo)\n", t->name);
+            free(path);
+            continue;
+        }
+        free(path);
+        char *folder = cm_task_data_folder(t, p->data_dir);
+        if (!folder) { cJSON_Delete(options); return CM_ERR_NOMEM; }
+        if (!p->quiet) fprintf(stderr, "%s (%s): evaluating\n", t->name, cm_task_type_name(t->type));
+        cJSON *scores = cJSON_CreateObject();
+        cJSON *items = p->keep_items ? cJSON_CreateObject() : NULL;
+        cm_eval_ctx ctx = {emb, folder, p->threads, p->quiet, options, items};
+        double t0 = cm_now();
+        cm_error_clear();
+        cm_evaluate_fn fn = cm_evaluator_for(t->type);
+        int rc = fn ? fn(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
+        r->seconds = cm_now() - t0;
+        if (!rc) {
+            const cJSON *ms = cJSON_GetObjectItemCaseSensitive(scores, "main_score");
+            if (!cJSON_IsNumber(ms))
+                rc = cm_error(CM_ERR_INTERNAL, "%s: evaluator gave no main_score", t->name);
+            else
+                r->main_score = ms->valuedouble;
+        }
+        if (!rc) {
+            cJSON *prov = provenance(t, emb, p, folder);
+            rc = cm_results_write_task(s->model_dir, t, scores, r->seconds, prov, items);
+            cJSON_Delete(prov);
+        }
+        if (rc) {
+            r->status = rc;
+            r->error = cm_strdup(cm_last_error()[0] ? cm_last_error() : cm_status_str(rc));
+            r->main_score = NAN;
+            s->n_failed++;
+            fprintf(stderr, "cmteb: %s failed: %s\n", t->name, r->error ? r->error : "?");
+        } else if (!p->quiet) {
+            fprintf(stderr, "%s: %s = %.5f (%.1fs)\n", t->name, t->main_score, r->main_score, r->seconds);
+        }
+        cJSON_Delete(scores);
+        cJSON_Delete(items);
+        free(folder);
+        int frc = cm_embedder_flush(emb);
+        if (frc) fprintf(stderr, "cmteb: warning: embedding cache not saved: %s\n", cm_last_error());
+    }
+    cJSON_Delete(options);
+    return CM_OK;
+}
+
+void cm_run_print_table(const cm_run_summary *s, FILE *f) {
+    size_t w = 4;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t l = strlen(s->results[i].task->name);
+        if (l > w) w = l;
+    }
+    fprintf(f, "| %-*s | %-18s | %-16s | %7s | %8s |\n", (int)w, "Task", "Type", "Metric", "Score", "Time (s)");
+    fprintf(f, "|-");
+    for (size_t i = 0; i < w; i++) fputc('-', f);
+    fprintf(f, "-|--------------------|------------------|---------|----------|\n");
+    double sum = 0;
+    size_t cnt = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const cm_run_task_result *r = &s->results[i];
+        char score[32], tm[32];
+        if (r->status) snprintf(score, sizeof score, "FAILED");
+        else if (isnan(r->main_score)) snprintf(score, sizeof score, "n/a");
+        else {
+            snprintf(score, sizeof score, "%.2f", 100 * r->main_score);
+            sum += 100 * r->main_score;
+            cnt++;
+        }
+        if (r->skipped) snprintf(tm, sizeof tm, "cached");
+        else snprintf(tm, sizeof tm, "%.1f", r->seconds);
+        fprintf(f, "| %-*s | %-18s | %-16s | %7s | %8s |\n", (int)w, r->task->name, cm_task_type_name(r->task->type),
+                r->task->main_score, score, tm);
+    }
+    if (cnt > 1) fprintf(f, "\nMean over %zu tasks: %.2f\n", cnt, sum / (double)cnt);
+    if (s->n_failed) {
+        fprintf(f, "\n%zu task(s) failed:\n", s->n_failed);
+        for (size_t i = 0; i < s->n; i++)
+            if (s->results[i].status) fprintf(f, "  %s: %s\n", s->results[i].task->name, s->results[i].error);
+    }
+}
+
+void cm_run_summary_free(cm_run_summary *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) free(s->results[i].error);
+    free(s->results);
+    free(s->model_dir);
+    memset(s, 0, sizeof *s);
+}
