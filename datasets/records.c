@@ -1,9 +1,25 @@
-/* records.c: streaming records from jsonl(.gz), json and csv/tsv files (see dataset.h). */
+/*
+ * records.c: streaming records from jsonl(.gz), json and csv/tsv files (see dataset.h).
+ *
+ * Line numbers are physical lines of the (decompressed) file, 1-based, so an
+ * error points at what an editor shows:
+ * - jsonl: the record's line; blank lines are skipped but counted.
+ * - json:  the line where an array item (or the single object) starts; the
+ *          array is parsed one item at a time, so only one item's tree lives
+ *          in memory at once (the file text itself is read whole).
+ * - csv/tsv: the line where the row starts (a quoted field may span lines);
+ *          errors also name the data row ("row 3" = third row after the
+ *          header). Fields are kept exactly as written: no space trimming, as
+ *          Python's csv module and pandas do; quotes follow RFC 4180.
+ * A UTF-8 byte order mark at the start of any format is skipped; CRLF line
+ * ends are accepted everywhere.
+ */
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
 #include <csv.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,29 +28,43 @@
 
 typedef enum { FMT_JSONL, FMT_JSON, FMT_CSV } rec_format;
 
+/* A parsed CSV row waiting to be handed out, with where it came from. */
+typedef struct {
+    cJSON *obj;
+    size_t line;   /* physical line the row starts on */
+    size_t row;    /* data row number, 1 = first row after the header */
+} csv_row;
+
 struct cm_records {
     char      *path;
     rec_format fmt;
     gzFile     gz;
-    size_t     line;        /* line (jsonl) or row (csv) of the current record */
+    size_t     line;        /* line of the record handed out last */
     cJSON     *cur;         /* the record handed out last (owned) */
-    /* jsonl */
+    /* jsonl and csv: the current physical line */
     char      *buf;
     size_t     cap;
+    size_t     phys_line;   /* lines read so far */
     /* json */
-    cJSON     *root;
-    cJSON     *next_item;
-    int        single_done;
+    char      *text;        /* whole file, NUL-terminated */
+    size_t     text_len;
+    const char *pos;        /* parse position */
+    size_t     pos_line;    /* line number at pos */
+    int        is_array;
+    size_t     n_items;     /* items handed out so far */
+    int        json_done;
     /* csv */
     struct csv_parser csv;
+    int        csv_ready;
     char     **header;
     size_t     n_header;
     int        have_header;
     char     **fields;      /* fields of the row being parsed */
     size_t     n_fields, cap_fields;
-    cJSON    **queue;       /* completed rows waiting to be handed out */
+    size_t     row_start;   /* line the row in progress started on; 0: none */
+    size_t     data_rows;   /* data rows completed */
+    csv_row   *queue;       /* completed rows waiting to be handed out */
     size_t     q_head, q_len, q_cap;
-    size_t     rows_done;
     int        eof;
     int        err;
 };
@@ -43,6 +73,18 @@ static int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
+
+static int is_bom(const char *p) {
+    return (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF;
+}
+
+/* libcsv trims spaces and tabs around unquoted fields by default; we keep them. */
+static int csv_no_space(unsigned char c) {
+    (void)c;
+    return 0;
+}
+
+static int open_json(cm_records *r);
 
 int cm_records_open(cm_records **out, const char *path) {
     *out = NULL;
@@ -66,6 +108,13 @@ int cm_records_open(cm_records **out, const char *path) {
     }
     int tsv = ends_with(base, ".tsv") || ends_with(base, ".txt");
     free(base);
+    if (r->fmt == FMT_JSON) {
+        int rc = open_json(r);
+        if (rc) { cm_records_close(r); return rc; }
+        *out = r;
+        return CM_OK;
+    }
+    errno = 0;
     r->gz = gzopen(path, "rb");
     if (!r->gz) {
         int rc = cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
@@ -73,75 +122,63 @@ int cm_records_open(cm_records **out, const char *path) {
         return rc;
     }
     gzbuffer(r->gz, 1 << 17);
-    if (r->fmt == FMT_JSON) {
-        gzclose(r->gz);
-        r->gz = NULL;
-        char *text = NULL;
-        int rc = cm_read_file(path, &text, NULL);
-        if (rc) { cm_records_close(r); return rc; }
-        const char *end = NULL;
-        r->root = cJSON_ParseWithOpts(text, &end, 1);
-        if (!r->root) {
-            size_t line = 1;
-            for (const char *p = text; end && p < end; p++) line += *p == '\n';
-            free(text);
-            rc = cm_error(CM_ERR_FORMAT, "%s:%zu: invalid JSON", path, line);
-            cm_records_close(r);
-            return rc;
-        }
-        free(text);
-        r->next_item = cJSON_IsArray(r->root) ? r->root->child : NULL;
-        r->line = 1;
-    } else if (r->fmt == FMT_CSV) {
+    if (r->fmt == FMT_CSV) {
         if (csv_init(&r->csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) { cm_records_close(r); return CM_ERR_NOMEM; }
-        r->have_header = 0;
+        r->csv_ready = 1;
+        csv_set_space_func(&r->csv, csv_no_space);
         if (tsv) csv_set_delim(&r->csv, '\t');
     }
     *out = r;
     return CM_OK;
 }
 
-/* ---- jsonl ---------------------------------------------------------------- */
-/* Reads one line (without the newline) into r->buf; returns 1, 0 at EOF, <0. */
+/* ---- physical lines (jsonl, csv) ------------------------------------------- */
+/* Reads one line into r->buf (NUL-terminated, the line end kept); returns 1,
+ * 0 at end of file, <0 on error. *len is the byte count. */
 static int read_line(cm_records *r, size_t *len) {
     size_t n = 0;
     for (;;) {
-        if (r->cap - n < 2 || !r->buf) {
+        if (!r->buf || r->cap - n < 2) {
             size_t cap = r->cap ? r->cap * 2 : 1 << 16;
             char *nb = cm_realloc(r->buf, cap);
             if (!nb) return CM_ERR_NOMEM;
             r->buf = nb;
             r->cap = cap;
         }
-        if (!gzgets(r->gz, r->buf + n, (int)(r->cap - n > 1u << 30 ? 1u << 30 : r->cap - n))) {
+        size_t room = r->cap - n;
+        if (room > 1u << 30) room = 1u << 30;
+        if (!gzgets(r->gz, r->buf + n, (int)room)) {
             int err;
             const char *msg = gzerror(r->gz, &err);
             if (err != Z_OK && err != Z_STREAM_END)
-                return cm_error(CM_ERR_IO, "%s:%zu: read failed: %s", r->path, r->line + 1, msg);
+                return cm_error(CM_ERR_IO, "%s:%zu: read failed: %s", r->path, r->phys_line + 1, msg);
             if (n == 0) return 0;
             break;
         }
         n += strlen(r->buf + n);
         if (n > 0 && r->buf[n - 1] == '\n') break;
+        if (gzeof(r->gz)) break;
     }
-    while (n > 0 && (r->buf[n - 1] == '\n' || r->buf[n - 1] == '\r')) r->buf[--n] = '\0';
+    r->phys_line++;
     *len = n;
     return 1;
 }
 
+/* ---- jsonl ---------------------------------------------------------------- */
 static int next_jsonl(cm_records *r, cJSON **obj) {
     for (;;) {
         size_t len;
         int got = read_line(r, &len);
         if (got <= 0) return got;
-        r->line++;
-        const char *p = r->buf;
+        while (len > 0 && (r->buf[len - 1] == '\n' || r->buf[len - 1] == '\r')) r->buf[--len] = '\0';
+        r->line = r->phys_line;
+        char *p = r->buf;
+        if (r->line == 1 && len >= 3 && is_bom(p)) p += 3;
         while (*p == ' ' || *p == '\t') p++;
         if (!*p) continue; /* blank lines are allowed */
-        if (r->line == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
-            p += 3; /* UTF-8 BOM */
         const char *end = NULL;
-        r->cur = cJSON_ParseWithOpts(p, &end, 1);
+        /* the length includes the NUL: cJSON's end-of-input check wants it */
+        r->cur = cJSON_ParseWithLengthOpts(p, len - (size_t)(p - r->buf) + 1, &end, 1);
         if (!r->cur) {
             size_t col = end ? (size_t)(end - r->buf) + 1 : 1;
             return cm_error(CM_ERR_FORMAT, "%s:%zu: invalid JSON near column %zu (expected one JSON object per line)",
@@ -155,21 +192,77 @@ static int next_jsonl(cm_records *r, cJSON **obj) {
 }
 
 /* ---- json ----------------------------------------------------------------- */
+/* Moves r->pos to p, counting the newlines passed. */
+static void json_advance(cm_records *r, const char *p) {
+    for (const char *q = r->pos; q < p; q++) r->pos_line += *q == '\n';
+    r->pos = p;
+}
+
+static void json_skip_ws(cm_records *r) {
+    const char *p = r->pos;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    json_advance(r, p);
+}
+
+static int json_invalid(cm_records *r, const char *err_at, const char *expected) {
+    if (err_at && err_at >= r->pos && err_at <= r->text + r->text_len) json_advance(r, err_at);
+    return cm_error(CM_ERR_FORMAT, "%s:%zu: invalid JSON (expected %s)", r->path, r->pos_line, expected);
+}
+
+static int open_json(cm_records *r) {
+    CM_TRY(cm_read_file(r->path, &r->text, &r->text_len));
+    r->pos = r->text;
+    r->pos_line = 1;
+    if (r->text_len >= 3 && is_bom(r->text)) r->pos += 3;
+    json_skip_ws(r);
+    if (!*r->pos)
+        return cm_error(CM_ERR_FORMAT, "%s: empty file (expected a JSON object or an array of objects)", r->path);
+    if (*r->pos == '[') {
+        r->is_array = 1;
+        json_advance(r, r->pos + 1);
+    }
+    return CM_OK;
+}
+
 static int next_json(cm_records *r, cJSON **obj) {
-    if (cJSON_IsArray(r->root)) {
-        cJSON *it = r->next_item;
-        if (!it) return 0;
-        r->next_item = it->next;
-        r->line++;
-        if (!cJSON_IsObject(it))
-            return cm_error(CM_ERR_FORMAT, "%s: item %zu: expected a JSON object", r->path, r->line - 1);
-        *obj = it;
+    if (r->json_done) return 0;
+    const char *end_of_text = r->text + r->text_len;
+    if (!r->is_array) {
+        r->json_done = 1;
+        r->line = r->pos_line;
+        const char *end = NULL;
+        r->cur = cJSON_ParseWithLengthOpts(r->pos, (size_t)(end_of_text - r->pos) + 1, &end, 1); /* + the NUL */
+        if (!r->cur) return json_invalid(r, end, "a JSON object or an array of objects");
+        if (!cJSON_IsObject(r->cur))
+            return cm_error(CM_ERR_FORMAT, "%s:%zu: expected a JSON object or an array of objects", r->path, r->line);
+        *obj = r->cur;
         return 1;
     }
-    if (r->single_done) return 0;
-    r->single_done = 1;
-    if (!cJSON_IsObject(r->root)) return cm_error(CM_ERR_FORMAT, "%s: expected a JSON object or an array of objects", r->path);
-    *obj = r->root;
+    json_skip_ws(r);
+    if (*r->pos == ']') {
+        json_advance(r, r->pos + 1);
+        json_skip_ws(r);
+        r->json_done = 1;
+        if (r->pos < end_of_text)
+            return cm_error(CM_ERR_FORMAT, "%s:%zu: unexpected text after the closing ']' of the array", r->path,
+                            r->pos_line);
+        return 0;
+    }
+    if (r->n_items > 0) {
+        if (*r->pos != ',') return json_invalid(r, r->pos, "',' or ']' after an array item");
+        json_advance(r, r->pos + 1);
+        json_skip_ws(r);
+    }
+    if (r->pos >= end_of_text) return json_invalid(r, r->pos, "an array item or ']'; the file ends inside the array");
+    r->line = r->pos_line;
+    const char *end = NULL;
+    r->cur = cJSON_ParseWithLengthOpts(r->pos, (size_t)(end_of_text - r->pos), &end, 0);
+    if (!r->cur) return json_invalid(r, end, "a JSON object as array item");
+    r->n_items++;
+    if (!cJSON_IsObject(r->cur))
+        return cm_error(CM_ERR_FORMAT, "%s:%zu: array item %zu: expected a JSON object", r->path, r->line, r->n_items);
+    json_advance(r, end);
+    *obj = r->cur;
     return 1;
 }
 
@@ -179,95 +272,116 @@ static void csv_field_cb(void *s, size_t len, void *data) {
     if (r->err) return;
     if (r->n_fields == r->cap_fields) {
         size_t cap = r->cap_fields ? r->cap_fields * 2 : 16;
-        char **nf = realloc(r->fields, cap * sizeof *nf);
-        if (!nf) { r->err = cm_error(CM_ERR_NOMEM, "out of memory reading %s", r->path); return; }
+        char **nf = cm_realloc(r->fields, cap * sizeof *nf);
+        if (!nf) { r->err = CM_ERR_NOMEM; return; }
         r->fields = nf;
         r->cap_fields = cap;
     }
-    r->fields[r->n_fields++] = s ? cm_strndup(s, len) : cm_strdup("");
+    char *f = s ? cm_strndup(s, len) : cm_strdup("");
+    if (!f) { r->err = CM_ERR_NOMEM; return; }
+    r->fields[r->n_fields++] = f;
+}
+
+static void free_fields(cm_records *r) {
+    for (size_t i = 0; i < r->n_fields; i++) free(r->fields[i]);
+    r->n_fields = 0;
 }
 
 static void csv_row_cb(int c, void *data) {
     (void)c;
     cm_records *r = data;
-    if (r->err) return;
+    size_t line = r->row_start ? r->row_start : r->phys_line;
+    r->row_start = 0;
+    if (r->err) { free_fields(r); return; }
     size_t nf = r->n_fields;
-    r->n_fields = 0;
-    r->rows_done++;
     if (!r->have_header) {
         r->header = r->fields;
         r->n_header = nf;
         r->fields = NULL;
-        r->cap_fields = 0;
+        r->n_fields = r->cap_fields = 0;
         r->have_header = 1;
-        /* strip a UTF-8 BOM from the first header name */
-        if (nf && (unsigned char)r->header[0][0] == 0xEF) memmove(r->header[0], r->header[0] + 3, strlen(r->header[0] + 3) + 1);
+        if (nf && strlen(r->header[0]) >= 3 && is_bom(r->header[0]))
+            memmove(r->header[0], r->header[0] + 3, strlen(r->header[0] + 3) + 1);
+        return;
+    }
+    r->data_rows++;
+    if (nf != r->n_header) {
+        r->err = cm_error(CM_ERR_FORMAT, "%s:%zu: row %zu: expected %zu fields as in the header line, found %zu",
+                          r->path, line, r->data_rows, r->n_header, nf);
+        free_fields(r);
         return;
     }
     cJSON *o = cJSON_CreateObject();
-    if (!o) { r->err = CM_ERR_NOMEM; return; }
-    if (nf != r->n_header) {
-        r->err = cm_error(CM_ERR_FORMAT, "%s:%zu: expected %zu fields as in the header line, found %zu",
-                          r->path, r->rows_done, r->n_header, nf);
-        cJSON_Delete(o);
-        for (size_t i = 0; i < nf; i++) free(r->fields[i]);
-        return;
-    }
+    if (!o) { r->err = CM_ERR_NOMEM; free_fields(r); return; }
     for (size_t i = 0; i < nf; i++) {
-        cJSON_AddItemToObject(o, r->header[i], cJSON_CreateString(r->fields[i] ? r->fields[i] : ""));
-        free(r->fields[i]);
+        cJSON *v = cJSON_CreateString(r->fields[i]);
+        if (!v || !cJSON_AddItemToObject(o, r->header[i], v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            r->err = CM_ERR_NOMEM;
+            free_fields(r);
+            return;
+        }
     }
+    free_fields(r);
     if (r->q_head + r->q_len == r->q_cap) {
         if (r->q_head > 0) {
             memmove(r->queue, r->queue + r->q_head, r->q_len * sizeof *r->queue);
             r->q_head = 0;
         } else {
-            size_t cap = r->q_cap ? r->q_cap * 2 : 256;
-            cJSON **nq = realloc(r->queue, cap * sizeof *nq);
+            size_t cap = r->q_cap ? r->q_cap * 2 : 16;
+            csv_row *nq = cm_realloc(r->queue, cap * sizeof *nq);
             if (!nq) { r->err = CM_ERR_NOMEM; cJSON_Delete(o); return; }
             r->queue = nq;
             r->q_cap = cap;
         }
     }
-    /* the row number goes in with the object so errors can name it */
-    cJSON_AddItemToObject(o, "\x01row", cJSON_CreateNumber((double)r->rows_done));
-    r->queue[r->q_head + r->q_len++] = o;
+    r->queue[r->q_head + r->q_len++] = (csv_row){o, line, r->data_rows};
+}
+
+static int csv_parse_error(cm_records *r) {
+    return cm_error(CM_ERR_FORMAT, "%s:%zu: %s", r->path, r->row_start ? r->row_start : r->phys_line,
+                    csv_strerror(csv_error(&r->csv)));
 }
 
 static int next_csv(cm_records *r, cJSON **obj) {
-    while (r->q_len == 0 && !r->eof) {
-        char chunk[1 << 16];
-        int n = gzread(r->gz, chunk, sizeof chunk);
-        if (n < 0) {
-            int e;
-            return cm_error(CM_ERR_IO, "%s: read failed: %s", r->path, gzerror(r->gz, &e));
-        }
-        if (n == 0) {
+    while (r->q_len == 0 && !r->eof && !r->err) {
+        size_t len;
+        int got = read_line(r, &len);
+        if (got < 0) return got;
+        if (got == 0) {
             r->eof = 1;
-            if (csv_fini(&r->csv, csv_field_cb, csv_row_cb, r) != 0)
-                return cm_error(CM_ERR_FORMAT, "%s:%zu: %s", r->path, r->rows_done + 1, csv_strerror(csv_error(&r->csv)));
-        } else if (csv_parse(&r->csv, chunk, (size_t)n, csv_field_cb, csv_row_cb, r) != (size_t)n) {
-            return cm_error(CM_ERR_FORMAT, "%s:%zu: %s", r->path, r->rows_done + 1, csv_strerror(csv_error(&r->csv)));
+            /* Strict only here: an opening quote never closed is an error,
+             * while stray quotes inside unquoted fields stay literal. */
+            csv_set_opts(&r->csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_STRICT | CSV_STRICT_FINI);
+            if (csv_fini(&r->csv, csv_field_cb, csv_row_cb, r) != 0) {
+                if (csv_error(&r->csv) == CSV_EPARSE)
+                    return cm_error(CM_ERR_FORMAT, "%s:%zu: a quoted field is never closed (expected a closing '\"' "
+                                    "before the end of the file)", r->path, r->row_start ? r->row_start : r->phys_line);
+                return csv_parse_error(r);
+            }
+            break;
         }
-        if (r->err) return r->err;
+        const char *p = r->buf;
+        if (r->phys_line == 1 && len >= 3 && is_bom(p)) { p += 3; len -= 3; }
+        int blank = len == 0 || p[0] == '\n' || (p[0] == '\r' && (len == 1 || p[1] == '\n'));
+        if (!r->row_start && !blank) r->row_start = r->phys_line;
+        if (csv_parse(&r->csv, p, len, csv_field_cb, csv_row_cb, r) != len) return csv_parse_error(r);
     }
     if (r->err) return r->err;
     if (r->q_len == 0) return 0;
-    r->cur = r->queue[r->q_head++];
+    csv_row row = r->queue[r->q_head++];
     r->q_len--;
-    cJSON *row = cJSON_DetachItemFromObject(r->cur, "\x01row");
-    r->line = row ? (size_t)row->valuedouble : r->line + 1;
-    cJSON_Delete(row);
+    r->cur = row.obj;
+    r->line = row.line;
     *obj = r->cur;
     return 1;
 }
 
 int cm_records_next(cm_records *r, cJSON **obj) {
     *obj = NULL;
-    if (r->fmt != FMT_JSON) {
-        cJSON_Delete(r->cur);
-        r->cur = NULL;
-    }
+    cJSON_Delete(r->cur);
+    r->cur = NULL;
     switch (r->fmt) {
     case FMT_JSONL: return next_jsonl(r, obj);
     case FMT_JSON:  return next_json(r, obj);
@@ -281,18 +395,16 @@ const char *cm_records_path(const cm_records *r) { return r->path; }
 void cm_records_close(cm_records *r) {
     if (!r) return;
     if (r->gz) gzclose(r->gz);
-    if (r->fmt != FMT_JSON) cJSON_Delete(r->cur);
-    cJSON_Delete(r->root);
+    cJSON_Delete(r->cur);
     free(r->buf);
-    if (r->fmt == FMT_CSV) {
-        csv_free(&r->csv);
-        for (size_t i = 0; i < r->n_header; i++) free(r->header[i]);
-        free(r->header);
-        for (size_t i = 0; i < r->n_fields; i++) free(r->fields[i]);
-        free(r->fields);
-        for (size_t i = 0; i < r->q_len; i++) cJSON_Delete(r->queue[r->q_head + i]);
-        free(r->queue);
-    }
+    free(r->text);
+    if (r->csv_ready) csv_free(&r->csv);
+    for (size_t i = 0; i < r->n_header; i++) free(r->header[i]);
+    free(r->header);
+    free_fields(r);
+    free(r->fields);
+    for (size_t i = 0; i < r->q_len; i++) cJSON_Delete(r->queue[r->q_head + i].obj);
+    free(r->queue);
     free(r->path);
     free(r);
 }
@@ -317,9 +429,11 @@ int cm_rec_number(const cm_records *r, const cJSON *obj, const char *field, doub
     if (cJSON_IsString(v)) {
         char *end;
         errno = 0;
-        double d = strtod(v->valuestring, &end);
-        while (*end == ' ') end++;
-        if (end != v->valuestring && !*end && !errno) { *out = d; return CM_OK; }
+        const char *s = v->valuestring;
+        while (*s == ' ' || *s == '\t') s++;
+        double d = strtod(s, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\r') end++;
+        if (end != s && !*end && !errno) { *out = d; return CM_OK; }
         char msg[200];
         snprintf(msg, sizeof msg, "expected a number, found \"%.60s\"", v->valuestring);
         return cm_rec_error(r, field, msg);
@@ -365,8 +479,8 @@ static char *try_base(const char *dir, const char *name) {
     return NULL;
 }
 
-#include <dirent.h>
-/* DIR/data/SPLIT-00000-of-00001.jsonl style names, or parquet (reported). */
+/* DIR/SPLIT-00000-of-00001.jsonl style names (the first in name order, so the
+ * choice does not depend on the file system), or parquet (reported). */
 static char *try_prefixed(const char *dir, const char *split, int *saw_parquet) {
     DIR *d = opendir(dir);
     if (!d) return NULL;
@@ -376,8 +490,13 @@ static char *try_prefixed(const char *dir, const char *split, int *saw_parquet) 
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, split, ls) != 0 || (e->d_name[ls] != '-' && e->d_name[ls] != '.')) continue;
         if (ends_with(e->d_name, ".parquet")) { *saw_parquet = 1; continue; }
-        for (int i = 0; exts[i] && !found; i++)
-            if (ends_with(e->d_name, exts[i])) found = cm_asprintf("%s/%s", dir, e->d_name);
+        for (int i = 0; exts[i]; i++)
+            if (ends_with(e->d_name, exts[i])) {
+                char *p = cm_asprintf("%s/%s", dir, e->d_name);
+                if (p && (!found || strcmp(p, found) < 0)) { free(found); found = p; }
+                else free(p);
+                break;
+            }
     }
     closedir(d);
     return found;
@@ -393,14 +512,14 @@ int cm_data_find_split(const char *dir, const char *subset, const char *split, c
     int nc = 0;
     if (subset) {
         cands[nc++] = cm_path_join(dir, subset);
-        char *ds = cm_asprintf("%s/data/%s", dir, subset);
-        cands[nc++] = ds;
+        cands[nc++] = cm_asprintf("%s/data/%s", dir, subset);
     }
     cands[nc++] = cm_strdup(dir);
     cands[nc++] = cm_path_join(dir, "data");
     char *found = NULL;
+    int rc = CM_OK;
     for (int i = 0; i < nc && !found; i++) {
-        if (!cands[i]) continue;
+        if (!cands[i]) { rc = CM_ERR_NOMEM; break; }
         found = try_base(cands[i], split);
         if (!found) found = try_prefixed(cands[i], split, &parquet);
     }
@@ -409,10 +528,14 @@ int cm_data_find_split(const char *dir, const char *subset, const char *split, c
         *path = found;
         return CM_OK;
     }
+    if (rc) return rc;
     if (parquet)
         return cm_error(CM_ERR_UNSUPPORTED, "%s: split '%s'%s%s is only available as parquet, which is not supported yet "
                         "(convert it to JSON Lines, e.g. pd.read_parquet(f).to_json('%s.jsonl', orient='records', lines=True))",
                         dir, split, subset ? " of subset " : "", subset ? subset : "", split);
-    return cm_error(CM_ERR_NOTFOUND, "%s: no file for split '%s'%s%s (looked for %s%s%s.jsonl, .jsonl.gz, .json, .csv, .tsv)",
-                    dir, split, subset ? " of subset " : "", subset ? subset : "", subset ? subset : "", subset ? "/" : "", split);
+    return cm_error(CM_ERR_NOTFOUND, "%s: no file for split '%s'%s%s (looked in %s%s%s%s./ and data/ for %s.jsonl, "
+                    "%s.jsonl.gz, %s.json, %s.csv, %s.tsv (optionally .gz) and %s-*.* files)",
+                    dir, split, subset ? " of subset " : "", subset ? subset : "", subset ? subset : "",
+                    subset ? "/, data/" : "", subset ? subset : "", subset ? "/, " : "", split, split, split, split,
+                    split, split);
 }
