@@ -108,6 +108,7 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
         /* Chunks several batches long so engines can sort and pack by length. */
         size_t chunk = (size_t)e->p.batch_size * 8;
         if (chunk < 256) chunk = 256;
+        if (info->chunk) chunk = info->chunk < n_todo ? info->chunk : n_todo;
         const char **bt = cm_malloc(chunk * sizeof *bt);
         float *bv = cm_malloc(chunk * dim * sizeof *bv);
         if (!bt || !bv) { free(bt); free(bv); rc = CM_ERR_NOMEM; goto done; }

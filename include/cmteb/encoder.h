@@ -57,6 +57,8 @@ typedef struct cm_encoder_info {
     int64_t     max_tokens;        /* -1 unknown */
     int64_t     n_parameters;      /* -1 unknown */
     int         uses_instructions; /* 1 if task instructions are passed to the model */
+    size_t      chunk;             /* texts per encode call the backend prefers; 0 default,
+                                      SIZE_MAX: everything at once (precomputed lookups) */
 } cm_encoder_info;
 
 typedef struct cm_encoder cm_encoder;

@@ -82,9 +82,31 @@ double cm_corr_pvalue(double r, size_t n) {
     return p > 1 ? 1 : p;
 }
 
+/* scipy.stats.pearsonr (1.10): r = dot(xm/|xm|, ym/|ym|), clipped to [-1, 1]. */
 double cm_pearson(const double *x, const double *y, size_t n, double *pvalue) {
     if (pvalue) *pvalue = NAN;
     if (n < 2) return NAN;
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
+    mx /= (double)n;
+    my /= (double)n;
+    double sxx = 0, syy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double dx = x[i] - mx, dy = y[i] - my;
+        sxx += dx * dx; syy += dy * dy;
+    }
+    if (sxx == 0 || syy == 0) return NAN;
+    double nx = sqrt(sxx), ny = sqrt(syy), r = 0;
+    for (size_t i = 0; i < n; i++) r += ((x[i] - mx) / nx) * ((y[i] - my) / ny);
+    if (r > 1) r = 1;
+    if (r < -1) r = -1;
+    if (pvalue) *pvalue = n == 2 ? 1.0 : cm_corr_pvalue(r, n);
+    return r;
+}
+
+/* numpy.corrcoef on two variables, as scipy.stats.spearmanr uses it:
+ * cov / sqrt(var_x) / sqrt(var_y), clipped. */
+static double corrcoef(const double *x, const double *y, size_t n) {
     double mx = 0, my = 0;
     for (size_t i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
     mx /= (double)n;
@@ -94,11 +116,11 @@ double cm_pearson(const double *x, const double *y, size_t n, double *pvalue) {
         double dx = x[i] - mx, dy = y[i] - my;
         sxx += dx * dx; syy += dy * dy; sxy += dx * dy;
     }
+    double f = (double)n - 1;
     if (sxx == 0 || syy == 0) return NAN;
-    double r = sxy / (sqrt(sxx) * sqrt(syy));
+    double r = (sxy / f) / sqrt(sxx / f) / sqrt(syy / f);
     if (r > 1) r = 1;
     if (r < -1) r = -1;
-    if (pvalue) *pvalue = n == 2 ? 1.0 : cm_corr_pvalue(r, n);
     return r;
 }
 
@@ -108,7 +130,7 @@ double cm_spearman(const double *x, const double *y, size_t n, double *pvalue) {
     if (!rx || !ry) { free(rx); free(ry); return NAN; }
     cm_rankdata(x, n, rx);
     cm_rankdata(y, n, ry);
-    double r = cm_pearson(rx, ry, n, NULL);
+    double r = n < 2 ? NAN : corrcoef(rx, ry, n);
     free(rx);
     free(ry);
     if (pvalue && !isnan(r)) {
