@@ -88,6 +88,15 @@ typedef struct cm_tok_pieces {
 int  cm_tok_pieces_push(cm_tok_pieces *p, int32_t id, uint32_t start, uint32_t end);
 void cm_tok_pieces_free(cm_tok_pieces *p);
 
+/* A string -> id hash map (copies the strings). */
+typedef struct cm_tok_vocab cm_tok_vocab;
+int     cm_tok_vocab_new(cm_tok_vocab **out, size_t expected);
+/* Adds or replaces s[0..len) -> id. */
+int     cm_tok_vocab_put(cm_tok_vocab *v, const char *s, size_t len, int32_t id);
+int32_t cm_tok_vocab_get(const cm_tok_vocab *v, const char *s, size_t len);   /* -1 if absent */
+size_t  cm_tok_vocab_count(const cm_tok_vocab *v);
+void    cm_tok_vocab_free(cm_tok_vocab *v);
+
 /* ---- components -------------------------------------------------------- */
 
 typedef struct cm_tok_normalizer cm_tok_normalizer;
