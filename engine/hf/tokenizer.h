@@ -16,9 +16,9 @@
  *                        (SentencePiece style with byte fallback, and
  *                        byte-level), Metaspace / ByteLevel / Split
  *                        pre-tokenizers, Prepend / Replace / NFC normalizers.
- *                        Until that file lands, stub_tokenizer_ext.c (H4)
+ *                        Until that file lands, stub_tok_ext_{normalizer,pretok,model}.c (H4)
  *                        defines the hooks as "not supported yet" errors;
- *                        H5: delete engine/hf/stub_tokenizer_ext.c in the
+ *                        H5: delete engine/hf/stub_tok_ext_<kind>.c in the
  *                        commit that adds your definitions.
  *
  * Components are small vtables: an implementation embeds the interface

@@ -1,0 +1,19 @@
+/*
+ * stub_tok_ext_pretok.c: placeholder for the cm_tok_ext_pretok hook (tokenizer.h)
+ * until engine/hf/tokenizer_bpe*.c (issue 6) defines it; says plainly that the
+ * component type is not supported yet.
+ * H5: delete this file in the commit that adds your cm_tok_ext_pretok.
+ */
+#include "engine/hf/tokenizer.h"
+#include "cmteb/status.h"
+
+static const char *type_of(const cJSON *j) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+    return cJSON_IsString(t) ? t->valuestring : "?";
+}
+
+int cm_tok_ext_pretok(cm_tok_pretok **out, const cJSON *j, const char *path) {
+    *out = NULL;
+    return cm_error(CM_ERR_UNSUPPORTED, "%s: pre_tokenizer type '%s' is not supported yet (BPE/SentencePiece "
+                    "tokenizers arrive with the decoder engine)", path, type_of(j));
+}
