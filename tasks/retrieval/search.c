@@ -1,0 +1,421 @@
+/* search.c: chunked top-k inner-product search over FAISS with per-query bounded heaps (see search.h). */
+#include "tasks/retrieval/search.h"
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <faiss/c_api/AutoTune_c.h>
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/error_c.h>
+#include <faiss/c_api/index_factory_c.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct cm_search {
+    cm_search_params p;
+    char   *index_desc;     /* "Flat" or the factory description (owned) */
+    char   *index_params;   /* owned or NULL */
+    int     exact;
+    size_t  nq, dim, k;     /* k = top_k */
+    float  *queries;        /* (nq, dim) */
+    char  **qids;           /* (nq) */
+    /* document ids: one pool of NUL-terminated strings, located by offset */
+    char   *pool;
+    size_t  pool_len, pool_cap;
+    size_t *doc_off;        /* (n_docs) */
+    size_t  n_docs, cap_docs;
+    /* heaps: (nq, k) each, min-heap on (score, id) */
+    float    *h_score;
+    uint32_t *h_doc;
+    size_t   *h_n;          /* (nq) */
+    /* exact: the current chunk */
+    FaissIndex *chunk;
+    size_t      chunk_first, chunk_n;
+    /* approximate: one index, trained on the first chunk_size vectors */
+    FaissIndex *index;
+    float      *train_buf;  /* (train_n, dim) until trained */
+    size_t      train_n;
+    /* results */
+    int          finished;
+    const char **res_ids;   /* (nq, k) */
+};
+
+cm_search_params cm_search_default_params(void) {
+    cm_search_params p;
+    memset(&p, 0, sizeof p);
+    p.top_k = 1000;
+    p.chunk_size = 50000;
+    p.query_block = 2048;
+    p.index = NULL;
+    p.index_params = NULL;
+    p.skip_self = 1;
+    return p;
+}
+
+static int is_exact(const char *desc) { return !desc || !*desc || !strcasecmp(desc, "Flat"); }
+
+size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_search_params *params) {
+    cm_search_params p = params ? *params : cm_search_default_params();
+    size_t k = p.top_k ? p.top_k : 1000;
+    size_t chunk = p.chunk_size ? p.chunk_size : 50000;
+    size_t qb = p.query_block ? p.query_block : 2048;
+    if (qb > nq) qb = nq;
+    size_t bytes = nq * dim * sizeof(float);                  /* query vectors */
+    bytes += nq * k * (sizeof(float) + sizeof(uint32_t));     /* heaps */
+    bytes += nq * k * sizeof(char *);                         /* ordered results */
+    bytes += qb * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* one FAISS result block */
+    bytes += (size_t)4096 * 1024 * sizeof(float);             /* FAISS's BLAS tile (4096 x 1024) */
+    if (is_exact(p.index)) {
+        bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float);
+    } else {
+        bytes += n_docs * dim * sizeof(float);                /* upper bound: uncompressed storage */
+        bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float); /* training sample */
+    }
+    bytes += n_docs * sizeof(size_t);                         /* id offsets */
+    return bytes;
+}
+
+static int faiss_fail(int frc, const char *what) {
+    const char *msg = faiss_get_last_error();
+    return cm_error(CM_ERR_INTERNAL, "FAISS %s failed (%d): %s", what, frc, msg && *msg ? msg : "no message");
+}
+
+void cm_search_free(cm_search *s) {
+    if (!s) return;
+    free(s->index_desc);
+    free(s->index_params);
+    free(s->queries);
+    if (s->qids)
+        for (size_t i = 0; i < s->nq; i++) free(s->qids[i]);
+    free(s->qids);
+    free(s->pool);
+    free(s->doc_off);
+    free(s->h_score);
+    free(s->h_doc);
+    free(s->h_n);
+    if (s->chunk) faiss_Index_free(s->chunk);
+    if (s->index) faiss_Index_free(s->index);
+    free(s->train_buf);
+    free(s->res_ids);
+    free(s);
+}
+
+static int apply_params(cm_search *s, FaissIndex *idx) {
+    if (!s->index_params || !*s->index_params) return CM_OK;
+    FaissParameterSpace *ps = NULL;
+    int frc = faiss_ParameterSpace_new(&ps);
+    if (frc) return faiss_fail(frc, "ParameterSpace_new");
+    frc = faiss_ParameterSpace_set_index_parameters(ps, idx, s->index_params);
+    faiss_ParameterSpace_free(ps);
+    if (frc)
+        return cm_error(CM_ERR_ARG, "retrieval index parameters '%s' do not apply to index '%s': %s", s->index_params,
+                        s->index_desc, faiss_get_last_error());
+    return CM_OK;
+}
+
+int cm_search_init(cm_search **out, const float *queries, const char *const *query_ids, size_t nq, size_t dim,
+                   const cm_search_params *params) {
+    *out = NULL;
+    cm_search *s = cm_calloc(1, sizeof *s);
+    if (!s) return CM_ERR_NOMEM;
+    s->p = params ? *params : cm_search_default_params();
+    if (!s->p.top_k) s->p.top_k = 1000;
+    if (!s->p.chunk_size) s->p.chunk_size = 50000;
+    if (!s->p.query_block) s->p.query_block = 2048;
+    s->exact = is_exact(s->p.index);
+    s->index_desc = cm_strdup(s->exact ? "Flat" : s->p.index);
+    s->index_params = s->p.index_params ? cm_strdup(s->p.index_params) : NULL;
+    s->nq = nq;
+    s->dim = dim;
+    s->k = s->p.top_k;
+    if (dim == 0 || dim > (size_t)1 << 24) {
+        cm_search_free(s);
+        return cm_error(CM_ERR_ARG, "search: bad vector dimension %zu", dim);
+    }
+    s->queries = cm_malloc((nq ? nq : 1) * dim * sizeof(float));
+    s->qids = cm_calloc(nq ? nq : 1, sizeof(char *));
+    s->h_score = cm_malloc((nq ? nq : 1) * s->k * sizeof(float));
+    s->h_doc = cm_malloc((nq ? nq : 1) * s->k * sizeof(uint32_t));
+    s->h_n = cm_calloc(nq ? nq : 1, sizeof(size_t));
+    if (!s->index_desc || (s->p.index_params && !s->index_params) || !s->queries || !s->qids || !s->h_score ||
+        !s->h_doc || !s->h_n) {
+        cm_search_free(s);
+        return CM_ERR_NOMEM;
+    }
+    if (nq) memcpy(s->queries, queries, nq * dim * sizeof(float));
+    for (size_t i = 0; i < nq; i++)
+        if (!(s->qids[i] = cm_strdup(query_ids[i]))) {
+            cm_search_free(s);
+            return CM_ERR_NOMEM;
+        }
+    if (!s->exact) {
+        int frc = faiss_index_factory(&s->index, (int)dim, s->index_desc, METRIC_INNER_PRODUCT);
+        if (frc) {
+            int rc = cm_error(CM_ERR_ARG, "retrieval index '%s' is not a FAISS index_factory description "
+                              "(e.g. Flat, HNSW32, IVF1024,Flat, IVF4096,PQ64): %s",
+                              s->index_desc, faiss_get_last_error());
+            s->index = NULL;
+            cm_search_free(s);
+            return rc;
+        }
+        int rc = apply_params(s, s->index);
+        if (rc) {
+            cm_search_free(s);
+            return rc;
+        }
+    } else if (s->index_params && *s->index_params) {
+        int rc = cm_error(CM_ERR_ARG, "retrieval index parameters '%s' need an approximate index "
+                          "(the exact Flat index has none)", s->index_params);
+        cm_search_free(s);
+        return rc;
+    }
+    *out = s;
+    return CM_OK;
+}
+
+size_t cm_search_n_docs(const cm_search *s) { return s->n_docs; }
+const char *cm_search_index_name(const cm_search *s) { return s->index_desc; }
+
+/* ---- heaps ---------------------------------------------------------------- */
+static inline const char *doc_id(const cm_search *s, uint32_t d) { return s->pool + s->doc_off[d]; }
+
+/* (score a, id a) < (score b, id b) as Python compares the tuples. */
+static inline int worse(const cm_search *s, float sa, uint32_t da, float sb, uint32_t db) {
+    if (sa != sb) return sa < sb;
+    return strcmp(doc_id(s, da), doc_id(s, db)) < 0;
+}
+
+static void heap_offer(cm_search *s, size_t q, float score, uint32_t doc) {
+    float *hs = s->h_score + q * s->k;
+    uint32_t *hd = s->h_doc + q * s->k;
+    size_t n = s->h_n[q];
+    if (n < s->k) { /* push, sift up */
+        size_t i = n;
+        while (i > 0) {
+            size_t parent = (i - 1) / 2;
+            if (!worse(s, score, doc, hs[parent], hd[parent])) break;
+            hs[i] = hs[parent];
+            hd[i] = hd[parent];
+            i = parent;
+        }
+        hs[i] = score;
+        hd[i] = doc;
+        s->h_n[q] = n + 1;
+        return;
+    }
+    if (!worse(s, hs[0], hd[0], score, doc)) return; /* not better than the worst kept */
+    size_t i = 0;                                    /* replace the root, sift down */
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        float ms = score;
+        uint32_t md = doc;
+        if (l < n && worse(s, hs[l], hd[l], ms, md)) { m = l; ms = hs[l]; md = hd[l]; }
+        if (r < n && worse(s, hs[r], hd[r], ms, md)) { m = r; }
+        if (m == i) break;
+        hs[i] = hs[m];
+        hd[i] = hd[m];
+        i = m;
+    }
+    hs[i] = score;
+    hd[i] = doc;
+}
+
+/* Searches idx (whose label 0 is global document `base`) for every query and
+ * merges the hits into the heaps. */
+static int search_merge(cm_search *s, FaissIndex *idx, size_t base, size_t n_in_index) {
+    if (s->nq == 0 || n_in_index == 0) return CM_OK;
+    size_t kk = s->k + 1;
+    if (s->exact && kk > n_in_index) kk = n_in_index;
+    size_t qb = s->p.query_block < s->nq ? s->p.query_block : s->nq;
+    float *dist = cm_malloc(qb * kk * sizeof(float));
+    idx_t *lab = cm_malloc(qb * kk * sizeof(idx_t));
+    if (!dist || !lab) {
+        free(dist);
+        free(lab);
+        return CM_ERR_NOMEM;
+    }
+    int rc = CM_OK;
+    for (size_t q0 = 0; q0 < s->nq && !rc; q0 += qb) {
+        size_t nb = s->nq - q0 < qb ? s->nq - q0 : qb;
+        int frc = faiss_Index_search(idx, (idx_t)nb, s->queries + q0 * s->dim, (idx_t)kk, dist, lab);
+        if (frc) {
+            rc = faiss_fail(frc, "search");
+            break;
+        }
+#pragma omp parallel for schedule(dynamic, 16)
+        for (size_t i = 0; i < nb; i++) {
+            size_t q = q0 + i;
+            for (size_t j = 0; j < kk; j++) {
+                idx_t l = lab[i * kk + j];
+                if (l < 0) continue; /* fewer hits than asked (approximate indexes) */
+                uint32_t d = (uint32_t)(base + (size_t)l);
+                if (s->p.skip_self && !strcmp(doc_id(s, d), s->qids[q])) continue;
+                heap_offer(s, q, dist[i * kk + j], d);
+            }
+        }
+    }
+    free(dist);
+    free(lab);
+    return rc;
+}
+
+/* ---- adding documents ------------------------------------------------------ */
+static int keep_ids(cm_search *s, const char *const *ids, size_t n) {
+    if (s->n_docs + n > (size_t)UINT32_MAX)
+        return cm_error(CM_ERR_UNSUPPORTED, "search: more than %u documents", (unsigned)UINT32_MAX);
+    if (s->n_docs + n > s->cap_docs) {
+        size_t cap = s->cap_docs ? s->cap_docs : 1024;
+        while (cap < s->n_docs + n) cap *= 2;
+        size_t *no = cm_realloc(s->doc_off, cap * sizeof *no);
+        if (!no) return CM_ERR_NOMEM;
+        s->doc_off = no;
+        s->cap_docs = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(ids[i]) + 1;
+        if (s->pool_len + len > s->pool_cap) {
+            size_t cap = s->pool_cap ? s->pool_cap : 1 << 16;
+            while (cap < s->pool_len + len) cap *= 2;
+            char *np = cm_realloc(s->pool, cap);
+            if (!np) return CM_ERR_NOMEM;
+            s->pool = np;
+            s->pool_cap = cap;
+        }
+        memcpy(s->pool + s->pool_len, ids[i], len);
+        s->doc_off[s->n_docs + i] = s->pool_len;
+        s->pool_len += len;
+    }
+    return CM_OK;
+}
+
+static int flush_chunk(cm_search *s) {
+    if (!s->chunk) return CM_OK;
+    int rc = search_merge(s, s->chunk, s->chunk_first, s->chunk_n);
+    faiss_Index_free(s->chunk);
+    s->chunk = NULL;
+    s->chunk_first += s->chunk_n;
+    s->chunk_n = 0;
+    return rc;
+}
+
+static int add_exact(cm_search *s, const float *vecs, size_t n) {
+    while (n > 0) {
+        if (!s->chunk) {
+            FaissIndexFlatIP *ix = NULL;
+            int frc = faiss_IndexFlatIP_new_with(&ix, (idx_t)s->dim);
+            if (frc) return faiss_fail(frc, "IndexFlatIP");
+            s->chunk = ix;
+            s->chunk_n = 0;
+        }
+        size_t room = s->p.chunk_size - s->chunk_n;
+        size_t take = n < room ? n : room;
+        int frc = faiss_Index_add(s->chunk, (idx_t)take, vecs);
+        if (frc) return faiss_fail(frc, "add");
+        s->chunk_n += take;
+        vecs += take * s->dim;
+        n -= take;
+        if (s->chunk_n == s->p.chunk_size) CM_TRY(flush_chunk(s));
+    }
+    return CM_OK;
+}
+
+static int train_pending(cm_search *s) {
+    if (!s->train_n) return CM_OK;
+    int frc = faiss_Index_train(s->index, (idx_t)s->train_n, s->train_buf);
+    if (frc)
+        return cm_error(CM_ERR_ARG, "training retrieval index '%s' on %zu vectors failed: %s "
+                        "(an IVF index needs at least as many vectors as lists; use fewer lists or Flat)",
+                        s->index_desc, s->train_n, faiss_get_last_error());
+    frc = faiss_Index_add(s->index, (idx_t)s->train_n, s->train_buf);
+    if (frc) return faiss_fail(frc, "add");
+    free(s->train_buf);
+    s->train_buf = NULL;
+    s->train_n = 0;
+    return CM_OK;
+}
+
+static int add_approx(cm_search *s, const float *vecs, size_t n) {
+    if (faiss_Index_is_trained(s->index) && !s->train_buf) {
+        int frc = faiss_Index_add(s->index, (idx_t)n, vecs);
+        return frc ? faiss_fail(frc, "add") : CM_OK;
+    }
+    /* Gather a training sample of chunk_size vectors first. */
+    if (!s->train_buf) {
+        s->train_buf = cm_malloc(s->p.chunk_size * s->dim * sizeof(float));
+        if (!s->train_buf) return CM_ERR_NOMEM;
+    }
+    size_t take = s->p.chunk_size - s->train_n < n ? s->p.chunk_size - s->train_n : n;
+    memcpy(s->train_buf + s->train_n * s->dim, vecs, take * s->dim * sizeof(float));
+    s->train_n += take;
+    if (s->train_n == s->p.chunk_size) {
+        CM_TRY(train_pending(s));
+        if (n > take) {
+            int frc = faiss_Index_add(s->index, (idx_t)(n - take), vecs + take * s->dim);
+            if (frc) return faiss_fail(frc, "add");
+        }
+    }
+    return CM_OK;
+}
+
+int cm_search_add(cm_search *s, const float *vecs, const char *const *ids, size_t n) {
+    CM_ASSERT(!s->finished);
+    if (n == 0) return CM_OK;
+    CM_TRY(keep_ids(s, ids, n));
+    s->n_docs += n;
+    return s->exact ? add_exact(s, vecs, n) : add_approx(s, vecs, n);
+}
+
+/* ---- results ------------------------------------------------------------------ */
+typedef struct {
+    float score;
+    const char *id;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b) {
+    const ranked *x = a, *y = b;
+    if (x->score > y->score) return -1;
+    if (x->score < y->score) return 1;
+    return strcmp(y->id, x->id);
+}
+
+int cm_search_finish(cm_search *s) {
+    CM_ASSERT(!s->finished);
+    if (s->exact) {
+        CM_TRY(flush_chunk(s));
+    } else {
+        CM_TRY(train_pending(s));
+        CM_TRY(search_merge(s, s->index, 0, s->n_docs));
+    }
+    s->res_ids = cm_malloc((s->nq ? s->nq : 1) * s->k * sizeof(char *));
+    ranked *tmp = cm_malloc(s->k * sizeof *tmp);
+    if (!s->res_ids || !tmp) {
+        free(tmp);
+        return CM_ERR_NOMEM;
+    }
+    for (size_t q = 0; q < s->nq; q++) {
+        size_t n = s->h_n[q];
+        float *hs = s->h_score + q * s->k;
+        uint32_t *hd = s->h_doc + q * s->k;
+        for (size_t i = 0; i < n; i++) {
+            tmp[i].score = hs[i];
+            tmp[i].id = doc_id(s, hd[i]);
+        }
+        qsort(tmp, n, sizeof *tmp, cmp_ranked);
+        for (size_t i = 0; i < n; i++) {
+            hs[i] = tmp[i].score;
+            s->res_ids[q * s->k + i] = tmp[i].id;
+        }
+    }
+    free(tmp);
+    s->finished = 1;
+    return CM_OK;
+}
+
+size_t cm_search_hits(const cm_search *s, size_t q, const char *const **doc_ids, const float **scores) {
+    CM_ASSERT(s->finished && q < s->nq);
+    *doc_ids = s->res_ids + q * s->k;
+    *scores = s->h_score + q * s->k;
+    return s->h_n[q];
+}
