@@ -105,6 +105,77 @@ static const char *default_main(cm_task_type t) {
     }
 }
 
+/* Top-level keys a task object may have. Task files are checked against this
+ * list so that a misspelt key ("setings") is an error instead of being
+ * silently ignored; the built-in catalog is checked by test_catalog. */
+static const char *const known_keys[] = {
+    "name", "type", "dataset", "data", "split", "subset", "main_score", "leaderboard_metric", "languages",
+    "benchmarks", "instruction", "settings", "notes", "description", NULL,
+};
+
+static int check_keys(const cJSON *obj, const char *where) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj) {
+        int ok = 0;
+        for (int i = 0; known_keys[i] && !ok; i++) ok = !strcmp(it->string, known_keys[i]);
+        if (!ok)
+            return cm_error(CM_ERR_FORMAT, "%s: unknown field '%s' (expected name, type, dataset, data, split, subset, "
+                            "main_score, leaderboard_metric, languages, benchmarks, instruction, settings, notes)",
+                            where, it->string);
+    }
+    return CM_OK;
+}
+
+/* The settings the evaluators read, with the JSON kind each must have. Other
+ * keys are allowed (an evaluator may read more) but these are checked, so a
+ * task file with "min_score": "0" fails here rather than being ignored. */
+typedef enum { K_NUM, K_POSINT, K_BOOL, K_STR, K_NUMS, K_STRS } setting_kind;
+static const struct { const char *key; setting_kind kind; } known_settings[] = {
+    {"min_score", K_NUM},           {"max_score", K_NUM},        {"n_experiments", K_POSINT},
+    {"samples_per_label", K_POSINT}, {"test_subsample", K_POSINT}, {"test_subsample_seed", K_NUM},
+    {"batch_size", K_POSINT},       {"corpus_chunk_size", K_POSINT}, {"ignore_identical_ids", K_BOOL},
+    {"multi_query", K_BOOL},        {"v1_pvalue_bug", K_BOOL},   {"train_split", K_STR},
+    {"text_field", K_STR},          {"label_field", K_STR},      {"protocol", K_STR},
+    {"aggregate", K_STR},           {"k_values", K_NUMS},        {"subsets", K_STRS},
+};
+
+static int check_settings(const cJSON *st, const char *where) {
+    static const char *const expected[] = {
+        "a number", "a positive integer", "true or false", "a string", "an array of positive integers",
+        "a non-empty array of strings",
+    };
+    for (size_t i = 0; i < sizeof known_settings / sizeof known_settings[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, known_settings[i].key);
+        if (!v) continue;
+        int ok = 0;
+        const cJSON *it;
+        switch (known_settings[i].kind) {
+        case K_NUM:    ok = cJSON_IsNumber(v); break;
+        case K_POSINT: ok = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble == (double)(long)v->valuedouble; break;
+        case K_BOOL:   ok = cJSON_IsBool(v); break;
+        case K_STR:    ok = cJSON_IsString(v) && v->valuestring[0]; break;
+        case K_NUMS:
+            ok = cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0;
+            cJSON_ArrayForEach(it, v) ok = ok && cJSON_IsNumber(it) && it->valuedouble >= 1 &&
+                                            it->valuedouble == (double)(long)it->valuedouble;
+            break;
+        case K_STRS:
+            ok = cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0;
+            cJSON_ArrayForEach(it, v) ok = ok && cJSON_IsString(it) && it->valuestring[0];
+            break;
+        }
+        if (!ok)
+            return cm_error(CM_ERR_FORMAT, "%s: field 'settings.%s': expected %s", where, known_settings[i].key,
+                            expected[known_settings[i].kind]);
+    }
+    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(st, "min_score");
+    const cJSON *hi = cJSON_GetObjectItemCaseSensitive(st, "max_score");
+    if (lo && hi && !(lo->valuedouble < hi->valuedouble))
+        return cm_error(CM_ERR_FORMAT, "%s: field 'settings.max_score': expected more than min_score (%g), found %g",
+                        where, lo->valuedouble, hi->valuedouble);
+    return CM_OK;
+}
+
 int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, const char *source) {
     *out = NULL;
     char where[600];
@@ -113,6 +184,8 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     if (!cJSON_IsString(jname) || !jname->valuestring[0])
         return cm_error(CM_ERR_FORMAT, "%s: task has no \"name\" (expected a non-empty string)", source);
     snprintf(where, sizeof where, "%s: task %s", source, jname->valuestring);
+    int builtin = !strcmp(source, "builtin") || !strcmp(source, "demo");
+    if (!builtin) CM_TRY(check_keys(obj, where));
 
     cm_task *t = cm_calloc(1, sizeof *t);
     if (!t) return CM_ERR_NOMEM;
@@ -120,8 +193,9 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     char *type = NULL, *data = NULL;
     if ((rc = opt_str(obj, "name", &t->name, where))) goto fail;
     if ((rc = opt_str(obj, "type", &type, where))) goto fail;
-    if (!type) { rc = cm_error(CM_ERR_FORMAT, "%s: missing \"type\"", where); goto fail; }
-    if ((rc = cm_task_type_parse(type, &t->type))) { rc = cm_error_wrap(rc, "%s", where); goto fail; }
+    if (!type) { rc = cm_error(CM_ERR_FORMAT, "%s: field 'type': missing (expected Classification, Clustering, "
+                                "PairClassification, Reranking, Retrieval, STS or Summarization)", where); goto fail; }
+    if ((rc = cm_task_type_parse(type, &t->type))) { rc = cm_error_wrap(rc, "%s: field 'type'", where); goto fail; }
     const cJSON *ds = cJSON_GetObjectItemCaseSensitive(obj, "dataset");
     if (cJSON_IsObject(ds)) {
         if ((rc = opt_str(ds, "path", &t->dataset_path, where))) goto fail;
@@ -129,7 +203,7 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     } else if (cJSON_IsString(ds)) {
         if (!(t->dataset_path = cm_strdup(ds->valuestring))) { rc = CM_ERR_NOMEM; goto fail; }
     } else if (ds && !cJSON_IsNull(ds)) {
-        rc = cm_error(CM_ERR_FORMAT, "%s: \"dataset\" must be an object {\"path\", \"revision\"} or a string", where);
+        rc = cm_error(CM_ERR_FORMAT, "%s: field 'dataset' must be an object {\"path\", \"revision\"} or a string", where);
         goto fail;
     }
     if ((rc = opt_str(obj, "data", &data, where))) goto fail;
@@ -154,9 +228,10 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     if ((rc = opt_strv(obj, "benchmarks", &t->benchmarks, &t->n_benchmarks, where))) goto fail;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "settings");
     if (st && !cJSON_IsNull(st) && !cJSON_IsObject(st)) {
-        rc = cm_error(CM_ERR_FORMAT, "%s: \"settings\" must be an object", where);
+        rc = cm_error(CM_ERR_FORMAT, "%s: field 'settings' must be an object", where);
         goto fail;
     }
+    if (cJSON_IsObject(st) && (rc = check_settings(st, where))) goto fail;
     t->settings = st && cJSON_IsObject(st) ? cJSON_Duplicate(st, 1) : cJSON_CreateObject();
     if (!t->settings || !(t->source = cm_strdup(source))) { rc = CM_ERR_NOMEM; goto fail; }
     free(type);
@@ -185,8 +260,9 @@ struct cm_catalog {
 static int catalog_push(cm_catalog *c, cm_task *t) {
     for (size_t i = 0; i < c->n; i++)
         if (!strcmp(c->tasks[i]->name, t->name)) {
-            int rc = cm_error(CM_ERR_FORMAT, "%s: task %s is already defined by %s", t->source, t->name,
-                              c->tasks[i]->source);
+            int rc = cm_error(CM_ERR_FORMAT, "%s: task %s: duplicate name (already defined by %s)", t->source,
+                              t->name, !strcmp(c->tasks[i]->source, "builtin") ? "the built-in catalog"
+                                                                               : c->tasks[i]->source);
             cm_task_free(t);
             return rc;
         }
@@ -253,7 +329,11 @@ int cm_catalog_add_file(cm_catalog *c, const char *path) {
     char *text = NULL;
     CM_TRY(cm_read_file(path, &text, NULL));
     char *dir = cm_path_dirname(path);
+    size_t before = c->n;
     int rc = dir ? catalog_add_json(c, text, dir, path) : CM_ERR_NOMEM;
+    /* all or nothing: a file with one bad task adds none of its tasks */
+    if (rc)
+        while (c->n > before) cm_task_free(c->tasks[--c->n]);
     free(dir);
     free(text);
     return rc;
