@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Pending cache vectors are written at least this often during a long call. */
 #define FLUSH_SECONDS 30.0
@@ -22,6 +23,7 @@ struct cm_embedder {
     cm_cache          *cache;   /* NULL without --cache-dir */
     cm_embedder_stats  st;
     double             last_flush;
+    long               delay_ms;  /* CMTEB_TEST_ENCODE_DELAY_MS: slows encoding so tests can interrupt a run */
 };
 
 cm_embedder_params cm_embedder_default_params(void) {
@@ -46,6 +48,8 @@ int cm_embedder_init(cm_embedder **out, cm_encoder *enc, const cm_embedder_param
         if (rc) { free(e); return rc; }
     }
     e->last_flush = cm_now();
+    const char *delay = getenv("CMTEB_TEST_ENCODE_DELAY_MS");
+    e->delay_ms = delay ? strtol(delay, NULL, 10) : 0;
     *out = e;
     return CM_OK;
 }
@@ -116,6 +120,7 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
             size_t m = n_todo - s < chunk ? n_todo - s : chunk;
             for (size_t j = 0; j < m; j++) bt[j] = texts[todo[s + j]];
             double t0 = cm_now();
+            if (e->delay_ms > 0) usleep((useconds_t)e->delay_ms * 1000u);
             rc = cm_encoder_encode(e->enc, bt, m, role, instr, bv);
             e->st.encode_seconds += cm_now() - t0;
             if (rc) { rc = cm_error_wrap(rc, "%s", label ? label : "embedding"); break; }
