@@ -142,8 +142,10 @@ typedef struct bert_norm {
 
 static int is_bert_control(uint32_t cp) {
     if (cp == '\t' || cp == '\n' || cp == '\r') return 0;
+    /* Cc, Cf, Co, Cs; unassigned code points (Cn) are kept, as HF does
+     * (measured: U+0378, U+2FFFE, U+10FFFF come out as [UNK]). */
     cm_ucat c = cm_u_category(cp);
-    return c == CM_UCAT_Cc || c == CM_UCAT_Cf || c == CM_UCAT_Cn || c == CM_UCAT_Co || c == CM_UCAT_Cs;
+    return c == CM_UCAT_Cc || c == CM_UCAT_Cf || c == CM_UCAT_Co || c == CM_UCAT_Cs;
 }
 
 static int is_bert_whitespace(uint32_t cp) {
