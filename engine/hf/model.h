@@ -36,6 +36,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cmteb/util.h"
 #include "engine/hf/safetensors.h"
 
 /* ---- configuration ---------------------------------------------------- */
@@ -119,6 +120,10 @@ typedef struct cm_hf_arch {
      * EOS string "</s>"), or NULL. */
     const char *(*text_suffix)(const void *state);
     void   (*free)(void *state);
+    /* Optional (NULL): extra lines for `cmteb info` computed from config.json
+     * alone (no weights), e.g. "weights (bf16): N bytes" for a 7B shape;
+     * appended to report. */
+    int    (*describe)(const cJSON *config, const char *dir, cm_str *report);
 } cm_hf_arch;
 
 extern const cm_hf_arch cm_hf_arch_bert;     /* bert.c (H4) */

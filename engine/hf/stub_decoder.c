@@ -34,5 +34,6 @@ static int forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *
 static void free_state(void *state) { (void)state; }
 
 const cm_hf_arch cm_hf_arch_decoder = {
-    "decoder (not yet)", types, read_config, footprint, load, forward, NULL, NULL, NULL, free_state,
+    .name = "decoder (not yet)", .model_types = types, .read_config = read_config, .footprint = footprint,
+    .load = load, .forward = forward, .free = free_state,
 };
