@@ -6,6 +6,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "eval/embed_cache.h"
+#include "eval/interrupt.h"
 #include "eval/progress.h"
 
 #include <stdio.h>
@@ -119,6 +120,11 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
         for (size_t s = 0; s < n_todo && !rc; s += chunk) {
             size_t m = n_todo - s < chunk ? n_todo - s : chunk;
             for (size_t j = 0; j < m; j++) bt[j] = texts[todo[s + j]];
+            if (cm_interrupted()) {
+                rc = cm_error(CM_ERR_INTERRUPTED, "%s: interrupted; embeddings so far are cached",
+                              label ? label : "embedding");
+                break;
+            }
             double t0 = cm_now();
             if (e->delay_ms > 0) usleep((useconds_t)e->delay_ms * 1000u);
             rc = cm_encoder_encode(e->enc, bt, m, role, instr, bv);
@@ -143,8 +149,9 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
         free(bt);
         free(bv);
         cm_progress_end(&prog);
-        if (!rc && e->cache) {
-            rc = cm_cache_flush(e->cache);
+        if (e->cache && (!rc || rc == CM_ERR_INTERRUPTED)) {
+            int frc = cm_cache_flush(e->cache);
+            if (!rc) rc = frc;
             e->last_flush = cm_now();
         }
     }

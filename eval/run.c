@@ -4,6 +4,7 @@
 #include "cmteb/results.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
+#include "eval/interrupt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -117,6 +118,11 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         free(folder);
         int frc = cm_embedder_flush(emb);
         if (frc) fprintf(stderr, "cmteb: warning: embedding cache not saved: %s\n", cm_last_error());
+        if (cm_interrupted()) {
+            s->n = i + 1;   /* the tasks after this one were not started */
+            s->interrupted = 1;
+            break;
+        }
     }
     cJSON_Delete(options);
     return CM_OK;

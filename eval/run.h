@@ -48,6 +48,7 @@ typedef struct cm_run_task_result {
 typedef struct cm_run_summary {
     cm_run_task_result *results;
     size_t n, n_failed, n_skipped;
+    int    interrupted;         /* stopped by SIGINT/SIGTERM */
     char  *model_dir;
 } cm_run_summary;
 

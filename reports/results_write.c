@@ -40,16 +40,63 @@ char *cm_results_task_path(const char *model_dir, const char *task_name) {
     return out;
 }
 
+/* JSON with 2-space indentation, as Python's json.dump(indent=2) writes
+ * MTEB's files; numbers in the shortest form that reads back exactly. */
+static void put_string(cm_str *b, const char *s) {
+    cm_str_append(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':  cm_str_append(b, "\\\""); break;
+        case '\\': cm_str_append(b, "\\\\"); break;
+        case '\n': cm_str_append(b, "\\n"); break;
+        case '\r': cm_str_append(b, "\\r"); break;
+        case '\t': cm_str_append(b, "\\t"); break;
+        default:
+            if (*p < 0x20) cm_str_printf(b, "\\u%04x", *p);
+            else cm_str_appendn(b, (const char *)p, 1);
+        }
+    }
+    cm_str_append(b, "\"");
+}
+
+static void put_number(cm_str *b, double d) {
+    if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) { cm_str_append(b, "NaN"); return; }
+    if (d == (double)(long long)d && d > -1e15 && d < 1e15) { cm_str_printf(b, "%lld", (long long)d); return; }
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) break;
+    }
+    cm_str_append(b, buf);
+}
+
+static void put_json(cm_str *b, const cJSON *o, int depth) {
+    if (cJSON_IsObject(o) || cJSON_IsArray(o)) {
+        int obj = cJSON_IsObject(o);
+        if (!o->child) { cm_str_append(b, obj ? "{}" : "[]"); return; }
+        cm_str_append(b, obj ? "{\n" : "[\n");
+        for (const cJSON *c = o->child; c; c = c->next) {
+            for (int i = 0; i < 2 * (depth + 1); i++) cm_str_append(b, " ");
+            if (obj) { put_string(b, c->string); cm_str_append(b, ": "); }
+            put_json(b, c, depth + 1);
+            cm_str_append(b, c->next ? ",\n" : "\n");
+        }
+        for (int i = 0; i < 2 * depth; i++) cm_str_append(b, " ");
+        cm_str_append(b, obj ? "}" : "]");
+    } else if (cJSON_IsString(o)) put_string(b, o->valuestring);
+    else if (cJSON_IsNumber(o)) put_number(b, o->valuedouble);
+    else if (cJSON_IsTrue(o)) cm_str_append(b, "true");
+    else if (cJSON_IsFalse(o)) cm_str_append(b, "false");
+    else cm_str_append(b, "null");
+}
+
 static int write_json(const char *path, const cJSON *obj) {
-    char *text = cJSON_Print(obj);
-    if (!text) return cm_error(CM_ERR_NOMEM, "out of memory printing %s", path);
-    size_t len = strlen(text);
-    char *withnl = cm_realloc(text, len + 2);
-    if (!withnl) { free(text); return CM_ERR_NOMEM; }
-    withnl[len] = '\n';
-    withnl[len + 1] = '\0';
-    int rc = cm_write_file_atomic(path, withnl, len + 1);
-    free(withnl);
+    cm_str b = {0};
+    put_json(&b, obj, 0);
+    cm_str_append(&b, "\n");
+    if (!b.s) return cm_error(CM_ERR_NOMEM, "out of memory printing %s", path);
+    int rc = cm_write_file_atomic(path, b.s, b.len);
+    cm_str_free(&b);
     return rc;
 }
 

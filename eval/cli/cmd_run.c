@@ -1,5 +1,6 @@
 /* cmd_run.c: `cmteb run`, evaluating a model on tasks (see eval/run.h). */
 #include "eval/cli/cli.h"
+#include "eval/interrupt.h"
 #include "eval/run.h"
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
@@ -198,6 +199,7 @@ int cm_cmd_run(int argc, char **argv) {
     rp.model_spec = model;
     rp.eval_options = opts;
     rp.settings = settings;
+    cm_interrupt_install();
     if ((rc = cm_run_tasks(emb, sel, n_sel, &rp, &sum))) goto fail;
     cm_embedder_stats st = cm_embedder_get_stats(emb);
     printf("\nModel %s -> %s\n\n", cm_encoder_get_info(enc)->name, sum.model_dir);
@@ -205,6 +207,11 @@ int cm_cmd_run(int argc, char **argv) {
     printf("\nTexts: %zu requested, %zu unique, %zu from the cache, %zu embedded (%.1fs in the encoder)\n",
            st.requested, st.unique, st.cache_hits, st.encoded, st.encode_seconds);
     exit_code = sum.n_failed ? 1 : 0;
+    if (sum.interrupted) {
+        fprintf(stderr, "cmteb run: interrupted; finished results and cached embeddings are kept, "
+                        "run the same command again to resume\n");
+        exit_code = 130;
+    }
     if (sum.n_failed) fprintf(stderr, "cmteb run: %zu of %zu tasks failed\n", sum.n_failed, sum.n);
     goto done;
 fail:
