@@ -72,8 +72,8 @@ static void find_piece(data_check *d, const char *dir, const char *subset, const
 
 /* corpus, queries and qrels/SPLIT of a BEIR folder. */
 static void check_beir(data_check *d, const char *dir, const char *split) {
-    find_piece(d, dir, "corpus", "corpus");
-    find_piece(d, dir, "queries", "queries");
+    find_piece(d, dir, NULL, "corpus"); /* as datasets/retrieval_data.c looks them up */
+    find_piece(d, dir, NULL, "queries");
     char *qrels = cm_path_join(dir, "qrels");
     char *path = NULL;
     int rc = qrels ? cm_data_find_split(qrels, NULL, split, &path) : CM_ERR_NOMEM;
