@@ -1,10 +1,370 @@
-/* retrieval.c: placeholder until the retrieval evaluator lands; says so plainly. */
+/*
+ * retrieval.c: the Retrieval evaluator (main score ndcg_at_10), MTEB v1 as
+ * ../shared/spec/mteb-protocol.md section 1.1 describes it.
+ *
+ * Per data folder (BEIR layout, datasets/retrieval_data.h):
+ *   1. queries in the split's qrels are embedded with role query and the
+ *      task instruction, then L2-normalised;
+ *   2. the corpus is streamed in batches, embedded with role document and no
+ *      instruction ((title + " " + text).strip()), normalised and searched
+ *      exactly in chunks of corpus_chunk_size (tasks/retrieval/search.h), or
+ *      with the approximate FAISS index the run option "retrieval_index"
+ *      names; top max(k_values) hits per query; a hit whose id equals the
+ *      query id is dropped (setting "ignore_identical_ids", default true);
+ *   3. ndcg/map/recall/precision at k with trec_eval semantics and BEIR's
+ *      MRR (tasks/retrieval/trec_metrics.h), averaged over the evaluated
+ *      queries (MRR: divided by the number of qrels queries), rounded to 5
+ *      decimals.
+ * Settings: "k_values" (default [1,3,5,10,20,100,1000]), "corpus_chunk_size"
+ * (default 50000), "ignore_identical_ids", "subsets" (CQADupstackRetrieval:
+ * each listed folder is evaluated on its own and every metric is the mean
+ * over them of the rounded per-subset values, as mteb's merge script did).
+ * Run options: "retrieval_index" ("Flat" default, or e.g. "HNSW32",
+ * "IVF4096,Flat"), "retrieval_index_params" (e.g. "nprobe=64").
+ * The scores also say which index was used ("cmteb_index").
+ */
 #include "cmteb/evaluator.h"
 #include "cmteb/status.h"
+#include "cmteb/util.h"
+#include "datasets/retrieval_data.h"
+#include "tasks/retrieval/search.h"
+#include "tasks/retrieval/trec_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_K 32
+#define EMBED_BATCH 4096 /* corpus documents read and embedded at a time */
+
+typedef struct {
+    size_t ks[MAX_K];
+    size_t nk;
+    size_t top_k;
+    size_t chunk_size;
+    int    skip_self;
+    const char *index;
+    const char *index_params;
+    int    main_metric;   /* metric and cutoff of the main score when it is per-query (for ctx->items); -1 none */
+    size_t main_j;
+} ret_config;
+
+typedef struct {
+    double sums[CM_RANK_NMETRICS * MAX_K];
+    size_t n_eval;        /* queries with results (trec metrics' denominator) */
+    size_t n_qrels;       /* queries in the qrels (MRR's denominator) */
+    cJSON *item_ids, *item_values; /* NULL or arrays for ctx->items */
+    const char *index_name;
+} ret_totals;
+
+static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config *c) {
+    memset(c, 0, sizeof *c);
+    const cJSON *kv = cm_task_setting(task, "k_values");
+    if (kv) {
+        if (!cJSON_IsArray(kv) || cJSON_GetArraySize(kv) == 0 || cJSON_GetArraySize(kv) > MAX_K)
+            return cm_error(CM_ERR_FORMAT, "%s: setting 'k_values': expected an array of 1 to %d positive integers",
+                            task->name, MAX_K);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, kv) {
+            if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1e7 ||
+                it->valuedouble != (double)(size_t)it->valuedouble)
+                return cm_error(CM_ERR_FORMAT, "%s: setting 'k_values': expected positive integers", task->name);
+            c->ks[c->nk++] = (size_t)it->valuedouble;
+        }
+    } else {
+        static const size_t dflt[] = {1, 3, 5, 10, 20, 100, 1000};
+        memcpy(c->ks, dflt, sizeof dflt);
+        c->nk = sizeof dflt / sizeof dflt[0];
+    }
+    for (size_t j = 0; j < c->nk; j++)
+        if (c->ks[j] > c->top_k) c->top_k = c->ks[j];
+    double chunk = cm_task_num(task, "corpus_chunk_size", 50000);
+    if (chunk < 1 || chunk > 1e9)
+        return cm_error(CM_ERR_FORMAT, "%s: setting 'corpus_chunk_size': expected a positive integer", task->name);
+    c->chunk_size = (size_t)chunk;
+    const cJSON *iii = cm_task_setting(task, "ignore_identical_ids");
+    c->skip_self = iii ? cJSON_IsTrue(iii) : 1;
+    const cJSON *o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "retrieval_index") : NULL;
+    c->index = cJSON_IsString(o) ? o->valuestring : "Flat";
+    o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "retrieval_index_params") : NULL;
+    c->index_params = cJSON_IsString(o) && *o->valuestring ? o->valuestring : NULL;
+    /* The main score as (metric, cutoff), for per-query items. */
+    c->main_metric = -1;
+    for (int m = 0; m < CM_RANK_NMETRICS && task->main_score; m++) {
+        const char *key = cm_rank_metric_key(m);
+        size_t l = strlen(key);
+        if (m == CM_RANK_MRR || strncmp(task->main_score, key, l) != 0) continue;
+        size_t k = (size_t)strtoul(task->main_score + l, NULL, 10);
+        for (size_t j = 0; j < c->nk; j++)
+            if (c->ks[j] == k) {
+                c->main_metric = m;
+                c->main_j = j;
+            }
+    }
+    return CM_OK;
+}
+
+static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
+
+/* Drops later hits whose id repeats an earlier one (a corpus listing an id
+ * twice); hits are best first, so the better score stays. Returns the count.
+ * Quadratic, so only called when the metric code reported a duplicate. */
+static size_t dedupe_hits(cm_hit *h, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < k && !dup; j++) dup = !strcmp(h[j].doc, h[i].doc);
+        if (!dup) h[k++] = h[i];
+    }
+    return k;
+}
+
+/* Evaluates one BEIR folder and adds its per-query values to t. */
+static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *c, const char *folder,
+                       const char *label, ret_totals *t) {
+    cm_retrieval_data *data = NULL;
+    CM_TRY(cm_retrieval_data_load(&data, folder, task->split));
+    int rc = CM_OK;
+    size_t dim = cm_embedder_dim(ctx->embedder);
+    size_t nq = data->n_with_text;
+    const char **qtexts = cm_calloc(nq ? nq : 1, sizeof *qtexts);
+    const char **qids = cm_calloc(nq ? nq : 1, sizeof *qids);
+    size_t *qindex = cm_calloc(nq ? nq : 1, sizeof *qindex); /* -> data->queries */
+    float *qvec = cm_malloc((nq ? nq : 1) * dim * sizeof *qvec);
+    float *dvec = NULL;
+    cm_search *s = NULL;
+    cm_corpus_reader *corpus = NULL;
+    cm_hit *hits = NULL;
+    char *what = NULL;
+    if (!qtexts || !qids || !qindex || !qvec) { rc = CM_ERR_NOMEM; goto done; }
+    for (size_t i = 0, k = 0; i < data->n_queries; i++)
+        if (data->queries[i].text) {
+            qtexts[k] = data->queries[i].text;
+            qids[k] = data->queries[i].id;
+            qindex[k++] = i;
+        }
+    if (!ctx->quiet && nq < data->n_queries)
+        fprintf(stderr, "%s: %zu of the %zu qrels queries have no text in %s; they score 0 in MRR and are left "
+                "out of the other averages\n", label, data->n_queries - nq, data->n_queries, data->queries_path);
+
+    /* 1. queries */
+    if (!(what = cm_asprintf("%s: queries", label))) { rc = CM_ERR_NOMEM; goto done; }
+    if ((rc = cm_embed(ctx->embedder, qtexts, nq, CM_ROLE_QUERY, task->instruction, what, qvec))) goto done;
+    cm_l2_normalize_rows(qvec, nq, dim);
+
+    /* 2. the corpus, streamed and searched */
+    size_t n_docs = 0;
+    if ((rc = cm_corpus_count_file(data->corpus_path, &n_docs))) goto done;
+    cm_search_params sp = cm_search_default_params();
+    sp.top_k = c->top_k;
+    sp.chunk_size = c->chunk_size;
+    sp.index = c->index;
+    sp.index_params = c->index_params;
+    sp.skip_self = c->skip_self;
+    size_t batch = EMBED_BATCH;
+    if (!ctx->quiet) {
+        size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + batch * dim * sizeof(float);
+        int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
+        fprintf(stderr, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
+                "(%s %.1f MiB, query vectors %.1f MiB, top-%zu heaps %.1f MiB)\n",
+                label, n_docs, nq, dim,
+                exact ? "exact inner-product search (FAISS IndexFlatIP) in chunks" : "approximate FAISS index",
+                mib(est), exact ? "one chunk of document vectors" : "index vectors (upper bound)",
+                mib((exact ? (n_docs < c->chunk_size ? n_docs : c->chunk_size) : n_docs) * dim * sizeof(float)),
+                mib(nq * dim * sizeof(float)), c->top_k,
+                mib(nq * c->top_k * (sizeof(float) + sizeof(uint32_t) + sizeof(char *))));
+    }
+    if ((rc = cm_search_init(&s, qvec, qids, nq, dim, &sp))) goto done;
+    free(qvec);
+    qvec = NULL;
+    t->index_name = !strcmp(cm_search_index_name(s), "Flat") ? "Flat" : c->index;
+    free(what);
+    if (!(what = cm_asprintf("%s: corpus", label))) { rc = CM_ERR_NOMEM; goto done; }
+    if (!(dvec = cm_malloc(batch * dim * sizeof *dvec))) { rc = CM_ERR_NOMEM; goto done; }
+    if ((rc = cm_corpus_open(&corpus, data->corpus_path))) goto done;
+    for (;;) {
+        const char *const *ids, *const *texts;
+        size_t n;
+        if ((rc = cm_corpus_next(corpus, batch, &ids, &texts, &n))) goto done;
+        if (n == 0) break;
+        if ((rc = cm_embed(ctx->embedder, (const char *const *)texts, n, CM_ROLE_DOCUMENT, NULL, what, dvec))) goto done;
+        cm_l2_normalize_rows(dvec, n, dim);
+        if ((rc = cm_search_add(s, dvec, ids, n))) goto done;
+    }
+    cm_corpus_close(corpus);
+    corpus = NULL;
+    free(dvec);
+    dvec = NULL;
+    if ((rc = cm_search_finish(s))) goto done;
+
+    /* 3. metrics per query */
+    if (!(hits = cm_malloc(c->top_k * sizeof *hits))) { rc = CM_ERR_NOMEM; goto done; }
+    double vals[CM_RANK_NMETRICS * MAX_K];
+    for (size_t k = 0; k < nq; k++) {
+        const cm_retrieval_query *q = &data->queries[qindex[k]];
+        const char *const *ids;
+        const float *sc;
+        size_t n = cm_search_hits(s, k, &ids, &sc);
+        for (size_t i = 0; i < n; i++) {
+            hits[i].doc = ids[i];
+            hits[i].score = sc[i];
+        }
+        rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
+        if (rc == CM_ERR_FORMAT) { /* the corpus lists an id twice: keep its better hit */
+            n = dedupe_hits(hits, n);
+            rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
+        }
+        if (rc) goto done;
+        for (size_t i = 0; i < CM_RANK_NMETRICS * c->nk; i++) t->sums[i] += vals[i];
+        if (t->item_ids && c->main_metric >= 0) {
+            cJSON_AddItemToArray(t->item_ids, cJSON_CreateString(q->id));
+            cJSON_AddItemToArray(t->item_values, cJSON_CreateNumber(vals[c->main_metric * c->nk + c->main_j]));
+        }
+    }
+    t->n_eval += nq;
+    t->n_qrels += data->n_queries;
+done:
+    if (rc) rc = cm_error_wrap(rc, "%s", label);
+    free(hits);
+    free(what);
+    free(dvec);
+    free(qvec);
+    free(qtexts);
+    free(qids);
+    free(qindex);
+    cm_corpus_close(corpus);
+    cm_search_free(s);
+    cm_retrieval_data_free(data);
+    return rc;
+}
+
+/* Writes the rounded means of t into obj (MTEB's keys). */
+static void write_means(const ret_config *c, const ret_totals *t, double *out) {
+    for (int m = 0; m < CM_RANK_NMETRICS; m++)
+        for (size_t j = 0; j < c->nk; j++) {
+            double denom = (double)(m == CM_RANK_MRR ? t->n_qrels : t->n_eval);
+            out[m * c->nk + j] = cm_round5(denom > 0 ? t->sums[m * c->nk + j] / denom : 0.0);
+        }
+}
+
+/* The folder of one CQADupstack-style subset: an absolute path as is; else
+ * DATA_DIR/SUBSET where DATA_DIR is data_folder minus the task's
+ * dataset.path (catalog tasks: "mteb/cqadupstack" -> DATA_DIR/mteb/...), then
+ * data_folder/SUBSET, then data_folder/basename(SUBSET) and the sibling
+ * dirname(data_folder)/basename(SUBSET). The first that exists wins. */
+static char *subset_folder(const cm_task *task, const char *data_folder, const char *subset, cm_str *tried) {
+    if (subset[0] == '/') return cm_strdup(subset);
+    char *cand[4] = {0};
+    int nc = 0;
+    size_t lf = strlen(data_folder);
+    if (task->dataset_path) {
+        size_t lp = strlen(task->dataset_path);
+        if (lf > lp && data_folder[lf - lp - 1] == '/' && !strcmp(data_folder + lf - lp, task->dataset_path)) {
+            char *root = cm_strndup(data_folder, lf - lp - 1);
+            if (root) cand[nc++] = cm_path_join(root, subset);
+            free(root);
+        }
+    }
+    cand[nc++] = cm_path_join(data_folder, subset);
+    cand[nc++] = cm_path_join(data_folder, cm_path_basename(subset));
+    char *parent = cm_path_dirname(data_folder);
+    if (parent) cand[nc++] = cm_path_join(parent, cm_path_basename(subset));
+    free(parent);
+    char *found = NULL;
+    for (int i = 0; i < nc; i++) {
+        if (!found && cand[i] && cm_dir_exists(cand[i])) {
+            found = cand[i];
+            cand[i] = NULL;
+        } else if (cand[i]) {
+            cm_str_printf(tried, "%s%s", tried->len ? ", " : "", cand[i]);
+        }
+        free(cand[i]);
+    }
+    return found;
+}
 
 int cm_eval_retrieval(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
-    (void)ctx;
-    (void)scores;
-    return cm_error(CM_ERR_UNSUPPORTED, "%s: the %s evaluator is not implemented in this build yet",
-                    task->name, cm_task_type_name(task->type));
+    ret_config c;
+    CM_TRY(parse_config(task, ctx, &c));
+    const cJSON *subsets = cm_task_setting(task, "subsets");
+    if (subsets && (!cJSON_IsArray(subsets) || cJSON_GetArraySize(subsets) == 0))
+        return cm_error(CM_ERR_FORMAT, "%s: setting 'subsets': expected a non-empty array of dataset folders", task->name);
+    double means[CM_RANK_NMETRICS * MAX_K] = {0};
+    const char *index_name = c.index;
+    int rc = CM_OK;
+    if (!subsets) {
+        ret_totals t;
+        memset(&t, 0, sizeof t);
+        if (ctx->items) {
+            t.item_ids = cJSON_CreateArray();
+            t.item_values = cJSON_CreateArray();
+            if (!t.item_ids || !t.item_values) rc = CM_ERR_NOMEM;
+        }
+        if (!rc) rc = eval_folder(task, ctx, &c, ctx->data_folder, task->name, &t);
+        if (!rc) {
+            write_means(&c, &t, means);
+            index_name = t.index_name ? t.index_name : index_name;
+            if (ctx->items && c.main_metric >= 0) {
+                cJSON_AddStringToObject(ctx->items, "kind", "mean");
+                cJSON_AddItemToObject(ctx->items, "ids", t.item_ids);
+                cJSON_AddItemToObject(ctx->items, "values", t.item_values);
+                t.item_ids = t.item_values = NULL;
+            }
+        }
+        cJSON_Delete(t.item_ids);
+        cJSON_Delete(t.item_values);
+    } else {
+        /* Mean over subsets of the per-subset rounded values; no per-item data
+         * (a mean of means is not a mean of items). */
+        size_t ns = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, subsets) {
+            if (!cJSON_IsString(it))
+                return cm_error(CM_ERR_FORMAT, "%s: setting 'subsets': expected strings (dataset folders)", task->name);
+            cm_str tried = {0};
+            char *folder = subset_folder(task, ctx->data_folder, it->valuestring, &tried);
+            if (!folder) {
+                rc = cm_error(CM_ERR_NOTFOUND, "%s: subset %s not found (tried %s)", task->name, it->valuestring,
+                              tried.s ? tried.s : "nothing");
+                cm_str_free(&tried);
+                return rc;
+            }
+            cm_str_free(&tried);
+            char *label = cm_asprintf("%s/%s", task->name, cm_path_basename(it->valuestring));
+            ret_totals t;
+            memset(&t, 0, sizeof t);
+            rc = label ? eval_folder(task, ctx, &c, folder, label, &t) : CM_ERR_NOMEM;
+            free(label);
+            free(folder);
+            if (rc) return rc;
+            double sub[CM_RANK_NMETRICS * MAX_K];
+            write_means(&c, &t, sub);
+            for (size_t i = 0; i < CM_RANK_NMETRICS * c.nk; i++) means[i] += sub[i];
+            index_name = t.index_name ? t.index_name : index_name;
+            ns++;
+        }
+        for (size_t i = 0; i < CM_RANK_NMETRICS * c.nk; i++) means[i] /= (double)ns;
+        cJSON_AddNumberToObject(scores, "cmteb_subsets", (double)ns);
+    }
+    if (rc) return rc;
+
+    int have_main = 0;
+    double main_value = 0;
+    char key[64];
+    for (int m = 0; m < CM_RANK_NMETRICS; m++)
+        for (size_t j = 0; j < c.nk; j++) {
+            snprintf(key, sizeof key, "%s%zu", cm_rank_metric_key(m), c.ks[j]);
+            if (!cJSON_AddNumberToObject(scores, key, means[m * c.nk + j])) return CM_ERR_NOMEM;
+            if (task->main_score && !strcmp(task->main_score, key)) {
+                have_main = 1;
+                main_value = means[m * c.nk + j];
+            }
+        }
+    if (!have_main)
+        return cm_error(CM_ERR_FORMAT, "%s: main_score '%s' is not a retrieval metric of this task (expected e.g. "
+                        "ndcg_at_10 with 10 in k_values)", task->name, task->main_score ? task->main_score : "(none)");
+    cJSON_AddNumberToObject(scores, "main_score", main_value);
+    cJSON_AddStringToObject(scores, "cmteb_index", index_name ? index_name : "Flat");
+    if (c.index_params) cJSON_AddStringToObject(scores, "cmteb_index_params", c.index_params);
+    return CM_OK;
 }

@@ -1,0 +1,385 @@
+/* retrieval_data.c: BEIR-layout qrels, queries and a streaming corpus reader (see retrieval_data.h). */
+#include "datasets/retrieval_data.h"
+#include "cmteb/dataset.h"
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* ---- Python's str.strip() ------------------------------------------------- */
+/* Length of the whitespace character at s (0 if none), in UTF-8. */
+static size_t ws_len(const unsigned char *s, const unsigned char *end) {
+    if (s >= end) return 0;
+    unsigned char c = s[0];
+    if (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) return 1;
+    if (c == 0xc2 && s + 1 < end && (s[1] == 0x85 || s[1] == 0xa0)) return 2;
+    if (c == 0xe1 && s + 2 < end && s[1] == 0x9a && s[2] == 0x80) return 3;           /* U+1680 */
+    if (c == 0xe2 && s + 2 < end && s[1] == 0x80 && (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
+        return s[2] >= 0x80 ? 3 : 0;                                                   /* U+2000-200A, 2028, 2029, 202F */
+    if (c == 0xe2 && s + 2 < end && s[1] == 0x81 && s[2] == 0x9f) return 3;           /* U+205F */
+    if (c == 0xe3 && s + 2 < end && s[1] == 0x80 && s[2] == 0x80) return 3;           /* U+3000 */
+    return 0;
+}
+
+/* Whitespace ending exactly at end: its length (0 if none). */
+static size_t ws_len_back(const unsigned char *start, const unsigned char *end) {
+    for (size_t l = 1; l <= 3; l++)
+        if (end - start >= (ptrdiff_t)l && ws_len(end - l, end) == l) return l;
+    return 0;
+}
+
+static char *py_strip(const char *s, size_t len) {
+    const unsigned char *a = (const unsigned char *)s, *b = a + len;
+    size_t w;
+    while ((w = ws_len(a, b)) > 0) a += w;
+    while (b > a && (w = ws_len_back(a, b)) > 0) b -= w;
+    return cm_strndup((const char *)a, (size_t)(b - a));
+}
+
+char *cm_corpus_text(const char *title, const char *text) {
+    if (!title) return py_strip(text, strlen(text));
+    size_t lt = strlen(title), lx = strlen(text);
+    char *joined = cm_malloc(lt + lx + 2);
+    if (!joined) return NULL;
+    memcpy(joined, title, lt);
+    joined[lt] = ' ';
+    memcpy(joined + lt + 1, text, lx + 1);
+    char *out = py_strip(joined, lt + lx + 1);
+    free(joined);
+    return out;
+}
+
+/* ---- ids ----------------------------------------------------------------- */
+/* A record's id field as a string: a JSON string, or an integer written in
+ * decimal (some hub files store numeric ids). buf holds the formatted number. */
+static int rec_id(const cm_records *r, const cJSON *obj, const char *field, char *buf, size_t cap, const char **out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+    if (cJSON_IsString(v)) {
+        *out = v->valuestring;
+        return CM_OK;
+    }
+    if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9.0e15) {
+        snprintf(buf, cap, "%.0f", v->valuedouble);
+        *out = buf;
+        return CM_OK;
+    }
+    return cm_rec_error(r, field, v ? "expected a string or integer id" : "missing (expected a string or integer id)");
+}
+
+/* First present field among names (qrels files spell the columns two ways). */
+static const char *pick_field(const cJSON *obj, const char *a, const char *b) {
+    return cJSON_GetObjectItemCaseSensitive(obj, a) || !cJSON_GetObjectItemCaseSensitive(obj, b) ? a : b;
+}
+
+/* ---- a string -> index map ------------------------------------------------ */
+typedef struct {
+    size_t *slot; /* index + 1, 0 = empty */
+    size_t  cap;
+} idmap;
+
+static int idmap_grow(idmap *m, cm_retrieval_query *q, size_t n) {
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    size_t *ns = cm_calloc(cap, sizeof *ns);
+    if (!ns) return CM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)cm_hash64(q[i].id, strlen(q[i].id), 7) & (cap - 1);
+        while (ns[h]) h = (h + 1) & (cap - 1);
+        ns[h] = i + 1;
+    }
+    free(m->slot);
+    m->slot = ns;
+    m->cap = cap;
+    return CM_OK;
+}
+
+/* Index of id among q[0..n), or n when absent. */
+static size_t idmap_find(const idmap *m, const cm_retrieval_query *q, size_t n, const char *id) {
+    if (!m->cap) return n;
+    size_t h = (size_t)cm_hash64(id, strlen(id), 7) & (m->cap - 1);
+    while (m->slot[h]) {
+        if (!strcmp(q[m->slot[h] - 1].id, id)) return m->slot[h] - 1;
+        h = (h + 1) & (m->cap - 1);
+    }
+    return n;
+}
+
+/* ---- loading ----------------------------------------------------------------- */
+void cm_retrieval_data_free(cm_retrieval_data *d) {
+    if (!d) return;
+    for (size_t i = 0; i < d->n_queries; i++) {
+        cm_retrieval_query *q = &d->queries[i];
+        free(q->id);
+        free(q->text);
+        for (size_t j = 0; j < q->n_judged; j++) free((char *)q->judged[j].doc);
+        free(q->judged);
+    }
+    free(d->queries);
+    free(d->corpus_path);
+    free(d->queries_path);
+    free(d->qrels_path);
+    free(d);
+}
+
+typedef struct {
+    size_t cap_q;
+    size_t *cap_j;  /* per query */
+} growth;
+
+static int add_qrel(cm_retrieval_data *d, idmap *m, growth *g, const char *qid, const char *doc, int rel) {
+    size_t qi = idmap_find(m, d->queries, d->n_queries, qid);
+    if (qi == d->n_queries) {
+        if (d->n_queries == g->cap_q) {
+            size_t cap = g->cap_q ? g->cap_q * 2 : 256;
+            cm_retrieval_query *nq = cm_realloc(d->queries, cap * sizeof *nq);
+            if (!nq) return CM_ERR_NOMEM;
+            d->queries = nq;
+            size_t *nc = cm_realloc(g->cap_j, cap * sizeof *nc);
+            if (!nc) return CM_ERR_NOMEM;
+            g->cap_j = nc;
+            g->cap_q = cap;
+        }
+        cm_retrieval_query *q = &d->queries[d->n_queries];
+        memset(q, 0, sizeof *q);
+        g->cap_j[d->n_queries] = 0;
+        if (!(q->id = cm_strdup(qid))) return CM_ERR_NOMEM;
+        d->n_queries++;
+        if (d->n_queries * 2 > m->cap) CM_TRY(idmap_grow(m, d->queries, d->n_queries));
+        else {
+            size_t h = (size_t)cm_hash64(qid, strlen(qid), 7) & (m->cap - 1);
+            while (m->slot[h]) h = (h + 1) & (m->cap - 1);
+            m->slot[h] = d->n_queries;
+        }
+    }
+    cm_retrieval_query *q = &d->queries[qi];
+    if (q->n_judged == g->cap_j[qi]) {
+        size_t cap = g->cap_j[qi] ? g->cap_j[qi] * 2 : 4;
+        cm_judged *nj = cm_realloc(q->judged, cap * sizeof *nj);
+        if (!nj) return CM_ERR_NOMEM;
+        q->judged = nj;
+        g->cap_j[qi] = cap;
+    }
+    char *dup = cm_strdup(doc);
+    if (!dup) return CM_ERR_NOMEM;
+    q->judged[q->n_judged].doc = dup;
+    q->judged[q->n_judged++].rel = rel;
+    return CM_OK;
+}
+
+static int load_qrels(cm_retrieval_data *d, idmap *m) {
+    cm_records *r = NULL;
+    CM_TRY(cm_records_open(&r, d->qrels_path));
+    growth g = {0, NULL};
+    int rc;
+    cJSON *obj;
+    char qbuf[32], dbuf[32];
+    while ((rc = cm_records_next(r, &obj)) == 1) {
+        const char *qid = NULL, *doc = NULL;
+        double score;
+        if ((rc = rec_id(r, obj, pick_field(obj, "query-id", "query_id"), qbuf, sizeof qbuf, &qid))) break;
+        if ((rc = rec_id(r, obj, pick_field(obj, "corpus-id", "corpus_id"), dbuf, sizeof dbuf, &doc))) break;
+        if ((rc = cm_rec_number(r, obj, "score", &score))) break;
+        if (!isfinite(score) || fabs(score) > 1e9) {
+            rc = cm_rec_error(r, "score", "expected an integer relevance");
+            break;
+        }
+        if ((rc = add_qrel(d, m, &g, qid, doc, (int)score))) break; /* int(score), as MTEB reads it */
+        d->n_qrels_rows++;
+    }
+    cm_records_close(r);
+    free(g.cap_j);
+    if (rc < 0) return rc;
+    if (d->n_queries == 0) return cm_error(CM_ERR_FORMAT, "%s: no qrels rows (expected query-id, corpus-id, score)", d->qrels_path);
+    for (size_t i = 0; i < d->n_queries; i++)
+        CM_TRY(cm_judged_normalize(d->queries[i].judged, &d->queries[i].n_judged));
+    return CM_OK;
+}
+
+static int load_queries(cm_retrieval_data *d, const idmap *m) {
+    cm_records *r = NULL;
+    CM_TRY(cm_records_open(&r, d->queries_path));
+    int rc;
+    cJSON *obj;
+    char buf[32];
+    while ((rc = cm_records_next(r, &obj)) == 1) {
+        const char *id = NULL, *text = NULL;
+        if ((rc = rec_id(r, obj, "_id", buf, sizeof buf, &id))) break;
+        size_t qi = idmap_find(m, d->queries, d->n_queries, id);
+        if (qi == d->n_queries) continue; /* not in this split's qrels */
+        if ((rc = cm_rec_string(r, obj, "text", &text))) break;
+        cm_retrieval_query *q = &d->queries[qi];
+        if (!q->text) d->n_with_text++;
+        free(q->text);
+        if (!(q->text = cm_strdup(text))) { rc = CM_ERR_NOMEM; break; }
+    }
+    cm_records_close(r);
+    return rc < 0 ? rc : CM_OK;
+}
+
+int cm_retrieval_data_load(cm_retrieval_data **out, const char *dir, const char *split) {
+    *out = NULL;
+    cm_retrieval_data *d = cm_calloc(1, sizeof *d);
+    if (!d) return CM_ERR_NOMEM;
+    idmap m = {NULL, 0};
+    int rc = CM_OK;
+    char *qrels_dir = cm_path_join(dir, "qrels");
+    if (!qrels_dir) { rc = CM_ERR_NOMEM; goto done; }
+    if (!cm_dir_exists(dir)) {
+        rc = cm_error(CM_ERR_NOTFOUND, "%s: data folder not found (expected a BEIR layout: corpus.jsonl, "
+                      "queries.jsonl, qrels/%s.tsv)", dir, split);
+        goto done;
+    }
+    if (!cm_dir_exists(qrels_dir)) {
+        rc = cm_error(CM_ERR_NOTFOUND, "%s: no qrels folder (expected %s/qrels/%s.tsv in the BEIR layout)", dir, dir, split);
+        goto done;
+    }
+    if ((rc = cm_data_find_split(qrels_dir, NULL, split, &d->qrels_path))) goto done;
+    if ((rc = cm_data_find_split(dir, NULL, "queries", &d->queries_path))) {
+        rc = cm_error_wrap(rc, "retrieval queries");
+        goto done;
+    }
+    if ((rc = cm_data_find_split(dir, NULL, "corpus", &d->corpus_path))) {
+        rc = cm_error_wrap(rc, "retrieval corpus");
+        goto done;
+    }
+    if ((rc = load_qrels(d, &m))) goto done;
+    if ((rc = load_queries(d, &m))) goto done;
+done:
+    free(qrels_dir);
+    free(m.slot);
+    if (rc) {
+        cm_retrieval_data_free(d);
+        return rc;
+    }
+    *out = d;
+    return CM_OK;
+}
+
+/* ---- the corpus, streamed ------------------------------------------------------ */
+struct cm_corpus_reader {
+    cm_records *rec;
+    char      **ids, **texts;   /* the current batch (owned) */
+    size_t      n, cap;
+    size_t      count;
+};
+
+static void clear_batch(cm_corpus_reader *r) {
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->ids[i]);
+        free(r->texts[i]);
+    }
+    r->n = 0;
+}
+
+int cm_corpus_open(cm_corpus_reader **out, const char *path) {
+    *out = NULL;
+    cm_corpus_reader *r = cm_calloc(1, sizeof *r);
+    if (!r) return CM_ERR_NOMEM;
+    int rc = cm_records_open(&r->rec, path);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return CM_OK;
+}
+
+int cm_corpus_next(cm_corpus_reader *r, size_t max, const char *const **ids, const char *const **texts, size_t *n) {
+    clear_batch(r);
+    *n = 0;
+    if (max > r->cap) {
+        char **ni = cm_realloc(r->ids, max * sizeof *ni);
+        if (!ni) return CM_ERR_NOMEM;
+        r->ids = ni;
+        char **nt = cm_realloc(r->texts, max * sizeof *nt);
+        if (!nt) return CM_ERR_NOMEM;
+        r->texts = nt;
+        r->cap = max;
+    }
+    int rc = CM_OK;
+    cJSON *obj;
+    char buf[32];
+    while (r->n < max && (rc = cm_records_next(r->rec, &obj)) == 1) {
+        const char *id = NULL, *text = NULL, *title = NULL;
+        if ((rc = rec_id(r->rec, obj, "_id", buf, sizeof buf, &id))) break;
+        if ((rc = cm_rec_string(r->rec, obj, "text", &text))) break;
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "title");
+        if (cJSON_IsString(t)) title = t->valuestring;
+        else if (t && !cJSON_IsNull(t)) { rc = cm_rec_error(r->rec, "title", "expected a string or null"); break; }
+        r->ids[r->n] = cm_strdup(id);
+        r->texts[r->n] = cm_corpus_text(title, text);
+        if (!r->ids[r->n] || !r->texts[r->n]) {
+            free(r->ids[r->n]);
+            free(r->texts[r->n]);
+            rc = CM_ERR_NOMEM;
+            break;
+        }
+        r->n++;
+    }
+    if (rc < 0) return rc;
+    r->count += r->n;
+    *ids = (const char *const *)r->ids;
+    *texts = (const char *const *)r->texts;
+    *n = r->n;
+    return CM_OK;
+}
+
+size_t cm_corpus_count(const cm_corpus_reader *r) { return r->count; }
+
+void cm_corpus_close(cm_corpus_reader *r) {
+    if (!r) return;
+    clear_batch(r);
+    free(r->ids);
+    free(r->texts);
+    cm_records_close(r->rec);
+    free(r);
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int cm_corpus_count_file(const char *path, size_t *n) {
+    *n = 0;
+    if (ends_with(path, ".jsonl") || ends_with(path, ".jsonl.gz")) {
+        /* Count non-blank lines without parsing them. */
+        gzFile f = gzopen(path, "rb");
+        if (!f) return cm_error(CM_ERR_IO, "%s: cannot open", path);
+        gzbuffer(f, 1 << 17);
+        static const size_t bufsz = 1 << 16;
+        char *buf = cm_malloc(bufsz);
+        if (!buf) {
+            gzclose(f);
+            return CM_ERR_NOMEM;
+        }
+        int content = 0, got;
+        while ((got = gzread(f, buf, (unsigned)bufsz)) > 0)
+            for (int i = 0; i < got; i++) {
+                char c = buf[i];
+                if (c == '\n') {
+                    *n += (size_t)content;
+                    content = 0;
+                } else if (c != ' ' && c != '\t' && c != '\r') {
+                    content = 1;
+                }
+            }
+        *n += (size_t)content;
+        int err = 0;
+        if (got < 0) gzerror(f, &err);
+        gzclose(f);
+        free(buf);
+        return got < 0 ? cm_error(CM_ERR_IO, "%s: read failed", path) : CM_OK;
+    }
+    cm_records *r = NULL;
+    CM_TRY(cm_records_open(&r, path));
+    cJSON *obj;
+    int rc;
+    while ((rc = cm_records_next(r, &obj)) == 1) (*n)++;
+    cm_records_close(r);
+    return rc < 0 ? rc : CM_OK;
+}

@@ -1,0 +1,357 @@
+/*
+ * test_retrieval.c: the retrieval data loader, search + metrics against the
+ * Python reference (tests/reference/ref_rank_retrieval.py ->
+ * tests/fixtures/ranking/retrieval_ref.json), and the evaluator end to end
+ * with the hash model on a tiny BEIR folder and (when $CMTEB_SHARED/data is
+ * there) on SciFact.
+ */
+#include "check.h"
+#include "cmteb/embedder.h"
+#include "cmteb/encoder.h"
+#include "cmteb/evaluator.h"
+#include "cmteb/util.h"
+#include "datasets/retrieval_data.h"
+#include "tasks/retrieval/search.h"
+#include "tasks/retrieval/trec_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *load_json(const char *path) {
+    char *text = NULL;
+    if (cm_read_file(path, &text, NULL) != CM_OK) return NULL;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    return j;
+}
+
+static void test_strip(void) {
+    struct { const char *title, *text, *want; } c[] = {
+        {"T", " body ", "T  body"},
+        {"", "  x\n", "x"},
+        {NULL, "\t\x1c text \r\n", "text"},
+        {NULL, "\xc2\xa0nbsp\xe2\x80\x83", "nbsp"},             /* U+00A0 ... U+2003 are Python whitespace */
+        {NULL, "\xe2\x80\x8bzwsp\xe2\x80\x8b", "\xe2\x80\x8bzwsp\xe2\x80\x8b"}, /* U+200B is not */
+        {"  ", "", ""},
+        {"Title", "", "Title"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *got = cm_corpus_text(c[i].title, c[i].text);
+        CHECK(got && !strcmp(got, c[i].want));
+        if (got && strcmp(got, c[i].want)) fprintf(stderr, "strip case %zu: got [%s]\n", i, got);
+        free(got);
+    }
+}
+
+static void test_loader(const char *fixtures) {
+    char *dir = cm_path_join(fixtures, "beir_tiny");
+    cm_retrieval_data *d = NULL;
+    CHECK_OK(cm_retrieval_data_load(&d, dir, "test"));
+    if (d) {
+        CHECK(d->n_queries == 3 && d->n_with_text == 2 && d->n_qrels_rows == 6);
+        CHECK(!strcmp(d->queries[0].id, "q1") && !strcmp(d->queries[1].id, "q2") && !strcmp(d->queries[2].id, "q3"));
+        CHECK(d->queries[2].text == NULL);
+        CHECK(d->queries[1].n_judged == 2);  /* the duplicated (q2, d4) row counts once, the last value */
+        if (d->queries[1].n_judged == 2) {
+            CHECK(!strcmp(d->queries[1].judged[0].doc, "2") && d->queries[1].judged[0].rel == 1);
+            CHECK(!strcmp(d->queries[1].judged[1].doc, "d4") && d->queries[1].judged[1].rel == 2);
+        }
+        cm_corpus_reader *r = NULL;
+        CHECK_OK(cm_corpus_open(&r, d->corpus_path));
+        const char *const *ids, *const *texts;
+        size_t n;
+        CHECK_OK(cm_corpus_next(r, 3, &ids, &texts, &n));
+        CHECK(n == 3);
+        if (n == 3) {
+            CHECK(!strcmp(ids[0], "d1") && !strcmp(texts[0], "Solar power   Solar panels convert sunlight into electricity."));
+            CHECK(!strcmp(ids[1], "2") && !strcmp(texts[1], "Wind turbines generate power from moving air."));
+            CHECK(!strcmp(texts[2], "Bees pollinate flowering plants."));
+        }
+        CHECK_OK(cm_corpus_next(r, 3, &ids, &texts, &n));
+        CHECK(n == 2);
+        CHECK_OK(cm_corpus_next(r, 3, &ids, &texts, &n));
+        CHECK(n == 0 && cm_corpus_count(r) == 5);
+        cm_corpus_close(r);
+        size_t count = 0;
+        CHECK_OK(cm_corpus_count_file(d->corpus_path, &count));
+        CHECK(count == 5);
+    }
+    cm_retrieval_data_free(d);
+
+    /* Errors name the file and what was expected. */
+    CHECK(cm_retrieval_data_load(&d, fixtures, "test") == CM_ERR_NOTFOUND);
+    CHECK(strstr(cm_last_error(), "qrels") != NULL);
+    const char *tmp = check_env("CMTEB_TMP");
+    if (*tmp) {
+        char *bad = cm_path_join(tmp, "beir_bad");
+        char *qd = cm_path_join(bad, "qrels");
+        cm_mkdir_p(qd);
+        char *f = cm_path_join(qd, "test.tsv");
+        const char *q = "query-id\tcorpus-id\tscore\nq1\td1\tyes\n";
+        cm_write_file_atomic(f, q, strlen(q));
+        free(f);
+        f = cm_path_join(bad, "queries.jsonl");
+        cm_write_file_atomic(f, "{\"_id\":\"q1\",\"text\":\"x\"}\n", 24);
+        free(f);
+        f = cm_path_join(bad, "corpus.jsonl");
+        cm_write_file_atomic(f, "{\"_id\":\"d1\",\"text\":\"x\"}\n", 24);
+        free(f);
+        CHECK(cm_retrieval_data_load(&d, bad, "test") == CM_ERR_FORMAT);
+        CHECK(strstr(cm_last_error(), "test.tsv:2") && strstr(cm_last_error(), "score"));
+        free(qd);
+        free(bad);
+    }
+    free(dir);
+}
+
+/* Search + metrics on the reference's vectors; returns 0 if the fixture is missing. */
+static void test_reference(const char *fixtures) {
+    char *path = cm_path_join(fixtures, "retrieval_ref.json");
+    cJSON *fx = load_json(path);
+    free(path);
+    CHECK(fx != NULL);
+    if (!fx) return;
+    size_t dim = (size_t)cJSON_GetObjectItem(fx, "dim")->valuedouble;
+    const cJSON *jk = cJSON_GetObjectItem(fx, "k_values");
+    size_t ks[16], nk = 0, top_k = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, jk) {
+        ks[nk] = (size_t)it->valuedouble;
+        if (ks[nk] > top_k) top_k = ks[nk];
+        nk++;
+    }
+    const cJSON *jdid = cJSON_GetObjectItem(fx, "doc_ids"), *jdocs = cJSON_GetObjectItem(fx, "docs");
+    const cJSON *jqid = cJSON_GetObjectItem(fx, "query_ids"), *jq = cJSON_GetObjectItem(fx, "queries");
+    size_t nd = (size_t)cJSON_GetArraySize(jdid), nq = (size_t)cJSON_GetArraySize(jqid);
+    float *docs = malloc(nd * dim * sizeof *docs), *qv = malloc(nq * dim * sizeof *qv);
+    const char **dids = malloc(nd * sizeof *dids), **qids = malloc(nq * sizeof *qids);
+    size_t i = 0;
+    cJSON_ArrayForEach(it, jdid) dids[i++] = it->valuestring;
+    i = 0;
+    cJSON_ArrayForEach(it, jqid) qids[i++] = it->valuestring;
+    i = 0;
+    cJSON_ArrayForEach(it, jdocs) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, it) docs[i++] = (float)x->valuedouble;
+    }
+    i = 0;
+    cJSON_ArrayForEach(it, jq) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, it) qv[i++] = (float)x->valuedouble;
+    }
+    cm_l2_normalize_rows(docs, nd, dim);
+    cm_l2_normalize_rows(qv, nq, dim);
+
+    /* qrels rows -> per-query judged lists */
+    const cJSON *rows = cJSON_GetObjectItem(fx, "qrels");
+    size_t nr = (size_t)cJSON_GetArraySize(rows);
+    cm_judged *jall = malloc(nr * sizeof *jall);
+    const char **jq_of = malloc(nr * sizeof *jq_of);
+    i = 0;
+    cJSON_ArrayForEach(it, rows) {
+        jq_of[i] = cJSON_GetArrayItem(it, 0)->valuestring;
+        jall[i].doc = cJSON_GetArrayItem(it, 1)->valuestring;
+        jall[i].rel = (int)cJSON_GetArrayItem(it, 2)->valuedouble;
+        i++;
+    }
+    size_t n_qrels_q = (size_t)cJSON_GetObjectItem(fx, "n_qrels_queries")->valuedouble;
+    const cJSON *exp_hits = cJSON_GetObjectItem(fx, "expected_hits");
+    const cJSON *exp_pq = cJSON_GetObjectItem(fx, "expected_per_query");
+    const cJSON *exp_means = cJSON_GetObjectItem(fx, "expected_means");
+
+    /* chunk 1: every document is a candidate, so ties follow heapq exactly;
+     * larger chunks let FAISS choose among tied candidates inside a chunk. */
+    size_t chunks[] = {1, 64, 100000};
+    for (size_t ci = 0; ci < 3; ci++) {
+        cm_search_params p = cm_search_default_params();
+        p.top_k = top_k;
+        p.chunk_size = chunks[ci];
+        p.query_block = 5;
+        cm_search *s = NULL;
+        CHECK_OK(cm_search_init(&s, qv, qids, nq, dim, &p));
+        if (!s) continue;
+        for (size_t o = 0; o < nd; o += 37)
+            CHECK_OK(cm_search_add(s, docs + o * dim, dids + o, nd - o < 37 ? nd - o : 37));
+        CHECK_OK(cm_search_finish(s));
+        double sums[CM_RANK_NMETRICS * 16] = {0};
+        size_t n_eval = 0, hit_mismatch = 0, metric_mismatch = 0;
+        for (size_t q = 0; q < nq; q++) {
+            const char *const *ids;
+            const float *sc;
+            size_t n = cm_search_hits(s, q, &ids, &sc);
+            const cJSON *eh = cJSON_GetObjectItem(exp_hits, qids[q]);
+            CHECK(n == (size_t)cJSON_GetArraySize(eh));
+            size_t j = 0;
+            cJSON_ArrayForEach(it, eh) {
+                if (j < n && (strcmp(ids[j], cJSON_GetArrayItem(it, 0)->valuestring) ||
+                              fabs(sc[j] - cJSON_GetArrayItem(it, 1)->valuedouble) > 1e-6))
+                    hit_mismatch++;
+                j++;
+            }
+            const cJSON *pq = cJSON_GetObjectItem(exp_pq, qids[q]);
+            if (!pq) continue;
+            cm_judged judged[64];
+            size_t nj = 0;
+            for (size_t r = 0; r < nr; r++)
+                if (!strcmp(jq_of[r], qids[q]) && nj < 64) judged[nj++] = jall[r];
+            CHECK_OK(cm_judged_normalize(judged, &nj));
+            cm_hit *h = malloc((n ? n : 1) * sizeof *h);
+            for (j = 0; j < n; j++) {
+                h[j].doc = ids[j];
+                h[j].score = sc[j];
+            }
+            double vals[CM_RANK_NMETRICS * 16];
+            CHECK_OK(cm_trec_eval_query(h, n, judged, nj, ks, nk, NULL, vals));
+            free(h);
+            for (int m = 0; m < CM_RANK_NMETRICS; m++)
+                for (j = 0; j < nk; j++) {
+                    char key[64];
+                    snprintf(key, sizeof key, "%s%zu", cm_rank_metric_key(m), ks[j]);
+                    const cJSON *e = cJSON_GetObjectItem(pq, key);
+                    if (!e || fabs(e->valuedouble - vals[m * nk + j]) > 1e-9) metric_mismatch++;
+                    sums[m * nk + j] += vals[m * nk + j];
+                }
+            n_eval++;
+        }
+        size_t mean_mismatch = 0;
+        for (int m = 0; m < CM_RANK_NMETRICS; m++)
+            for (size_t j = 0; j < nk; j++) {
+                char key[64];
+                snprintf(key, sizeof key, "%s%zu", cm_rank_metric_key(m), ks[j]);
+                double mean = cm_round5(sums[m * nk + j] / (double)(m == CM_RANK_MRR ? n_qrels_q : n_eval));
+                if (mean != cJSON_GetObjectItem(exp_means, key)->valuedouble) {
+                    mean_mismatch++;
+                    fprintf(stderr, "chunk %zu: %s = %.5f, reference %.5f\n", chunks[ci], key, mean,
+                            cJSON_GetObjectItem(exp_means, key)->valuedouble);
+                }
+            }
+        printf("reference fixture, chunk %zu: %zu hit, %zu per-query, %zu mean mismatches\n", chunks[ci],
+               hit_mismatch, metric_mismatch, mean_mismatch);
+        CHECK(hit_mismatch == 0);
+        CHECK(metric_mismatch == 0);
+        CHECK(mean_mismatch == 0);
+        cm_search_free(s);
+    }
+    free(docs); free(qv); free(dids); free(qids); free(jall); free(jq_of);
+    cJSON_Delete(fx);
+}
+
+/* Runs the evaluator on folder with the hash model; returns the scores (caller deletes). */
+static cJSON *run_eval(const char *task_json, const char *folder, cJSON **items, const char *index) {
+    cJSON *tj = cJSON_Parse(task_json);
+    cm_task *task = NULL;
+    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
+    cJSON_Delete(tj);
+    cm_encoder *enc = NULL;
+    cm_embedder *emb = NULL;
+    CHECK_OK(cm_encoder_init(&enc, "hash:256", NULL));
+    cm_embedder_params ep = cm_embedder_default_params();
+    ep.quiet = 1;
+    CHECK_OK(cm_embedder_init(&emb, enc, &ep));
+    cJSON *scores = cJSON_CreateObject();
+    *items = cJSON_CreateObject();
+    cJSON *opts = cJSON_CreateObject();
+    if (index) cJSON_AddStringToObject(opts, "retrieval_index", index);
+    cm_eval_ctx ctx = {emb, folder, 0, 1, opts, *items};
+    int rc = task ? cm_eval_retrieval(task, &ctx, scores) : CM_ERR_ARG;
+    CHECK_OK(rc);
+    if (rc) {
+        cJSON_Delete(scores);
+        scores = NULL;
+    }
+    cJSON_Delete(opts);
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    cm_task_free(task);
+    return scores;
+}
+
+static double num(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static void test_evaluator_tiny(const char *fixtures) {
+    char *dir = cm_path_join(fixtures, "beir_tiny");
+    cJSON *items = NULL;
+    cJSON *s = run_eval("{\"name\":\"Tiny\",\"type\":\"Retrieval\",\"data\":\"x\",\"instruction\":\"Find it\"}", dir,
+                        &items, NULL);
+    if (s) {
+        /* 35 metric keys + main_score + cmteb_index */
+        CHECK(cJSON_GetArraySize(s) == 37);
+        CHECK(num(s, "main_score") == num(s, "ndcg_at_10"));
+        CHECK(!strcmp(cJSON_GetObjectItem(s, "cmteb_index")->valuestring, "Flat"));
+        /* q1's only relevant doc d1 shares words with it; q1 must not retrieve the
+         * document whose id is "q1"; q3 has no text: MRR is divided by 3 queries. */
+        CHECK(num(s, "recall_at_1000") == 1.0);
+        CHECK(num(s, "mrr_at_1000") <= 2.0 / 3.0 + 1e-5); /* rounded to 5 decimals */
+        const cJSON *ids = cJSON_GetObjectItem(items, "ids"), *vals = cJSON_GetObjectItem(items, "values");
+        CHECK(!strcmp(cJSON_GetObjectItem(items, "kind")->valuestring, "mean"));
+        CHECK(cJSON_GetArraySize(ids) == 2 && cJSON_GetArraySize(vals) == 2);
+        double mean = (cJSON_GetArrayItem(vals, 0)->valuedouble + cJSON_GetArrayItem(vals, 1)->valuedouble) / 2;
+        CHECK_NEAR(cm_round5(mean), num(s, "ndcg_at_10"), 1e-12);
+        for (int k = 0; k < cJSON_GetArraySize(s); k++) {
+            const cJSON *v = cJSON_GetArrayItem(s, k);
+            if (cJSON_IsNumber(v)) CHECK(v->valuedouble >= 0 && v->valuedouble <= 1);
+        }
+    }
+    /* The same task through an approximate index says so, and agrees here. */
+    cJSON *items2 = NULL;
+    cJSON *s2 = run_eval("{\"name\":\"Tiny\",\"type\":\"Retrieval\",\"data\":\"x\"}", dir, &items2, "HNSW16");
+    if (s && s2) {
+        CHECK(!strcmp(cJSON_GetObjectItem(s2, "cmteb_index")->valuestring, "HNSW16"));
+        CHECK(num(s2, "ndcg_at_10") == num(s, "ndcg_at_10"));
+    }
+    cJSON_Delete(s2);
+    cJSON_Delete(items2);
+    /* CQADupstack-style subsets: the same folder twice averages to itself. */
+    cJSON *items3 = NULL;
+    char *tj = cm_asprintf("{\"name\":\"Multi\",\"type\":\"Retrieval\",\"data\":\"x\",\"instruction\":\"Find it\","
+                           "\"settings\":{\"subsets\":[\"%s\",\"beir_tiny\"]}}", dir);
+    cJSON *s3 = run_eval(tj, fixtures, &items3, NULL);
+    if (s && s3) {
+        CHECK(num(s3, "cmteb_subsets") == 2);
+        CHECK_NEAR(num(s3, "ndcg_at_10"), num(s, "ndcg_at_10"), 1e-12);
+        CHECK(cJSON_GetArraySize(items3) == 0);
+    }
+    free(tj);
+    cJSON_Delete(s3);
+    cJSON_Delete(items3);
+    cJSON_Delete(s);
+    cJSON_Delete(items);
+    free(dir);
+}
+
+static void test_scifact(void) {
+    const char *shared = check_env("CMTEB_SHARED");
+    char *dir = cm_asprintf("%s/data/mteb/scifact", shared);
+    if (!*shared || !cm_dir_exists(dir)) {
+        printf("SciFact not found under $CMTEB_SHARED/data: skipped that part\n");
+        free(dir);
+        return;
+    }
+    cJSON *items = NULL;
+    cJSON *s = run_eval("{\"name\":\"SciFact\",\"type\":\"Retrieval\",\"dataset\":\"mteb/scifact\"}", dir, &items, NULL);
+    if (s) {
+        printf("SciFact with hash:256: ndcg_at_10 %.5f, recall_at_100 %.5f, mrr_at_10 %.5f\n", num(s, "ndcg_at_10"),
+               num(s, "recall_at_100"), num(s, "mrr_at_10"));
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(items, "ids")) == 300);
+        /* A lexical baseline is far from random (random would be ~0.001) on SciFact. */
+        CHECK(num(s, "ndcg_at_10") > 0.2 && num(s, "ndcg_at_10") < 0.9);
+    }
+    cJSON_Delete(s);
+    cJSON_Delete(items);
+    free(dir);
+}
+
+int main(void) {
+    char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
+    test_strip();
+    test_loader(fixtures);
+    test_reference(fixtures);
+    test_evaluator_tiny(fixtures);
+    test_scifact();
+    free(fixtures);
+    return check_report();
+}
