@@ -20,15 +20,15 @@ size_t cm_glove_size(const cm_glove *g);
 long   cm_glove_lookup(const cm_glove *g, const char *w, size_t len);
 const float *cm_glove_vector(const cm_glove *g, size_t i);   /* (dim), borrowed */
 /* The vocabulary index a whitespace token maps to, or -1 when dropped.
- * scratch holds at least 2*len+8 bytes. */
+ * scratch holds at least 3*len+8 bytes. */
 long   cm_glove_token(const cm_glove *g, const char *tok, size_t len, char *scratch);
 /* Mean of the kept tokens' vectors of text into out (dim). */
 int    cm_glove_embed(const cm_glove *g, const char *text, float *out);
 
 /* sentence-transformers' ENGLISH_STOP_WORDS (stopwords.c). */
 int    cm_glove_is_stopword(const char *w, size_t len);
-/* Lowercases UTF-8 (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic) into
- * out (room for 2*len bytes); returns the length written. */
+/* Lowercases UTF-8 as Python's str.lower() into out (room for 3*len bytes);
+ * returns the length written. */
 size_t cm_utf8_lower(const char *s, size_t len, char *out);
 
 #endif

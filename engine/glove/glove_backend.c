@@ -29,6 +29,7 @@
  */
 #include "engine/backend.h"
 #include "engine/glove/glove.h"
+#include "engine/hf/unicode.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -310,17 +311,13 @@ void cm_glove_free(cm_glove *g) {
 /* ---- tokenisation and pooling --------------------------------------------- */
 static int is_ascii_punct(unsigned char c) { return c < 128 && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c) && c; }
 
-/* Python's str.split() whitespace: returns the byte length of a whitespace
- * character at s, or 0. */
-static size_t ws_len(const unsigned char *s) {
-    unsigned c = s[0];
-    if (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) return 1;
-    if (c == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0)) return 2;
-    if (c == 0xe1 && s[1] == 0x9a && s[2] == 0x80) return 3;                       /* U+1680 */
-    if (c == 0xe2 && s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf)) return 3;
-    if (c == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) return 3;                       /* U+205F */
-    if (c == 0xe3 && s[1] == 0x80 && s[2] == 0x80) return 3;                       /* U+3000 */
-    return 0;
+/* Python's str.split() whitespace (str.isspace: White_Space plus the
+ * separators U+001C..U+001F): the byte length of such a character at s, or 0. */
+static size_t ws_len(const char *s, size_t n) {
+    uint32_t cp;
+    size_t k = cm_utf8_decode(s, n, &cp);
+    if (cp == 0xFFFFFFFFu) return 0;
+    return cm_u_is_whitespace(cp) || (cp >= 0x1c && cp <= 0x1f) ? k : 0;
 }
 
 long cm_glove_token(const cm_glove *g, const char *tok, size_t len, char *scratch) {
@@ -339,17 +336,16 @@ long cm_glove_token(const cm_glove *g, const char *tok, size_t len, char *scratc
 
 int cm_glove_embed(const cm_glove *g, const char *text, float *out) {
     size_t len = strlen(text), d = g->dim;
-    char *scratch = cm_malloc(2 * len + 8);
+    char *scratch = cm_malloc(3 * len + 8);
     if (!scratch) return CM_ERR_NOMEM;
     memset(out, 0, d * sizeof *out);
     size_t count = 0;
-    const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
         size_t w;
-        while (i < len && (w = ws_len(s + i))) i += w;
+        while (i < len && (w = ws_len(text + i, len - i))) i += w;
         size_t start = i;
-        while (i < len && !ws_len(s + i)) i++;
+        while (i < len && !ws_len(text + i, len - i)) i += cm_utf8_decode(text + i, len - i, &(uint32_t){0});
         if (i == start) break;
         long id = cm_glove_token(g, text + start, i - start, scratch);
         if (id < 0) continue;

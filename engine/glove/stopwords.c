@@ -2,9 +2,10 @@
  * stopwords.c: the English stop-word list sentence-transformers'
  * WhitespaceTokenizer uses by default (its ENGLISH_STOP_WORDS: ASCII
  * punctuation tokens plus common English words), which the MTEB GloVe
- * baseline was built with; and a small UTF-8 lowercaser for its lookups.
+ * baseline was built with; and Python-style lowercasing for its lookups.
  */
 #include "engine/glove/glove.h"
+#include "engine/hf/unicode.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,48 +55,16 @@ int cm_glove_is_stopword(const char *w, size_t len) {
     return 0;
 }
 
-/* Decodes one UTF-8 code point; returns its byte length (1 on bad bytes). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp) {
-    if (s[0] < 0x80 || len < 2) { *cp = s[0]; return 1; }
-    if ((s[0] & 0xe0) == 0xc0 && (s[1] & 0xc0) == 0x80) { *cp = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f); return 2; }
-    if ((s[0] & 0xf0) == 0xe0 && len >= 3) { *cp = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f); return 3; }
-    if ((s[0] & 0xf8) == 0xf0 && len >= 4) { *cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) | ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f); return 4; }
-    *cp = s[0];
-    return 1;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out) {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) { out[0] = (char)(0xc0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
-    if (cp < 0x10000) { out[0] = (char)(0xe0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 0x3f)); out[2] = (char)(0x80 | (cp & 0x3f)); return 3; }
-    out[0] = (char)(0xf0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-static uint32_t lower_cp(uint32_t c) {
-    if (c >= 'A' && c <= 'Z') return c + 32;
-    if (c < 0x80) return c;
-    if ((c >= 0xc0 && c <= 0xde && c != 0xd7)) return c + 32;                 /* Latin-1 */
-    if (c >= 0x100 && c <= 0x17f && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17f) {
-        /* Latin Extended-A: pairs, even upper (odd upper in 0x139..0x148 and 0x179..0x17e) */
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c + 1 : c;
-        return (c & 1) ? c : c + 1;
-    }
-    if (c >= 0x391 && c <= 0x3ab && c != 0x3a2) return c + 32;                /* Greek */
-    if (c >= 0x410 && c <= 0x42f) return c + 32;                              /* Cyrillic */
-    if (c >= 0x400 && c <= 0x40f) return c + 80;
-    return c;
-}
-
+/* Python's str.lower() through the Unicode tables of engine/hf/unicode.c
+ * (full lowercase mappings); invalid bytes are copied unchanged. */
 size_t cm_utf8_lower(const char *s, size_t len, char *out) {
-    const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, o = 0;
     while (i < len) {
-        uint32_t cp;
-        size_t k = utf8_decode(p + i, len - i, &cp);
-        if (k == 1 && p[i] >= 0x80) out[o++] = (char)p[i];   /* invalid byte: copy */
-        else o += utf8_encode(lower_cp(cp), out + o);
+        uint32_t cp, low[3];
+        size_t k = cm_utf8_decode(s + i, len - i, &cp);
+        if (cp == 0xFFFFFFFFu) { out[o++] = s[i]; i += 1; continue; }
+        int m = cm_u_lower(cp, low);
+        for (int j = 0; j < m; j++) o += cm_utf8_encode(low[j], out + o);
         i += k;
     }
     return o;
