@@ -5,11 +5,13 @@
  * a JSON file holding one object or an array of objects (.json), or
  * delimited text with a header line (.csv, .tsv, gzipped or not, via libcsv);
  * a CSV/TSV row becomes an object of string fields keyed by the header.
- * Errors carry "file:line: what was expected".
+ * Errors carry "file:line: what was expected". The line is the JSON Lines
+ * record's line, the line a JSON array item starts on, or the line a CSV
+ * row starts on (with "row N" when quoted newlines make them differ).
  *
  * Ownership: cm_records_open allocates the reader and cm_records_close frees
  * it (NULL is fine). The object cm_records_next hands out is owned by the
- * reader and valid until the next call; cJSON_DetachItem... what you keep.
+ * reader and valid until the next call: copy (or detach) what you keep.
  */
 #ifndef CMTEB_DATASET_H
 #define CMTEB_DATASET_H

@@ -14,6 +14,13 @@
  *    "instruction": "Retrieve semantically similar text.",
  *    "settings": {"min_score": 0, "max_score": 5}}
  *
+ * Task files reject unknown keys (besides the ones above, "notes" and
+ * "description" are allowed) and type-check known settings (a bad value
+ * stops with FILE: task NAME: field 'settings.KEY': expected ...). Tasks
+ * made of several hub datasets (CQADupstackRetrieval) list them in
+ * settings.subsets; each lives at DATA_DIR/<hub repo> (catalog) or
+ * <data>/<subset> (task files), and settings.aggregate "mean" averages them.
+ *
  * Ownership: the catalog owns its tasks; cm_task pointers are borrowed and
  * live until cm_catalog_free.
  */
