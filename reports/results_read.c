@@ -42,8 +42,18 @@ cm_results_layout cm_results_detect_layout(const cJSON *root) {
         cJSON_ArrayForEach(it, sc) if (cJSON_IsArray(it)) return CM_LAYOUT_CURRENT;
         if (!sc->child) return CM_LAYOUT_CURRENT;
     }
+    /* v1: an object-valued split key, in a file with v1's bookkeeping keys or
+     * under a usual split name (so other JSON files are not taken for results). */
+    int has_meta = cJSON_HasObjectItem(root, "mteb_dataset_name") || cJSON_HasObjectItem(root, "mteb_version") ||
+                   cJSON_HasObjectItem(root, "dataset_revision");
+    static const char *const usual[] = {"test", "dev", "validation", "val", "train", NULL};
     const cJSON *it;
-    cJSON_ArrayForEach(it, root) if (cJSON_IsObject(it) && it->string && !is_meta_key(it->string)) return CM_LAYOUT_V1;
+    cJSON_ArrayForEach(it, root) {
+        if (!cJSON_IsObject(it) || !it->string || is_meta_key(it->string)) continue;
+        if (has_meta) return CM_LAYOUT_V1;
+        for (int i = 0; usual[i]; i++)
+            if (!strcmp(it->string, usual[i])) return CM_LAYOUT_V1;
+    }
     return CM_LAYOUT_UNKNOWN;
 }
 
@@ -349,12 +359,23 @@ void cm_results_free_folders(char **folders, size_t n) {
     free(folders);
 }
 
+/* 1 when dir holds at least one results file (a *.json that parses and has
+ * a results layout); other JSON files (summaries, fixtures) do not count. A
+ * file that does not parse counts, so that loading reports it. */
 static int holds_task_files(const char *dir) {
     char **files;
     size_t n;
     if (list_dir(dir, 0, &files, &n)) { cm_error_clear(); return 0; }
     int yes = 0;
-    for (size_t i = 0; i < n && !yes; i++) yes = is_task_file_name(cm_path_basename(files[i]));
+    for (size_t i = 0; i < n && !yes; i++) {
+        if (!is_task_file_name(cm_path_basename(files[i]))) continue;
+        char *text = NULL;
+        if (cm_read_file(files[i], &text, NULL)) { cm_error_clear(); continue; }
+        cJSON *root = cJSON_Parse(text);
+        yes = !root || cm_results_detect_layout(root) != CM_LAYOUT_UNKNOWN;
+        cJSON_Delete(root);
+        free(text);
+    }
     cm_results_free_folders(files, n);
     return yes;
 }
