@@ -1,15 +1,112 @@
-/* hf_backend.c: placeholder until the hf backend lands; says so plainly. */
+/*
+ * hf_backend.c: the `hf:PATH` backend (backend.h) over hf_model.h: loads a
+ * Hugging Face model folder with the native engine and reports model_meta
+ * information (name, revision, dim, max tokens, parameters, fingerprint).
+ */
 #include "engine/backend.h"
+
 #include "cmteb/status.h"
+#include "cmteb/util.h"
+#include "engine/hf/hf_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct hf_state {
+    cm_hf_model *m;
+    char        *name;
+    char        *revision;
+} hf_state;
+
+static void be_free(void *state) {
+    hf_state *s = state;
+    if (!s) return;
+    cm_hf_model_free(s->m);
+    free(s->name);
+    free(s->revision);
+    free(s);
+}
+
+/* "org/model" from config.json's _name_or_path when it looks like a hub id,
+ * else "local/<folder name>". */
+static char *model_name(const char *dir) {
+    char *cfgp = cm_path_join(dir, "config.json");
+    char *text = NULL, *name = NULL;
+    size_t len = 0;
+    if (cfgp && cm_read_file(cfgp, &text, &len) == CM_OK) {
+        cJSON *j = cJSON_ParseWithLength(text, len);
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "_name_or_path");
+        if (cJSON_IsString(n) && strchr(n->valuestring, '/') && n->valuestring[0] != '/' &&
+            n->valuestring[0] != '.' && !strchr(strchr(n->valuestring, '/') + 1, '/'))
+            name = cm_strdup(n->valuestring);
+        cJSON_Delete(j);
+    }
+    free(text);
+    free(cfgp);
+    if (name) return name;
+    char *copy = cm_strdup(dir);
+    if (!copy) return NULL;
+    size_t l = strlen(copy);
+    while (l > 1 && copy[l - 1] == '/') copy[--l] = '\0';
+    name = cm_asprintf("local/%s", cm_path_basename(copy));
+    free(copy);
+    return name;
+}
+
+/* The commit hash of a hub cache path (.../snapshots/<40 hex>/), or NULL. */
+static char *revision_of(const char *dir) {
+    const char *p = strstr(dir, "/snapshots/");
+    if (!p) return NULL;
+    p += strlen("/snapshots/");
+    size_t n = 0;
+    while (p[n] && p[n] != '/' && strchr("0123456789abcdef", p[n])) n++;
+    return n == 40 ? cm_strndup(p, 40) : NULL;
+}
 
 static int be_init(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info) {
-    (void)state; (void)arg; (void)params; (void)info;
-    return cm_error(CM_ERR_UNSUPPORTED, "the hf backend is not implemented in this build yet");
+    *state = NULL;
+    if (!arg || !*arg) return cm_error(CM_ERR_ARG, "hf: expected hf:PATH (a Hugging Face model folder)");
+    hf_state *s = cm_calloc(1, sizeof *s);
+    if (!s) return CM_ERR_NOMEM;
+    int rc = cm_hf_model_load(&s->m, arg, params, 1);
+    if (rc == CM_OK) {
+        s->name = params && params->model_name ? cm_strdup(params->model_name) : model_name(arg);
+        s->revision = revision_of(arg);
+        if (!s->name) rc = CM_ERR_NOMEM;
+    }
+    if (rc) {
+        be_free(s);
+        return rc;
+    }
+    const cm_hf_config *c = cm_hf_model_config(s->m);
+    const cm_hf_settings *set = cm_hf_model_settings(s->m);
+    int64_t np = -1, bytes = -1;
+    cm_hf_model_arch(s->m)->footprint(c, &np, &bytes);
+    info->name = s->name;
+    info->revision = s->revision;   /* NULL -> "no_revision_available" */
+    info->loader = "hf";
+    info->fingerprint = cm_hf_model_fingerprint(s->m);
+    info->dim = (size_t)c->out_dim;
+    info->max_tokens = (int64_t)set->max_length;
+    info->n_parameters = np;
+    info->uses_instructions = set->query_template || set->document_template;
+    if (!(params && params->quiet))
+        fprintf(stderr, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads\n",
+                arg, c->model_type, (long long)c->n_layers, (long long)c->hidden, cm_pool_name(set->pool.kind),
+                set->pool.exclude_instr ? " (instruction excluded)" : "", set->pool.normalize ? " + L2" : "",
+                set->max_length, set->threads);
+    *state = s;
+    return CM_OK;
 }
-static int be_encode(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction, float *out) {
-    (void)state; (void)texts; (void)n; (void)role; (void)instruction; (void)out;
-    return CM_ERR_UNSUPPORTED;
-}
-static void be_free(void *state) { (void)state; }
 
-const cm_backend_i cm_backend_hf = {"hf", "hf:...", be_init, be_encode, be_free};
+static int be_encode(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                     float *out) {
+    hf_state *s = state;
+    return cm_hf_encode(s->m, texts, n, role, instruction, out);
+}
+
+const cm_backend_i cm_backend_hf = {
+    "hf", "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
+    be_init, be_encode, be_free,
+};

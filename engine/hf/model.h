@@ -154,8 +154,9 @@ const char *cm_pool_name(cm_pool_kind k);
 
 typedef struct cm_pool_spec {
     cm_pool_kind kind;
-    int          exclude_instr;   /* 1: leave the n_instr leading tokens out (mean, weightedmean, latent) */
-    int          normalize;       /* 1: L2-normalise the pooled vector */
+    int          exclude_instr;   /* 1: leave the n_instr leading tokens out (mean, weightedmean, latent);
+                                     -1 (cm_hf_encode_multi only): the model's choice */
+    int          normalize;       /* 1: L2-normalise the pooled vector; -1: the model's choice */
 } cm_pool_spec;
 
 /* Pools hidden (b->n_tokens, hidden) into out (b->n_seqs, hidden) with the

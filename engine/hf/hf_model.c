@@ -1,0 +1,453 @@
+/*
+ * hf_model.c: implements hf_model.h: reads a Hugging Face model folder
+ * (config.json, weights, tokenizer, sentence-transformers settings), applies
+ * cm_encoder_params overrides, and encodes texts: format (prompt or
+ * instruction template) -> tokenize -> sort by length -> pack into batches
+ * -> one forward pass per batch -> every requested pooling.
+ */
+#include "engine/hf/hf_model.h"
+
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <ctype.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cm_hf_model {
+    char                *dir;
+    cJSON               *config;
+    cm_hf_config         cfg;
+    const cm_hf_arch    *arch;
+    void                *state;
+    cm_safetensors      *st;
+    cm_tokenizer        *tok;
+    cm_hf_settings       set;
+    int                  pool_from_folder;   /* 1 when 1_Pooling said so */
+    char                *query_prompt, *document_prompt, *query_template, *document_template;
+    char                 fingerprint[17];
+    /* reusable buffers */
+    cm_hf_batch          batch;
+    float               *hidden;
+    size_t               hidden_cap;
+};
+
+const cm_hf_config *cm_hf_model_config(const cm_hf_model *m) { return &m->cfg; }
+const cm_hf_settings *cm_hf_model_settings(const cm_hf_model *m) { return &m->set; }
+const cm_tokenizer *cm_hf_model_tokenizer(const cm_hf_model *m) { return m->tok; }
+const cm_hf_arch *cm_hf_model_arch(const cm_hf_model *m) { return m->arch; }
+const cm_safetensors *cm_hf_model_weights(const cm_hf_model *m) { return m->st; }
+const char *cm_hf_model_fingerprint(const cm_hf_model *m) { return m->fingerprint; }
+const char *cm_hf_model_dir(const cm_hf_model *m) { return m->dir; }
+
+void cm_hf_model_free(cm_hf_model *m) {
+    if (!m) return;
+    if (m->state) m->arch->free(m->state);
+    cm_st_free(m->st);
+    cm_tokenizer_free(m->tok);
+    cJSON_Delete(m->config);
+    cm_hf_batch_free(&m->batch);
+    free(m->hidden);
+    free(m->query_prompt);
+    free(m->document_prompt);
+    free(m->query_template);
+    free(m->document_template);
+    free(m->dir);
+    free(m);
+}
+
+/* Reads DIR/NAME as JSON; *out NULL (and CM_OK) when the file is absent. */
+static int read_json(const char *dir, const char *name, cJSON **out) {
+    *out = NULL;
+    char *p = cm_path_join(dir, name);
+    if (!p) return CM_ERR_NOMEM;
+    if (!cm_file_exists(p)) {
+        free(p);
+        return CM_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cm_read_file(p, &text, &len);
+    if (rc == CM_OK) {
+        *out = cJSON_ParseWithLength(text, len);
+        if (!*out) rc = cm_error(CM_ERR_FORMAT, "%s: not valid JSON", p);
+    }
+    free(text);
+    free(p);
+    return rc;
+}
+
+static int jbool(const cJSON *j, const char *k) { return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, k)); }
+
+/* 1_Pooling/config.json -> pooling kind and include_prompt. */
+static int read_pooling(cm_hf_model *m, const char *path_rel) {
+    char *sub = cm_path_join(m->dir, path_rel);
+    if (!sub) return CM_ERR_NOMEM;
+    cJSON *j = NULL;
+    int rc = read_json(sub, "config.json", &j);
+    free(sub);
+    CM_TRY(rc);
+    if (!j) return CM_OK;
+    int n = 0;
+    cm_pool_kind k = CM_POOL_MEAN;
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(j, "pooling_mode");
+    if (cJSON_IsString(mode)) {
+        rc = cm_pool_parse(mode->valuestring, &k);
+        n = 1;
+    } else {
+        if (jbool(j, "pooling_mode_cls_token")) { k = CM_POOL_CLS; n++; }
+        if (jbool(j, "pooling_mode_mean_tokens")) { k = CM_POOL_MEAN; n++; }
+        if (jbool(j, "pooling_mode_lasttoken")) { k = CM_POOL_LAST; n++; }
+        if (jbool(j, "pooling_mode_weightedmean_tokens")) { k = CM_POOL_WEIGHTEDMEAN; n++; }
+        if (jbool(j, "pooling_mode_max_tokens") || jbool(j, "pooling_mode_mean_sqrt_len_tokens"))
+            rc = cm_error(CM_ERR_UNSUPPORTED, "%s/%s/config.json: max and mean_sqrt_len_tokens pooling are not "
+                          "supported (use --pooling cls|mean|last|weightedmean)", m->dir, path_rel);
+    }
+    if (rc == CM_OK && n > 1)
+        rc = cm_error(CM_ERR_UNSUPPORTED, "%s/%s/config.json: %d pooling modes at once (concatenated) are not "
+                      "supported; choose one with --pooling", m->dir, path_rel, n);
+    if (rc == CM_OK && n == 1) {
+        m->set.pool.kind = k;
+        m->pool_from_folder = 1;
+    }
+    const cJSON *ip = cJSON_GetObjectItemCaseSensitive(j, "include_prompt");
+    if (rc == CM_OK && cJSON_IsBool(ip)) m->set.pool.exclude_instr = !cJSON_IsTrue(ip);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int read_st_files(cm_hf_model *m, size_t *st_max_len) {
+    cJSON *mods = NULL;
+    CM_TRY(read_json(m->dir, "modules.json", &mods));
+    int rc = CM_OK;
+    int saw_pool = 0;
+    if (mods) {
+        if (!cJSON_IsArray(mods)) rc = cm_error(CM_ERR_FORMAT, "%s/modules.json: expected an array of modules", m->dir);
+        for (const cJSON *it = mods ? mods->child : NULL; rc == CM_OK && it; it = it->next) {
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(it, "path");
+            const char *t = cJSON_IsString(type) ? type->valuestring : "";
+            const char *dot = strrchr(t, '.');
+            const char *base = dot ? dot + 1 : t;
+            if (!strcmp(base, "Transformer")) continue;
+            if (!strcmp(base, "Pooling")) {
+                saw_pool = 1;
+                rc = read_pooling(m, cJSON_IsString(path) ? path->valuestring : "1_Pooling");
+            } else if (!strcmp(base, "Normalize")) {
+                m->set.pool.normalize = 1;
+            } else {
+                rc = cm_error(CM_ERR_UNSUPPORTED, "%s/modules.json: sentence-transformers module '%s' is not "
+                              "supported (Transformer, Pooling and Normalize are)", m->dir, t);
+            }
+        }
+        cJSON_Delete(mods);
+        CM_TRY(rc);
+    }
+    if (!saw_pool) CM_TRY(read_pooling(m, "1_Pooling"));
+    if (!mods) {
+        char *nd = cm_path_join(m->dir, "2_Normalize");
+        if (!nd) return CM_ERR_NOMEM;
+        if (cm_dir_exists(nd)) m->set.pool.normalize = 1;
+        free(nd);
+    }
+    cJSON *sb = NULL;
+    CM_TRY(read_json(m->dir, "sentence_bert_config.json", &sb));
+    const cJSON *ml = cJSON_GetObjectItemCaseSensitive(sb, "max_seq_length");
+    if (cJSON_IsNumber(ml) && ml->valuedouble > 0) *st_max_len = (size_t)ml->valuedouble;
+    cJSON_Delete(sb);
+    cJSON *cs = NULL;
+    CM_TRY(read_json(m->dir, "config_sentence_transformers.json", &cs));
+    const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(cs, "prompts");
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(prompts, "query");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(prompts, "document");
+    if (!cJSON_IsString(d)) d = cJSON_GetObjectItemCaseSensitive(prompts, "passage");
+    if (!cJSON_IsString(d)) d = cJSON_GetObjectItemCaseSensitive(prompts, "corpus");
+    if (cJSON_IsString(q) && q->valuestring[0]) m->query_prompt = cm_strdup(q->valuestring);
+    if (cJSON_IsString(d) && d->valuestring[0]) m->document_prompt = cm_strdup(d->valuestring);
+    cJSON_Delete(cs);
+    return CM_OK;
+}
+
+/* Fingerprint: config, tokenizer file, weights (all bytes up to 256 MB,
+ * else names/shapes plus samples), and every setting that changes vectors. */
+static void make_fingerprint(cm_hf_model *m) {
+    uint64_t h = 0x5eed;
+    char *cj = cJSON_PrintUnformatted(m->config);
+    if (cj) {
+        h = cm_hash64(cj, strlen(cj), h);
+        free(cj);
+    }
+    static const char *const tfiles[] = {"tokenizer.json", "vocab.txt", "tokenizer_config.json", NULL};
+    for (size_t i = 0; tfiles[i]; i++) {
+        char *p = cm_path_join(m->dir, tfiles[i]);
+        char *text = NULL;
+        size_t len = 0;
+        if (p && cm_file_exists(p) && cm_read_file(p, &text, &len) == CM_OK) h = cm_hash64(text, len, h);
+        free(text);
+        free(p);
+    }
+    if (m->st) {
+        int full = cm_st_data_bytes(m->st) <= ((size_t)256 << 20);
+        for (size_t i = 0; i < cm_st_count(m->st); i++) {
+            const cm_st_tensor *t = cm_st_at(m->st, i);
+            h = cm_hash64(t->name, strlen(t->name), h);
+            h = cm_hash64(t->shape, sizeof t->shape, h ^ (uint64_t)t->dtype);
+            if (full) {
+                h = cm_hash64(t->data, t->nbytes, h);
+            } else {
+                for (size_t k = 0; k < 16 && t->nbytes; k++) {
+                    size_t at = t->nbytes / 16 * k, n = t->nbytes - at < 4096 ? t->nbytes - at : 4096;
+                    h = cm_hash64((const char *)t->data + at, n, h);
+                }
+            }
+        }
+    }
+    cm_str s = {0};
+    cm_str_printf(&s, "pool=%d excl=%d norm=%d attn=%d maxlen=%zu qp=%s dp=%s qt=%s dt=%s", (int)m->set.pool.kind,
+                  m->set.pool.exclude_instr, m->set.pool.normalize, (int)m->set.attention, m->set.max_length,
+                  m->set.query_prompt, m->set.document_prompt, m->set.query_template ? m->set.query_template : "-",
+                  m->set.document_template ? m->set.document_template : "-");
+    if (s.s) h = cm_hash64(s.s, s.len, h);
+    cm_str_free(&s);
+    cm_hex64(h, m->fingerprint);
+}
+
+int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params *params, int weights) {
+    *out = NULL;
+    cm_encoder_params dflt = cm_encoder_default_params();
+    if (!params) params = &dflt;
+    if (!dir || !*dir) return cm_error(CM_ERR_ARG, "hf: expected hf:PATH to a model folder");
+    if (!cm_dir_exists(dir)) return cm_error(CM_ERR_NOTFOUND, "%s: model folder not found", dir);
+    cm_hf_model *m = cm_calloc(1, sizeof *m);
+    if (!m) return CM_ERR_NOMEM;
+    int rc = CM_OK;
+    m->dir = cm_strdup(dir);
+    if (!m->dir) { rc = CM_ERR_NOMEM; goto fail; }
+    if ((rc = read_json(dir, "config.json", &m->config))) goto fail;
+    if (!m->config) { rc = cm_error(CM_ERR_NOTFOUND, "%s/config.json: not found (is this a Hugging Face model folder?)", dir); goto fail; }
+    if ((rc = cm_hf_arch_find(m->config, dir, &m->arch))) goto fail;
+    if ((rc = m->arch->read_config(m->config, dir, &m->cfg))) goto fail;
+    if ((rc = cm_tokenizer_load(&m->tok, dir))) goto fail;
+    if ((size_t)m->cfg.vocab_size < cm_tokenizer_vocab_size(m->tok) && !strcmp(m->arch->name, "bert")) {
+        rc = cm_error(CM_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json vocab_size is %lld", dir,
+                      cm_tokenizer_vocab_size(m->tok), (long long)m->cfg.vocab_size);
+        goto fail;
+    }
+    /* defaults, then the folder, then the flags */
+    m->set.pool.kind = CM_POOL_MEAN;   /* sentence-transformers' default without 1_Pooling */
+    m->set.attention = m->cfg.default_attention ? m->cfg.default_attention : CM_ATTN_BIDIRECTIONAL;
+    size_t st_max = 0;
+    if ((rc = read_st_files(m, &st_max))) goto fail;
+    size_t pos_limit = (size_t)m->cfg.max_positions;
+    if (!strcmp(m->arch->name, "bert") && strcmp(m->cfg.model_type, "bert") != 0)
+        pos_limit = (size_t)(m->cfg.max_positions - m->cfg.pad_token_id - 1);   /* RoBERTa/MPNet offset */
+    m->set.max_length = st_max ? st_max : cm_tokenizer_json_max_length(m->tok);
+    if (!m->set.max_length || m->set.max_length > pos_limit) m->set.max_length = pos_limit;
+    if (params->pooling && (rc = cm_pool_parse(params->pooling, &m->set.pool.kind))) goto fail;
+    if (m->set.pool.kind == CM_POOL_DEFAULT) m->set.pool.kind = CM_POOL_MEAN;
+    if (m->set.pool.kind == CM_POOL_LATENT && !m->arch->pool_latent) {
+        rc = cm_error(CM_ERR_ARG, "%s: pooling 'latent' needs a latent-attention model (NV-Embed); %s has none", dir,
+                      m->cfg.model_type);
+        goto fail;
+    }
+    if (params->attention) {
+        if (!strcmp(params->attention, "bidirectional") || !strcmp(params->attention, "non-causal"))
+            m->set.attention = CM_ATTN_BIDIRECTIONAL;
+        else if (!strcmp(params->attention, "causal"))
+            m->set.attention = CM_ATTN_CAUSAL;
+        else {
+            rc = cm_error(CM_ERR_ARG, "unknown attention '%s' (expected bidirectional or causal)", params->attention);
+            goto fail;
+        }
+    }
+    if (params->normalize >= 0) m->set.pool.normalize = params->normalize ? 1 : 0;
+    if (params->max_length > 0) {
+        if ((size_t)params->max_length > pos_limit) {
+            rc = cm_error(CM_ERR_ARG, "--max-length %d exceeds the model's %zu positions", params->max_length, pos_limit);
+            goto fail;
+        }
+        m->set.max_length = (size_t)params->max_length;
+    }
+    if (params->pool_instruction >= 0) m->set.pool.exclude_instr = params->pool_instruction ? 0 : 1;
+    if (params->query_template && !(m->query_template = cm_strdup(params->query_template))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (params->document_template && !(m->document_template = cm_strdup(params->document_template))) { rc = CM_ERR_NOMEM; goto fail; }
+    m->set.query_prompt = m->query_prompt ? m->query_prompt : "";
+    m->set.document_prompt = m->document_prompt ? m->document_prompt : "";
+    m->set.query_template = m->query_template;
+    m->set.document_template = m->document_template;
+    m->set.threads = params->threads > 0 ? params->threads : omp_get_num_procs();
+    m->set.batch_tokens = 8192;
+    if (params->batch_size > 0) m->set.batch_tokens = (size_t)params->batch_size * m->set.max_length;
+    if (m->set.batch_tokens < m->set.max_length) m->set.batch_tokens = m->set.max_length;
+    if (weights) {
+        if ((rc = cm_st_open(&m->st, dir))) goto fail;
+        if ((rc = m->arch->load(&m->state, &m->cfg, m->config, m->st, dir))) goto fail;
+    }
+    make_fingerprint(m);
+    *out = m;
+    return CM_OK;
+fail:
+    cm_hf_model_free(m);
+    return rc;
+}
+
+/* ---- formatting ----------------------------------------------------------- */
+
+int cm_hf_model_format(const cm_hf_model *m, const char *text, cm_role role, const char *instruction, char **out,
+                       size_t *instr_prefix_len) {
+    *out = NULL;
+    cm_str s = {0};
+    const char *tmpl = role == CM_ROLE_QUERY ? m->set.query_template : m->set.document_template;
+    const char *prompt = role == CM_ROLE_QUERY ? m->set.query_prompt : m->set.document_prompt;
+    int rc = cm_str_append(&s, "");
+    if (rc == CM_OK && instruction && *instruction && tmpl) {
+        const char *p = strstr(tmpl, "{instruction}");
+        if (p) {
+            rc = cm_str_appendn(&s, tmpl, (size_t)(p - tmpl));
+            if (rc == CM_OK) rc = cm_str_append(&s, instruction);
+            if (rc == CM_OK) rc = cm_str_append(&s, p + strlen("{instruction}"));
+        } else {
+            rc = cm_str_append(&s, tmpl);
+        }
+    } else if (rc == CM_OK && prompt && *prompt) {
+        rc = cm_str_append(&s, prompt);
+    }
+    *instr_prefix_len = s.len;
+    if (rc == CM_OK) rc = cm_str_append(&s, text);
+    const char *suffix = m->state && m->arch->text_suffix ? m->arch->text_suffix(m->state) : NULL;
+    if (rc == CM_OK && suffix) rc = cm_str_append(&s, suffix);
+    if (rc) {
+        cm_str_free(&s);
+        return rc;
+    }
+    *out = s.s;
+    return CM_OK;
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+typedef struct tok_item {
+    int32_t *ids;
+    size_t   n, n_instr, index;
+} tok_item;
+
+static int cmp_len(const void *a, const void *b) {
+    const tok_item *x = a, *y = b;
+    if (x->n != y->n) return x->n < y->n ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                       const cm_pool_spec *pools, size_t npools, float *const *outs) {
+    if (!m->state) return cm_error(CM_ERR_ARG, "%s: model loaded without weights", m->dir);
+    if (!n) return CM_OK;
+    size_t h = (size_t)m->cfg.hidden, od = (size_t)m->cfg.out_dim;
+    cm_pool_spec *ps = cm_malloc((npools ? npools : 1) * sizeof *ps);
+    tok_item *items = cm_calloc(n, sizeof *items);
+    int rc = (ps && items) ? CM_OK : CM_ERR_NOMEM;
+    for (size_t k = 0; rc == CM_OK && k < npools; k++) {
+        ps[k] = pools[k];
+        if (ps[k].kind == CM_POOL_DEFAULT) {
+            ps[k].kind = m->set.pool.kind;
+            ps[k].exclude_instr = pools[k].exclude_instr < 0 ? m->set.pool.exclude_instr : pools[k].exclude_instr;
+        }
+        if (ps[k].normalize < 0) ps[k].normalize = m->set.pool.normalize;
+        if (ps[k].exclude_instr < 0) ps[k].exclude_instr = m->set.pool.exclude_instr;
+        if (ps[k].kind == CM_POOL_LATENT && !m->arch->pool_latent)
+            rc = cm_error(CM_ERR_ARG, "pooling 'latent' needs a latent-attention model (NV-Embed)");
+    }
+    /* tokenize: the prompt prefix's token count (sentence-transformers rule:
+     * len(tokenize(prefix)) - 1, i.e. the leading special token(s) plus the
+     * prefix tokens) marks the instruction tokens */
+    cm_tok_encoding enc = {0}, penc = {0};
+    cm_tok_options opt = cm_tok_default_options();
+    opt.max_length = m->set.max_length;
+    char *last_prefix = NULL;
+    size_t last_prefix_ntok = 0;
+    for (size_t i = 0; rc == CM_OK && i < n; i++) {
+        char *full = NULL;
+        size_t plen = 0;
+        rc = cm_hf_model_format(m, texts[i] ? texts[i] : "", role, instruction, &full, &plen);
+        if (rc) break;
+        size_t n_instr = 0;
+        if (plen) {
+            if (!last_prefix || strncmp(last_prefix, full, plen) != 0 || last_prefix[plen] != '\0') {
+                free(last_prefix);
+                last_prefix = cm_strndup(full, plen);
+                cm_tok_options po = cm_tok_default_options();
+                rc = last_prefix ? cm_tokenizer_encode(m->tok, last_prefix, &po, &penc) : CM_ERR_NOMEM;
+                last_prefix_ntok = penc.n ? penc.n - 1 : 0;
+            }
+            n_instr = last_prefix_ntok;
+        }
+        if (rc == CM_OK) rc = cm_tokenizer_encode(m->tok, full, &opt, &enc);
+        free(full);
+        if (rc) break;
+        if (enc.n == 0) {
+            rc = cm_error(CM_ERR_ARG, "text %zu produced no tokens and the tokenizer adds no special tokens", i);
+            break;
+        }
+        items[i].ids = cm_malloc(enc.n * sizeof *items[i].ids);
+        if (!items[i].ids) { rc = CM_ERR_NOMEM; break; }
+        memcpy(items[i].ids, enc.ids, enc.n * sizeof *enc.ids);
+        items[i].n = enc.n;
+        items[i].n_instr = n_instr;
+        items[i].index = i;
+    }
+    free(last_prefix);
+    cm_tok_encoding_free(&enc);
+    cm_tok_encoding_free(&penc);
+    if (rc == CM_OK) qsort(items, n, sizeof *items, cmp_len);
+    float *pooled = NULL;
+    cm_hf_forward_opts fo = {m->set.attention, m->set.threads};
+    for (size_t i0 = 0; rc == CM_OK && i0 < n;) {
+        cm_hf_batch_clear(&m->batch);
+        size_t i1 = i0;
+        while (i1 < n && (i1 == i0 || m->batch.n_tokens + items[i1].n <= m->set.batch_tokens)) {
+            rc = cm_hf_batch_add(&m->batch, items[i1].ids, items[i1].n, items[i1].n_instr);
+            if (rc) break;
+            i1++;
+        }
+        if (rc) break;
+        if (m->batch.n_tokens > m->hidden_cap) {
+            free(m->hidden);
+            m->hidden = cm_malloc(m->batch.n_tokens * h * sizeof *m->hidden);
+            m->hidden_cap = m->hidden ? m->batch.n_tokens : 0;
+            if (!m->hidden) { rc = CM_ERR_NOMEM; break; }
+        }
+        rc = m->arch->forward(m->state, &m->batch, &fo, m->hidden);
+        if (rc) break;
+        free(pooled);
+        pooled = cm_malloc(m->batch.n_seqs * (od > h ? od : h) * sizeof *pooled);
+        if (!pooled) { rc = CM_ERR_NOMEM; break; }
+        for (size_t k = 0; rc == CM_OK && k < npools; k++) {
+            size_t d = h;
+            if (ps[k].kind == CM_POOL_LATENT) {
+                d = od;
+                rc = m->arch->pool_latent(m->state, &m->batch, m->hidden, ps[k].exclude_instr, m->set.threads, pooled);
+                if (rc == CM_OK && ps[k].normalize) cm_l2_normalize_rows(pooled, m->batch.n_seqs, d);
+            } else {
+                rc = cm_hf_pool(&m->batch, m->hidden, h, &ps[k], pooled);
+            }
+            if (rc == CM_OK && d != od)
+                rc = cm_error(CM_ERR_INTERNAL, "pooling '%s' gives %zu values but the model's output width is %zu",
+                              cm_pool_name(ps[k].kind), d, od);
+            for (size_t s = 0; rc == CM_OK && s < m->batch.n_seqs; s++)
+                memcpy(outs[k] + items[i0 + s].index * od, pooled + s * d, od * sizeof(float));
+        }
+        i0 = i1;
+    }
+    free(pooled);
+    for (size_t i = 0; items && i < n; i++) free(items[i].ids);
+    free(items);
+    free(ps);
+    return rc;
+}
+
+int cm_hf_encode(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                 float *out) {
+    cm_pool_spec p = {CM_POOL_DEFAULT, -1, -1};
+    float *outs[1] = {out};
+    return cm_hf_encode_multi(m, texts, n, role, instruction, &p, 1, outs);
+}

@@ -1,0 +1,230 @@
+/*
+ * ops.c: implements ops.h: OpenBLAS sgemm for the Linear layers, fused
+ * elementwise passes, fast exp/erf, and a blocked attention kernel for
+ * packed sequences (K transposed per (sequence, head), 4 query rows per
+ * block, so the inner loops run over contiguous keys / head dims and
+ * vectorise; memory per thread is O(head_dim * len), never len^2 per batch).
+ */
+#include "engine/hf/ops.h"
+
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cm_act_parse(const char *s) {
+    if (!s || !*s) return CM_ACT_GELU;
+    if (!strcmp(s, "gelu")) return CM_ACT_GELU;
+    if (!strcmp(s, "gelu_new") || !strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_fast")) return CM_ACT_GELU_TANH;
+    if (!strcmp(s, "relu")) return CM_ACT_RELU;
+    if (!strcmp(s, "silu") || !strcmp(s, "swish")) return CM_ACT_SILU;
+    return -1;
+}
+
+void cm_ops_set_threads(int threads) {
+    static int current = -1;
+    if (threads < 1) threads = 1;
+    if (threads != current) {
+        openblas_set_num_threads(threads);
+        current = threads;
+    }
+}
+
+void cm_ops_linear(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
+                   size_t ldy) {
+    if (!n) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)out, (blasint)in, 1.0f, x,
+                (blasint)ldx, W, (blasint)in, 0.0f, y, (blasint)ldy);
+}
+
+/* ---- fast math ----------------------------------------------------------- */
+
+/* exp: Cody-Waite range reduction x = k ln2 + r, |r| <= ln2/2, degree-6
+ * polynomial for e^r, scale by 2^k through the exponent bits. */
+static inline float fexp(float x) {
+    if (x < -87.3f) x = -87.3f;
+    if (x > 88.3f) x = 88.3f;
+    float k = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - k * 0.693359375f;
+    r = r - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t e = ((int32_t)k + 127) << 23;
+    float s;
+    memcpy(&s, &e, 4);
+    return p * s;
+}
+
+/* erf: odd rational approximation on [-4, 4] (clamped), |error| ~1e-7. */
+static inline float ferf(float x) {
+    if (x > 4.0f) x = 4.0f;
+    if (x < -4.0f) x = -4.0f;
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    p = p * x;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return p / q;
+}
+
+float cm_fast_expf(float x) { return fexp(x); }
+float cm_fast_erff(float x) { return ferf(x); }
+
+static void act_row(float *y, size_t d, const float *b, cm_act act) {
+    if (b)
+        for (size_t j = 0; j < d; j++) y[j] += b[j];
+    switch (act) {
+    case CM_ACT_GELU:
+#pragma omp simd
+        for (size_t j = 0; j < d; j++) y[j] = 0.5f * y[j] * (1.0f + ferf(y[j] * 0.70710678118654752f));
+        break;
+    case CM_ACT_GELU_TANH:
+#pragma omp simd
+        for (size_t j = 0; j < d; j++) {
+            float v = y[j];
+            float u = 0.7978845608028654f * (v + 0.044715f * v * v * v);
+            /* tanh(u) = 1 - 2 / (exp(2u) + 1) */
+            float t = 1.0f - 2.0f / (fexp(2.0f * u) + 1.0f);
+            y[j] = 0.5f * v * (1.0f + t);
+        }
+        break;
+    case CM_ACT_RELU:
+        for (size_t j = 0; j < d; j++) y[j] = y[j] > 0 ? y[j] : 0;
+        break;
+    case CM_ACT_SILU:
+#pragma omp simd
+        for (size_t j = 0; j < d; j++) y[j] = y[j] / (1.0f + fexp(-y[j]));
+        break;
+    default:
+        break;
+    }
+}
+
+void cm_ops_bias_act(float *y, size_t n, size_t d, size_t ld, const float *b, cm_act act, int threads) {
+    if (!b && act == CM_ACT_NONE) return;
+#pragma omp parallel for num_threads(threads) schedule(static) if (n * d > 32768)
+    for (size_t i = 0; i < n; i++) act_row(y + i * ld, d, b, act);
+}
+
+void cm_ops_add_layernorm(float *x, const float *r, const float *b, const float *g, const float *beta, size_t n,
+                          size_t d, float eps, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (n * d > 32768)
+    for (size_t i = 0; i < n; i++) {
+        float *xi = x + i * d;
+        const float *ri = r ? r + i * d : NULL;
+        if (ri && b)
+            for (size_t j = 0; j < d; j++) xi[j] += ri[j] + b[j];
+        else if (ri)
+            for (size_t j = 0; j < d; j++) xi[j] += ri[j];
+        else if (b)
+            for (size_t j = 0; j < d; j++) xi[j] += b[j];
+        double mean = 0, var = 0;
+        for (size_t j = 0; j < d; j++) mean += xi[j];
+        mean /= (double)d;
+        for (size_t j = 0; j < d; j++) {
+            double t = xi[j] - mean;
+            var += t * t;
+        }
+        var /= (double)d;
+        float inv = (float)(1.0 / sqrt(var + (double)eps));
+        float m = (float)mean;
+        for (size_t j = 0; j < d; j++) xi[j] = (xi[j] - m) * inv * g[j] + beta[j];
+    }
+}
+
+/* ---- attention ------------------------------------------------------------ */
+
+/* One (sequence, head): q/k/v rows at stride ld, len rows; out rows at
+ * stride ldo. kt: (dh, len) scratch, sc: (4, len) scratch. */
+static void attend_one(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
+                       float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
+                       float *out, size_t ldo, float *kt, float *sc) {
+    for (size_t j = 0; j < len; j++)
+        for (size_t d = 0; d < dh; d++) kt[d * len + j] = k[j * ld + d];
+    for (size_t i0 = 0; i0 < len; i0 += 4) {
+        size_t nb = len - i0 < 4 ? len - i0 : 4;
+        /* scores for rows i0..i0+nb */
+        for (size_t b = 0; b < nb; b++) memset(sc + b * len, 0, len * sizeof *sc);
+        for (size_t d = 0; d < dh; d++) {
+            const float *kr = kt + d * len;
+            for (size_t b = 0; b < nb; b++) {
+                float qv = q[(i0 + b) * ld + d] * scale;
+                float *s = sc + b * len;
+#pragma omp simd
+                for (size_t j = 0; j < len; j++) s[j] += qv * kr[j];
+            }
+        }
+        for (size_t b = 0; b < nb; b++) {
+            float *s = sc + b * len;
+            size_t row = i0 + b;
+            if (bias_fn) bias_fn(bias_ctx, len, head, row, s);
+            size_t lim = causal ? row + 1 : len;
+            float mx = s[0];
+            for (size_t j = 1; j < lim; j++) mx = s[j] > mx ? s[j] : mx;
+            float sum = 0;
+#pragma omp simd reduction(+ : sum)
+            for (size_t j = 0; j < lim; j++) {
+                s[j] = fexp(s[j] - mx);
+                sum += s[j];
+            }
+            float inv = 1.0f / sum;
+            for (size_t j = 0; j < lim; j++) s[j] *= inv;
+            for (size_t j = lim; j < len; j++) s[j] = 0;
+            float *o = out + row * ldo;
+            memset(o, 0, dh * sizeof *o);
+            for (size_t j = 0; j < lim; j++) {
+                float p = s[j];
+                const float *vr = v + j * ld;
+#pragma omp simd
+                for (size_t d = 0; d < dh; d++) o[d] += p * vr[d];
+            }
+        }
+    }
+}
+
+int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_heads, const size_t *offset,
+                     const size_t *length, size_t n_seqs, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx,
+                     float *out, int threads) {
+    size_t dh = hidden / n_heads, max_len = 0;
+    for (size_t s = 0; s < n_seqs; s++) max_len = length[s] > max_len ? length[s] : max_len;
+    if (!max_len) return CM_OK;
+    float scale = 1.0f / sqrtf((float)dh);
+    size_t pairs = n_seqs * n_heads;
+    int nt = threads < 1 ? 1 : threads;
+    if ((size_t)nt > pairs) nt = (int)pairs;
+    float *scratch = cm_malloc((size_t)nt * (dh + 4) * max_len * sizeof *scratch);
+    if (!scratch) return CM_ERR_NOMEM;
+#pragma omp parallel num_threads(nt)
+    {
+        float *kt = scratch + (size_t)omp_get_thread_num() * (dh + 4) * max_len;
+        float *sc = kt + dh * max_len;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t p = 0; p < pairs; p++) {
+            /* longest sequences first (callers sort ascending) for balance */
+            size_t s = n_seqs - 1 - p / n_heads, h = p % n_heads;
+            const float *base = qkv + offset[s] * ld_qkv + h * dh;
+            attend_one(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
+                       bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, kt, sc);
+        }
+    }
+    free(scratch);
+    return CM_OK;
+}
