@@ -1,10 +1,263 @@
-/* classification.c: placeholder until the classification evaluator lands; says so plainly. */
+/*
+ * classification.c: the Classification evaluator, MTEB's
+ * AbsTaskClassification with logRegClassificationEvaluator (mteb 1.12):
+ *
+ *   1. load the train split (settings "train_split", default "train") and the
+ *      eval split task->split, fields "text" / "label" (settings
+ *      "text_field" / "label_field"); labels compared by value;
+ *   2. "test_subsample": N caps the eval split at N rows by mteb's
+ *      stratified_subsampling (seed "test_subsample_seed", default 42);
+ *   3. embed the eval texts once (role query, the task instruction);
+ *   4. for each of "n_experiments" (default 10): shuffle the running index
+ *      permutation with RandomState(42), keep the first "samples_per_label"
+ *      (default 8) rows per label, embed them, fit LogisticRegression
+ *      (lbfgs, C=1, tol=1e-4, max_iter=100), predict the eval split, score
+ *      accuracy, macro F1, weighted F1 and (two train labels) AP on the
+ *      hard predictions;
+ *   5. write the means, "scores_per_experiment" and "main_score".
+ *
+ * Per-item data: {"kind": "mean", "ids": [eval row], "values": [fraction of
+ * experiments that classified the row correctly]}.
+ */
 #include "cmteb/evaluator.h"
 #include "cmteb/status.h"
+#include "cmteb/util.h"
+#include "datasets/classification_data.h"
+#include "tasks/classification/clf_metrics.h"
+#include "tasks/classification/logreg.h"
+#include "tasks/classification/sampling.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int    n_experiments;
+    size_t samples_per_label;
+    size_t test_subsample;     /* 0: none */
+    uint64_t subsample_seed;
+    uint32_t seed;             /* undersampling RandomState seed */
+    cm_logreg_params lr;
+} clf_settings;
+
+/* A positive integer setting (absent: dflt). */
+static int int_setting(const cm_task *t, const char *key, double dflt, double lo, double *out) {
+    const cJSON *v = cm_task_setting(t, key);
+    if (!v) { *out = dflt; return CM_OK; }
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble != floor(v->valuedouble) || v->valuedouble > 1e12)
+        return cm_error(CM_ERR_FORMAT, "%s: task %s: field 'settings.%s': expected an integer >= %g", t->source,
+                        t->name, key, lo);
+    *out = v->valuedouble;
+    return CM_OK;
+}
+
+static int read_settings(const cm_task *t, clf_settings *s) {
+    double v = 0;
+    CM_TRY(int_setting(t, "n_experiments", 10, 1, &v));
+    s->n_experiments = (int)v;
+    CM_TRY(int_setting(t, "samples_per_label", 8, 1, &v));
+    s->samples_per_label = (size_t)v;
+    CM_TRY(int_setting(t, "test_subsample", 0, 0, &v));
+    s->test_subsample = (size_t)v;
+    CM_TRY(int_setting(t, "test_subsample_seed", 42, 0, &v));
+    s->subsample_seed = (uint64_t)v;
+    CM_TRY(int_setting(t, "seed", 42, 0, &v));
+    if (v > 4294967295.0) return cm_error(CM_ERR_FORMAT, "%s: task %s: field 'settings.seed': expected at most 2^32-1", t->source, t->name);
+    s->seed = (uint32_t)v;
+    s->lr = cm_logreg_default_params();
+    CM_TRY(int_setting(t, "max_iter", 100, 1, &v));
+    s->lr.max_iter = (int)v;
+    return CM_OK;
+}
+
+/* Caps the eval split with mteb's stratified_subsampling; the kept rows are
+ * in the order Hugging Face's select() gives them (per-item ids are
+ * positions in that order). */
+static int subsample_eval(cm_clf_data *d, size_t n_keep, uint64_t seed) {
+    cm_clf_split *e = &d->eval;
+    size_t L = cm_label_table_count(d->labels);
+    int *hf = cm_malloc(L * sizeof *hf), *order = cm_malloc(L * sizeof *order), *y = cm_malloc(e->n * sizeof *y);
+    size_t *keep = cm_malloc(n_keep * sizeof *keep);
+    char **texts = cm_malloc(n_keep * sizeof *texts), *taken = cm_calloc(e->n, 1);
+    int *labels = cm_malloc(n_keep * sizeof *labels), rc = CM_OK;
+    if (!hf || !order || !y || !keep || !texts || !taken || !labels) { rc = CM_ERR_NOMEM; goto done; }
+    /* HF class_encode_column numbers the classes present by their sorted names. */
+    for (size_t i = 0; i < L; i++) hf[i] = -1;
+    for (size_t i = 0; i < e->n; i++) hf[e->labels[i]] = 0;
+    int k = 0;
+    for (size_t i = 0; i < L; i++)
+        if (hf[i] == 0) order[k++] = (int)i;
+    for (int a = 1; a < k; a++)    /* insertion sort by name */
+        for (int b = a; b > 0 && strcmp(cm_label_table_name(d->labels, order[b]),
+                                        cm_label_table_name(d->labels, order[b - 1])) < 0; b--) {
+            int tmp = order[b]; order[b] = order[b - 1]; order[b - 1] = tmp;
+        }
+    for (int c = 0; c < k; c++) hf[order[c]] = c;
+    for (size_t i = 0; i < e->n; i++) y[i] = hf[e->labels[i]];
+    if ((rc = cm_stratified_subsample(y, e->n, k, n_keep, seed, keep))) {
+        rc = cm_error_wrap(rc, "%s: test_subsample %zu", e->path, n_keep);
+        goto done;
+    }
+    for (size_t i = 0; i < n_keep; i++) {
+        texts[i] = e->texts[keep[i]];
+        labels[i] = e->labels[keep[i]];
+        taken[keep[i]] = 1;
+    }
+    for (size_t i = 0; i < e->n; i++)
+        if (!taken[i]) free(e->texts[i]);
+    free(e->texts);
+    free(e->labels);
+    e->texts = texts;
+    e->labels = labels;
+    e->n = n_keep;
+    texts = NULL;
+    labels = NULL;
+done:
+    free(hf); free(order); free(y); free(keep); free(texts); free(taken); free(labels);
+    return rc;
+}
 
 int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
-    (void)ctx;
-    (void)scores;
-    return cm_error(CM_ERR_UNSUPPORTED, "%s: the %s evaluator is not implemented in this build yet",
-                    task->name, cm_task_type_name(task->type));
+    clf_settings s;
+    CM_TRY(read_settings(task, &s));
+    cm_clf_data_params dp = cm_clf_data_default_params();
+    dp.subset = task->subset;
+    dp.train_split = cm_task_str(task, "train_split", "train");
+    dp.eval_split = task->split;
+    dp.text_field = cm_task_str(task, "text_field", "text");
+    dp.label_field = cm_task_str(task, "label_field", "label");
+    cm_clf_data *d = NULL;
+    int rc = cm_clf_data_load(&d, ctx->data_folder, &dp);
+    if (rc) return cm_error_wrap(rc, "%s", task->name);
+
+    const size_t dim = cm_embedder_dim(ctx->embedder), L = cm_label_table_count(d->labels);
+    float *Xtest = NULL, *Xtrain = NULL;
+    size_t *idxs = NULL, *sel = NULL, *correct = NULL;
+    int *ytrain = NULL, *pred = NULL, *cls_of = NULL, *global_of = NULL;
+    const char **sel_texts = NULL;
+    double sums[4] = {0, 0, 0, 0};
+    int binary = 0;
+    cJSON *per_exp = NULL;
+    char label[256];
+
+    if (s.test_subsample && d->eval.n > s.test_subsample &&
+        (rc = subsample_eval(d, s.test_subsample, s.subsample_seed)))
+        goto done;
+
+    const size_t ntr = d->train.n, nte = d->eval.n;
+    Xtest = cm_malloc(nte * dim * sizeof *Xtest);
+    Xtrain = cm_malloc(ntr * dim * sizeof *Xtrain);
+    idxs = cm_malloc(ntr * sizeof *idxs);
+    sel = cm_malloc(ntr * sizeof *sel);
+    correct = cm_calloc(nte, sizeof *correct);
+    ytrain = cm_malloc(ntr * sizeof *ytrain);
+    pred = cm_malloc(nte * sizeof *pred);
+    cls_of = cm_malloc(L * sizeof *cls_of);
+    global_of = cm_malloc(L * sizeof *global_of);
+    sel_texts = cm_malloc(ntr * sizeof *sel_texts);
+    per_exp = cJSON_CreateArray();
+    if (!Xtest || !Xtrain || !idxs || !sel || !correct || !ytrain || !pred || !cls_of || !global_of || !sel_texts ||
+        !per_exp) {
+        rc = CM_ERR_NOMEM;
+        goto done;
+    }
+    snprintf(label, sizeof label, "%s: %s", task->name, task->split);
+    if ((rc = cm_embed(ctx->embedder, (const char *const *)d->eval.texts, nte, CM_ROLE_QUERY, task->instruction,
+                       label, Xtest)))
+        goto done;
+
+    for (size_t i = 0; i < ntr; i++) idxs[i] = i;
+    for (int e = 0; e < s.n_experiments; e++) {
+        size_t k = 0;
+        if ((rc = cm_undersample_next(idxs, ntr, d->train.labels, (int)L, s.samples_per_label, s.seed, sel, &k)))
+            goto done;
+        /* classes_: the sorted distinct labels of this training sample */
+        for (size_t c = 0; c < L; c++) cls_of[c] = -1;
+        for (size_t i = 0; i < k; i++) cls_of[d->train.labels[sel[i]]] = 0;
+        int K = 0;
+        for (size_t c = 0; c < L; c++)
+            if (cls_of[c] == 0) { global_of[K] = (int)c; cls_of[c] = K++; }
+        if (K < 2) {
+            rc = cm_error(CM_ERR_FORMAT, "%s: %s: the training split has a single label (%s); classification needs two",
+                          task->name, d->train.path, cm_label_table_name(d->labels, d->train.labels[sel[0]]));
+            goto done;
+        }
+        binary = K == 2;
+        for (size_t i = 0; i < k; i++) {
+            sel_texts[i] = d->train.texts[sel[i]];
+            ytrain[i] = cls_of[d->train.labels[sel[i]]];
+        }
+        snprintf(label, sizeof label, "%s: %s (experiment %d/%d)", task->name, cm_task_str(task, "train_split", "train"),
+                 e + 1, s.n_experiments);
+        if ((rc = cm_embed(ctx->embedder, sel_texts, k, CM_ROLE_QUERY, task->instruction, label, Xtrain))) goto done;
+        cm_logreg *m = NULL;
+        if ((rc = cm_logreg_fit(&m, Xtrain, k, dim, ytrain, K, &s.lr))) {
+            rc = cm_error_wrap(rc, "%s: experiment %d", task->name, e + 1);
+            goto done;
+        }
+        rc = cm_logreg_predict(m, Xtest, nte, pred);
+        cm_logreg_free(m);
+        if (rc) goto done;
+        for (size_t i = 0; i < nte; i++) {
+            pred[i] = global_of[pred[i]];
+            correct[i] += pred[i] == d->eval.labels[i];
+        }
+        cm_clf_scores sc;
+        if ((rc = cm_clf_scores_compute(d->eval.labels, pred, nte, (int)L, binary ? global_of[1] : -1, &sc))) goto done;
+        cJSON *one = cJSON_CreateObject();
+        if (!one) { rc = CM_ERR_NOMEM; goto done; }
+        cJSON_AddItemToArray(per_exp, one);
+        cJSON_AddNumberToObject(one, "accuracy", sc.accuracy);
+        cJSON_AddNumberToObject(one, "f1", sc.f1);
+        cJSON_AddNumberToObject(one, "f1_weighted", sc.f1_weighted);
+        if (binary) {
+            cJSON_AddNumberToObject(one, "ap", sc.ap);
+            cJSON_AddNumberToObject(one, "ap_weighted", sc.ap); /* binary: weighting changes nothing */
+        }
+        sums[0] += sc.accuracy;
+        sums[1] += sc.f1;
+        sums[2] += sc.f1_weighted;
+        sums[3] += sc.ap;
+        if (!ctx->quiet)
+            fprintf(stderr, "%s: experiment %d/%d: %zu training texts, accuracy %.4f\n", task->name, e + 1,
+                    s.n_experiments, k, sc.accuracy);
+    }
+    double ne = (double)s.n_experiments;
+    cJSON_AddNumberToObject(scores, "accuracy", sums[0] / ne);
+    cJSON_AddNumberToObject(scores, "f1", sums[1] / ne);
+    cJSON_AddNumberToObject(scores, "f1_weighted", sums[2] / ne);
+    if (binary) {
+        cJSON_AddNumberToObject(scores, "ap", sums[3] / ne);
+        cJSON_AddNumberToObject(scores, "ap_weighted", sums[3] / ne);
+    }
+    cJSON_AddItemToObject(scores, "scores_per_experiment", per_exp);
+    per_exp = NULL;
+    const cJSON *main = cJSON_GetObjectItemCaseSensitive(scores, task->main_score);
+    if (!cJSON_IsNumber(main)) {
+        rc = cm_error(CM_ERR_FORMAT, "%s: main_score '%s' is not a classification score (expected accuracy, f1, "
+                      "f1_weighted%s)", task->name, task->main_score, binary ? ", ap or ap_weighted" : "");
+        goto done;
+    }
+    cJSON_AddNumberToObject(scores, "main_score", main->valuedouble);
+
+    if (ctx->items) {
+        cJSON *ids = cJSON_CreateArray(), *vals = cJSON_CreateArray();
+        if (!ids || !vals) { cJSON_Delete(ids); cJSON_Delete(vals); rc = CM_ERR_NOMEM; goto done; }
+        cJSON_AddStringToObject(ctx->items, "kind", "mean");
+        cJSON_AddItemToObject(ctx->items, "ids", ids);
+        cJSON_AddItemToObject(ctx->items, "values", vals);
+        for (size_t i = 0; i < nte; i++) {
+            char id[32];
+            snprintf(id, sizeof id, "%zu", i);
+            cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+            cJSON_AddItemToArray(vals, cJSON_CreateNumber((double)correct[i] / ne));
+        }
+    }
+done:
+    cJSON_Delete(per_exp);
+    free(Xtest); free(Xtrain); free(idxs); free(sel); free(correct); free(ytrain); free(pred); free(cls_of);
+    free(global_of); free(sel_texts);
+    cm_clf_data_free(d);
+    return rc;
 }

@@ -1,0 +1,257 @@
+/*
+ * classification_data.c: the label table (values interned, then numbered in
+ * numpy.unique order) and the loader of classification splits (see
+ * classification_data.h).
+ */
+#include "datasets/classification_data.h"
+#include "cmteb/dataset.h"
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- label table ------------------------------------------------------------ */
+typedef struct {
+    int    is_num;
+    double num;
+    char  *name;    /* text form; the key for strings */
+} label_value;
+
+struct cm_label_table {
+    label_value *v;
+    size_t       n, cap;
+    int         *slot;     /* open addressing over ids, -1 empty */
+    size_t       nslot;
+};
+
+int cm_label_table_init(cm_label_table **out) {
+    *out = cm_calloc(1, sizeof **out);
+    return *out ? CM_OK : CM_ERR_NOMEM;
+}
+
+void cm_label_table_free(cm_label_table *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) free(t->v[i].name);
+    free(t->v);
+    free(t->slot);
+    free(t);
+}
+
+size_t cm_label_table_count(const cm_label_table *t) { return t->n; }
+const char *cm_label_table_name(const cm_label_table *t, int id) {
+    return id >= 0 && (size_t)id < t->n ? t->v[id].name : "?";
+}
+
+static uint64_t value_hash(int is_num, double num, const char *name) {
+    if (is_num) {
+        if (num == 0) num = 0; /* -0.0 == 0.0 */
+        return cm_hash64(&num, sizeof num, 1);
+    }
+    return cm_hash64(name, strlen(name), 2);
+}
+
+static int same_value(const label_value *a, int is_num, double num, const char *name) {
+    return a->is_num == is_num && (is_num ? a->num == num : strcmp(a->name, name) == 0);
+}
+
+static int rehash(cm_label_table *t, size_t nslot) {
+    int *s = cm_malloc(nslot * sizeof *s);
+    if (!s) return CM_ERR_NOMEM;
+    for (size_t i = 0; i < nslot; i++) s[i] = -1;
+    for (size_t id = 0; id < t->n; id++) {
+        size_t i = (size_t)value_hash(t->v[id].is_num, t->v[id].num, t->v[id].name) & (nslot - 1);
+        while (s[i] >= 0) i = (i + 1) & (nslot - 1);
+        s[i] = (int)id;
+    }
+    free(t->slot);
+    t->slot = s;
+    t->nslot = nslot;
+    return CM_OK;
+}
+
+/* A string that is wholly a finite number (CSV fields). */
+static int parse_number(const char *s, double *out) {
+    if (!*s) return 0;
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (*end || errno || !isfinite(d) || end == s) return 0;
+    *out = d;
+    return 1;
+}
+
+int cm_label_table_add(cm_label_table *t, const cJSON *v, int numeric_strings, int *id) {
+    int is_num;
+    double num = 0;
+    char numbuf[64];
+    const char *name;
+    if (cJSON_IsNumber(v) || cJSON_IsBool(v)) {
+        is_num = 1;
+        num = cJSON_IsNumber(v) ? v->valuedouble : (cJSON_IsTrue(v) ? 1.0 : 0.0);
+    } else if (cJSON_IsString(v)) {
+        is_num = numeric_strings && parse_number(v->valuestring, &num);
+    } else {
+        return cm_error(CM_ERR_FORMAT, "a label must be a number or a string");
+    }
+    if (is_num) {
+        if (num == floor(num) && fabs(num) < 1e15) snprintf(numbuf, sizeof numbuf, "%.0f", num);
+        else snprintf(numbuf, sizeof numbuf, "%.17g", num);
+        name = numbuf;
+    } else {
+        name = v->valuestring;
+    }
+    if (2 * (t->n + 1) > t->nslot) CM_TRY(rehash(t, t->nslot ? 2 * t->nslot : 64));
+    size_t i = (size_t)value_hash(is_num, num, name) & (t->nslot - 1);
+    while (t->slot[i] >= 0) {
+        if (same_value(&t->v[t->slot[i]], is_num, num, name)) {
+            *id = t->slot[i];
+            return CM_OK;
+        }
+        i = (i + 1) & (t->nslot - 1);
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 32;
+        label_value *nv = cm_realloc(t->v, cap * sizeof *nv);
+        if (!nv) return CM_ERR_NOMEM;
+        t->v = nv;
+        t->cap = cap;
+    }
+    label_value *lv = &t->v[t->n];
+    lv->is_num = is_num;
+    lv->num = num;
+    if (!(lv->name = cm_strdup(name))) return CM_ERR_NOMEM;
+    t->slot[i] = (int)t->n;
+    *id = (int)t->n++;
+    return CM_OK;
+}
+
+static int cmp_value(const void *a, const void *b) {
+    const label_value *x = a, *y = b;
+    if (x->is_num) return (x->num > y->num) - (x->num < y->num);
+    return strcmp(x->name, y->name);
+}
+
+int cm_label_table_sort(cm_label_table *t, int **remap) {
+    *remap = NULL;
+    size_t n_num = 0;
+    for (size_t i = 0; i < t->n; i++) n_num += (size_t)t->v[i].is_num;
+    if (n_num && n_num < t->n) {
+        const char *a = NULL, *b = NULL;
+        for (size_t i = 0; i < t->n; i++) {
+            if (t->v[i].is_num && !a) a = t->v[i].name;
+            if (!t->v[i].is_num && !b) b = t->v[i].name;
+        }
+        return cm_error(CM_ERR_FORMAT, "labels mix numbers and strings (e.g. %s and \"%s\"); use one kind", a, b);
+    }
+    /* Sort (value, old id) pairs. */
+    typedef struct { label_value v; int old; } pair;
+    pair *p = cm_malloc((t->n ? t->n : 1) * sizeof *p);
+    int *map = cm_malloc((t->n ? t->n : 1) * sizeof *map);
+    if (!p || !map) { free(p); free(map); return CM_ERR_NOMEM; }
+    for (size_t i = 0; i < t->n; i++) { p[i].v = t->v[i]; p[i].old = (int)i; }
+    qsort(p, t->n, sizeof *p, cmp_value);   /* values are distinct: order is total */
+    for (size_t i = 0; i < t->n; i++) {
+        t->v[i] = p[i].v;
+        map[p[i].old] = (int)i;
+    }
+    free(p);
+    int rc = rehash(t, t->nslot ? t->nslot : 64);
+    if (rc) { free(map); return rc; }
+    *remap = map;
+    return CM_OK;
+}
+
+/* ---- splits -------------------------------------------------------------------- */
+cm_clf_data_params cm_clf_data_default_params(void) {
+    cm_clf_data_params p = {NULL, "train", "test", "text", "label"};
+    return p;
+}
+
+static void split_free(cm_clf_split *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->texts[i]);
+    free(s->texts);
+    free(s->labels);
+    free(s->path);
+    memset(s, 0, sizeof *s);
+}
+
+void cm_clf_data_free(cm_clf_data *d) {
+    if (!d) return;
+    split_free(&d->train);
+    split_free(&d->eval);
+    cm_label_table_free(d->labels);
+    free(d);
+}
+
+static int is_delimited(const char *path) {
+    return strstr(path, ".csv") != NULL || strstr(path, ".tsv") != NULL;
+}
+
+static int load_split(cm_clf_split *s, const char *folder, const char *subset, const char *split,
+                      const cm_clf_data_params *p, cm_label_table *labels) {
+    CM_TRY(cm_data_find_split(folder, subset, split, &s->path));
+    cm_records *r = NULL;
+    CM_TRY(cm_records_open(&r, s->path));
+    int numeric_strings = is_delimited(s->path), rc = CM_OK;
+    size_t cap = 0;
+    cJSON *obj;
+    while ((rc = cm_records_next(r, &obj)) == 1) {
+        const char *text;
+        if ((rc = cm_rec_string(r, obj, p->text_field, &text))) break;
+        const cJSON *lab = cJSON_GetObjectItemCaseSensitive(obj, p->label_field);
+        if (!lab || cJSON_IsNull(lab)) { rc = cm_rec_error(r, p->label_field, "missing (expected a number or a string)"); break; }
+        if (s->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            char **nt = cm_realloc(s->texts, cap * sizeof *nt);
+            if (!nt) { rc = CM_ERR_NOMEM; break; }
+            s->texts = nt;
+            int *nl = cm_realloc(s->labels, cap * sizeof *nl);
+            if (!nl) { rc = CM_ERR_NOMEM; break; }
+            s->labels = nl;
+        }
+        int id;
+        if ((rc = cm_label_table_add(labels, lab, numeric_strings, &id))) {
+            rc = cm_rec_error(r, p->label_field, "expected a number or a string");
+            break;
+        }
+        if (!(s->texts[s->n] = cm_strdup(text))) { rc = CM_ERR_NOMEM; break; }
+        s->labels[s->n++] = id;
+    }
+    cm_records_close(r);
+    if (rc < 0) return rc;
+    if (s->n == 0) return cm_error(CM_ERR_FORMAT, "%s: split '%s' has no rows", s->path, split);
+    return CM_OK;
+}
+
+int cm_clf_data_load(cm_clf_data **out, const char *folder, const cm_clf_data_params *params) {
+    *out = NULL;
+    cm_clf_data_params p = params ? *params : cm_clf_data_default_params();
+    cm_clf_data_params dflt = cm_clf_data_default_params();
+    if (!p.train_split) p.train_split = dflt.train_split;
+    if (!p.eval_split) p.eval_split = dflt.eval_split;
+    if (!p.text_field) p.text_field = dflt.text_field;
+    if (!p.label_field) p.label_field = dflt.label_field;
+    cm_clf_data *d = cm_calloc(1, sizeof *d);
+    if (!d) return CM_ERR_NOMEM;
+    int rc = cm_label_table_init(&d->labels);
+    if (!rc) rc = load_split(&d->train, folder, p.subset, p.train_split, &p, d->labels);
+    if (!rc) rc = load_split(&d->eval, folder, p.subset, p.eval_split, &p, d->labels);
+    int *remap = NULL;
+    if (!rc && (rc = cm_label_table_sort(d->labels, &remap)))
+        rc = cm_error_wrap(rc, "%s and %s: field '%s'", d->train.path, d->eval.path, p.label_field);
+    if (!rc) {
+        for (size_t i = 0; i < d->train.n; i++) d->train.labels[i] = remap[d->train.labels[i]];
+        for (size_t i = 0; i < d->eval.n; i++) d->eval.labels[i] = remap[d->eval.labels[i]];
+    }
+    free(remap);
+    if (rc) {
+        cm_clf_data_free(d);
+        return rc;
+    }
+    *out = d;
+    return CM_OK;
+}
