@@ -148,6 +148,7 @@ int cm_report_render_html(const cm_report *r, cm_str *o) {
             for (size_t i = 0; i < r->n_rows; i++) {
                 const cm_task_score *sb = r->models[0].cells[i], *sc = M->cells[i];
                 double d = sb && sc ? 100.0 * (sc->value - sb->value) : NAN;
+                if (fabs(d) < 5e-9) d = 0.0;
                 dv[(m - 1) * r->n_rows + i] = d;
                 dm[(m - 1) * r->n_rows + i] = M->diff ? diff_mark(r, &M->diff[i]) : CM_SVG_PLAIN;
                 if (!isnan(d) && fabs(d) > maxabs) maxabs = fabs(d);

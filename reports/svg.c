@@ -50,7 +50,7 @@ static int bar(cm_str *o, double x, double y, double w, double h, const cm_svg_s
                const char *label) {
     int mark = s->marks ? s->marks[li] : CM_SVG_PLAIN;
     CM_TRY(cm_str_printf(o, "<rect class=\"cm-bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s"
-                            " data-series=\"", x, y, w, h > 0.5 ? h : 0.5, cm_svg_color(si), mark_style(mark)));
+                            " data-series=\"", x, y, w > 1 ? w : 1, h > 1 ? h : 1, cm_svg_color(si), mark_style(mark)));
     CM_TRY(cm_svg_escape(o, s->name));
     CM_TRY(cm_str_append(o, "\" data-label=\""));
     CM_TRY(cm_svg_escape(o, label));
@@ -88,7 +88,7 @@ static int open_svg(cm_str *o, const char *id, const char *title, double w, doub
 
 int cm_svg_grouped_bars(cm_str *o, const char *id, const char *title, const char *const *labels, size_t n_labels,
                         const cm_svg_series *series, size_t n_series, double ymin, double ymax) {
-    const double barw = n_series > 6 ? 10 : 16;
+    const double barw = n_series > 6 ? 10 : n_series > 4 ? 16 : 26;
     const double groupw = fmax(118.0, (double)n_series * barw + 24);
     const double legend_w = 190;
     const double left = 44, top = 40, plot_h = 240, bottom = 40;
@@ -163,13 +163,14 @@ int cm_svg_hbars(cm_str *o, const char *id, const char *title, const char *const
         for (size_t s = 0; s < n_series; s++) {
             double v = series[s].values[i];
             if (isnan(v)) continue;
+            if (fabs(v) < 5e-9) v = 0.0;   /* no "-0.00" from rounding noise */
             double xv = X(fmin(fmax(v, lo), hi));
             double x1 = fmin(xv, zero), x2 = fmax(xv, zero);
             double y = ry + pad / 2 + rh * (double)s;
             CM_TRY(bar(o, x1, y, x2 - x1, rh - 1, &series[s], s, i, labels[i]));
             CM_TRY(cm_str_printf(o, lo < 0 ? "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\"%s>%+.2f%s</text>\n"
                                            : "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\"%s>%.2f%s</text>\n",
-                                 v >= 0 ? x2 + 3 : x1 - 3, y + rh - 3, v >= 0 ? "" : " text-anchor=\"end\"", v + 0.0,
+                                 v >= 0 ? x2 + 3 : x1 - 3, y + rh - 3, v >= 0 ? "" : " text-anchor=\"end\"", v,
                                  series[s].marks && series[s].marks[i] == CM_SVG_SIGNIFICANT ? "*" : ""));
         }
     }
