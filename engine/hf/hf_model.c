@@ -278,7 +278,7 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     m->set.document_template = m->document_template;
     m->set.threads = params->threads > 0 ? params->threads : omp_get_num_procs();
     m->set.batch_tokens = 8192;
-    if (params->batch_size > 0) m->set.batch_tokens = (size_t)params->batch_size * m->set.max_length;
+    if (params->batch_size > 0) m->set.batch_seqs = (size_t)params->batch_size;
     if (m->set.batch_tokens < m->set.max_length) m->set.batch_tokens = m->set.max_length;
     if (weights) {
         if ((rc = cm_st_open(&m->st, dir))) goto fail;
@@ -404,7 +404,8 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
     for (size_t i0 = 0; rc == CM_OK && i0 < n;) {
         cm_hf_batch_clear(&m->batch);
         size_t i1 = i0;
-        while (i1 < n && (i1 == i0 || m->batch.n_tokens + items[i1].n <= m->set.batch_tokens)) {
+        while (i1 < n && (i1 == i0 || (m->batch.n_tokens + items[i1].n <= m->set.batch_tokens &&
+                                       (!m->set.batch_seqs || i1 - i0 < m->set.batch_seqs)))) {
             rc = cm_hf_batch_add(&m->batch, items[i1].ids, items[i1].n, items[i1].n_instr);
             if (rc) break;
             i1++;

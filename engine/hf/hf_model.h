@@ -35,6 +35,7 @@ typedef struct cm_hf_settings {
     size_t        max_length;        /* tokens per sequence incl. special tokens */
     int           threads;           /* resolved (>= 1) */
     size_t        batch_tokens;      /* token budget of one packed forward batch */
+    size_t        batch_seqs;        /* at most this many texts per forward batch (0: no limit) */
     const char   *query_prompt;      /* fixed prefix for queries ("" if none), e.g. "query: " */
     const char   *document_prompt;   /* fixed prefix for documents ("" if none) */
     const char   *query_template;    /* "{instruction}" template for queries with an instruction, or NULL */
