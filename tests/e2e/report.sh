@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # report.sh: `cmteb report` on published-results fixtures in both MTEB layouts
-# (tests/fixtures/results, NV-Embed-v1 from its model card) prints the
+# (tests/fixtures/results/published, NV-Embed-v1 from its model card) prints the
 # leaderboard's 69.32 and category means; formats, model folders, cmteb's own
 # results, and errors with their exit codes.
 set -uo pipefail
-fix="$CMTEB_SRC/tests/fixtures/results"
+fix="$CMTEB_SRC/tests/fixtures/results/published"
 out="$CMTEB_TMP/e2e_report"
 rm -rf "$out"; mkdir -p "$out"
 pass=0; fail=0

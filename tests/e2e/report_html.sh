@@ -3,7 +3,7 @@
 # out with every bar drawn, and a screenshot goes to $CMTEB_TMP/html/. Skips
 # when Chromium is absent (Debian package `chromium`).
 set -uo pipefail
-fix="$CMTEB_SRC/tests/fixtures/results"
+fix="$CMTEB_SRC/tests/fixtures/results/published"
 out="$CMTEB_TMP/html"
 mkdir -p "$out"
 "$CMTEB_BIN" report --benchmark "MTEB(eng, v1)" --output "$out/report.html" "$fix/current" "$fix/v1" || exit 1

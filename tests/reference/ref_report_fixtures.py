@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the published-results fixtures for `cmteb report` (tests/fixtures/results/).
+"""Writes the published-results fixtures for `cmteb report` (tests/fixtures/results/published/).
 
 Source of the numbers: NV-Embed-v1's per-task scores in ../shared/spec/mteb-eng-v1-tasks.md
 (the model card values the MTEB(eng, v1) leaderboard showed, x100, 2 decimals).
@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "fixtures", "results")
+OUT = os.path.join(HERE, "..", "fixtures", "results", "published")
 SPEC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "spec", "mteb-eng-v1-tasks.md")
 
 CQA_FORUMS = ["Android", "English", "Gaming", "Gis", "Mathematica", "Physics",

@@ -175,7 +175,7 @@ static void test_selection(const cm_catalog *cat, const char *root) {
 }
 
 int main(void) {
-    char *root = cm_asprintf("%s/tests/fixtures/results", check_env("CMTEB_SRC"));
+    char *root = cm_asprintf("%s/tests/fixtures/results/published", check_env("CMTEB_SRC"));
     char *path = cm_path_join(root, "expected.json"), *text = NULL;
     CHECK_OK(cm_read_file(path, &text, NULL));
     expected = text ? cJSON_Parse(text) : NULL;

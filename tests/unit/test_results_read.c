@@ -4,7 +4,7 @@
  * Inline files cover each spelling and nesting mteb used (v1 nested dicts, m1.12
  * flattened cos_sim_*, m2 cosine_*), subset and split selection with their fallbacks
  * and notes, x100 files, and bad input; the committed fixtures
- * (tests/fixtures/results, see tests/reference/ref_report_fixtures.py) cover folder
+ * (tests/fixtures/results/published, see tests/reference/ref_report_fixtures.py) cover folder
  * discovery, model names and CQADupstack's 12 subforum files.
  */
 #include "check.h"
@@ -126,7 +126,7 @@ static void test_pick(void) {
 }
 
 static void test_fixture_folders(void) {
-    char *root = cm_asprintf("%s/tests/fixtures/results", check_env("CMTEB_SRC"));
+    char *root = cm_asprintf("%s/tests/fixtures/results/published", check_env("CMTEB_SRC"));
     char **folders = NULL;
     size_t n = 0;
     CHECK_OK(cm_results_find_models(root, &folders, &n));
