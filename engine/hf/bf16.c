@@ -1,0 +1,96 @@
+/* bf16.c: BF16/F32 weight matrices and the tiled convert-then-sgemm linear of bf16.h. */
+#include "engine/hf/bf16.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+#include "engine/hf/ops.h"
+
+void cm_bf16_rows_to_f32(const uint16_t *src, size_t n, float *dst) {
+    uint32_t *d = (uint32_t *)dst;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) d[i] = (uint32_t)src[i] << 16;
+}
+
+int cm_wmat_from_tensor(cm_wmat *w, const cm_st_tensor *t) {
+    memset(w, 0, sizeof *w);
+    if (t->ndim != 2)
+        return cm_error(CM_ERR_FORMAT, "%s: tensor '%s': expected a 2-D weight matrix, got %d dimensions", t->file,
+                        t->name, t->ndim);
+    w->rows = (size_t)t->shape[0];
+    w->cols = (size_t)t->shape[1];
+    size_t n = w->rows * w->cols;
+    if (t->dtype == CM_ST_BF16) {
+        w->type = CM_W_BF16;
+        const uint16_t *p = cm_st_bf16_ptr(t);
+        if (p) { w->data = p; return CM_OK; }
+        uint16_t *c = cm_malloc(n * sizeof *c);
+        if (!c) return CM_ERR_NOMEM;
+        memcpy(c, t->data, n * sizeof *c);
+        w->data = w->owned = c;
+        return CM_OK;
+    }
+    w->type = CM_W_F32;
+    if (t->dtype == CM_ST_F32 && ((uintptr_t)t->data & 3) == 0) { w->data = t->data; return CM_OK; }
+    float *c = NULL;
+    CM_TRY(cm_st_to_f32(t, &c));
+    w->data = w->owned = c;
+    return CM_OK;
+}
+
+void cm_wmat_free(cm_wmat *w) {
+    if (!w) return;
+    free(w->owned);
+    memset(w, 0, sizeof *w);
+}
+
+size_t cm_wmat_bytes(const cm_wmat *w) { return w->rows * w->cols * (w->type == CM_W_BF16 ? 2 : 4); }
+
+void cm_wmat_row(const cm_wmat *w, size_t r, float *dst) {
+    if (w->type == CM_W_BF16) cm_bf16_rows_to_f32((const uint16_t *)w->data + r * w->cols, w->cols, dst);
+    else memcpy(dst, (const float *)w->data + r * w->cols, w->cols * sizeof(float));
+}
+
+/* Rows per tile: about 512 KB of float32 per tile, 16..256 rows. */
+static size_t tile_rows(size_t cols) {
+    size_t t = (512u * 1024u / 4u) / (cols ? cols : 1);
+    if (t < 16) t = 16;
+    if (t > 256) t = 256;
+    return t;
+}
+
+int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+               int threads) {
+    if (n == 0 || w->rows == 0) return CM_OK;
+    if (threads < 1) threads = 1;
+    if (w->type == CM_W_F32) {
+        cm_ops_set_threads(threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)w->rows, (blasint)w->cols, 1.0f, x,
+                    (blasint)ldx, (const float *)w->data, (blasint)w->cols, beta, y, (blasint)ldy);
+        return CM_OK;
+    }
+    size_t T = tile_rows(w->cols), ntiles = (w->rows + T - 1) / T;
+    int nt = threads;
+    if ((size_t)nt > ntiles) nt = (int)ntiles;
+    float *scratch = cm_malloc((size_t)nt * T * w->cols * sizeof(float));
+    if (!scratch) return CM_ERR_NOMEM;
+    cm_ops_set_threads(1);
+    const uint16_t *W = (const uint16_t *)w->data;
+#pragma omp parallel num_threads(nt)
+    {
+        float *tile = scratch + (size_t)omp_get_thread_num() * T * w->cols;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t k = 0; k < ntiles; k++) {
+            size_t r0 = k * T, rt = w->rows - r0 < T ? w->rows - r0 : T;
+            cm_bf16_rows_to_f32(W + r0 * w->cols, rt * w->cols, tile);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)rt, (blasint)w->cols, 1.0f, x,
+                        (blasint)ldx, tile, (blasint)w->cols, beta, y + r0, (blasint)ldy);
+        }
+    }
+    free(scratch);
+    return CM_OK;
+}
