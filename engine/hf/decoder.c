@@ -312,6 +312,44 @@ static const char *v_text_suffix(const void *state) {
 
 static void v_free(void *state) { cm_decoder_free(state); }
 
+/* `cmteb info` lines from config.json alone (no weights): sizes, parameters, memory as kept (BF16 checkpoints
+ * stay BF16) and per-token compute. */
+static int v_describe(const cJSON *config, const char *dir, cm_str *r) {
+    cm_hf_config c;
+    cm_dec_config dc;
+    CM_TRY(cm_dec_read_config(config, dir, &c, &dc));
+    int64_t total = cm_dec_n_params(&c, &dc), lat = dc.nvembed ? cm_latent_n_params(&dc) : 0;
+    int64_t qd = c.n_heads * c.head_dim;
+    CM_TRY(cm_str_printf(r, "decoder: %s, %lld layers, hidden %lld, %lld heads (%lld kv heads, head_dim %lld), "
+                         "intermediate %lld, vocab %lld, rope_theta %g%s\n", c.model_type, (long long)c.n_layers,
+                         (long long)c.hidden, (long long)c.n_heads, (long long)c.n_kv_heads, (long long)c.head_dim,
+                         (long long)c.intermediate, (long long)c.vocab_size, dc.rope_theta,
+                         dc.sliding_window ? ", causal sliding window" : ""));
+    if (dc.nvembed)
+        CM_TRY(cm_str_printf(r, "latent attention: %lld latents, %lld heads x %lld, GEGLU %lld; default pooling latent, "
+                             "bidirectional attention, EOS appended, instruction masked\n", (long long)dc.n_latents,
+                             (long long)dc.lat_heads, (long long)dc.lat_head_dim, (long long)(4 * dc.lat_hidden)));
+    CM_TRY(cm_str_printf(r, "parameters: %lld (decoder %lld + latent attention %lld)\n", (long long)total,
+                         (long long)(total - lat), (long long)lat));
+    CM_TRY(cm_str_printf(r, "weights in memory as bf16 (kept bf16): %lld bytes (%.2f GiB); as float32: %lld bytes "
+                         "(%.2f GiB)\n", (long long)(2 * total), 2.0 * (double)total / 1073741824.0,
+                         (long long)(4 * total), 4.0 * (double)total / 1073741824.0));
+    if (dc.nvembed)
+        CM_TRY(cm_str_printf(r, "latent K/V precomputed at load (float32): %lld bytes\n",
+                             (long long)(4 * dc.n_latents * 2 * dc.lat_heads * dc.lat_head_dim)));
+    int64_t mm = total - lat - c.vocab_size * c.hidden;    /* matmul parameters of the decoder */
+    double lat_flop = 0;
+    if (dc.nvembed) {   /* per token: to_q, to_out, GEGLU in/out projections, attention over the latents */
+        double d = (double)dc.lat_hidden, inner = (double)(dc.lat_heads * dc.lat_head_dim), ff = 4.0 * d;
+        lat_flop = 2.0 * (inner * d + d * inner + 2.0 * ff * d + d * ff) + 4.0 * (double)dc.n_latents * inner;
+    }
+    CM_TRY(cm_str_printf(r, "compute: %.2f GFLOP per token (+ attention %.3f GFLOP per token per 512 tokens of "
+                         "context)%s\n", (2.0 * (double)mm + lat_flop) / 1e9,
+                         4.0 * 512.0 * (double)qd * (double)c.n_layers / 1e9,
+                         dc.nvembed ? ", latent layer included" : ""));
+    return CM_OK;
+}
+
 const cm_hf_arch cm_hf_arch_decoder = {
     .name = "decoder",
     .model_types = dec_types,
@@ -323,4 +361,5 @@ const cm_hf_arch cm_hf_arch_decoder = {
     .pool_latent = v_pool_latent,
     .text_suffix = v_text_suffix,
     .free = v_free,
+    .describe = v_describe,
 };
