@@ -82,3 +82,27 @@ with open(os.path.join(OUT, "reranking_ref.json"), "w") as f:
                "map": float(np.mean(aps)), "mrr": float(np.mean(mrrs))}, f, separators=(",", ":"))
 print("wrote reranking_ref.json: %d AP cases, %d samples, map %.6f mrr %.6f"
       % (len(cases), len(samples), np.mean(aps), np.mean(mrrs)))
+
+# ---- the samples as a hub folder + precomputed vectors, for the evaluator end to end ----
+# Queries "query <t>.<j>" (role query), documents "doc <t>.<j>" (role document);
+# a list-of-queries sample keeps its list; one extra sample without negatives
+# must be dropped.
+E2E = os.path.join(OUT, "reranking_e2e")
+os.makedirs(os.path.join(E2E, "data"), exist_ok=True)
+os.makedirs(os.path.join(E2E, "model"), exist_ok=True)
+texts, vecs = [], []
+with open(os.path.join(E2E, "data", "test.jsonl"), "w") as f:
+    for t, s in enumerate(samples):
+        qs = ["query %d.%d" % (t, j) for j in range(len(s["queries"]))]
+        ds = ["doc %d.%d" % (t, j) for j in range(len(s["docs"]))]
+        texts += [(q, "query") for q in qs] + [(d, "document") for d in ds]
+        vecs += s["queries"] + s["docs"]
+        f.write(json.dumps({"query": qs if len(qs) > 1 else qs[0], "positive": ds[:s["n_pos"]],
+                            "negative": ds[s["n_pos"]:]}) + "\n")
+    f.write(json.dumps({"query": "query dropped", "positive": ["doc 0.0"], "negative": []}) + "\n")
+with open(os.path.join(E2E, "model", "texts.jsonl"), "w") as f:
+    for t, r in texts:
+        f.write(json.dumps({"text": t, "role": r}) + "\n")
+np.save(os.path.join(E2E, "model", "embeddings.npy"), np.asarray(vecs, dtype=np.float32))
+with open(os.path.join(E2E, "expected.json"), "w") as f:
+    json.dump({"scores": {"map": float(np.mean(aps)), "mrr": float(np.mean(mrrs))}, "n_samples": len(samples)}, f, indent=1)

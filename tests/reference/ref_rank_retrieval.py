@@ -169,3 +169,30 @@ with open(os.path.join(OUT, "retrieval_ref.json"), "w") as f:
     json.dump(fixture, f, indent=None, separators=(",", ":"))
 print("wrote retrieval_ref.json: %d docs, %d queries, ndcg_at_10 %.5f, mrr_at_10 %.5f"
       % (ND, NQ, means["ndcg_at_10"], means["mrr_at_10"]))
+
+# ---- the same data as a BEIR folder + precomputed vectors, for the evaluator end to end ----
+# Documents are "document <i>" (no title), queries "query <i>"; the C test runs
+# cm_eval_retrieval with the precomputed:retrieval_e2e/model backend and
+# k_values above, and must reproduce expected_means exactly.
+E2E = os.path.join(OUT, "retrieval_e2e")
+os.makedirs(os.path.join(E2E, "data", "qrels"), exist_ok=True)
+os.makedirs(os.path.join(E2E, "model"), exist_ok=True)
+with open(os.path.join(E2E, "data", "corpus.jsonl"), "w") as f:
+    for i, did in enumerate(doc_ids):
+        f.write(json.dumps({"_id": did, "title": "", "text": "document %d" % i}) + "\n")
+with open(os.path.join(E2E, "data", "queries.jsonl"), "w") as f:
+    for i, qid in enumerate(query_ids):
+        f.write(json.dumps({"_id": qid, "text": "query %d" % i}) + "\n")
+with open(os.path.join(E2E, "data", "qrels", "test.tsv"), "w") as f:
+    f.write("query-id\tcorpus-id\tscore\n")
+    for q, d, r in rows:
+        f.write("%s\t%s\t%d\n" % (q, d, r))
+with open(os.path.join(E2E, "model", "texts.jsonl"), "w") as f:
+    for i in range(ND):
+        f.write(json.dumps({"text": "document %d" % i, "role": "document"}) + "\n")
+    for i in range(NQ):
+        f.write(json.dumps({"text": "query %d" % i, "role": "query"}) + "\n")
+np.save(os.path.join(E2E, "model", "embeddings.npy"), np.concatenate([docs, queries]).astype(np.float32))
+with open(os.path.join(E2E, "expected.json"), "w") as f:
+    json.dump({"k_values": K_VALUES, "scores": means,
+               "ndcg_at_10_per_query": {q: v["ndcg_at_10"] for q, v in per_query.items()}}, f, indent=1)

@@ -110,7 +110,10 @@ static void test_fixture(const char *fixtures) {
     cJSON_Delete(fx);
 }
 
-static cJSON *run_eval(const char *name, const char *dir, cJSON *items) {
+static cJSON *run_eval_spec(const char *name, const char *spec, const char *dir, cJSON *items);
+static cJSON *run_eval(const char *name, const char *dir, cJSON *items) { return run_eval_spec(name, "hash", dir, items); }
+
+static cJSON *run_eval_spec(const char *name, const char *spec, const char *dir, cJSON *items) {
     char *js = cm_asprintf("{\"name\":\"%s\",\"type\":\"PairClassification\",\"data\":\"x\"}", name);
     cJSON *tj = cJSON_Parse(js);
     free(js);
@@ -119,13 +122,15 @@ static cJSON *run_eval(const char *name, const char *dir, cJSON *items) {
     cJSON_Delete(tj);
     cm_encoder *enc = NULL;
     cm_embedder *emb = NULL;
-    CHECK_OK(cm_encoder_init(&enc, "hash", NULL));
+    cm_encoder_params encp = cm_encoder_default_params();
+    encp.quiet = 1;
+    CHECK_OK(cm_encoder_init(&enc, spec, &encp));
     cm_embedder_params ep = cm_embedder_default_params();
     ep.quiet = 1;
-    CHECK_OK(cm_embedder_init(&emb, enc, &ep));
+    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &ep));
     cJSON *scores = cJSON_CreateObject();
     cm_eval_ctx ctx = {emb, dir, 0, 1, NULL, items};
-    int rc = task ? cm_eval_pairclassification(task, &ctx, scores) : CM_ERR_ARG;
+    int rc = task && emb ? cm_eval_pairclassification(task, &ctx, scores) : CM_ERR_ARG;
     CHECK_OK(rc);
     cm_embedder_free(emb);
     cm_encoder_free(enc);
@@ -202,10 +207,42 @@ static void test_evaluator(void) {
     free(msrp);
 }
 
+/* The evaluator end to end on the reference's tied case (precomputed backend):
+ * all 31 keys equal the sklearn reference (thresholds to 1e-6). */
+static void test_precomputed(const char *fixtures) {
+    char *dir = cm_path_join(fixtures, "pairclass_e2e");
+    char *ep = cm_path_join(dir, "expected.json"), *data = cm_path_join(dir, "data");
+    char *spec = cm_asprintf("precomputed:%s/model", dir);
+    cJSON *exp = load_json(ep);
+    CHECK(exp != NULL);
+    cJSON *s = exp ? run_eval_spec("E2E", spec, data, NULL) : NULL;
+    if (s) {
+        const cJSON *e;
+        size_t n = 0, bad = 0;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(exp, "scores")) {
+            const cJSON *v = cJSON_GetObjectItem(s, e->string);
+            double tol = strstr(e->string, "threshold") ? 1e-6 : 1e-9;
+            if (!cJSON_IsNumber(v) || rel_diff(v->valuedouble, e->valuedouble) > tol) {
+                bad++;
+                fprintf(stderr, "pairclass e2e %s: %.10g, reference %.10g\n", e->string, v ? v->valuedouble : -1,
+                        e->valuedouble);
+            }
+            n++;
+        }
+        printf("pairclass e2e (precomputed): %zu keys, %zu differ; cosine_ap %.9f\n", n, bad,
+               cJSON_GetObjectItem(s, "cosine_ap")->valuedouble);
+        CHECK(n == 31 && bad == 0);
+    }
+    cJSON_Delete(s);
+    cJSON_Delete(exp);
+    free(dir); free(ep); free(data); free(spec);
+}
+
 int main(void) {
     char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
     test_fixture(fixtures);
     test_evaluator();
+    test_precomputed(fixtures);
     free(fixtures);
     return check_report();
 }

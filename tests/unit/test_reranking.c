@@ -176,11 +176,57 @@ static void test_evaluator(void) {
     free(dir);
 }
 
+/* The evaluator end to end on the reference's vectors (precomputed backend). */
+static void test_precomputed(const char *fixtures) {
+    char *dir = cm_path_join(fixtures, "reranking_e2e");
+    char *ep = cm_path_join(dir, "expected.json"), *data = cm_path_join(dir, "data");
+    char *spec = cm_asprintf("precomputed:%s/model", dir);
+    cJSON *exp = load_json(ep);
+    CHECK(exp != NULL);
+    cJSON *tj = cJSON_Parse("{\"name\":\"E2E\",\"type\":\"Reranking\",\"data\":\"x\"}");
+    cm_task *task = NULL;
+    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
+    cJSON_Delete(tj);
+    cm_encoder *enc = NULL;
+    cm_embedder *emb = NULL;
+    cm_encoder_params encp = cm_encoder_default_params();
+    encp.quiet = 1;
+    CHECK_OK(cm_encoder_init(&enc, spec, &encp));
+    cm_embedder_params ep2 = cm_embedder_default_params();
+    ep2.quiet = 1;
+    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &ep2));
+    cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
+    cm_eval_ctx ctx = {emb, data, 0, 1, NULL, items};
+    if (exp && task && emb) {
+        CHECK_OK(cm_eval_reranking(task, &ctx, scores));
+        const cJSON *es = cJSON_GetObjectItem(exp, "scores");
+        const cJSON *map = cJSON_GetObjectItem(scores, "map"), *mrr = cJSON_GetObjectItem(scores, "mrr");
+        CHECK(map && mrr);
+        if (map && mrr) {
+            printf("reranking e2e (precomputed): map %.9f (reference %.9f), mrr %.9f (reference %.9f)\n",
+                   map->valuedouble, cJSON_GetObjectItem(es, "map")->valuedouble, mrr->valuedouble,
+                   cJSON_GetObjectItem(es, "mrr")->valuedouble);
+            CHECK_NEAR(map->valuedouble, cJSON_GetObjectItem(es, "map")->valuedouble, 1e-9);
+            CHECK_NEAR(mrr->valuedouble, cJSON_GetObjectItem(es, "mrr")->valuedouble, 1e-9);
+        }
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(items, "values")) ==
+              (int)cJSON_GetObjectItem(exp, "n_samples")->valuedouble);
+    }
+    cJSON_Delete(scores);
+    cJSON_Delete(items);
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    cm_task_free(task);
+    cJSON_Delete(exp);
+    free(dir); free(ep); free(data); free(spec);
+}
+
 int main(void) {
     char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
     test_fixture(fixtures);
     test_mrr_edges();
     test_evaluator();
+    test_precomputed(fixtures);
     free(fixtures);
     return check_report();
 }

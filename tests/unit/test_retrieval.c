@@ -323,6 +323,64 @@ static void test_evaluator_tiny(const char *fixtures) {
     free(dir);
 }
 
+/* The evaluator end to end on the reference's vectors (precomputed backend):
+ * every rounded metric equals the Python reference of BEIR + pytrec_eval. */
+static void test_precomputed(const char *fixtures) {
+    char *dir = cm_path_join(fixtures, "retrieval_e2e");
+    char *ep = cm_path_join(dir, "expected.json"), *data = cm_path_join(dir, "data");
+    char *spec = cm_asprintf("precomputed:%s/model", dir);
+    cJSON *exp = load_json(ep);
+    CHECK(exp != NULL);
+    if (exp) {
+        cJSON *tj = cJSON_Parse("{\"name\":\"E2E\",\"type\":\"Retrieval\",\"data\":\"x\","
+                                "\"settings\":{\"k_values\":[1,3,5,10,20,50]}}");
+        cm_task *task = NULL;
+        CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
+        cJSON_Delete(tj);
+        cm_encoder *enc = NULL;
+        cm_embedder *emb = NULL;
+        cm_encoder_params encp = cm_encoder_default_params();
+        encp.quiet = 1;
+        CHECK_OK(cm_encoder_init(&enc, spec, &encp));
+        cm_embedder_params ep2 = cm_embedder_default_params();
+        ep2.quiet = 1;
+        if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &ep2));
+        cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
+        cm_eval_ctx ctx = {emb, data, 0, 1, NULL, items};
+        if (task && emb) {
+            CHECK_OK(cm_eval_retrieval(task, &ctx, scores));
+            const cJSON *e;
+            size_t n = 0, bad = 0;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItem(exp, "scores")) {
+                const cJSON *v = cJSON_GetObjectItem(scores, e->string);
+                if (!cJSON_IsNumber(v) || v->valuedouble != e->valuedouble) {
+                    bad++;
+                    fprintf(stderr, "e2e %s: %.5f, reference %.5f\n", e->string, v ? v->valuedouble : -1, e->valuedouble);
+                }
+                n++;
+            }
+            printf("retrieval e2e (precomputed): %zu metrics, %zu differ; ndcg_at_10 %.5f\n", n, bad,
+                   num(scores, "ndcg_at_10"));
+            CHECK(n == 30 && bad == 0);
+            /* per-query ndcg@10 items match the reference's per-query values */
+            const cJSON *ids = cJSON_GetObjectItem(items, "ids"), *vals = cJSON_GetObjectItem(items, "values");
+            const cJSON *pq = cJSON_GetObjectItem(exp, "ndcg_at_10_per_query");
+            CHECK(cJSON_GetArraySize(ids) == cJSON_GetArraySize(pq));
+            for (int i = 0; i < cJSON_GetArraySize(ids); i++) {
+                const cJSON *want = cJSON_GetObjectItem(pq, cJSON_GetArrayItem(ids, i)->valuestring);
+                CHECK(want && fabs(want->valuedouble - cJSON_GetArrayItem(vals, i)->valuedouble) < 1e-9);
+            }
+        }
+        cJSON_Delete(scores);
+        cJSON_Delete(items);
+        cm_embedder_free(emb);
+        cm_encoder_free(enc);
+        cm_task_free(task);
+    }
+    cJSON_Delete(exp);
+    free(dir); free(ep); free(data); free(spec);
+}
+
 static void test_scifact(void) {
     const char *shared = check_env("CMTEB_SHARED");
     char *dir = cm_asprintf("%s/data/mteb/scifact", shared);
@@ -351,6 +409,7 @@ int main(void) {
     test_loader(fixtures);
     test_reference(fixtures);
     test_evaluator_tiny(fixtures);
+    test_precomputed(fixtures);
     test_scifact();
     free(fixtures);
     return check_report();
