@@ -27,8 +27,11 @@ int cm_report_format_parse(const char *s, cm_report_format *out) {
 }
 
 void cm_report_fmt_score(char buf[32], double x100) {
-    if (isnan(x100)) buf[0] = '\0';
-    else snprintf(buf, 32, "%.2f", x100 + 0.0);   /* + 0.0: no "-0.00" */
+    if (isnan(x100)) { buf[0] = '\0'; return; }
+    /* Snap to 1e-8 first: a mean that lands on a tie (75.505) prints the same
+     * whatever the summation order or FMA contraction gave in the last bits. */
+    double snapped = round(x100 * 1e8) / 1e8;
+    snprintf(buf, 32, "%.2f", snapped + 0.0);   /* + 0.0: no "-0.00" */
 }
 
 cm_report_params cm_report_default_params(void) {

@@ -94,11 +94,11 @@ static void test_both_layouts(const cm_catalog *cat, const char *root) {
     CHECK_OK(cm_report_render(r, CM_REPORT_JSON, &js));
     CHECK_OK(cm_report_render(r, CM_REPORT_HTML, &html));
     CHECK(md.s && strstr(md.s, "| NV-Embed-v1 | 69.32 | 87.35 | 52.80 | 86.91 | 60.54 | 59.36 | 82.84 | 31.20 |"));
-    CHECK(md.s && strstr(md.s, "| nvidia/NV-Embed-v1@570834afd5 | 75.51\xc2\xb9 |"));
+    CHECK(md.s && strstr(md.s, "| nvidia/NV-Embed-v1@570834afd5 | 75.50\xc2\xb9 |"));
     CHECK(md.s && strstr(md.s, "## Missing tasks") && strstr(md.s, "(46 of 56)"));
     CHECK(md.s && strstr(md.s, "split 'dev' absent; used 'test'"));
     CHECK(csv.s && strstr(csv.s, "\nNV-Embed-v1,,56,56,69.32,87.35,52.80,86.91,60.54,59.36,82.84,31.20,95.12,"));
-    CHECK(csv.s && strstr(csv.s, "\nnvidia/NV-Embed-v1@570834afd5,570834afd5fef5bf3a3c2311a2b6e0a66f6f4f2c,10,56,75.51,"));
+    CHECK(csv.s && strstr(csv.s, "\nnvidia/NV-Embed-v1@570834afd5,570834afd5fef5bf3a3c2311a2b6e0a66f6f4f2c,10,56,75.50,"));
     cJSON *j = js.s ? cJSON_Parse(js.s) : NULL;
     CHECK(j != NULL);
     if (j) {
