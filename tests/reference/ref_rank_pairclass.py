@@ -19,82 +19,12 @@ import json
 import os
 
 import numpy as np
-from sklearn.metrics import average_precision_score
-from sklearn.metrics.pairwise import (paired_cosine_distances,
-                                      paired_euclidean_distances,
-                                      paired_manhattan_distances)
+
+from ref_rank_lib import evaluate
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "ranking")
 os.makedirs(OUT, exist_ok=True)
 rng = np.random.RandomState(1157)
-
-
-def find_best_acc_and_threshold(scores, labels, high_score_more_similar):
-    rows = list(zip(scores, labels))
-    rows = sorted(rows, key=lambda x: x[0], reverse=high_score_more_similar)
-    max_acc = 0
-    best_threshold = -1
-    positive_so_far = 0
-    remaining_negatives = sum(np.array(labels) == 0)
-    for i in range(len(rows) - 1):
-        score, label = rows[i]
-        if label == 1:
-            positive_so_far += 1
-        else:
-            remaining_negatives -= 1
-        acc = (positive_so_far + remaining_negatives) / len(labels)
-        if acc > max_acc:
-            max_acc = acc
-            best_threshold = (rows[i][0] + rows[i + 1][0]) / 2
-    return max_acc, best_threshold
-
-
-def find_best_f1_and_threshold(scores, labels, high_score_more_similar):
-    scores = np.asarray(scores)
-    labels = np.asarray(labels)
-    rows = list(zip(scores, labels))
-    rows = sorted(rows, key=lambda x: x[0], reverse=high_score_more_similar)
-    best_f1 = best_precision = best_recall = 0
-    threshold = 0
-    nextract = 0
-    ncorrect = 0
-    total_num_duplicates = sum(labels)
-    for i in range(len(rows) - 1):
-        score, label = rows[i]
-        nextract += 1
-        if label == 1:
-            ncorrect += 1
-        if ncorrect > 0:
-            precision = ncorrect / nextract
-            recall = ncorrect / total_num_duplicates
-            f1 = 2 * precision * recall / (precision + recall)
-            if f1 > best_f1:
-                best_f1 = f1
-                best_precision = precision
-                best_recall = recall
-                threshold = (rows[i][0] + rows[i + 1][0]) / 2
-    return best_f1, best_precision, best_recall, threshold
-
-
-def evaluate(a, b, labels):
-    cos = 1 - paired_cosine_distances(a, b)
-    man = paired_manhattan_distances(a, b)
-    euc = paired_euclidean_distances(a, b)
-    dot = [np.dot(x, y) for x, y in zip(a, b)]
-    labels = np.asarray(labels)
-    out, raw = {}, {}
-    for name, scores, high in (("cosine", cos, True), ("manhattan", man, False),
-                               ("euclidean", euc, False), ("dot", dot, True)):
-        acc, acc_t = find_best_acc_and_threshold(scores, labels, high)
-        f1, p, r, f1_t = find_best_f1_and_threshold(scores, labels, high)
-        ap = average_precision_score(labels, np.asarray(scores) * (1 if high else -1))
-        out.update({name + "_accuracy": float(acc), name + "_accuracy_threshold": float(acc_t),
-                    name + "_f1": float(f1), name + "_f1_threshold": float(f1_t),
-                    name + "_precision": float(p), name + "_recall": float(r), name + "_ap": float(ap)})
-        raw[name] = np.asarray(scores, dtype=np.float32).astype(float).tolist()
-    for m in ("accuracy", "f1", "ap"):
-        out["max_" + m] = max(out[f + "_" + m] for f in ("cosine", "manhattan", "euclidean", "dot"))
-    return out, raw
 
 
 cases = []

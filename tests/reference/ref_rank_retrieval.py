@@ -30,6 +30,8 @@ import os
 
 import numpy as np
 
+from ref_rank_lib import trec_query, trec_rank
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "ranking")
 os.makedirs(OUT, exist_ok=True)
 rng = np.random.RandomState(20261130)
@@ -104,40 +106,6 @@ for qi, qid in enumerate(query_ids):
         else:
             heapq.heappushpop(heap, item)
     results[qid] = {cid: s for s, cid in heap}
-
-
-def trec_rank(run):
-    hits = sorted(run.items(), key=lambda kv: kv[0], reverse=True)       # docno descending
-    hits.sort(key=lambda kv: np.float32(kv[1]), reverse=True)           # then score descending (stable)
-    return hits
-
-
-def trec_query(run, judged, ks):
-    hits = trec_rank(run)
-    rels = [judged.get(doc, -1) for doc, _ in hits]
-    num_rel = sum(1 for r in judged.values() if r >= 1)
-    ideal = sorted([r for r in judged.values() if r > 0], reverse=True)
-    out = {}
-    for k in ks:
-        top = rels[:k]
-        dcg = sum(r / math.log2(i + 2) for i, r in enumerate(top) if r > 0)
-        idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal[:k]))
-        out["ndcg_at_%d" % k] = dcg / idcg if idcg > 0 else 0.0
-        relc, apsum = 0, 0.0
-        for i, r in enumerate(top):
-            if r >= 1:
-                relc += 1
-                apsum += relc / (i + 1)
-        out["map_at_%d" % k] = apsum / num_rel if num_rel else 0.0
-        out["recall_at_%d" % k] = relc / num_rel if num_rel else 0.0
-        out["precision_at_%d" % k] = relc / k
-        mrr = 0.0
-        for i, (doc, _) in enumerate(hits[:k]):
-            if judged.get(doc, 0) > 0:
-                mrr = 1.0 / (i + 1)
-                break
-        out["mrr_at_%d" % k] = mrr
-    return out
 
 
 per_query = {}
