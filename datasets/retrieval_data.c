@@ -108,6 +108,39 @@ static size_t idmap_find(const idmap *m, const cm_retrieval_query *q, size_t n, 
     return n;
 }
 
+/* ---- a string arena for the judged document ids ------------------------------
+ * (duplicates dropped by cm_judged_normalize need no freeing one by one) */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+} arena_block;
+
+static char *arena_strdup(arena_block **head, const char *s) {
+    size_t len = strlen(s) + 1;
+    if (!*head || (*head)->cap - (*head)->used < len) {
+        size_t cap = len > 65536 ? len : 65536;
+        arena_block *b = cm_malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->next = *head;
+        b->used = 0;
+        b->cap = cap;
+        *head = b;
+    }
+    char *p = (*head)->data + (*head)->used;
+    memcpy(p, s, len);
+    (*head)->used += len;
+    return p;
+}
+
+static void arena_free(arena_block *b) {
+    while (b) {
+        arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+}
+
 /* ---- loading ----------------------------------------------------------------- */
 void cm_retrieval_data_free(cm_retrieval_data *d) {
     if (!d) return;
@@ -115,9 +148,9 @@ void cm_retrieval_data_free(cm_retrieval_data *d) {
         cm_retrieval_query *q = &d->queries[i];
         free(q->id);
         free(q->text);
-        for (size_t j = 0; j < q->n_judged; j++) free((char *)q->judged[j].doc);
         free(q->judged);
     }
+    arena_free(d->arena);
     free(d->queries);
     free(d->corpus_path);
     free(d->queries_path);
@@ -163,7 +196,7 @@ static int add_qrel(cm_retrieval_data *d, idmap *m, growth *g, const char *qid, 
         q->judged = nj;
         g->cap_j[qi] = cap;
     }
-    char *dup = cm_strdup(doc);
+    char *dup = arena_strdup(&d->arena, doc);
     if (!dup) return CM_ERR_NOMEM;
     q->judged[q->n_judged].doc = dup;
     q->judged[q->n_judged++].rel = rel;

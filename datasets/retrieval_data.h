@@ -41,6 +41,7 @@ typedef struct cm_retrieval_data {
     char               *corpus_path;
     char               *queries_path;
     char               *qrels_path;
+    struct arena_block *arena;     /* storage of the judged document ids (private) */
 } cm_retrieval_data;
 
 /* Loads the qrels of split and the texts of their queries from dir, and
