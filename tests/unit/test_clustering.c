@@ -1,0 +1,144 @@
+/*
+ * test_clustering.c: the Clustering evaluator end to end on fixed vectors
+ * (precomputed:DIR over tests/fixtures/learning/pipeline) against MTEB's own
+ * procedures run with scikit-learn on the same vectors
+ * (tests/reference/ref_learn_pipeline.py -> expected.json):
+ *   v1    per-set V-measures of MiniBatchKMeans(batch 500) after
+ *         np.random.seed(42), to 1e-9 (cmteb draws the same RandomState
+ *         stream and takes the same steps);
+ *   fast  MTEB 2's pooled, sampled, bootstrapped protocol, every round.
+ * Also: the flat layout with hierarchical labels, per-item data, and errors
+ * for bad input.
+ */
+#include "check.h"
+#include "cmteb/embedder.h"
+#include "cmteb/encoder.h"
+#include "cmteb/evaluator.h"
+#include "cmteb/util.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+static int run(cm_embedder *emb, const char *task_json, const char *protocol, cJSON *scores, cJSON *items) {
+    cJSON *obj = cJSON_Parse(task_json);
+    cm_task *t = NULL;
+    int rc = cm_task_from_json(&t, obj, NULL, "test");
+    cJSON_Delete(obj);
+    if (rc) return rc;
+    cJSON *opts = cJSON_CreateObject();
+    if (protocol) cJSON_AddStringToObject(opts, "clustering_protocol", protocol);
+    cm_eval_ctx ctx = {emb, t->data, 2, 1, opts, items};
+    rc = cm_eval_clustering(t, &ctx, scores);
+    cJSON_Delete(opts);
+    cm_task_free(t);
+    return rc;
+}
+
+static void compare_lists(const char *what, const cJSON *got, const cJSON *want) {
+    CHECK(cJSON_GetArraySize(got) == cJSON_GetArraySize(want));
+    for (int i = 0; i < cJSON_GetArraySize(want) && i < cJSON_GetArraySize(got); i++) {
+        double g = cJSON_GetArrayItem(got, i)->valuedouble, w = cJSON_GetArrayItem(want, i)->valuedouble;
+        printf("%s[%d]: %.9f (sklearn %.9f)\n", what, i, g, w);
+        CHECK_NEAR(g, w, 1e-9);
+    }
+}
+
+static void write_file(const char *dir, const char *name, const char *text) {
+    cm_mkdir_p(dir);
+    char *p = cm_path_join(dir, name);
+    cm_write_file_atomic(p, text, strlen(text));
+    free(p);
+}
+
+int main(void) {
+    char *dir = cm_path_join(check_env("CMTEB_SRC"), "tests/fixtures/learning/pipeline");
+    char *exp_path = cm_path_join(dir, "expected.json"), *text = NULL;
+    if (cm_read_file(exp_path, &text, NULL)) SKIP("fixture tests/fixtures/learning/pipeline not found");
+    cJSON *expected = cJSON_Parse(text);
+    char *spec = cm_asprintf("precomputed:%s", dir);
+    cm_encoder_params ep = cm_encoder_default_params();
+    ep.quiet = 1;
+    cm_encoder *enc = NULL;
+    cm_embedder *emb = NULL;
+    CHECK_OK(cm_encoder_init(&enc, spec, &ep));
+    cm_embedder_params bp = cm_embedder_default_params();
+    bp.quiet = 1;
+    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &bp));
+    if (!emb) return check_report();
+
+    char task[4096];
+    snprintf(task, sizeof task, "{\"name\": \"Sets\", \"type\": \"Clustering\", \"data\": \"%s/clusters\", "
+             "\"settings\": {\"batch_size\": 500, \"protocol\": \"v1\"}}", dir);
+    cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
+    CHECK_OK(run(emb, task, NULL, scores, items));
+    const cJSON *want = get(expected, "clusters_v1");
+    compare_lists("v1 v_measures", get(scores, "v_measures"), get(want, "v_measures"));
+    CHECK_NEAR(get(scores, "v_measure")->valuedouble, get(want, "v_measure")->valuedouble, 1e-9);
+    CHECK_NEAR(get(scores, "v_measure_std")->valuedouble, get(want, "v_measure_std")->valuedouble, 1e-9);
+    CHECK_NEAR(get(scores, "main_score")->valuedouble, get(want, "v_measure")->valuedouble, 1e-12);
+    CHECK(cJSON_GetArraySize(get(items, "values")) == 3 && !strcmp(get(items, "kind")->valuestring, "mean"));
+    cJSON_Delete(scores);
+    cJSON_Delete(items);
+
+    /* the fast protocol, chosen by the run option over the task's "v1" */
+    const cJSON *fs = get(expected, "clusters_fast_settings");
+    snprintf(task, sizeof task, "{\"name\": \"SetsFast\", \"type\": \"Clustering\", \"data\": \"%s/clusters\", "
+             "\"settings\": {\"protocol\": \"v1\", \"max_fraction_of_documents_to_embed\": %g, "
+             "\"max_documents_per_cluster\": %d, \"n_bootstrap\": %d, \"fast_batch_size\": %d}}", dir,
+             get(fs, "max_fraction_of_documents_to_embed")->valuedouble, get(fs, "max_documents_per_cluster")->valueint,
+             get(fs, "n_bootstrap")->valueint, get(fs, "fast_batch_size")->valueint);
+    scores = cJSON_CreateObject();
+    CHECK_OK(run(emb, task, "fast", scores, NULL));
+    want = get(expected, "clusters_fast");
+    compare_lists("fast Level 0", get(get(scores, "v_measures"), "Level 0"), get(get(want, "v_measures"), "Level 0"));
+    CHECK_NEAR(get(scores, "v_measure")->valuedouble, get(want, "v_measure")->valuedouble, 1e-9);
+    CHECK_NEAR(get(scores, "v_measure_std")->valuedouble, get(want, "v_measure_std")->valuedouble, 1e-9);
+    cJSON_Delete(scores);
+
+    /* flat layout with label levels: fast works per level, v1 refuses */
+    char *tmp = cm_path_join(check_env("CMTEB_TMP")[0] ? check_env("CMTEB_TMP") : "/tmp", "h3_clu_flat");
+    cm_str flat = {0};
+    for (int i = 0; i < 60; i++) {
+        int t = i % 3;
+        cm_str_printf(&flat, "{\"sentences\": \"s%d %s\", \"labels\": %s}\n", i,
+                      t == 0 ? "sports" : t == 1 ? "cooking" : "space",
+                      t == 0 ? "[\"a\", \"a1\"]" : t == 1 ? "[\"a\", \"a2\"]" : "[\"b\"]");
+    }
+    write_file(tmp, "test.jsonl", flat.s);
+    cm_str_free(&flat);
+    /* these texts are not in the precomputed set: use the hash model for them */
+    cm_encoder *henc = NULL;
+    cm_embedder *hemb = NULL;
+    CHECK_OK(cm_encoder_init(&henc, "hash:32", &ep));
+    if (henc) CHECK_OK(cm_embedder_init(&hemb, henc, &bp));
+    snprintf(task, sizeof task, "{\"name\": \"Flat\", \"type\": \"Clustering\", \"data\": \"%s\", \"settings\": "
+             "{\"max_fraction_of_documents_to_embed\": null, \"max_documents_per_cluster\": 50, \"n_bootstrap\": 2}}", tmp);
+    scores = cJSON_CreateObject();
+    CHECK_OK(run(hemb, task, "fast", scores, NULL));
+    const cJSON *vm = get(scores, "v_measures");
+    CHECK(cJSON_GetArraySize(get(vm, "Level 0")) == 2 && cJSON_GetArraySize(get(vm, "Level 1")) == 2);
+    cJSON_Delete(scores);
+    scores = cJSON_CreateObject();
+    CHECK(run(hemb, task, NULL, scores, NULL) == CM_ERR_FORMAT);
+    CHECK(strstr(cm_last_error(), "--clustering-protocol fast") != NULL);
+    cJSON_Delete(scores);
+    /* bad rows */
+    write_file(tmp, "test.jsonl", "{\"sentences\": [\"a\", \"b\"], \"labels\": [1, 2]}\n"
+               "{\"sentences\": [\"a\", \"b\"], \"labels\": [1]}\n");
+    scores = cJSON_CreateObject();
+    CHECK(run(hemb, task, "v1", scores, NULL) == CM_ERR_FORMAT);
+    CHECK(strstr(cm_last_error(), "test.jsonl:2") && strstr(cm_last_error(), "'labels'"));
+    CHECK(run(hemb, task, "kmeans", scores, NULL) == CM_ERR_ARG);
+    cJSON_Delete(scores);
+
+    cm_embedder_free(hemb);
+    cm_encoder_free(henc);
+    free(tmp);
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    cJSON_Delete(expected);
+    free(text); free(exp_path); free(spec); free(dir);
+    return check_report();
+}
