@@ -55,11 +55,19 @@ void cm_wmat_row(const cm_wmat *w, size_t r, float *dst) {
     else memcpy(dst, (const float *)w->data + r * w->cols, w->cols * sizeof(float));
 }
 
-/* Rows per tile: about 512 KB of float32 per tile, 16..256 rows. */
-static size_t tile_rows(size_t cols) {
-    size_t t = (512u * 1024u / 4u) / (cols ? cols : 1);
-    if (t < 16) t = 16;
-    if (t > 256) t = 256;
+/* Rows per tile: about CMTEB_BF16_TILE_KB (default 4096) KB of float32, 32..1024 rows, and at least two
+ * tiles per thread when the matrix allows it. Big tiles keep sgemm's re-packing of x per call small. */
+static size_t tile_rows(size_t rows, size_t cols, int threads) {
+    static size_t kb = 0;
+    if (!kb) {
+        const char *e = getenv("CMTEB_BF16_TILE_KB");
+        kb = e && atoi(e) > 0 ? (size_t)atoi(e) : 4096;
+    }
+    size_t t = kb * 1024u / 4u / (cols ? cols : 1);
+    size_t per = rows / (2 * (size_t)threads);
+    if (t > per) t = per;
+    if (t < 32) t = 32;
+    if (t > 1024) t = 1024;
     return t;
 }
 
@@ -73,7 +81,7 @@ int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y,
                     (blasint)ldx, (const float *)w->data, (blasint)w->cols, beta, y, (blasint)ldy);
         return CM_OK;
     }
-    size_t T = tile_rows(w->cols), ntiles = (w->rows + T - 1) / T;
+    size_t T = tile_rows(w->rows, w->cols, threads), ntiles = (w->rows + T - 1) / T;
     int nt = threads;
     if ((size_t)nt > ntiles) nt = (int)ntiles;
     float *scratch = cm_malloc((size_t)nt * T * w->cols * sizeof(float));

@@ -10,6 +10,7 @@ Writes tests/fixtures/dec/:
   qwen2_tiny/     model_type qwen2, q/k/v biases, rope_theta 1e6, BF16, 2 shards + model.safetensors.index.json
                   (use_sliding_window false with sliding_window 4: the window must be ignored)
   llama_tiny/     model_type llama, explicit head_dim 24 (!= hidden/heads), rope_theta 5e5, F32 weights
+  qwen3_tiny/     model_type qwen3: per-head q/k RMSNorm before RoPE, explicit head_dim 16 (!= 32/4), BF16
   nvembed_tiny/   model_type nvembed: embedding_model.* + latent_attention_model.*, text_config
                   (bidir_mistral), latent_attention_config with explicit small sizes (16 latents, 8 heads of 8),
                   BF16, 3 shards + index
@@ -105,7 +106,7 @@ def rnd(*shape, std=1.0):
     return torch.randn(*shape) * std
 
 
-def decoder_weights(c, prefix, biases):
+def decoder_weights(c, prefix, biases, qk_norm=False):
     h, nh, kv, hd, inter = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], c['head_dim'], c['intermediate_size']
     w = {prefix + 'embed_tokens.weight': rnd(c['vocab_size'], h)}
     for i in range(c['num_hidden_layers']):
@@ -119,6 +120,9 @@ def decoder_weights(c, prefix, biases):
             w[p + 'self_attn.k_proj.bias'] = rnd(kv * hd, std=0.3)
             w[p + 'self_attn.v_proj.bias'] = rnd(kv * hd, std=0.3)
         w[p + 'self_attn.o_proj.weight'] = rnd(h, nh * hd, std=(nh * hd) ** -0.5)
+        if qk_norm:
+            w[p + 'self_attn.q_norm.weight'] = 1 + rnd(hd, std=0.2)
+            w[p + 'self_attn.k_norm.weight'] = 1 + rnd(hd, std=0.2)
         w[p + 'post_attention_layernorm.weight'] = 1 + rnd(h, std=0.2)
         w[p + 'mlp.gate_proj.weight'] = rnd(inter, h, std=h ** -0.5)
         w[p + 'mlp.up_proj.weight'] = rnd(inter, h, std=h ** -0.5)
@@ -191,8 +195,12 @@ def decoder_forward(c, w, prefix, ids, causal):
             y = x @ w[p + 'self_attn.%s_proj.weight' % n].T
             b = w.get(p + 'self_attn.%s_proj.bias' % n)
             return y + b if b is not None else y
-        q = rope(proj('q').view(L, nh, hd), c['rope_theta'])
-        k = rope(proj('k').view(L, kv, hd), c['rope_theta'])
+        q, k = proj('q').view(L, nh, hd), proj('k').view(L, kv, hd)
+        if p + 'self_attn.q_norm.weight' in w:      # Qwen3: per-head RMSNorm on q and k before RoPE
+            q = rmsnorm(q, w[p + 'self_attn.q_norm.weight'], eps)
+            k = rmsnorm(k, w[p + 'self_attn.k_norm.weight'], eps)
+        q = rope(q, c['rope_theta'])
+        k = rope(k, c['rope_theta'])
         v = proj('v').view(L, kv, hd)
         rep = nh // kv
         k = k.repeat_interleave(rep, dim=1)
@@ -246,7 +254,7 @@ def tokenize(items):
 
 # ---- models ------------------------------------------------------------------------------------------
 def mistral_like(name, model_type, arch, hidden, layers, heads, kv, inter, vocab, theta, eps, extra, tok, dtype,
-                 shards, biases, head_dim=None, explicit_head_dim=False, eos_text='</s>', lm_head=False):
+                 shards, biases, head_dim=None, explicit_head_dim=False, eos_text='</s>', lm_head=False, qk_norm=False):
     c = {"architectures": [arch], "model_type": model_type, "hidden_size": hidden, "num_hidden_layers": layers,
          "num_attention_heads": heads, "num_key_value_heads": kv, "intermediate_size": inter, "vocab_size": vocab,
          "rms_norm_eps": eps, "rope_theta": theta, "hidden_act": "silu", "max_position_embeddings": 4096,
@@ -258,7 +266,7 @@ def mistral_like(name, model_type, arch, hidden, layers, heads, kv, inter, vocab
         cfg_out = {k: v for k, v in c.items() if k != 'head_dim'}
     else:
         cfg_out = dict(c)
-    w = decoder_weights(c, 'model.', biases)
+    w = decoder_weights(c, 'model.', biases, qk_norm)
     if lm_head:
         w['lm_head.weight'] = rnd(vocab, hidden, std=0.1)     # present in causal-LM checkpoints; must be ignored
     d = os.path.join(OUT, name)
@@ -346,12 +354,18 @@ def main():
                      {"attention_bias": False, "mlp_bias": False}, 'mistral_small', 'F32', 1, False,
                      head_dim=24, explicit_head_dim=True),
         nvembed('nvembed_tiny', 'mistral_small'),
+        mistral_like('qwen3_tiny', 'qwen3', 'Qwen3Model', 32, 2, 4, 2, 64, 1003, 1000000.0, 1e-6,
+                     {"attention_bias": False, "use_sliding_window": False, "bos_token_id": None,
+                      "eos_token_id": 1000}, 'qwen_small', 'BF16', 1, False, head_dim=16,
+                     explicit_head_dim=True, eos_text='', qk_norm=True),
     ]
     for m in models:
         exp = {"model": m['name'], "texts": TEXTS, "instruction": INSTRUCTION, "prefix_template": PREFIX,
                "eos_text": m['eos_text'], "cases": cases_for(m)}
-        with gzip.open(os.path.join(m['dir'], 'expected.json.gz'), 'wt', compresslevel=9) as f:
-            json.dump(exp, f, separators=(',', ':'))
+        data = json.dumps(exp, separators=(',', ':')).encode()
+        with open(os.path.join(m['dir'], 'expected.json.gz'), 'wb') as raw:
+            with gzip.GzipFile(fileobj=raw, mode='wb', compresslevel=9, mtime=0, filename='') as f:
+                f.write(data)
         sz = sum(os.path.getsize(os.path.join(m['dir'], f)) for f in os.listdir(m['dir']))
         print('%s: %d cases, %d bytes' % (m['name'], len(exp['cases']), sz))
 

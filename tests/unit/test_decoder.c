@@ -4,7 +4,7 @@
  * Mistral (BF16, causal sliding window 6), Qwen2 (q/k/v biases, rope_theta
  * 1e6, sharded, use_sliding_window false), Llama (explicit head_dim != hidden
  * / heads, F32 weights) and NV-Embed (bidirectional Mistral + latent
- * attention, 3 shards). For every case (4 texts x query/document, with the
+ * attention, 3 shards), Qwen3 (per-head q/k RMSNorm, explicit head_dim). For every case (4 texts x query/document, with the
  * "Instruct: ...\nQuery: " prefix and the EOS for queries) and both attention
  * masks: the final hidden states (first text), last-token, mean, mean without
  * the instruction tokens, and NV-Embed's latent pooling with and without the
@@ -220,6 +220,7 @@ int main(void) {
     run_model("qwen2_tiny");
     run_model("llama_tiny");
     run_model("nvembed_tiny");
+    run_model("qwen3_tiny");
     printf("worst relative error %.3g (tolerance 1e-4)\n", worst_rel);
     return check_report();
 }
