@@ -169,6 +169,20 @@ static int read_st_files(cm_hf_model *m, size_t *st_max_len) {
     return CM_OK;
 }
 
+/* A fast 64-bit hash of a byte range, 8 bytes at a time (weights can be
+ * hundreds of MB; cm_hash64 goes byte by byte). */
+static uint64_t hash_words(const void *data, size_t len, uint64_t h) {
+    const unsigned char *p = data;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    return cm_hash64(p + i, len - i, h);
+}
+
 /* Fingerprint: config, tokenizer file, weights (all bytes up to 256 MB,
  * else names/shapes plus samples), and every setting that changes vectors. */
 static void make_fingerprint(cm_hf_model *m) {
@@ -194,7 +208,7 @@ static void make_fingerprint(cm_hf_model *m) {
             h = cm_hash64(t->name, strlen(t->name), h);
             h = cm_hash64(t->shape, sizeof t->shape, h ^ (uint64_t)t->dtype);
             if (full) {
-                h = cm_hash64(t->data, t->nbytes, h);
+                h = hash_words(t->data, t->nbytes, h);
             } else {
                 for (size_t k = 0; k < 16 && t->nbytes; k++) {
                     size_t at = t->nbytes / 16 * k, n = t->nbytes - at < 4096 ? t->nbytes - at : 4096;

@@ -5,6 +5,10 @@
  * block, so the inner loops run over contiguous keys / head dims and
  * vectorise; memory per thread is O(head_dim * len), never len^2 per batch).
  */
+/* The elementwise kernels below must vectorise: allow if-conversion of the
+ * clamps (no FP traps are relied on anywhere in the engine). */
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+
 #include "engine/hf/ops.h"
 
 #include "cmteb/status.h"
@@ -26,11 +30,39 @@ int cm_act_parse(const char *s) {
 }
 
 void cm_ops_set_threads(int threads) {
-    static int current = -1;
     if (threads < 1) threads = 1;
-    if (threads != current) {
-        openblas_set_num_threads(threads);
-        current = threads;
+    if (threads != openblas_get_num_threads()) openblas_set_num_threads(threads);
+}
+
+int cm_ops_blas_single(void) {
+    int prev = openblas_get_num_threads();
+    if (prev != 1) openblas_set_num_threads(1);
+    return prev;
+}
+
+void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
+                      size_t ldy, int threads) {
+    if (!n) return;
+    if (threads <= 1 || (double)n * (double)in * (double)out < 2.0e6) {
+        cm_ops_linear(x, ldx, W, n, in, out, y, ldy);
+        return;
+    }
+    int split_rows = n >= (size_t)threads * 32;
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        if (split_rows) {
+            /* row blocks, multiples of 16 rows */
+            size_t blk = ((n + (size_t)nt - 1) / (size_t)nt + 15) / 16 * 16;
+            size_t r0 = (size_t)t * blk, r1 = r0 + blk < n ? r0 + blk : n;
+            if (r0 < n) cm_ops_linear(x + r0 * ldx, ldx, W, r1 - r0, in, out, y + r0 * ldy, ldy);
+        } else {
+            size_t blk = ((out + (size_t)nt - 1) / (size_t)nt + 15) / 16 * 16;
+            size_t c0 = (size_t)t * blk, c1 = c0 + blk < out ? c0 + blk : out;
+            if (c0 < out)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)(c1 - c0), (blasint)in,
+                            1.0f, x, (blasint)ldx, W + c0 * in, (blasint)in, 0.0f, y + c0, (blasint)ldy);
+        }
     }
 }
 
@@ -46,9 +78,11 @@ void cm_ops_linear(const float *x, size_t ldx, const float *W, size_t n, size_t 
 /* exp: Cody-Waite range reduction x = k ln2 + r, |r| <= ln2/2, degree-6
  * polynomial for e^r, scale by 2^k through the exponent bits. */
 static inline float fexp(float x) {
-    if (x < -87.3f) x = -87.3f;
-    if (x > 88.3f) x = 88.3f;
-    float k = floorf(x * 1.44269504088896341f + 0.5f);
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.3f ? 88.3f : x;
+    /* k = round(x / ln2) with the 1.5 * 2^23 trick (no libm call, vectorises) */
+    float t = x * 1.44269504088896341f;
+    float k = (t + 12582912.0f) - 12582912.0f;
     float r = x - k * 0.693359375f;
     r = r - k * -2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -66,8 +100,8 @@ static inline float fexp(float x) {
 
 /* erf: odd rational approximation on [-4, 4] (clamped), |error| ~1e-7. */
 static inline float ferf(float x) {
-    if (x > 4.0f) x = 4.0f;
-    if (x < -4.0f) x = -4.0f;
+    x = x > 4.0f ? 4.0f : x;
+    x = x < -4.0f ? -4.0f : x;
     float x2 = x * x;
     float p = -2.72614225801306e-10f;
     p = p * x2 + 2.77068142495902e-08f;
@@ -200,6 +234,41 @@ static void attend_one(const float *q, const float *k, const float *v, size_t ld
     }
 }
 
+/* Short sequences: row by row with dot products over the head dimension
+ * (no transpose, no block bookkeeping). sc: (len) scratch. */
+static void attend_short(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
+                         float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
+                         float *out, size_t ldo, float *sc) {
+    for (size_t i = 0; i < len; i++) {
+        const float *qi = q + i * ld;
+        size_t lim = causal ? i + 1 : len;
+        for (size_t j = 0; j < len; j++) {
+            const float *kj = k + j * ld;
+            float acc = 0;
+#pragma omp simd reduction(+ : acc)
+            for (size_t d = 0; d < dh; d++) acc += qi[d] * kj[d];
+            sc[j] = acc * scale;
+        }
+        if (bias_fn) bias_fn(bias_ctx, len, head, i, sc);
+        float mx = sc[0];
+        for (size_t j = 1; j < lim; j++) mx = sc[j] > mx ? sc[j] : mx;
+        float sum = 0;
+        for (size_t j = 0; j < lim; j++) {
+            sc[j] = fexp(sc[j] - mx);
+            sum += sc[j];
+        }
+        float inv = 1.0f / sum;
+        float *o = out + i * ldo;
+        for (size_t d = 0; d < dh; d++) o[d] = 0;
+        for (size_t j = 0; j < lim; j++) {
+            float p = sc[j] * inv;
+            const float *vj = v + j * ld;
+#pragma omp simd
+            for (size_t d = 0; d < dh; d++) o[d] += p * vj[d];
+        }
+    }
+}
+
 int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_heads, const size_t *offset,
                      const size_t *length, size_t n_seqs, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx,
                      float *out, int threads) {
@@ -221,7 +290,11 @@ int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_he
             /* longest sequences first (callers sort ascending) for balance */
             size_t s = n_seqs - 1 - p / n_heads, h = p % n_heads;
             const float *base = qkv + offset[s] * ld_qkv + h * dh;
-            attend_one(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
+            if (length[s] <= 48)
+                attend_short(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
+                             bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, sc);
+            else
+                attend_one(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
                        bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, kt, sc);
         }
     }

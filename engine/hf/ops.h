@@ -33,6 +33,16 @@ void cm_ops_set_threads(int threads);
 void cm_ops_linear(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
                    size_t ldy);
 
+/* Same product split over `threads` OpenMP threads, each calling
+ * single-threaded sgemm on a block of rows (or of output columns when n is
+ * small), so BLAS threads never compete with the OpenMP pool. Call
+ * cm_ops_blas_single() first (the forward pass does). */
+void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
+                      size_t ldy, int threads);
+/* Makes OpenBLAS single-threaded and returns the previous thread count (to
+ * restore with cm_ops_set_threads after the forward pass). */
+int cm_ops_blas_single(void);
+
 /* y[i, :] = act(y[i, :] + b) over n rows of width d (stride ld); b may be NULL. */
 void cm_ops_bias_act(float *y, size_t n, size_t d, size_t ld, const float *b, cm_act act, int threads);
 

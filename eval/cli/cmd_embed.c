@@ -136,7 +136,9 @@ int cm_cmd_embed(int argc, char **argv) {
     size_t n = 0;
     if (read_texts(input, &texts, &n)) return cm_cli_fail("embed", "--input expects JSON Lines with a \"text\" field or one text per line");
     cm_encoder *enc = NULL;
+    double t_load = cm_now();
     int rc = cm_encoder_init(&enc, model, &p);
+    t_load = cm_now() - t_load;
     float *out = NULL;
     size_t dim = 0;
     double t0 = cm_now();
@@ -155,11 +157,13 @@ int cm_cmd_embed(int argc, char **argv) {
         rc = cm_encoder_encode(enc, (const char *const *)texts + i, k, role, instruction, out + i * dim);
         if (rc == CM_OK) rc = cm_check_finite(out + i * dim, k * dim, "embedding");
     }
-    if (rc == CM_OK) rc = cm_npy_write_f32(output, out, n, dim);
     double secs = cm_now() - t0;
+    if (rc == CM_OK) rc = cm_npy_write_f32(output, out, n, dim);
     int ret = 0;
     if (rc) ret = cm_cli_fail("embed", NULL);
-    else if (!p.quiet) fprintf(stderr, "cmteb embed: %zu texts -> %s (%zu x %zu) in %.2f s\n", n, output, n, dim, secs);
+    else if (!p.quiet)
+        fprintf(stderr, "cmteb embed: %zu texts -> %s (%zu x %zu); load %.3f s, encode %.3f s (%.1f texts/s)\n", n,
+                output, n, dim, t_load, secs, secs > 0 ? (double)n / secs : 0.0);
     free(out);
     cm_encoder_free(enc);
     for (size_t i = 0; i < n; i++) free(texts[i]);
