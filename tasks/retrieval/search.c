@@ -62,18 +62,16 @@ size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_sea
     size_t chunk = p.chunk_size ? p.chunk_size : 50000;
     size_t qb = p.query_block ? p.query_block : 2048;
     if (qb > nq) qb = nq;
-    size_t bytes = nq * dim * sizeof(float);                  /* query vectors */
-    bytes += nq * k * (sizeof(float) + sizeof(uint32_t));     /* heaps */
-    bytes += nq * k * sizeof(char *);                         /* ordered results */
+    size_t in_index = is_exact(p.index) ? (n_docs < chunk ? n_docs : chunk) : n_docs;
+    size_t bytes = nq * dim * sizeof(float);                   /* query vectors */
+    bytes += nq * k * (sizeof(float) + sizeof(uint32_t));      /* heaps */
+    bytes += nq * k * sizeof(char *);                          /* ordered results */
     bytes += qb * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* one FAISS result block */
-    bytes += (size_t)4096 * 1024 * sizeof(float);             /* FAISS's BLAS tile (4096 x 1024) */
-    if (is_exact(p.index)) {
-        bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float);
-    } else {
-        bytes += n_docs * dim * sizeof(float);                /* upper bound: uncompressed storage */
-        bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float); /* training sample */
-    }
-    bytes += n_docs * sizeof(size_t);                         /* id offsets */
+    bytes += qb * 2 * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* FAISS's top-k reservoirs (2k per query) */
+    bytes += (qb < 4096 ? qb : 4096) * (in_index < 1024 ? in_index : 1024) * sizeof(float); /* FAISS's BLAS tile */
+    bytes += in_index * dim * sizeof(float);                   /* one chunk, or the whole index (upper bound) */
+    if (!is_exact(p.index)) bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float); /* training sample */
+    bytes += n_docs * sizeof(size_t);                          /* id offsets */
     return bytes;
 }
 

@@ -44,9 +44,10 @@ typedef struct cm_search_params {
 cm_search_params cm_search_default_params(void);
 
 /* Bytes the search holds at its peak for nq queries of width dim over a
- * corpus of n_docs (the query vectors, one chunk of document vectors or the
- * approximate index's vectors, the heaps and the FAISS result blocks).
- * Document id strings are not included. */
+ * corpus of n_docs: the query vectors, one chunk of document vectors (exact)
+ * or the index's vectors uncompressed (approximate: an upper bound), the
+ * heaps, the FAISS result block, reservoirs and BLAS tile. Document id
+ * strings are not included (their offsets are). */
 size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_search_params *p);
 
 typedef struct cm_search cm_search;

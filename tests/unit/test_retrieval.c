@@ -318,6 +318,34 @@ static void test_evaluator_tiny(const char *fixtures) {
     free(tj);
     cJSON_Delete(s3);
     cJSON_Delete(items3);
+    /* Catalog-style subsets: dataset "mteb/cqadupstack" with data folder
+     * DATA/mteb/cqadupstack (which need not exist) finds DATA/mteb/cqadupstack-tiny. */
+    const char *tmp = check_env("CMTEB_TMP");
+    if (*tmp && s) {
+        char *root = cm_path_join(tmp, "cqa_data");
+        const char *files[] = {"corpus.jsonl", "queries.jsonl", "qrels/test.tsv"};
+        for (size_t i = 0; i < 3; i++) {
+            char *from = cm_path_join(dir, files[i]);
+            char *to = cm_asprintf("%s/mteb/cqadupstack-tiny/%s", root, files[i]);
+            char *todir = cm_path_dirname(to);
+            cm_mkdir_p(todir);
+            char *text = NULL;
+            size_t len = 0;
+            CHECK_OK(cm_read_file(from, &text, &len));
+            if (text) CHECK_OK(cm_write_file_atomic(to, text, len));
+            free(text); free(from); free(to); free(todir);
+        }
+        char *folder = cm_asprintf("%s/mteb/cqadupstack", root);
+        cJSON *items4 = NULL;
+        cJSON *s4 = run_eval("{\"name\":\"CQA\",\"type\":\"Retrieval\",\"dataset\":\"mteb/cqadupstack\","
+                             "\"instruction\":\"Find it\",\"settings\":{\"subsets\":[\"mteb/cqadupstack-tiny\"]}}",
+                             folder, &items4, NULL);
+        if (s4) CHECK_NEAR(num(s4, "ndcg_at_10"), num(s, "ndcg_at_10"), 1e-12);
+        cJSON_Delete(s4);
+        cJSON_Delete(items4);
+        free(folder);
+        free(root);
+    }
     cJSON_Delete(s);
     cJSON_Delete(items);
     free(dir);
