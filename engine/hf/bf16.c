@@ -55,36 +55,37 @@ void cm_wmat_row(const cm_wmat *w, size_t r, float *dst) {
     else memcpy(dst, (const float *)w->data + r * w->cols, w->cols * sizeof(float));
 }
 
-/* Rows per tile: about CMTEB_BF16_TILE_KB (default 4096) KB of float32, 32..1024 rows, and at least two
- * tiles per thread when the matrix allows it. Big tiles keep sgemm's re-packing of x per call small. */
-static size_t tile_rows(size_t rows, size_t cols, int threads) {
-    static size_t kb = 0;
-    if (!kb) {
-        const char *e = getenv("CMTEB_BF16_TILE_KB");
-        kb = e && atoi(e) > 0 ? (size_t)atoi(e) : 4096;
-    }
-    size_t t = kb * 1024u / 4u / (cols ? cols : 1);
-    size_t per = rows / (2 * (size_t)threads);
-    if (t > per) t = per;
-    if (t < 32) t = 32;
-    if (t > 1024) t = 1024;
-    return t;
+void cm_wscratch_free(cm_wscratch *ws) {
+    if (!ws) return;
+    free(ws->buf);
+    ws->buf = NULL;
+    ws->cap = 0;
 }
 
-int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
-               int threads) {
-    if (n == 0 || w->rows == 0) return CM_OK;
-    if (threads < 1) threads = 1;
-    if (w->type == CM_W_F32) {
-        cm_ops_set_threads(threads);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)w->rows, (blasint)w->cols, 1.0f, x,
-                    (blasint)ldx, (const float *)w->data, (blasint)w->cols, beta, y, (blasint)ldy);
-        return CM_OK;
-    }
-    size_t T = tile_rows(w->rows, w->cols, threads), ntiles = (w->rows + T - 1) / T;
+static float *scratch_get(cm_wscratch *ws, size_t n) {
+    if (ws->cap >= n) return ws->buf;
+    free(ws->buf);
+    ws->buf = cm_malloc(n * sizeof(float));
+    ws->cap = ws->buf ? n : 0;
+    return ws->buf;
+}
+
+static size_t env_size(const char *name, size_t dflt) {
+    const char *e = getenv(name);
+    return e && atoi(e) > 0 ? (size_t)atoi(e) : dflt;
+}
+
+/* Few rows of x: each thread converts a small tile (about 1 MB) and multiplies it alone. */
+static int linear_small(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+                        int threads, cm_wscratch *ws) {
+    size_t T = 262144 / (w->cols ? w->cols : 1);
+    size_t per = w->rows / (2 * (size_t)threads);
+    if (T > per) T = per;
+    if (T < 16) T = 16;
+    size_t ntiles = (w->rows + T - 1) / T;
     int nt = threads;
     if ((size_t)nt > ntiles) nt = (int)ntiles;
-    float *scratch = cm_malloc((size_t)nt * T * w->cols * sizeof(float));
+    float *scratch = scratch_get(ws, (size_t)nt * T * w->cols);
     if (!scratch) return CM_ERR_NOMEM;
     cm_ops_set_threads(1);
     const uint16_t *W = (const uint16_t *)w->data;
@@ -99,6 +100,45 @@ int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y,
                         (blasint)ldx, tile, (blasint)w->cols, beta, y + r0, (blasint)ldy);
         }
     }
-    free(scratch);
     return CM_OK;
+}
+
+/* Many rows of x: big tiles converted by all threads, then one multi-threaded sgemm per tile. */
+static int linear_big(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+                      int threads, cm_wscratch *ws) {
+    size_t budget = env_size("CMTEB_BF16_TILE_MB", 32) << 20;
+    size_t T = budget / 4 / (w->cols ? w->cols : 1);
+    if (T < 64) T = 64;
+    if (T > w->rows) T = w->rows;
+    float *tile = scratch_get(ws, T * w->cols);
+    if (!tile) return CM_ERR_NOMEM;
+    const uint16_t *W = (const uint16_t *)w->data;
+    for (size_t r0 = 0; r0 < w->rows; r0 += T) {
+        size_t rt = w->rows - r0 < T ? w->rows - r0 : T, cols = w->cols;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t r = 0; r < rt; r++) cm_bf16_rows_to_f32(W + (r0 + r) * cols, cols, tile + r * cols);
+        cm_ops_set_threads(threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)rt, (blasint)cols, 1.0f, x,
+                    (blasint)ldx, tile, (blasint)cols, beta, y + r0, (blasint)ldy);
+    }
+    return CM_OK;
+}
+
+int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+               int threads, cm_wscratch *ws) {
+    if (n == 0 || w->rows == 0) return CM_OK;
+    if (threads < 1) threads = 1;
+    if (w->type == CM_W_F32) {
+        cm_ops_set_threads(threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)w->rows, (blasint)w->cols, 1.0f, x,
+                    (blasint)ldx, (const float *)w->data, (blasint)w->cols, beta, y, (blasint)ldy);
+        return CM_OK;
+    }
+    cm_wscratch local = {0};
+    cm_wscratch *s = ws ? ws : &local;
+    size_t big_from = env_size("CMTEB_BF16_BIG_FROM", 64);
+    int rc = n >= big_from ? linear_big(x, ldx, w, n, y, ldy, beta, threads, s)
+                           : linear_small(x, ldx, w, n, y, ldy, beta, threads, s);
+    cm_wscratch_free(&local);
+    return rc;
 }

@@ -41,13 +41,21 @@ void cm_bf16_rows_to_f32(const uint16_t *src, size_t n, float *dst);
 /* Row r of w as float32 into dst (cols floats). */
 void cm_wmat_row(const cm_wmat *w, size_t r, float *dst);
 
+/* Reusable float32 scratch for the converted tiles (caller-owned; grows on
+ * demand; release with cm_wscratch_free). */
+typedef struct cm_wscratch { float *buf; size_t cap; } cm_wscratch;
+void cm_wscratch_free(cm_wscratch *ws);
+
 /* y (n, w->rows) = beta * y + x (n, w->cols) . W^T with row strides ldx, ldy;
  * beta is 0 (overwrite) or 1 (accumulate, e.g. into a residual stream).
- * BF16 weights are converted per tile of rows; tiles run in parallel on
- * `threads` OpenMP threads (each with single-threaded sgemm); F32 weights go
- * to one multi-threaded sgemm. Returns CM_ERR_NOMEM if tile scratch cannot be
- * allocated. */
+ * F32 weights go to one multi-threaded sgemm. BF16 weights are converted to
+ * float32 one tile of rows at a time: with many rows of x (n >= 64), large
+ * tiles (up to CMTEB_BF16_TILE_MB, default 32 MB of float32) converted by all
+ * threads, then one multi-threaded sgemm per tile; with few rows, small tiles
+ * that each thread converts and multiplies on its own (single-threaded
+ * sgemm). ws may be NULL (scratch allocated per call). Returns CM_ERR_NOMEM
+ * if the scratch cannot be allocated. */
 int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
-               int threads);
+               int threads, cm_wscratch *ws);
 
 #endif

@@ -38,6 +38,7 @@ int cm_decoder_forward(const cm_decoder *m, const cm_hf_batch *b, int causal, in
     size_t *pos = cm_malloc(N * sizeof(size_t));
     float *cs = cm_malloc(max_len * (hd / 2) * sizeof(float));
     float *sn = cm_malloc(max_len * (hd / 2) * sizeof(float));
+    cm_wscratch ws = {0};
     int rc = CM_OK;
     if (!t || !q || !kb || !vb || !att || !gate || !up || !pos || !cs || !sn) rc = CM_ERR_NOMEM;
     if (rc == CM_OK) {
@@ -51,9 +52,9 @@ int cm_decoder_forward(const cm_decoder *m, const cm_hf_batch *b, int causal, in
     for (int64_t li = 0; rc == CM_OK && li < c->n_layers; li++) {
         const cm_dec_layer *L = &m->layers[li];
         cm_dec_rmsnorm(x, t, L->ln_in, N, h, eps, threads);
-        if ((rc = cm_wlinear(t, h, &L->q, N, q, qd, 0.0f, threads)) != CM_OK) break;
-        if ((rc = cm_wlinear(t, h, &L->k, N, kb, kvd, 0.0f, threads)) != CM_OK) break;
-        if ((rc = cm_wlinear(t, h, &L->v, N, vb, kvd, 0.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, h, &L->q, N, q, qd, 0.0f, threads, &ws)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, h, &L->k, N, kb, kvd, 0.0f, threads, &ws)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, h, &L->v, N, vb, kvd, 0.0f, threads, &ws)) != CM_OK) break;
         add_bias(q, N, qd, qd, L->bq, threads);
         add_bias(kb, N, kvd, kvd, L->bk, threads);
         add_bias(vb, N, kvd, kvd, L->bv, threads);
@@ -66,18 +67,19 @@ int cm_decoder_forward(const cm_decoder *m, const cm_hf_batch *b, int causal, in
         if ((rc = cm_dec_attention(q, qd, kb, vb, kvd, att, qd, nh, kv, hd, b->offset, b->length, b->n_seqs, causal,
                                    window, threads)) != CM_OK)
             break;
-        if ((rc = cm_wlinear(att, qd, &L->o, N, x, h, 1.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(att, qd, &L->o, N, x, h, 1.0f, threads, &ws)) != CM_OK) break;
         add_bias(x, N, h, h, L->bo, threads);
         cm_dec_rmsnorm(x, t, L->ln_post, N, h, eps, threads);
-        if ((rc = cm_wlinear(t, h, &L->gate, N, gate, I, 0.0f, threads)) != CM_OK) break;
-        if ((rc = cm_wlinear(t, h, &L->up, N, up, I, 0.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, h, &L->gate, N, gate, I, 0.0f, threads, &ws)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, h, &L->up, N, up, I, 0.0f, threads, &ws)) != CM_OK) break;
         add_bias(gate, N, I, I, L->bgate, threads);
         add_bias(up, N, I, I, L->bup, threads);
         cm_dec_swiglu(gate, I, up, I, N, I, threads);
-        if ((rc = cm_wlinear(gate, I, &L->down, N, x, h, 1.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(gate, I, &L->down, N, x, h, 1.0f, threads, &ws)) != CM_OK) break;
         add_bias(x, N, h, h, L->bdown, threads);
     }
     if (rc == CM_OK) cm_dec_rmsnorm(x, x, m->norm, N, h, eps, threads);
+    cm_wscratch_free(&ws);
     free(t); free(q); free(kb); free(vb); free(att); free(gate); free(up); free(pos); free(cs); free(sn);
     return rc;
 }

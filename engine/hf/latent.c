@@ -74,7 +74,7 @@ int cm_latent_load(cm_latent **out, const cm_dec_config *dc, int64_t hidden, con
         cm_dec_layernorm(lat, lat, ctx_g, ctx_b, (size_t)l->r, (size_t)d, 1e-5f, threads);
         l->kv = cm_malloc((size_t)l->r * (size_t)(2 * inner) * sizeof(float));
         if (!l->kv) rc = CM_ERR_NOMEM;
-        else rc = cm_wlinear(lat, (size_t)d, &to_kv, (size_t)l->r, l->kv, (size_t)(2 * inner), 0.0f, threads);
+        else rc = cm_wlinear(lat, (size_t)d, &to_kv, (size_t)l->r, l->kv, (size_t)(2 * inner), 0.0f, threads, NULL);
     }
     free(lat); free(ctx_g); free(ctx_b);
     cm_wmat_free(&to_kv);
@@ -100,6 +100,7 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
     size_t *owner = cm_malloc(CHUNK * sizeof(size_t));
     double *acc = cm_calloc(b->n_seqs * d, sizeof(double));
     size_t *cnt = cm_calloc(b->n_seqs, sizeof(size_t));
+    cm_wscratch ws = {0};
     int rc = CM_OK;
     if (!x || !t || !q || !o || !u || !g || !S || !owner || !acc || !cnt) rc = CM_ERR_NOMEM;
     const float scale = (float)(1.0 / sqrt((double)dh));
@@ -119,7 +120,7 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
         if (c == 0) break;
         /* cross-attention to the latents */
         cm_dec_layernorm(x, t, l->ln0_g, l->ln0_b, c, d, 1e-5f, threads);
-        if ((rc = cm_wlinear(t, d, &l->to_q, c, q, inner, 0.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, d, &l->to_q, c, q, inner, 0.0f, threads, &ws)) != CM_OK) break;
         cm_ops_set_threads(1);
         int nt = (size_t)threads > H ? (int)H : threads;
 #pragma omp parallel num_threads(nt)
@@ -141,12 +142,12 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
             }
         }
         /* H1 = O Wo^T + H (into x) */
-        if ((rc = cm_wlinear(o, inner, &l->to_out, c, x, d, 1.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(o, inner, &l->to_out, c, x, d, 1.0f, threads, &ws)) != CM_OK) break;
         /* H2 = GEGLU(LN1(H1) W0^T + b0) W2^T + b2 + H1 (into x) */
         cm_dec_layernorm(x, t, l->ln1_g, l->ln1_b, c, d, 1e-5f, threads);
-        if ((rc = cm_wlinear(t, d, &l->net0, c, u, 2 * ff, 0.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(t, d, &l->net0, c, u, 2 * ff, 0.0f, threads, &ws)) != CM_OK) break;
         cm_dec_geglu(u, l->b0, g, c, ff, threads);
-        if ((rc = cm_wlinear(g, ff, &l->net2, c, x, d, 1.0f, threads)) != CM_OK) break;
+        if ((rc = cm_wlinear(g, ff, &l->net2, c, x, d, 1.0f, threads, &ws)) != CM_OK) break;
         for (size_t i = 0; i < c; i++) {
             double *a = acc + owner[i] * d;
             const float *xr = x + i * d;
@@ -165,6 +166,7 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
             for (size_t j = 0; j < d; j++) out[k * d + j] = (float)(acc[k * d + j] * inv);
         }
     }
+    cm_wscratch_free(&ws);
     free(x); free(t); free(q); free(o); free(u); free(g); free(S); free(owner); free(acc); free(cnt);
     return rc;
 }
