@@ -59,9 +59,14 @@ static void put_string(cm_str *b, const char *s) {
     cm_str_append(b, "\"");
 }
 
-static void put_number(cm_str *b, double d) {
+static void put_number(cm_str *b, double d, int floats) {
     if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) { cm_str_append(b, "NaN"); return; }
-    if (d == (double)(long long)d && d > -1e15 && d < 1e15) { cm_str_printf(b, "%lld", (long long)d); return; }
+    /* integral values print as integers, except metric values, which Python
+     * writes as floats ("1.0") */
+    if (d == (double)(long long)d && d > -1e15 && d < 1e15) {
+        cm_str_printf(b, floats ? "%lld.0" : "%lld", (long long)d);
+        return;
+    }
     char buf[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, d);
@@ -70,7 +75,7 @@ static void put_number(cm_str *b, double d) {
     cm_str_append(b, buf);
 }
 
-static void put_json(cm_str *b, const cJSON *o, int depth) {
+static void put_json(cm_str *b, const cJSON *o, int depth, int floats) {
     if (cJSON_IsObject(o) || cJSON_IsArray(o)) {
         int obj = cJSON_IsObject(o);
         if (!o->child) { cm_str_append(b, obj ? "{}" : "[]"); return; }
@@ -78,13 +83,13 @@ static void put_json(cm_str *b, const cJSON *o, int depth) {
         for (const cJSON *c = o->child; c; c = c->next) {
             for (int i = 0; i < 2 * (depth + 1); i++) cm_str_append(b, " ");
             if (obj) { put_string(b, c->string); cm_str_append(b, ": "); }
-            put_json(b, c, depth + 1);
+            put_json(b, c, depth + 1, floats || (obj && (!strcmp(c->string, "scores") || !strcmp(c->string, "evaluation_time"))));
             cm_str_append(b, c->next ? ",\n" : "\n");
         }
         for (int i = 0; i < 2 * depth; i++) cm_str_append(b, " ");
         cm_str_append(b, obj ? "}" : "]");
     } else if (cJSON_IsString(o)) put_string(b, o->valuestring);
-    else if (cJSON_IsNumber(o)) put_number(b, o->valuedouble);
+    else if (cJSON_IsNumber(o)) put_number(b, o->valuedouble, floats);
     else if (cJSON_IsTrue(o)) cm_str_append(b, "true");
     else if (cJSON_IsFalse(o)) cm_str_append(b, "false");
     else cm_str_append(b, "null");
@@ -92,7 +97,7 @@ static void put_json(cm_str *b, const cJSON *o, int depth) {
 
 static int write_json(const char *path, const cJSON *obj) {
     cm_str b = {0};
-    put_json(&b, obj, 0);
+    put_json(&b, obj, 0, 0);
     cm_str_append(&b, "\n");
     if (!b.s) return cm_error(CM_ERR_NOMEM, "out of memory printing %s", path);
     int rc = cm_write_file_atomic(path, b.s, b.len);

@@ -32,9 +32,12 @@ void cm_sts_similarities(const float *a, const float *b, size_t n, size_t d, dou
             nx += u * u; ny += v * v; dot += u * v;
             l1 += fabs(df); l2 += df * df;
         }
-        /* sklearn's paired_cosine_distances normalises first; zero vectors stay zero */
-        double den = sqrt(nx) * sqrt(ny);
-        cos[i] = den > 0 ? dot / den : 0.0;
+        /* sklearn's paired_cosine_distances: 0.5 * |x/|x| - y/|y||^2 with zero
+         * vectors left at zero, so one zero vector gives similarity 0.5 and
+         * two give 1 (a text with no known words, e.g. for GloVe). */
+        double sx = sqrt(nx), sy = sqrt(ny);
+        if (sx > 0 && sy > 0) cos[i] = dot / (sx * sy);
+        else cos[i] = 1.0 - 0.5 * ((sx > 0) + (sy > 0));
         man[i] = -l1;
         euc[i] = -sqrt(l2);
     }
