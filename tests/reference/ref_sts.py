@@ -30,9 +30,12 @@ os.makedirs(OUT, exist_ok=True)
 rng = np.random.RandomState(20261130)
 
 
-def sts_case(n, d, ties):
+def sts_case(n, d, ties, zeros=False):
     a = rng.randn(n, d).astype(np.float32)
     b = (a * rng.uniform(-0.5, 1.0, size=(n, 1)) + rng.randn(n, d) * 0.8).astype(np.float32)
+    if zeros:                   # texts without known words (GloVe) embed to zero vectors
+        a[0:4] = 0
+        b[2:7] = 0
     if ties:
         b[5:15] = b[5]          # repeated vectors -> tied similarities
         a[5:15] = a[5]
@@ -50,7 +53,7 @@ def sts_case(n, d, ties):
     return out
 
 
-cases = [sts_case(300, 16, True), sts_case(57, 8, False)]
+cases = [sts_case(300, 16, True), sts_case(57, 8, False), sts_case(120, 8, False, zeros=True)]
 with open(os.path.join(OUT, "sts_metrics.json"), "w") as f:
     json.dump({"scipy": scipy.__version__, "cases": cases}, f)
 
