@@ -43,7 +43,7 @@ const char *cm_st_dtype_str(cm_st_dtype d) {
     }
 }
 
-static int dtype_parse(const char *s, cm_st_dtype *d, size_t *size) {
+static int dtype_parse(const char *s, cm_st_dtype *d, size_t *size, const char **name) {
     static const struct { const char *n; cm_st_dtype d; size_t sz; } tab[] = {
         {"F32", CM_ST_F32, 4},    {"F16", CM_ST_F16, 2},    {"BF16", CM_ST_BF16, 2}, {"F64", CM_ST_OTHER, 8},
         {"I64", CM_ST_OTHER, 8},  {"I32", CM_ST_OTHER, 4},  {"I16", CM_ST_OTHER, 2}, {"I8", CM_ST_OTHER, 1},
@@ -54,6 +54,7 @@ static int dtype_parse(const char *s, cm_st_dtype *d, size_t *size) {
         if (!strcmp(tab[i].n, s)) {
             *d = tab[i].d;
             *size = tab[i].sz;
+            if (name) *name = tab[i].n;
             return 1;
         }
     return 0;
@@ -133,7 +134,7 @@ static int load_file(cm_safetensors *st, const char *path) {
         }
         cm_st_tensor *t = &st->t[st->n];
         memset(t, 0, sizeof *t);
-        if (!dtype_parse(dt->valuestring, &t->dtype, &t->elem_size)) {
+        if (!dtype_parse(dt->valuestring, &t->dtype, &t->elem_size, NULL)) {
             rc = cm_error(CM_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", path, it->string, dt->valuestring);
             break;
         }
@@ -206,10 +207,11 @@ static int load_file(cm_safetensors *st, const char *path) {
             char *nm = cm_strdup(st->t[i].name);
             if (!nm) { rc = CM_ERR_NOMEM; st->n = i; break; }
             st->t[i].name = nm;
-            cm_st_dtype d = CM_ST_OTHER; size_t sz = 0;
-            dtype_parse(st->t[i].dtype_name, &d, &sz);
-            static const char *const names[] = {"F32", "F16", "BF16"};
-            st->t[i].dtype_name = d == CM_ST_OTHER ? "other" : names[d];
+            cm_st_dtype d = CM_ST_OTHER;
+            size_t sz = 0;
+            const char *nm_static = "other";
+            dtype_parse(st->t[i].dtype_name, &d, &sz, &nm_static);
+            st->t[i].dtype_name = nm_static;   /* static string, outlives the header JSON */
         }
         cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(h, "__metadata__");
         f->meta = meta;
