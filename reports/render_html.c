@@ -133,7 +133,11 @@ int cm_report_render_html(const cm_report *r, cm_str *o) {
     }
     if (!rc) {
         CM_TRY(cm_str_append(o, "<h2>Average and category means</h2>\n<div class=\"chart\">\n"));
-        rc = cm_svg_grouped_bars(o, "chart-categories", "Average and category means (x100)", groups, ng, series, nm, 0, 100);
+        double lo = 0;   /* negative means (a Spearman below 0) get room below the axis */
+        for (size_t k = 0; k < nm * ng; k++)
+            if (!isnan(vals[k]) && vals[k] < lo) lo = vals[k];
+        lo = lo < 0 ? -20.0 * ceil(-lo / 20.0) : 0;
+        rc = cm_svg_grouped_bars(o, "chart-categories", "Average and category means (x100)", groups, ng, series, nm, lo, 100);
         if (!rc) rc = cm_str_append(o, "</div>\n");
     }
 
@@ -157,6 +161,7 @@ int cm_report_render_html(const cm_report *r, cm_str *o) {
             series[m - 1].values = dv + (m - 1) * r->n_rows;
             series[m - 1].marks = r->compared ? dm + (m - 1) * r->n_rows : NULL;
             series[m - 1].tips = NULL;
+            series[m - 1].color = cm_svg_color(m);   /* the colour the model has in the category chart */
         }
         maxabs = ceil(maxabs);
         CM_TRY(cm_str_append(o, "<h2>Per-task difference to "));

@@ -50,7 +50,8 @@ static int bar(cm_str *o, double x, double y, double w, double h, const cm_svg_s
                const char *label) {
     int mark = s->marks ? s->marks[li] : CM_SVG_PLAIN;
     CM_TRY(cm_str_printf(o, "<rect class=\"cm-bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s"
-                            " data-series=\"", x, y, w > 1 ? w : 1, h > 1 ? h : 1, cm_svg_color(si), mark_style(mark)));
+                            " data-series=\"", x, y, w > 1 ? w : 1, h > 1 ? h : 1, s->color ? s->color : cm_svg_color(si),
+                         mark_style(mark)));
     CM_TRY(cm_svg_escape(o, s->name));
     CM_TRY(cm_str_append(o, "\" data-label=\""));
     CM_TRY(cm_svg_escape(o, label));
@@ -69,7 +70,8 @@ static int bar(cm_str *o, double x, double y, double w, double h, const cm_svg_s
 static int legend(cm_str *o, const cm_svg_series *series, size_t n_series, double x, double y) {
     for (size_t s = 0; s < n_series; s++) {
         CM_TRY(cm_str_printf(o, "<g class=\"cm-legend\"><rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">", x, y + 14.0 * (double)s, cm_svg_color(s),
+                                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">", x, y + 14.0 * (double)s,
+                             series[s].color ? series[s].color : cm_svg_color(s),
                              x + 14, y + 14.0 * (double)s + 9));
         CM_TRY(cm_svg_escape(o, series[s].name));
         CM_TRY(cm_str_append(o, "</text></g>\n"));
@@ -100,8 +102,13 @@ int cm_svg_grouped_bars(cm_str *o, const char *id, const char *title, const char
 #define Y(v) (top + plot_h * (1.0 - ((v) - ymin) / (ymax - ymin)))
     CM_TRY(open_svg(o, id, title, w, h));
     /* Grid and y axis. */
+    int nt = 5;
     double step = (ymax - ymin) / 5.0;
-    for (int k = 0; k <= 5; k++) {
+    if (fmod(ymax - ymin, 20.0) == 0 && (ymax - ymin) / 20.0 <= 10) {   /* scores: a line every 20 points */
+        nt = (int)((ymax - ymin) / 20.0);
+        step = 20;
+    }
+    for (int k = 0; k <= nt; k++) {
         double v = ymin + step * k, y = Y(v);
         CM_TRY(cm_str_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%.0f</text>\n",

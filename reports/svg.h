@@ -27,6 +27,7 @@ typedef struct cm_svg_series {
     const double *values;   /* (n_labels); NaN: no bar */
     const int    *marks;    /* (n_labels) CM_SVG_* or NULL (all plain) */
     const char *const *tips;/* (n_labels) extra tooltip text or NULL */
+    const char   *color;    /* NULL: the palette colour of the series' position */
 } cm_svg_series;
 
 /* Vertical grouped bars: one group per label, one bar per series, y axis
