@@ -143,7 +143,8 @@ static void test_evaluator(void) {
     CHECK(cJSON_IsNumber(map) && cJSON_IsNumber(mrr));
     if (cJSON_IsNumber(map) && cJSON_IsNumber(mrr)) {
         printf("DemoReranking with hash: map %.5f, mrr %.5f\n", map->valuedouble, mrr->valuedouble);
-        CHECK(map->valuedouble > 0.5 && map->valuedouble <= 1.0); /* the lexical baseline finds most positives */
+        /* lexical distractors (negatives sharing the query's words) keep the hash baseline well below 1 */
+        CHECK(map->valuedouble > 0.2 && map->valuedouble < 1.0);
         CHECK(cJSON_GetObjectItem(scores, "main_score")->valuedouble == map->valuedouble);
         CHECK(cJSON_GetObjectItem(scores, "mrr_at_10")->valuedouble == mrr->valuedouble);
         const cJSON *vals = cJSON_GetObjectItem(items, "values");
