@@ -72,6 +72,10 @@ double cm_items_score(cm_items *it, const uint32_t *counts);
  * counts without ids, are CM_ERR_ARG with the reason. */
 int  cm_items_pair(const cm_items *a, const cm_items *b, cm_items **pa, cm_items **pb);
 
+/* Fewer paired items than this and a bootstrap says little (two items give
+ * three distinct resamples): reports then mark the difference untested. */
+#define CM_BOOTSTRAP_MIN_ITEMS 10
+
 typedef struct cm_bootstrap_params {
     size_t   resamples;   /* B (default 1000) */
     uint64_t seed;        /* default 42 */

@@ -320,8 +320,9 @@ static int compare_task(const cm_report *r, const cm_report_model *base, const c
         cm_error_clear();
         goto done;
     }
-    if (cm_items_count(pb) < 2) {
-        rc = set_diff_note(d, cm_asprintf("only %zu paired items", cm_items_count(pb)));
+    if (cm_items_count(pb) < CM_BOOTSTRAP_MIN_ITEMS) {
+        rc = set_diff_note(d, cm_asprintf("only %zu paired items; a bootstrap test needs at least %d",
+                                          cm_items_count(pb), CM_BOOTSTRAP_MIN_ITEMS));
         goto done;
     }
     if ((rc = cm_paired_bootstrap(pb, pc, &r->bootstrap, task, &d->bs, deltas))) goto done;
