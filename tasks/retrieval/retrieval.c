@@ -20,7 +20,8 @@
  * each listed folder is evaluated on its own and every metric is the mean
  * over them of the rounded per-subset values, as mteb's merge script did).
  * Run options: "retrieval_index" ("Flat" default, or e.g. "HNSW32",
- * "IVF4096,Flat"), "retrieval_index_params" (e.g. "nprobe=64").
+ * "IVF4096,Flat"), "retrieval_index_params" (e.g. "nprobe=64"),
+ * "corpus_chunk_size" (a number; overrides the task setting: the memory knob).
  * The scores also say which index was used ("cmteb_index").
  */
 #include "cmteb/evaluator.h"
@@ -79,8 +80,11 @@ static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config 
     for (size_t j = 0; j < c->nk; j++)
         if (c->ks[j] > c->top_k) c->top_k = c->ks[j];
     double chunk = cm_task_num(task, "corpus_chunk_size", 50000);
+    const cJSON *oc = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "corpus_chunk_size") : NULL;
+    if (cJSON_IsNumber(oc)) chunk = oc->valuedouble; /* the run-wide memory knob overrides the task's */
     if (chunk < 1 || chunk > 1e9)
-        return cm_error(CM_ERR_FORMAT, "%s: setting 'corpus_chunk_size': expected a positive integer", task->name);
+        return cm_error(CM_ERR_FORMAT, "%s: 'corpus_chunk_size' (task setting or run option): expected a positive integer",
+                        task->name);
     c->chunk_size = (size_t)chunk;
     const cJSON *iii = cm_task_setting(task, "ignore_identical_ids");
     c->skip_self = iii ? cJSON_IsTrue(iii) : 1;
