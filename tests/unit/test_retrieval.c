@@ -238,7 +238,7 @@ static void test_reference(const char *fixtures) {
 }
 
 /* Runs the evaluator on folder with the hash model; returns the scores (caller deletes). */
-static cJSON *run_eval(const char *task_json, const char *folder, cJSON **items, const char *index) {
+static cJSON *run_eval_chunk(const char *task_json, const char *folder, cJSON **items, const char *index, double chunk) {
     cJSON *tj = cJSON_Parse(task_json);
     cm_task *task = NULL;
     CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
@@ -253,6 +253,7 @@ static cJSON *run_eval(const char *task_json, const char *folder, cJSON **items,
     *items = cJSON_CreateObject();
     cJSON *opts = cJSON_CreateObject();
     if (index) cJSON_AddStringToObject(opts, "retrieval_index", index);
+    if (chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", chunk);
     cm_eval_ctx ctx = {emb, folder, 0, 1, opts, *items};
     int rc = task ? cm_eval_retrieval(task, &ctx, scores) : CM_ERR_ARG;
     CHECK_OK(rc);
@@ -265,6 +266,10 @@ static cJSON *run_eval(const char *task_json, const char *folder, cJSON **items,
     cm_encoder_free(enc);
     cm_task_free(task);
     return scores;
+}
+
+static cJSON *run_eval(const char *task_json, const char *folder, cJSON **items, const char *index) {
+    return run_eval_chunk(task_json, folder, items, index, 0);
 }
 
 static double num(const cJSON *o, const char *k) {
@@ -305,6 +310,17 @@ static void test_evaluator_tiny(const char *fixtures) {
     }
     cJSON_Delete(s2);
     cJSON_Delete(items2);
+    /* The run-wide chunk size (2 documents per FAISS index here) changes nothing but memory. */
+    cJSON *items5 = NULL;
+    cJSON *s5 = run_eval_chunk("{\"name\":\"Tiny\",\"type\":\"Retrieval\",\"data\":\"x\",\"instruction\":\"Find it\"}",
+                               dir, &items5, NULL, 2);
+    if (s && s5)
+        for (int k = 0; k < cJSON_GetArraySize(s); k++) {
+            const cJSON *v = cJSON_GetArrayItem(s, k);
+            if (cJSON_IsNumber(v)) CHECK(num(s5, v->string) == v->valuedouble);
+        }
+    cJSON_Delete(s5);
+    cJSON_Delete(items5);
     /* CQADupstack-style subsets: the same folder twice averages to itself. */
     cJSON *items3 = NULL;
     char *tj = cm_asprintf("{\"name\":\"Multi\",\"type\":\"Retrieval\",\"data\":\"x\",\"instruction\":\"Find it\","
