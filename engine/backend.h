@@ -26,6 +26,12 @@ extern const cm_backend_i cm_backend_precomputed;
 extern const cm_backend_i cm_backend_hf;
 extern const cm_backend_i cm_backend_openai;
 
+/* Wraps a caller-made backend state in an encoder (used by `cmteb compare`
+ * for views of a shared model). Takes ownership of state: be->free releases
+ * it when the encoder is freed. info is copied; its strings must outlive the
+ * encoder. On failure state is released too. */
+int cm_encoder_init_backend(cm_encoder **out, const cm_backend_i *be, void *state, const cm_encoder_info *info);
+
 /* All backends, NULL-terminated (for --help). */
 extern const cm_backend_i *const cm_backends[];
 

@@ -62,6 +62,20 @@ int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params 
     return rc;
 }
 
+int cm_encoder_init_backend(cm_encoder **out, const cm_backend_i *be, void *state, const cm_encoder_info *info) {
+    *out = NULL;
+    cm_encoder *e = cm_calloc(1, sizeof *e);
+    if (!e) { be->free(state); return CM_ERR_NOMEM; }
+    e->be = be;
+    e->state = state;
+    e->info = *info;
+    CM_ASSERT(e->info.dim > 0 && e->info.name && e->info.fingerprint);
+    if (!e->info.revision) e->info.revision = "no_revision_available";
+    if (!e->info.loader) e->info.loader = be->scheme;
+    *out = e;
+    return CM_OK;
+}
+
 int cm_encoder_encode(cm_encoder *e, const char *const *texts, size_t n, cm_role role,
                       const char *instruction, float *out) {
     if (n == 0) return CM_OK;

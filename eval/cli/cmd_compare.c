@@ -309,45 +309,6 @@ static const cm_backend_i variant_backend = {
     "variant", "variant     a pooling variant of a shared hf model (cmteb compare)", vb_init, vb_encode, vb_free,
 };
 
-/*
- * Wrapping a caller-made backend in a cm_encoder. engine/encoder.c keeps
- * struct cm_encoder private and has no constructor that takes a backend
- * vtable (requested: cm_encoder_init_backend(out, be, state, info)). Until it
- * has one, this mirrors the struct and first checks the mirror against a real
- * encoder, refusing to run if the layout differs.
- */
-struct cm_encoder_mirror {
-    const cm_backend_i *be;
-    void               *state;
-    cm_encoder_info     info;
-};
-
-static int encoder_layout_ok(void) {
-    cm_encoder_params p = cm_encoder_default_params();
-    p.quiet = 1;
-    cm_encoder *probe = NULL;
-    if (cm_encoder_init(&probe, "hash", &p)) return 0;
-    const struct cm_encoder_mirror *mir = (const struct cm_encoder_mirror *)(const void *)probe;
-    int ok = mir->be == &cm_backend_hash && (const void *)cm_encoder_get_info(probe) == (const void *)&mir->info &&
-             mir->info.dim == cm_encoder_dim(probe);
-    cm_encoder_free(probe);
-    return ok;
-}
-
-static int encoder_wrap(cm_encoder **out, void *state, const cm_encoder_info *info) {
-    *out = NULL;
-    if (!encoder_layout_ok())
-        return cm_error(CM_ERR_UNSUPPORTED, "this build cannot wrap compare variants as encoders (struct cm_encoder "
-                        "changed; engine/encoder.c needs cm_encoder_init_backend)");
-    struct cm_encoder_mirror *e = cm_calloc(1, sizeof *e);
-    if (!e) return CM_ERR_NOMEM;
-    e->be = &variant_backend;
-    e->state = state;
-    e->info = *info;
-    *out = (cm_encoder *)(void *)e;
-    return CM_OK;
-}
-
 /* ---- model name and revision (as the hf backend names them) --------------------- */
 
 static char *base_model_name(const char *dir) {
@@ -510,7 +471,7 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
         info.max_tokens = (int64_t)set->max_length;
         info.n_parameters = np;
         info.uses_instructions = v->instructions;
-        if ((rc = encoder_wrap(&v->enc, v, &info))) goto done;
+        if ((rc = cm_encoder_init_backend(&v->enc, &variant_backend, v, &info))) goto done;
         cm_embedder_params mp = cm_embedder_default_params();
         mp.quiet = o->quiet;
         mp.use_instructions = v->instructions;
