@@ -43,7 +43,9 @@ static void usage(FILE *f) {
         "  --overwrite            re-evaluate tasks whose result exists\n"
         "  --no-items             do not write per-item side files (.cmteb/<Task>.items.json)\n"
         "evaluators:\n"
-        "  --retrieval-index FACTORY   FAISS index for retrieval (default Flat; e.g. HNSW32)\n"
+        "  --retrieval-index FACTORY   FAISS index for retrieval (default Flat; e.g. HNSW32, IVF4096,Flat)\n"
+        "  --retrieval-index-params P  FAISS search parameters, e.g. nprobe=64 or efSearch=256\n"
+        "  --corpus-chunk-size N       documents embedded and searched at a time (default 50000)\n"
         "  --clustering-protocol v1|fast\n"
         "performance:\n"
         "  --batch-size N  --threads N\n"
@@ -63,7 +65,8 @@ static int add_task(const cm_task ***v, size_t *n, const cm_task *t) {
 int cm_cmd_run(int argc, char **argv) {
     const char *model = "hash", *tasks_arg = NULL, *bench = NULL, *type_arg = NULL;
     const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
-    const char *retrieval_index = NULL, *clustering_protocol = NULL;
+    const char *retrieval_index = NULL, *retrieval_params = NULL, *clustering_protocol = NULL;
+    long corpus_chunk = 0;
     const char *task_files[64];
     int n_task_files = 0, no_cache = 0, bad = 0;
     cm_encoder_params ep = cm_encoder_default_params();
@@ -101,7 +104,12 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--document-template", &ep.document_template, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--device", &ep.device, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &retrieval_index, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--retrieval-index-params", &retrieval_params, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--clustering-protocol", &clustering_protocol, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--corpus-chunk-size", &v, &bad)) {
+            corpus_chunk = v ? cm_opt_long("--corpus-chunk-size", v) : -1;
+            if (corpus_chunk <= 0) { if (corpus_chunk == 0) fprintf(stderr, "cmteb: --corpus-chunk-size must be at least 1\n"); return 2; }
+        }
         else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
             long x = v ? cm_opt_long("--max-length", v) : -1;
             if (x < 0) return 2;
@@ -185,6 +193,8 @@ int cm_cmd_run(int argc, char **argv) {
     if ((rc = cm_embedder_init(&emb, enc, &mp))) goto fail;
 
     if (retrieval_index) cJSON_AddStringToObject(opts, "retrieval_index", retrieval_index);
+    if (retrieval_params) cJSON_AddStringToObject(opts, "retrieval_index_params", retrieval_params);
+    if (corpus_chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", (double)corpus_chunk);
     if (clustering_protocol) cJSON_AddStringToObject(opts, "clustering_protocol", clustering_protocol);
     if (ep.pooling) cJSON_AddStringToObject(settings, "pooling", ep.pooling);
     if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);
