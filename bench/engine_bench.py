@@ -138,11 +138,26 @@ def peak(threads):
     print(f"{best:.1f}")
 
 
+def flops(model_dir, ids_file):
+    """Total forward FLOPs of the texts: 2 * non-embedding params per token + attention 4 * len^2 * h per layer."""
+    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    h, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    per_tok = 2 * L * (4 * h * h + 2 * h * I)
+    tot, ntok = 0, 0
+    for line in open(ids_file):
+        n = len(json.loads(line)["ids"])
+        ntok += n
+        tot += per_tok * n + 4 * n * n * h * L
+    print(ntok, tot)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "prepare":
         prepare(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "torch":
         torch_run(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "flops":
+        flops(sys.argv[2], sys.argv[3])
     elif cmd == "peak":
         peak(int(sys.argv[2]))

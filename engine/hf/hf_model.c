@@ -251,6 +251,14 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     /* defaults, then the folder, then the flags */
     m->set.pool.kind = CM_POOL_MEAN;   /* sentence-transformers' default without 1_Pooling */
     m->set.attention = m->cfg.default_attention ? m->cfg.default_attention : CM_ATTN_BIDIRECTIONAL;
+    if (m->cfg.default_pool) m->set.pool.kind = (cm_pool_kind)m->cfg.default_pool;
+    if (m->cfg.default_normalize > 0) m->set.pool.normalize = 1;
+    if (m->cfg.default_exclude_instr > 0) m->set.pool.exclude_instr = 1;
+    if (m->cfg.default_query_template[0] && !params->query_template &&
+        !(m->query_template = cm_strdup(m->cfg.default_query_template))) {
+        rc = CM_ERR_NOMEM;
+        goto fail;
+    }
     size_t st_max = 0;
     if ((rc = read_st_files(m, &st_max))) goto fail;
     size_t pos_limit = (size_t)m->cfg.max_positions;
@@ -284,7 +292,10 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
         m->set.max_length = (size_t)params->max_length;
     }
     if (params->pool_instruction >= 0) m->set.pool.exclude_instr = params->pool_instruction ? 0 : 1;
-    if (params->query_template && !(m->query_template = cm_strdup(params->query_template))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (params->query_template) {
+        free(m->query_template);
+        if (!(m->query_template = cm_strdup(params->query_template))) { rc = CM_ERR_NOMEM; goto fail; }
+    }
     if (params->document_template && !(m->document_template = cm_strdup(params->document_template))) { rc = CM_ERR_NOMEM; goto fail; }
     m->set.query_prompt = m->query_prompt ? m->query_prompt : "";
     m->set.document_prompt = m->document_prompt ? m->document_prompt : "";

@@ -65,6 +65,14 @@ typedef struct cm_hf_config {
     char    hidden_act[32];        /* "gelu", "gelu_new", "relu", "silu", ... */
     int64_t out_dim;               /* embedding width after pooling (hidden unless a head changes it) */
     cm_attn_kind default_attention;
+    /* Per-architecture embedding defaults, applied before the folder's
+     * sentence-transformers files and the flags (which both win). 0 / "" =
+     * no opinion (read_config may memset the struct): */
+    int     default_pool;          /* a cm_pool_kind, e.g. CM_POOL_LATENT for NV-Embed; 0 = none */
+    int     default_normalize;     /* 1 = L2-normalise by default; 0 = no opinion (off) */
+    int     default_exclude_instr; /* 1 = leave instruction tokens out of the pool; 0 = no opinion (keep) */
+    char    default_query_template[96];   /* e.g. "Instruct: {instruction}\nQuery: "; "" = none */
+    int64_t n_params_exact;        /* > 0: exact parameter count the arch computed (footprint may use it) */
 } cm_hf_config;
 
 /* ---- packed batch ----------------------------------------------------- */

@@ -59,12 +59,15 @@ static int info_hf(const char *dir, const cm_encoder_params *p, int weights, int
     kv(j, json, "activation", "%s", c->hidden_act);
     kv(j, json, "embedding_dim", "%lld", (long long)c->out_dim);
     kv(j, json, "parameters", "%lld", (long long)np);
-    kv(j, json, "weights_f32", "%lld bytes (engine memory for weights, float32)", (long long)f32);
+    kv(j, json, "params_as_f32", "%lld bytes (all parameters held as float32%s)", (long long)f32,
+       a->describe ? "; see the lines below for what this engine keeps" : ", as this engine keeps them");
     int rc = CM_OK;
     if (weights) {
         cm_safetensors *st = NULL;
-        rc = cm_st_open(&st, dir);
-        if (rc == CM_OK) {
+        if (cm_st_open(&st, dir) != CM_OK) {
+            kv(j, json, "weights_file", "none (%s; config-derived numbers only)", cm_last_error());
+            cm_error_clear();
+        } else {
             size_t cnt[4] = {0}, bytes[4] = {0};
             for (size_t i = 0; i < cm_st_count(st); i++) {
                 const cm_st_tensor *x = cm_st_at(st, i);
