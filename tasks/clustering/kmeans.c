@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Multiply-adds below which a loop runs on one thread: a mini-batch step is
+ * a millisecond of work, and waking a team for it costs more than it saves
+ * (much more on a loaded machine, where idle threads spin). */
+#define PAR_MIN_WORK 16000000u
+
 cm_kmeans_params cm_kmeans_default_params(void) {
     cm_kmeans_params p = {8, 1024, 100, 10, 0.01, 0.0, 1, 0, 0};
     return p;
@@ -68,7 +73,7 @@ static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, in
     double *dist = c->dist;
     const float *cn = c->cnorm;
     const float *X = c->X;
-#pragma omp parallel for num_threads(c->threads) schedule(static) if (m * (size_t)k * d > 200000)
+#pragma omp parallel for num_threads(c->threads) schedule(static) if (m * (size_t)k * d > PAR_MIN_WORK)
     for (size_t i = 0; i < m; i++) {
         const float *x = X + (rows ? rows[i] : i) * d;
         float best = cn[0] - 2.0f * dotf(x, C, d);
@@ -104,7 +109,7 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
     {
         const float *y = X + rows[first] * d;
         double ysq = xsq[first];
-#pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d > 200000)
+#pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d > PAR_MIN_WORK)
         for (size_t j = 0; j < m; j++) {
             double v = -2.0 * dotd(y, X + rows[j] * d, d) + ysq + xsq[j];
             closest[j] = (float)(v > 0 ? v : 0);
@@ -127,7 +132,7 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
             }
             cand[t] = lo < m ? lo : m - 1;
         }
-#pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d * (size_t)trials > 200000)
+#pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d * (size_t)trials > PAR_MIN_WORK)
         for (size_t j = 0; j < m; j++) {
             for (int t = 0; t < trials; t++) {
                 const float *y = X + rows[cand[t]] * d;
@@ -250,7 +255,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
         double batch_inertia = assign(&c, mb, batch, C, lab);
 
         /* centres move to the running mean of their points (float32, as sklearn) */
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (batch * d > 200000)
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (batch * d * (size_t)k > PAR_MIN_WORK)
         for (int j = 0; j < k; j++) {
             float *cn = Cnew + (size_t)j * d;
             const float *co = C + (size_t)j * d;
