@@ -364,8 +364,7 @@ static int bert_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_o
     int causal = o->attention == CM_ATTN_CAUSAL;
     for (int64_t li = 0; li < c->n_layers; li++) {
         const bert_layer *l = &m->layers[li];
-        cm_ops_linear_mt(x, h, l->wqkv, n, h, 3 * h, m->qkv, 3 * h, threads);
-        cm_ops_bias_act(m->qkv, n, 3 * h, 3 * h, l->bqkv, CM_ACT_NONE, threads);
+        cm_ops_linear_bias_mt(x, h, l->wqkv, l->bqkv, n, h, 3 * h, m->qkv, 3 * h, threads);
         int rc = cm_ops_attention(m->qkv, 3 * h, h, (size_t)c->n_heads, b->offset, b->length, b->n_seqs, causal,
                                   m->kind == BK_MPNET ? mpnet_bias : NULL, &bctx, m->ctx, threads);
         if (rc) {
@@ -374,8 +373,8 @@ static int bert_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_o
         }
         cm_ops_linear_mt(m->ctx, h, l->wo, n, h, h, m->tmp, h, threads);
         cm_ops_add_layernorm(x, m->tmp, l->bo, l->ln1_g, l->ln1_b, n, h, eps, threads);
-        cm_ops_linear_mt(x, h, l->wi, n, h, I, m->inter, I, threads);
-        cm_ops_bias_act(m->inter, n, I, I, l->bi, m->act, threads);
+        cm_ops_linear_bias_mt(x, h, l->wi, l->bi, n, h, I, m->inter, I, threads);
+        cm_ops_bias_act(m->inter, n, I, I, NULL, m->act, threads);
         cm_ops_linear_mt(m->inter, I, l->wo2, n, I, h, m->tmp, h, threads);
         cm_ops_add_layernorm(x, m->tmp, l->bo2, l->ln2_g, l->ln2_b, n, h, eps, threads);
     }

@@ -1,9 +1,9 @@
 /*
  * ops.c: implements ops.h: OpenBLAS sgemm for the Linear layers, fused
- * elementwise passes, fast exp/erf, and a blocked attention kernel for
- * packed sequences (K transposed per (sequence, head), 4 query rows per
- * block, so the inner loops run over contiguous keys / head dims and
- * vectorise; memory per thread is O(head_dim * len), never len^2 per batch).
+ * elementwise passes, fast exp/erf, and attention over packed sequences
+ * (row-by-row dot products for short sequences, two sgemm calls per
+ * (sequence, head) for long ones; scratch is one len^2 score matrix per
+ * thread, never n_tokens^2).
  */
 /* The elementwise kernels below must vectorise: allow if-conversion of the
  * clamps (no FP traps are relied on anywhere in the engine). */
@@ -40,11 +40,22 @@ int cm_ops_blas_single(void) {
     return prev;
 }
 
-void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
-                      size_t ldy, int threads) {
+/* y[r, c0:c1] = x[r] . W[c0:c1]^T (+ bias[c0:c1]) for rows r < n: one
+ * single-threaded sgemm; with a bias, y is pre-filled and beta = 1 (saves a
+ * pass over y and OpenBLAS's beta = 0 clearing). */
+static void gemm_block(const float *x, size_t ldx, const float *W, const float *bias, size_t n, size_t in,
+                       size_t c0, size_t c1, float *y, size_t ldy) {
+    if (bias)
+        for (size_t r = 0; r < n; r++) memcpy(y + r * ldy + c0, bias + c0, (c1 - c0) * sizeof *y);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)(c1 - c0), (blasint)in, 1.0f, x,
+                (blasint)ldx, W + c0 * in, (blasint)in, bias ? 1.0f : 0.0f, y + c0, (blasint)ldy);
+}
+
+void cm_ops_linear_bias_mt(const float *x, size_t ldx, const float *W, const float *bias, size_t n, size_t in,
+                           size_t out, float *y, size_t ldy, int threads) {
     if (!n) return;
     if (threads <= 1 || (double)n * (double)in * (double)out < 2.0e6) {
-        cm_ops_linear(x, ldx, W, n, in, out, y, ldy);
+        gemm_block(x, ldx, W, bias, n, in, 0, out, y, ldy);
         return;
     }
     int split_rows = n >= (size_t)threads * 32;
@@ -55,22 +66,18 @@ void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size
             /* row blocks, multiples of 16 rows */
             size_t blk = ((n + (size_t)nt - 1) / (size_t)nt + 15) / 16 * 16;
             size_t r0 = (size_t)t * blk, r1 = r0 + blk < n ? r0 + blk : n;
-            if (r0 < n) cm_ops_linear(x + r0 * ldx, ldx, W, r1 - r0, in, out, y + r0 * ldy, ldy);
+            if (r0 < n) gemm_block(x + r0 * ldx, ldx, W, bias, r1 - r0, in, 0, out, y + r0 * ldy, ldy);
         } else {
             size_t blk = ((out + (size_t)nt - 1) / (size_t)nt + 15) / 16 * 16;
             size_t c0 = (size_t)t * blk, c1 = c0 + blk < out ? c0 + blk : out;
-            if (c0 < out)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)(c1 - c0), (blasint)in,
-                            1.0f, x, (blasint)ldx, W + c0 * in, (blasint)in, 0.0f, y + c0, (blasint)ldy);
+            if (c0 < out) gemm_block(x, ldx, W, bias, n, in, c0, c1, y, ldy);
         }
     }
 }
 
-void cm_ops_linear(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
-                   size_t ldy) {
-    if (!n) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)out, (blasint)in, 1.0f, x,
-                (blasint)ldx, W, (blasint)in, 0.0f, y, (blasint)ldy);
+void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
+                      size_t ldy, int threads) {
+    cm_ops_linear_bias_mt(x, ldx, W, NULL, n, in, out, y, ldy, threads);
 }
 
 /* ---- fast math ----------------------------------------------------------- */
@@ -186,54 +193,6 @@ void cm_ops_add_layernorm(float *x, const float *r, const float *b, const float 
 
 /* ---- attention ------------------------------------------------------------ */
 
-/* One (sequence, head): q/k/v rows at stride ld, len rows; out rows at
- * stride ldo. kt: (dh, len) scratch, sc: (4, len) scratch. */
-static void attend_one(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
-                       float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
-                       float *out, size_t ldo, float *kt, float *sc) {
-    for (size_t j = 0; j < len; j++)
-        for (size_t d = 0; d < dh; d++) kt[d * len + j] = k[j * ld + d];
-    for (size_t i0 = 0; i0 < len; i0 += 4) {
-        size_t nb = len - i0 < 4 ? len - i0 : 4;
-        /* scores for rows i0..i0+nb */
-        for (size_t b = 0; b < nb; b++) memset(sc + b * len, 0, len * sizeof *sc);
-        for (size_t d = 0; d < dh; d++) {
-            const float *kr = kt + d * len;
-            for (size_t b = 0; b < nb; b++) {
-                float qv = q[(i0 + b) * ld + d] * scale;
-                float *s = sc + b * len;
-#pragma omp simd
-                for (size_t j = 0; j < len; j++) s[j] += qv * kr[j];
-            }
-        }
-        for (size_t b = 0; b < nb; b++) {
-            float *s = sc + b * len;
-            size_t row = i0 + b;
-            if (bias_fn) bias_fn(bias_ctx, len, head, row, s);
-            size_t lim = causal ? row + 1 : len;
-            float mx = s[0];
-            for (size_t j = 1; j < lim; j++) mx = s[j] > mx ? s[j] : mx;
-            float sum = 0;
-#pragma omp simd reduction(+ : sum)
-            for (size_t j = 0; j < lim; j++) {
-                s[j] = fexp(s[j] - mx);
-                sum += s[j];
-            }
-            float inv = 1.0f / sum;
-            for (size_t j = 0; j < lim; j++) s[j] *= inv;
-            for (size_t j = lim; j < len; j++) s[j] = 0;
-            float *o = out + row * ldo;
-            memset(o, 0, dh * sizeof *o);
-            for (size_t j = 0; j < lim; j++) {
-                float p = s[j];
-                const float *vr = v + j * ld;
-#pragma omp simd
-                for (size_t d = 0; d < dh; d++) o[d] += p * vr[d];
-            }
-        }
-    }
-}
-
 /* Short sequences: row by row with dot products over the head dimension
  * (no transpose, no block bookkeeping). sc: (len) scratch. */
 static void attend_short(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
@@ -269,6 +228,34 @@ static void attend_short(const float *q, const float *k, const float *v, size_t 
     }
 }
 
+/* Long sequences: two single-threaded sgemm calls per (sequence, head),
+ * S = scale * Q K^T (len, len) then O = softmax(S) V. S: (len, len) scratch. */
+static void attend_gemm(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
+                        float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
+                        float *out, size_t ldo, float *S) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)len, (blasint)len, (blasint)dh, scale, q,
+                (blasint)ld, k, (blasint)ld, 0.0f, S, (blasint)len);
+    for (size_t i = 0; i < len; i++) {
+        float *s = S + i * len;
+        if (bias_fn) bias_fn(bias_ctx, len, head, i, s);
+        size_t lim = causal ? i + 1 : len;
+        float mx = s[0];
+        for (size_t j = 1; j < lim; j++) mx = s[j] > mx ? s[j] : mx;
+        float sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (size_t j = 0; j < lim; j++) {
+            s[j] = fexp(s[j] - mx);
+            sum += s[j];
+        }
+        float inv = 1.0f / sum;
+#pragma omp simd
+        for (size_t j = 0; j < lim; j++) s[j] *= inv;
+        for (size_t j = lim; j < len; j++) s[j] = 0;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)len, (blasint)dh, (blasint)len, 1.0f, S,
+                (blasint)len, v, (blasint)ld, 0.0f, out, (blasint)ldo);
+}
+
 int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_heads, const size_t *offset,
                      const size_t *length, size_t n_seqs, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx,
                      float *out, int threads) {
@@ -279,12 +266,12 @@ int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_he
     size_t pairs = n_seqs * n_heads;
     int nt = threads < 1 ? 1 : threads;
     if ((size_t)nt > pairs) nt = (int)pairs;
-    float *scratch = cm_malloc((size_t)nt * (dh + 4) * max_len * sizeof *scratch);
+    size_t per = max_len > 48 ? max_len * max_len : (dh + 4) * max_len;
+    float *scratch = cm_malloc((size_t)nt * per * sizeof *scratch);
     if (!scratch) return CM_ERR_NOMEM;
 #pragma omp parallel num_threads(nt)
     {
-        float *kt = scratch + (size_t)omp_get_thread_num() * (dh + 4) * max_len;
-        float *sc = kt + dh * max_len;
+        float *sc = scratch + (size_t)omp_get_thread_num() * per;
 #pragma omp for schedule(dynamic, 4)
         for (size_t p = 0; p < pairs; p++) {
             /* longest sequences first (callers sort ascending) for balance */
@@ -294,8 +281,8 @@ int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_he
                 attend_short(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
                              bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, sc);
             else
-                attend_one(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
-                       bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, kt, sc);
+                attend_gemm(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
+                            bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, sc);
         }
     }
     free(scratch);

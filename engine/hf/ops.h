@@ -39,6 +39,9 @@ void cm_ops_linear(const float *x, size_t ldx, const float *W, size_t n, size_t 
  * cm_ops_blas_single() first (the forward pass does). */
 void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size_t in, size_t out, float *y,
                       size_t ldy, int threads);
+/* Same with a bias: y = x . W^T + bias (bias (out) may be NULL). */
+void cm_ops_linear_bias_mt(const float *x, size_t ldx, const float *W, const float *bias, size_t n, size_t in,
+                           size_t out, float *y, size_t ldy, int threads);
 /* Makes OpenBLAS single-threaded and returns the previous thread count (to
  * restore with cm_ops_set_threads after the forward pass). */
 int cm_ops_blas_single(void);
@@ -63,8 +66,10 @@ float cm_fast_erff(float x);
  *        position bias to the scores of query `row` (MPNet); NULL for none.
  * causal: each token attends to itself and earlier tokens only.
  * Sequences s occupy rows [offset[s], offset[s] + length[s]).
- * Scratch: allocates per-thread buffers of (head_dim + 4) * max_len floats
- * (K transposed + a 4-row score block); returns CM_ERR_NOMEM if that fails. */
+ * Sequences up to 48 tokens use a row-by-row kernel; longer ones two
+ * single-threaded sgemm calls per head (call with OpenBLAS single-threaded,
+ * see cm_ops_blas_single). Scratch: one (max_len, max_len) score matrix per
+ * thread (never n_tokens^2); returns CM_ERR_NOMEM if that fails. */
 typedef void (*cm_attn_bias_fn)(const void *ctx, size_t len, size_t head, size_t row, float *scores);
 int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_heads, const size_t *offset,
                      const size_t *length, size_t n_seqs, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx,
