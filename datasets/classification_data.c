@@ -167,7 +167,7 @@ int cm_label_table_sort(cm_label_table *t, int **remap) {
 
 /* ---- splits -------------------------------------------------------------------- */
 cm_clf_data_params cm_clf_data_default_params(void) {
-    cm_clf_data_params p = {NULL, "train", "test", "text", "label"};
+    cm_clf_data_params p = {NULL, "train", "test", "text", "label", 1};
     return p;
 }
 
@@ -192,7 +192,7 @@ static int is_delimited(const char *path) {
 }
 
 static int load_split(cm_clf_split *s, const char *folder, const char *subset, const char *split,
-                      const cm_clf_data_params *p, cm_label_table *labels) {
+                      const cm_clf_data_params *p, cm_label_table *labels, int with_texts) {
     CM_TRY(cm_data_find_split(folder, subset, split, &s->path));
     cm_records *r = NULL;
     CM_TRY(cm_records_open(&r, s->path));
@@ -218,13 +218,35 @@ static int load_split(cm_clf_split *s, const char *folder, const char *subset, c
             rc = cm_rec_error(r, p->label_field, "expected a number or a string");
             break;
         }
-        if (!(s->texts[s->n] = cm_strdup(text))) { rc = CM_ERR_NOMEM; break; }
+        s->texts[s->n] = NULL;
+        if (with_texts && !(s->texts[s->n] = cm_strdup(text))) { rc = CM_ERR_NOMEM; break; }
         s->labels[s->n++] = id;
     }
     cm_records_close(r);
     if (rc < 0) return rc;
     if (s->n == 0) return cm_error(CM_ERR_FORMAT, "%s: split '%s' has no rows", s->path, split);
     return CM_OK;
+}
+
+int cm_clf_split_load_texts(cm_clf_split *s, const char *text_field, const unsigned char *want) {
+    cm_records *r = NULL;
+    CM_TRY(cm_records_open(&r, s->path));
+    size_t i = 0;
+    int rc;
+    cJSON *obj;
+    while ((rc = cm_records_next(r, &obj)) == 1) {
+        if (i >= s->n) break;
+        if (want[i] && !s->texts[i]) {
+            const char *text;
+            if ((rc = cm_rec_string(r, obj, text_field, &text))) break;
+            if (!(s->texts[i] = cm_strdup(text))) { rc = CM_ERR_NOMEM; break; }
+        }
+        i++;
+    }
+    if (rc == 1 || (rc == 0 && i != s->n))
+        rc = cm_error(CM_ERR_FORMAT, "%s: the file changed while it was read (expected %zu rows)", s->path, s->n);
+    cm_records_close(r);
+    return rc;
 }
 
 int cm_clf_data_load(cm_clf_data **out, const char *folder, const cm_clf_data_params *params) {
@@ -238,8 +260,8 @@ int cm_clf_data_load(cm_clf_data **out, const char *folder, const cm_clf_data_pa
     cm_clf_data *d = cm_calloc(1, sizeof *d);
     if (!d) return CM_ERR_NOMEM;
     int rc = cm_label_table_init(&d->labels);
-    if (!rc) rc = load_split(&d->train, folder, p.subset, p.train_split, &p, d->labels);
-    if (!rc) rc = load_split(&d->eval, folder, p.subset, p.eval_split, &p, d->labels);
+    if (!rc) rc = load_split(&d->train, folder, p.subset, p.train_split, &p, d->labels, p.train_texts);
+    if (!rc) rc = load_split(&d->eval, folder, p.subset, p.eval_split, &p, d->labels, 1);
     int *remap = NULL;
     if (!rc && (rc = cm_label_table_sort(d->labels, &remap)))
         rc = cm_error_wrap(rc, "%s and %s: field '%s'", d->train.path, d->eval.path, p.label_field);

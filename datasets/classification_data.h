@@ -41,7 +41,7 @@ void   cm_label_table_free(cm_label_table *t);
 /* ---- classification splits --------------------------------------------------- */
 typedef struct cm_clf_split {
     size_t n;
-    char **texts;    /* (n) owned strings */
+    char **texts;    /* (n) owned strings; NULL entries for rows not loaded (see train_texts) */
     int   *labels;   /* (n) sorted label ids */
     char  *path;     /* the file it came from (owned) */
 } cm_clf_split;
@@ -57,6 +57,9 @@ typedef struct cm_clf_data_params {
     const char *eval_split;    /* default "test" */
     const char *text_field;    /* default "text" */
     const char *label_field;   /* default "label" */
+    int         train_texts;   /* 1 (default): load every train text; 0: labels only,
+                                  texts later with cm_clf_split_load_texts (a 3.6M-row
+                                  train split then costs its labels, not its text) */
 } cm_clf_data_params;
 
 cm_clf_data_params cm_clf_data_default_params(void);
@@ -65,5 +68,10 @@ cm_clf_data_params cm_clf_data_default_params(void);
  * the files). Errors name file:line and field. */
 int  cm_clf_data_load(cm_clf_data **out, const char *folder, const cm_clf_data_params *params);
 void cm_clf_data_free(cm_clf_data *d);
+
+/* Reads the texts of the rows with want[i] != 0 (want has s->n entries) from
+ * s->path again; other rows keep what they have. The file must not have
+ * changed (a different row count is an error). */
+int  cm_clf_split_load_texts(cm_clf_split *s, const char *text_field, const unsigned char *want);
 
 #endif

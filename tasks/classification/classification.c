@@ -127,13 +127,15 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
     dp.eval_split = task->split;
     dp.text_field = cm_task_str(task, "text_field", "text");
     dp.label_field = cm_task_str(task, "label_field", "label");
+    dp.train_texts = 0;   /* labels first; only the sampled rows' texts are read */
     cm_clf_data *d = NULL;
     int rc = cm_clf_data_load(&d, ctx->data_folder, &dp);
     if (rc) return cm_error_wrap(rc, "%s", task->name);
 
     const size_t dim = cm_embedder_dim(ctx->embedder), L = cm_label_table_count(d->labels);
     float *Xtest = NULL, *Xtrain = NULL;
-    size_t *idxs = NULL, *sel = NULL, *correct = NULL;
+    size_t *idxs = NULL, *sel = NULL, *correct = NULL, *n_sel = NULL;
+    unsigned char *want = NULL;
     int *ytrain = NULL, *pred = NULL, *cls_of = NULL, *global_of = NULL;
     const char **sel_texts = NULL;
     double sums[4] = {0, 0, 0, 0};
@@ -146,19 +148,23 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
         goto done;
 
     const size_t ntr = d->train.n, nte = d->eval.n;
+    /* at most samples_per_label rows per label are kept per experiment */
+    const size_t cap = s.samples_per_label * L < ntr ? s.samples_per_label * L : ntr;
     Xtest = cm_malloc(nte * dim * sizeof *Xtest);
-    Xtrain = cm_malloc(ntr * dim * sizeof *Xtrain);
+    Xtrain = cm_malloc(cap * dim * sizeof *Xtrain);
     idxs = cm_malloc(ntr * sizeof *idxs);
-    sel = cm_malloc(ntr * sizeof *sel);
+    sel = cm_malloc((size_t)s.n_experiments * cap * sizeof *sel);
+    n_sel = cm_calloc((size_t)s.n_experiments, sizeof *n_sel);
+    want = cm_calloc(ntr, 1);
     correct = cm_calloc(nte, sizeof *correct);
-    ytrain = cm_malloc(ntr * sizeof *ytrain);
+    ytrain = cm_malloc(cap * sizeof *ytrain);
     pred = cm_malloc(nte * sizeof *pred);
     cls_of = cm_malloc(L * sizeof *cls_of);
     global_of = cm_malloc(L * sizeof *global_of);
-    sel_texts = cm_malloc(ntr * sizeof *sel_texts);
+    sel_texts = cm_malloc(cap * sizeof *sel_texts);
     per_exp = cJSON_CreateArray();
-    if (!Xtest || !Xtrain || !idxs || !sel || !correct || !ytrain || !pred || !cls_of || !global_of || !sel_texts ||
-        !per_exp) {
+    if (!Xtest || !Xtrain || !idxs || !sel || !n_sel || !want || !correct || !ytrain || !pred || !cls_of ||
+        !global_of || !sel_texts || !per_exp) {
         rc = CM_ERR_NOMEM;
         goto done;
     }
@@ -167,26 +173,34 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
                        label, Xtest)))
         goto done;
 
+    /* Every experiment's training rows (they depend on the labels only), then
+     * the texts of just those rows. */
     for (size_t i = 0; i < ntr; i++) idxs[i] = i;
     for (int e = 0; e < s.n_experiments; e++) {
-        size_t k = 0;
-        if ((rc = cm_undersample_next(idxs, ntr, d->train.labels, (int)L, s.samples_per_label, s.seed, sel, &k)))
+        size_t *se = sel + (size_t)e * cap;
+        if ((rc = cm_undersample_next(idxs, ntr, d->train.labels, (int)L, s.samples_per_label, s.seed, se, &n_sel[e])))
             goto done;
+        CM_ASSERT(n_sel[e] <= cap);
+        for (size_t i = 0; i < n_sel[e]; i++) want[se[i]] = 1;
+    }
+    if ((rc = cm_clf_split_load_texts(&d->train, dp.text_field, want))) goto done;
+    for (int e = 0; e < s.n_experiments; e++) {
+        const size_t k = n_sel[e], *se = sel + (size_t)e * cap;
         /* classes_: the sorted distinct labels of this training sample */
         for (size_t c = 0; c < L; c++) cls_of[c] = -1;
-        for (size_t i = 0; i < k; i++) cls_of[d->train.labels[sel[i]]] = 0;
+        for (size_t i = 0; i < k; i++) cls_of[d->train.labels[se[i]]] = 0;
         int K = 0;
         for (size_t c = 0; c < L; c++)
             if (cls_of[c] == 0) { global_of[K] = (int)c; cls_of[c] = K++; }
         if (K < 2) {
             rc = cm_error(CM_ERR_FORMAT, "%s: %s: the training split has a single label (%s); classification needs two",
-                          task->name, d->train.path, cm_label_table_name(d->labels, d->train.labels[sel[0]]));
+                          task->name, d->train.path, cm_label_table_name(d->labels, d->train.labels[se[0]]));
             goto done;
         }
         binary = K == 2;
         for (size_t i = 0; i < k; i++) {
-            sel_texts[i] = d->train.texts[sel[i]];
-            ytrain[i] = cls_of[d->train.labels[sel[i]]];
+            sel_texts[i] = d->train.texts[se[i]];
+            ytrain[i] = cls_of[d->train.labels[se[i]]];
         }
         snprintf(label, sizeof label, "%s: %s (experiment %d/%d)", task->name, cm_task_str(task, "train_split", "train"),
                  e + 1, s.n_experiments);
@@ -256,7 +270,7 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
     }
 done:
     cJSON_Delete(per_exp);
-    free(Xtest); free(Xtrain); free(idxs); free(sel); free(correct); free(ytrain); free(pred); free(cls_of);
+    free(Xtest); free(Xtrain); free(idxs); free(sel); free(n_sel); free(want); free(correct); free(ytrain); free(pred); free(cls_of);
     free(global_of); free(sel_texts);
     cm_clf_data_free(d);
     return rc;
