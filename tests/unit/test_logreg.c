@@ -11,6 +11,7 @@
 #include "tasks/classification/clf_metrics.h"
 #include "tasks/classification/logreg.h"
 
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -85,6 +86,21 @@ int main(void) {
         CHECK_NEAR(s.f1_weighted, get(c, "f1_weighted")->valuedouble, 1e-12);
         if (get(c, "ap")) CHECK_NEAR(s.ap, get(c, "ap")->valuedouble, 1e-12);
         free(pred);
+        /* the same fit, bit for bit, with OpenBLAS on 1 and on 4 threads */
+        int saved = openblas_get_num_threads();
+        cm_logreg *m1 = NULL, *m4 = NULL;
+        openblas_set_num_threads(1);
+        CHECK_OK(cm_logreg_fit(&m1, X, n, d, y, K, &p));
+        openblas_set_num_threads(4);
+        CHECK_OK(cm_logreg_fit(&m4, X, n, d, y, K, &p));
+        openblas_set_num_threads(saved);
+        if (m1 && m4) {
+            CHECK(m1->n_iter == m4->n_iter);
+            CHECK(memcmp(m1->coef, m4->coef, (size_t)m1->n_rows * d * sizeof *m1->coef) == 0);
+            CHECK(memcmp(m1->intercept, m4->intercept, (size_t)m1->n_rows * sizeof *m1->intercept) == 0);
+        }
+        cm_logreg_free(m1);
+        cm_logreg_free(m4);
         cm_logreg_free(m);
         free(X); free(Xt); free(y); free(yt);
     }
