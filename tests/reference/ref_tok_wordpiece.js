@@ -11,6 +11,7 @@
 //                                       BertPreTokenizer, WordPiece, TemplateProcessing [CLS] $A [SEP])
 //   bert-uncased-tok/vocab.txt.gz       the same vocabulary as vocab.txt
 //   bert-cased-tok/tokenizer.json.gz    same vocabulary, lowercase=false, strip_accents=false
+//   pipeline-tok/{tokenizer.json.gz,expected.json}  another component mix (see pipeline() below)
 //   tok_wordpiece_expected.jsonl.gz     per text: where it comes from ({"src": file under shared/data,
 //                                       "row", "field", "len": UTF-8 bytes}) or {"text"} for hand-made
 //                                       cases, and "uncased", "cased", "plain" (no special tokens),
@@ -111,6 +112,36 @@ function samples() {
   return out;
 }
 
+// A second pipeline exercising other components: Sequence[NFD, Lowercase, StripAccents, Strip]
+// normalizer, Sequence[WhitespaceSplit] pre-tokenizer, BertProcessing, and added tokens with lstrip /
+// rstrip / single_word / normalized options. Written to pipeline-tok/ with its own expected ids.
+async function pipeline(vocab) {
+  const t = new tk.Tokenizer(tk.WordPiece.init(vocab, { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 12 }));
+  t.setNormalizer(tk.sequenceNormalizer([tk.nfdNormalizer(), tk.lowercase(), tk.stripAccentsNormalizer(), tk.stripNormalizer(true, true)]));
+  t.setPreTokenizer(tk.sequencePreTokenizer([tk.whitespaceSplitPreTokenizer()]));
+  t.setPostProcessor(tk.bertProcessing(['[SEP]', 102], ['[CLS]', 101]));
+  t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+  t.addAddedTokens([
+    new tk.AddedToken('<ent>', true, { leftStrip: true, rightStrip: true }),
+    new tk.AddedToken('cat', false, { singleWord: true, normalized: true }),
+    new tk.AddedToken('Zzq', false, { normalized: false }),
+  ]);
+  const dir = path.join(OUT, 'pipeline-tok');
+  fs.mkdirSync(dir, { recursive: true });
+  const tmpf = path.join(dir, 'tok.tmp.json');
+  t.save(tmpf, false);
+  fs.writeFileSync(path.join(dir, 'tokenizer.json.gz'), zlib.gzipSync(fs.readFileSync(tmpf), { level: 9 }));
+  fs.unlinkSync(tmpf);
+  const texts = [
+    '  Héllo   Wörld  ', 'the cat sat on the concatenated CAT mat', 'a <ent> b<ent>c   <ent>  d', 'ZzqZzq zzq Zzq!',
+    'internationalization is long', 'Ça, c\'est la vie.', '', '   ', 'tab\tseparated\nlines', 'cats cat. cat',
+    '[MASK] masked [mask]', 'résumé RÉSUMÉ resume',
+  ];
+  const out = [];
+  for (const x of texts) out.push({ text: x, ids: (await t.encode(x)).getIds(), plain: (await t.encode(x, null, { addSpecialTokens: false })).getIds() });
+  fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(out, null, 0) + '\n');
+}
+
 async function encodeAll(tok, texts, opts) {
   const out = [];
   for (const t of texts) {
@@ -136,6 +167,7 @@ async function main() {
   for (const [k, v] of Object.entries(vocab)) inv[v] = k;
   fs.writeFileSync(path.join(OUT, 'bert-uncased-tok', 'vocab.txt.gz'), zlib.gzipSync(Buffer.from(inv.join('\n') + '\n'), { level: 9 }));
 
+  await pipeline(vocab);
   const smp = samples();
   const texts = smp.map((x) => x.text);
   const a = await encodeAll(uncased, texts, {});
