@@ -13,6 +13,7 @@
 #include "cmteb/encoder.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/util.h"
+#include "datasets/classification_data.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -72,7 +73,33 @@ static void expect_error(cm_embedder *emb, const char *task_json, const char *ne
     cJSON_Delete(scores);
 }
 
+/* Interns the JSON values of `arr`, sorts, and checks the sorted names. */
+static void check_label_order(const char *arr, int numeric_strings, const char *const *want, int n_want) {
+    cJSON *a = cJSON_Parse(arr);
+    cm_label_table *t = NULL;
+    CHECK_OK(cm_label_table_init(&t));
+    const cJSON *v;
+    int id;
+    cJSON_ArrayForEach(v, a) CHECK_OK(cm_label_table_add(t, v, numeric_strings, &id));
+    int *remap = NULL;
+    CHECK_OK(cm_label_table_sort(t, &remap));
+    CHECK((int)cm_label_table_count(t) == n_want);
+    for (int i = 0; i < n_want && i < (int)cm_label_table_count(t); i++)
+        CHECK(!strcmp(cm_label_table_name(t, i), want[i]));
+    free(remap);
+    cm_label_table_free(t);
+    cJSON_Delete(a);
+}
+
 int main(void) {
+    /* labels sort as numpy.unique sorts them: numbers by value, strings by code point */
+    const char *const nums[] = {"2", "9", "10"}, *const strs[] = {"B", "a", "b", "\u00e9"};
+    check_label_order("[10, 9, 2, 9, 10.0]", 0, nums, 3);
+    check_label_order("[\"b\", \"a\", \"B\", \"\u00e9\", \"a\"]", 0, strs, 4);
+    check_label_order("[\"10\", \"9\", \"2\"]", 1, nums, 3);   /* CSV: numeric text is a number */
+    const char *const text_nums[] = {"10", "2", "9"};
+    check_label_order("[\"10\", \"9\", \"2\"]", 0, text_nums, 3);   /* JSON strings stay strings */
+
     char *dir = cm_path_join(check_env("CMTEB_SRC"), "tests/fixtures/learning/pipeline");
     char *exp_path = cm_path_join(dir, "expected.json"), *text = NULL;
     if (cm_read_file(exp_path, &text, NULL)) SKIP("fixture tests/fixtures/learning/pipeline not found");
