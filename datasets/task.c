@@ -137,6 +137,10 @@ static const struct { const char *key; setting_kind kind; } known_settings[] = {
     {"multi_query", K_BOOL},        {"v1_pvalue_bug", K_BOOL},   {"train_split", K_STR},
     {"text_field", K_STR},          {"label_field", K_STR},      {"protocol", K_STR},
     {"aggregate", K_STR},           {"k_values", K_NUMS},        {"subsets", K_STRS},
+    {"seed", K_NUM},                {"max_iter", K_POSINT},      {"max_document_to_embed", K_POSINT},
+    {"max_documents_per_cluster", K_POSINT}, {"n_bootstrap", K_POSINT}, {"fast_batch_size", K_POSINT},
+    {"max_depth", K_POSINT},        {"max_size", K_POSINT},
+    /* max_fraction_of_documents_to_embed may be a number or null: checked by the clustering evaluator */
 };
 
 static int check_settings(const cJSON *st, const char *where) {
