@@ -22,24 +22,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Paired similarities of rows of a and b, (n, d) each, into cos/man/euc (n). */
+/* Paired similarities of rows of a and b, (n, d) each, into cos/man/euc (n),
+ * following scikit-learn's float32 computation for float32 embeddings:
+ * cosine = 1 - 0.5 * |x^ - y^|^2 with x^ = x / |x| (norm and quotient in
+ * float32; zero vectors stay zero, so identical vectors give exactly 1 and a
+ * zero vector against another gives 0.5), each step rounded to float32
+ * as numpy's float32 arithmetic is. Sums run in double and are rounded once,
+ * where numpy sums in float32 in a CPU-dependent order: values can differ in
+ * the last float32 bit, which moves Spearman only where values tie or nearly
+ * tie (degenerate inputs such as GloVe's zero vectors: a few 1e-6). */
 void cm_sts_similarities(const float *a, const float *b, size_t n, size_t d, double *cos, double *man, double *euc) {
     for (size_t i = 0; i < n; i++) {
         const float *x = a + i * d, *y = b + i * d;
-        double nx = 0, ny = 0, dot = 0, l1 = 0, l2 = 0;
+        double sx = 0, sy = 0, l1 = 0, l2 = 0;
         for (size_t j = 0; j < d; j++) {
-            double u = x[j], v = y[j], df = u - v;
-            nx += u * u; ny += v * v; dot += u * v;
+            double u = x[j], v = y[j], df = (double)(float)(u - v);
+            sx += u * u; sy += v * v;
             l1 += fabs(df); l2 += df * df;
         }
-        /* sklearn's paired_cosine_distances: 0.5 * |x/|x| - y/|y||^2 with zero
-         * vectors left at zero, so one zero vector gives similarity 0.5 and
-         * two give 1 (a text with no known words, e.g. for GloVe). */
-        double sx = sqrt(nx), sy = sqrt(ny);
-        if (sx > 0 && sy > 0) cos[i] = dot / (sx * sy);
-        else cos[i] = 1.0 - 0.5 * ((sx > 0) + (sy > 0));
-        man[i] = -l1;
-        euc[i] = -sqrt(l2);
+        float nx = (float)sqrt(sx), ny = (float)sqrt(sy);
+        man[i] = -(double)(float)l1;
+        euc[i] = -(double)(float)sqrt((double)(float)l2);
+        if (nx == 0 || ny == 0) {           /* 1 - 0.5 * (|x^|^2 + |y^|^2) with zero rows kept */
+            cos[i] = 1.0 - 0.5 * ((nx != 0) + (ny != 0));
+            continue;
+        }
+        double c = 0;
+        for (size_t j = 0; j < d; j++) {
+            double t = (double)(float)((double)(float)((double)x[j] / nx) - (double)(float)((double)y[j] / ny));
+            c += t * t;
+        }
+        float half = 0.5f * (float)c;
+        cos[i] = (double)(float)(1.0 - (double)half);
     }
 }
 

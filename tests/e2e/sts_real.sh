@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # sts_real.sh: STSBenchmark and SICK-R from ../shared/data with `hash` and (when
 # CMTEB_GLOVE names GloVe vectors) GloVe: valid result files whose cosine
-# Spearman equals scipy's on the same vectors (dumped with `cmteb embed`) to 1e-6.
+# Spearman equals MTEB's computation (sklearn paired cosine in float32, scipy
+# spearmanr) on the same vectors (dumped with `cmteb embed`): to 1e-6 for hash;
+# for GloVe to 2e-5, because texts without known words embed to zero vectors and
+# near-duplicates to nearly equal ones, whose float32 cosines tie or not
+# depending on numpy's CPU-specific float32 summation order (measured: 8.9e-6
+# on STSBenchmark; 1.5e-5 when cmteb computes cosines in double instead).
 set -euo pipefail
 data="$CMTEB_SHARED/data"
 [ -d "$data/mteb/stsbenchmark-sts" ] || { echo "SKIP: $data/mteb/stsbenchmark-sts absent"; exit 77; }
@@ -37,19 +42,20 @@ PY
     for k in sentence1 sentence2; do
       "$CMTEB_BIN" embed --model "$m" --role query --input "$out/$k.jsonl" --output "$out/$k.npy" --quiet
     done
-    /usr/bin/python3 - "$out" "$res" "$lo" "$hi" <<'PY'
+    tol=1e-6; case $m in glove:*) tol=2e-5;; esac
+    /usr/bin/python3 - "$out" "$res" "$lo" "$hi" "$tol" <<'PY'
 import json, sys
 import numpy as np
 from scipy.stats import spearmanr, pearsonr
 from sklearn.metrics.pairwise import paired_cosine_distances
-out, res, lo, hi = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+out, res, lo, hi, tol = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 a, b = np.load(f"{out}/sentence1.npy"), np.load(f"{out}/sentence2.npy")
 gold = (np.array(json.load(open(f"{out}/gold.json"))) - lo) / (hi - lo)
 cos = 1 - paired_cosine_distances(a, b)
 want = spearmanr(cos, gold)[0]
 got = json.load(open(res))["scores"]["test"][0]["cosine_spearman"]
 print(res, "cmteb", got, "scipy", want)
-assert abs(got - want) <= 1e-6, (got, want)
+assert abs(got - want) <= tol, (got, want, tol)
 PY
     pass=$((pass+1))
   done
