@@ -75,10 +75,11 @@ static size_t env_size(const char *name, size_t dflt) {
     return e && atoi(e) > 0 ? (size_t)atoi(e) : dflt;
 }
 
-/* Few rows of x: each thread converts a small tile (about 1 MB) and multiplies it alone. */
-static int linear_small(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
-                        int threads, cm_wscratch *ws) {
-    size_t T = 262144 / (w->cols ? w->cols : 1);
+/* Each thread converts its own tiles (about budget bytes of float32 each) and multiplies them with
+ * single-threaded sgemm: no BLAS thread pool competing with the OpenMP threads. */
+static int linear_tiles(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+                        int threads, cm_wscratch *ws, size_t budget) {
+    size_t T = budget / 4 / (w->cols ? w->cols : 1);
     size_t per = w->rows / (2 * (size_t)threads);
     if (T > per) T = per;
     if (T < 16) T = 16;
@@ -103,10 +104,10 @@ static int linear_small(const float *x, size_t ldx, const cm_wmat *w, size_t n, 
     return CM_OK;
 }
 
-/* Many rows of x: big tiles converted by all threads, then one multi-threaded sgemm per tile. */
+/* Alternative (CMTEB_BF16_MODE=blas): big tiles converted by all threads, then one multi-threaded sgemm per tile. */
 static int linear_big(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
                       int threads, cm_wscratch *ws) {
-    size_t budget = env_size("CMTEB_BF16_TILE_MB", 32) << 20;
+    size_t budget = env_size("CMTEB_BF16_TILE_MB", 8) << 22;
     size_t T = budget / 4 / (w->cols ? w->cols : 1);
     if (T < 64) T = 64;
     if (T > w->rows) T = w->rows;
@@ -136,9 +137,16 @@ int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y,
     }
     cm_wscratch local = {0};
     cm_wscratch *s = ws ? ws : &local;
+    static int mode = -1;   /* 0: per-thread tiles (default), 1: shared tiles + threaded BLAS */
+    if (mode < 0) {
+        const char *e = getenv("CMTEB_BF16_MODE");
+        mode = e && !strcmp(e, "blas") ? 1 : 0;
+    }
     size_t big_from = env_size("CMTEB_BF16_BIG_FROM", 64);
-    int rc = n >= big_from ? linear_big(x, ldx, w, n, y, ldy, beta, threads, s)
-                           : linear_small(x, ldx, w, n, y, ldy, beta, threads, s);
+    int rc;
+    if (n < big_from) rc = linear_tiles(x, ldx, w, n, y, ldy, beta, threads, s, 1u << 20);
+    else if (mode == 1) rc = linear_big(x, ldx, w, n, y, ldy, beta, threads, s);
+    else rc = linear_tiles(x, ldx, w, n, y, ldy, beta, threads, s, env_size("CMTEB_BF16_TILE_MB", 8) << 20);
     cm_wscratch_free(&local);
     return rc;
 }
