@@ -16,45 +16,32 @@
 #include "cmteb/util.h"
 #include "datasets/sts_data.h"
 #include "tasks/metrics/metrics.h"
+#include "tasks/metrics/npfloat.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Paired similarities of rows of a and b, (n, d) each, into cos/man/euc (n),
- * following scikit-learn's float32 computation for float32 embeddings:
- * cosine = 1 - 0.5 * |x^ - y^|^2 with x^ = x / |x| (norm and quotient in
- * float32; zero vectors stay zero, so identical vectors give exactly 1 and a
- * zero vector against another gives 0.5), each step rounded to float32
- * as numpy's float32 arithmetic is. Sums run in double and are rounded once,
- * where numpy sums in float32 in a CPU-dependent order: values can differ in
- * the last float32 bit, which moves Spearman only where values tie or nearly
- * tie (degenerate inputs such as GloVe's zero vectors: a few 1e-6). */
+/* Paired similarities of rows of a and b, (n, d) each, into cos/man/euc (n):
+ * cosine = 1 - paired_cosine_distances, manhattan = -paired_manhattan,
+ * euclidean = -paired_euclidean, computed as scikit-learn computes them for
+ * float32 embeddings, bit for bit (tasks/metrics/npfloat.h), so that values
+ * tie exactly where the reference's tie. */
 void cm_sts_similarities(const float *a, const float *b, size_t n, size_t d, double *cos, double *man, double *euc) {
-    for (size_t i = 0; i < n; i++) {
-        const float *x = a + i * d, *y = b + i * d;
-        double sx = 0, sy = 0, l1 = 0, l2 = 0;
-        for (size_t j = 0; j < d; j++) {
-            double u = x[j], v = y[j], df = (double)(float)(u - v);
-            sx += u * u; sy += v * v;
-            l1 += fabs(df); l2 += df * df;
-        }
-        float nx = (float)sqrt(sx), ny = (float)sqrt(sy);
-        man[i] = -(double)(float)l1;
-        euc[i] = -(double)(float)sqrt((double)(float)l2);
-        if (nx == 0 || ny == 0) {           /* 1 - 0.5 * (|x^|^2 + |y^|^2) with zero rows kept */
-            cos[i] = 1.0 - 0.5 * ((nx != 0) + (ny != 0));
-            continue;
-        }
-        double c = 0;
-        for (size_t j = 0; j < d; j++) {
-            double t = (double)(float)((double)(float)((double)x[j] / nx) - (double)(float)((double)y[j] / ny));
-            c += t * t;
-        }
-        float half = 0.5f * (float)c;
-        cos[i] = (double)(float)(1.0 - (double)half);
+    float *scratch = malloc((3 * d + 1) * sizeof *scratch);
+    if (!scratch) { /* cannot happen for sane d; fall back to NaN so callers notice */
+        for (size_t i = 0; i < n; i++) cos[i] = man[i] = euc[i] = NAN;
+        return;
     }
+    for (size_t i = 0; i < n; i++) {
+        float c, m, e;
+        cm_np_paired_f32(a + i * d, b + i * d, d, scratch, &c, &m, &e);
+        cos[i] = c;
+        man[i] = -(double)m;
+        euc[i] = -(double)e;
+    }
+    free(scratch);
 }
 
 int cm_eval_sts(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {

@@ -2,11 +2,9 @@
 # sts_real.sh: STSBenchmark and SICK-R from ../shared/data with `hash` and (when
 # CMTEB_GLOVE names GloVe vectors) GloVe: valid result files whose cosine
 # Spearman equals MTEB's computation (sklearn paired cosine in float32, scipy
-# spearmanr) on the same vectors (dumped with `cmteb embed`): to 1e-6 for hash;
-# for GloVe to 2e-5, because texts without known words embed to zero vectors and
-# near-duplicates to nearly equal ones, whose float32 cosines tie or not
-# depending on numpy's CPU-specific float32 summation order (measured: 8.9e-6
-# on STSBenchmark; 1.5e-5 when cmteb computes cosines in double instead).
+# spearmanr) on the same vectors (dumped with `cmteb embed`) to 1e-9: cmteb
+# reproduces numpy's float32 reductions bit for bit (tasks/metrics/npfloat.h),
+# so even GloVe's zero vectors and near-duplicates tie exactly as in MTEB.
 set -euo pipefail
 data="$CMTEB_SHARED/data"
 [ -d "$data/mteb/stsbenchmark-sts" ] || { echo "SKIP: $data/mteb/stsbenchmark-sts absent"; exit 77; }
@@ -42,7 +40,7 @@ PY
     for k in sentence1 sentence2; do
       "$CMTEB_BIN" embed --model "$m" --role query --input "$out/$k.jsonl" --output "$out/$k.npy" --quiet
     done
-    tol=1e-6; case $m in glove:*) tol=2e-5;; esac
+    tol=1e-9
     /usr/bin/python3 - "$out" "$res" "$lo" "$hi" "$tol" <<'PY'
 import json, sys
 import numpy as np
