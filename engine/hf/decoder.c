@@ -137,6 +137,14 @@ int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_de
     cfg->type_vocab_size = 0;
     cfg->out_dim = cfg->hidden;
     cfg->default_attention = dc->nvembed || !strcmp(type, "bidir_mistral") ? CM_ATTN_BIDIRECTIONAL : CM_ATTN_CAUSAL;
+    /* Embedding defaults (the folder's sentence-transformers files and the flags win): NV-Embed pools with its
+     * latent attention over the non-instruction tokens; other decoders are E5-mistral-style last-token
+     * embedders. Both take task instructions on queries in E5-mistral / NV-Embed's template. */
+    cfg->default_pool = dc->nvembed ? CM_POOL_LATENT : CM_POOL_LAST;
+    cfg->default_normalize = 1;
+    cfg->default_exclude_instr = dc->nvembed ? 1 : 0;
+    snprintf(cfg->default_query_template, sizeof cfg->default_query_template, "%s", "Instruct: {instruction}\nQuery: ");
+    cfg->n_params_exact = cm_dec_n_params(cfg, dc);
     return CM_OK;
 }
 
@@ -259,9 +267,14 @@ static int v_read_config(const cJSON *config, const char *dir, cm_hf_config *cfg
     return cm_dec_read_config(config, dir, cfg, &dc);
 }
 
-/* From cm_hf_config alone: biases by model_type; NV-Embed's latent layer at LatentAttentionConfig's
+/* read_config's exact count when present; else from cm_hf_config alone: biases by model_type; NV-Embed's latent layer at LatentAttentionConfig's
  * defaults (512 latents, 8 heads of 4096, width = hidden), which is what the released checkpoints use. */
 static void v_footprint(const cm_hf_config *cfg, int64_t *n_params, int64_t *bytes) {
+    if (cfg->n_params_exact > 0) {
+        *n_params = cfg->n_params_exact;
+        *bytes = 4 * *n_params;
+        return;
+    }
     cm_dec_config dc;
     memset(&dc, 0, sizeof dc);
     dc.qkv_bias = !strcmp(cfg->model_type, "qwen2");
@@ -321,10 +334,11 @@ static int v_describe(const cJSON *config, const char *dir, cm_str *r) {
     int64_t total = cm_dec_n_params(&c, &dc), lat = dc.nvembed ? cm_latent_n_params(&dc) : 0;
     int64_t qd = c.n_heads * c.head_dim;
     CM_TRY(cm_str_printf(r, "decoder: %s, %lld layers, hidden %lld, %lld heads (%lld kv heads, head_dim %lld), "
-                         "intermediate %lld, vocab %lld, rope_theta %g%s\n", c.model_type, (long long)c.n_layers,
+                         "intermediate %lld, vocab %lld, rope_theta %g", c.model_type, (long long)c.n_layers,
                          (long long)c.hidden, (long long)c.n_heads, (long long)c.n_kv_heads, (long long)c.head_dim,
-                         (long long)c.intermediate, (long long)c.vocab_size, dc.rope_theta,
-                         dc.sliding_window ? ", causal sliding window" : ""));
+                         (long long)c.intermediate, (long long)c.vocab_size, dc.rope_theta));
+    if (dc.sliding_window) CM_TRY(cm_str_printf(r, ", sliding window %lld (causal attention only)", (long long)dc.sliding_window));
+    CM_TRY(cm_str_append(r, "\n"));
     if (dc.nvembed)
         CM_TRY(cm_str_printf(r, "latent attention: %lld latents, %lld heads x %lld, GEGLU %lld; default pooling latent, "
                              "bidirectional attention, EOS appended, instruction masked\n", (long long)dc.n_latents,

@@ -106,6 +106,30 @@ int main(void) {
         cm_encoder_free(e);
     }
 
+    /* no flags at all: the arch's defaults (latent pooling, instruction excluded, L2 norm, bidirectional,
+     * NV-Embed's query template) give the same query vectors */
+    {
+        cm_encoder_params dp = cm_encoder_default_params();
+        dp.quiet = 1;
+        cm_hf_model *md = NULL;
+        CHECK_OK(cm_hf_model_load(&md, dir, &dp, 1));
+        if (md) {
+            float *v = calloc(nt * d, sizeof(float)), *dv = calloc(nt * d, sizeof(float));
+            CHECK_OK(cm_hf_encode(md, tv, nt, CM_ROLE_QUERY, instruction, v));
+            CHECK_OK(cm_hf_encode(md, tv, nt, CM_ROLE_DOCUMENT, instruction, dv));   /* documents: no instruction */
+            for (const cJSON *c = cases->child; c; c = c->next) {
+                int q = !strcmp(cJSON_GetObjectItemCaseSensitive(c, "role")->valuestring, "query");
+                size_t i = (size_t)cJSON_GetObjectItemCaseSensitive(c, "text")->valueint;
+                const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "outputs"), "bidirectional");
+                cmp(q ? "defaults query" : "defaults document", i, (q ? v : dv) + i * d,
+                    cJSON_GetObjectItemCaseSensitive(o, "latent"), d);
+            }
+            free(v);
+            free(dv);
+        }
+        cm_hf_model_free(md);
+    }
+
     /* latent pooling on a decoder without the layer: a clear error */
     snprintf(dir, sizeof dir, "%s/tests/fixtures/dec/mistral_tiny", check_env("CMTEB_SRC"));
     m = NULL;
