@@ -3,6 +3,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "tasks/metrics/metrics.h"
+#include "tasks/metrics/npfloat.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -91,28 +92,17 @@ int cm_pair_metrics_compute(const float *scores, const int *labels, size_t n, in
 
 void cm_pair_scores(const float *a, const float *b, size_t n, size_t dim, float *cosine, float *dot,
                     float *euclidean, float *manhattan) {
+    /* cosine, euclidean and manhattan exactly as scikit-learn's paired
+     * distances compute them in float32 (tasks/metrics/npfloat.h), so ties
+     * fall where MTEB's do; dot is np.dot (BLAS, order unspecified): double. */
+    float *scratch = malloc((3 * dim + 1) * sizeof *scratch);
     for (size_t i = 0; i < n; i++) {
         const float *x = a + i * dim, *y = b + i * dim;
-        double nx = 0, ny = 0, d = 0, e = 0, m = 0;
-        for (size_t k = 0; k < dim; k++) {
-            nx += (double)x[k] * x[k];
-            ny += (double)y[k] * y[k];
-            d += (double)x[k] * y[k];
-            double t = (double)x[k] - (double)y[k];
-            e += t * t;
-            m += fabs(t);
-        }
-        /* sklearn's normalize leaves zero rows at zero */
-        nx = nx > 0 ? sqrt(nx) : 1.0;
-        ny = ny > 0 ? sqrt(ny) : 1.0;
-        double c = 0;
-        for (size_t k = 0; k < dim; k++) {
-            double t = (double)x[k] / nx - (double)y[k] / ny;
-            c += t * t;
-        }
-        cosine[i] = (float)(1.0 - 0.5 * c);
+        double d = 0;
+        for (size_t k = 0; k < dim; k++) d += (double)x[k] * y[k];
         dot[i] = (float)d;
-        euclidean[i] = (float)sqrt(e);
-        manhattan[i] = (float)m;
+        if (scratch) cm_np_paired_f32(x, y, dim, scratch, &cosine[i], &manhattan[i], &euclidean[i]);
+        else cosine[i] = manhattan[i] = euclidean[i] = NAN;
     }
+    free(scratch);
 }
