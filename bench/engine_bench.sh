@@ -3,7 +3,7 @@
 # (Debian python3-torch, the same BertModel math on the same random weights, same thread count; padded
 # batches of 32 sorted by length) on STS-B test sentences and SciFact passages, for a bge-small-shaped
 # (12 x 384) and a BERT-base-shaped (12 x 768) model, plus the fraction of this machine's sgemm peak.
-# Usage: bash bench/engine_bench.sh BUILD_DIR [SHARED_DIR=../shared] [N_STS=2000] [N_SCI=200] [THREADS=2] [REPS=2]
+# Usage: [MODELS="bge-small-shape bert-base-shape"] bash bench/engine_bench.sh BUILD_DIR [SHARED_DIR=../shared] [N_STS=2000] [N_SCI=200] [THREADS=2] [REPS=2]
 set -eu
 BUILD=${1:?usage: engine_bench.sh BUILD_DIR [SHARED_DIR] [N_STS] [N_SCI] [THREADS] [REPS]}
 SHARED=${2:-../shared}; NSTS=${3:-2000}; NSCI=${4:-200}; T=${5:-2}; REPS=${6:-2}
@@ -18,14 +18,16 @@ echo "sgemm peak ($T threads, 2048^3): $PEAK GFLOP/s; load average: $(cut -d' ' 
 echo
 echo "| model | texts | tokens (avg) | PyTorch tok/s | cmteb tok/s | cmteb/PyTorch | cmteb GFLOP/s | % of sgemm peak |"
 echo "|---|---|---|---|---|---|---|---|"
-for M in bge-small-shape bert-base-shape; do
+for M in ${MODELS:-bge-small-shape bert-base-shape}; do
   for MIX in sts scifact; do
     "$B" tokenize --model "hf:$W/$M" --input "$W/$MIX.txt" --json --max-length 512 > "$W/ids.json"
     read -r NTOK FL < <($PY "$HERE/engine_bench.py" flops "$W/$M" "$W/ids.json")
     NT=$(wc -l < "$W/$MIX.txt")
     best_t=0; best_c=0
     for r in $(seq "$REPS"); do
-      read -r _ ts < <(OMP_NUM_THREADS=$T OPENBLAS_NUM_THREADS=$T $PY "$HERE/engine_bench.py" torch "$W/$M" "$W/ids.json" "$T")
+      # PyTorch's best configuration here: intra-op 1 thread, OpenBLAS (Debian torch's BLAS) T threads; with
+      # T intra-op threads too, the two thread pools oversubscribe the cores and it runs several times slower.
+      read -r _ ts < <(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=$T $PY "$HERE/engine_bench.py" torch "$W/$M" "$W/ids.json" 1)
       cs=$("$B" embed --model "hf:$W/$M" --input "$W/$MIX.txt" --output "$W/o.npy" --threads "$T" --max-length 512 2>&1 \
            | sed -n 's/.*encode \([0-9.]*\) s.*/\1/p')
       best_t=$($PY -c "print(max($best_t, $NTOK / $ts))")

@@ -212,6 +212,7 @@ static void attend_short(const float *q, const float *k, const float *v, size_t 
         float mx = sc[0];
         for (size_t j = 1; j < lim; j++) mx = sc[j] > mx ? sc[j] : mx;
         float sum = 0;
+#pragma omp simd reduction(+ : sum)
         for (size_t j = 0; j < lim; j++) {
             sc[j] = fexp(sc[j] - mx);
             sum += sc[j];
