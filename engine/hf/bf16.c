@@ -86,6 +86,7 @@ static int linear_tiles(const float *x, size_t ldx, const cm_wmat *w, size_t n, 
     size_t ntiles = (w->rows + T - 1) / T;
     int nt = threads;
     if ((size_t)nt > ntiles) nt = (int)ntiles;
+    if (n * w->rows * w->cols < ((size_t)1 << 22)) nt = 1;   /* too little work to wake another thread */
     float *scratch = scratch_get(ws, (size_t)nt * T * w->cols);
     if (!scratch) return CM_ERR_NOMEM;
     cm_ops_set_threads(1);
@@ -116,7 +117,7 @@ static int linear_big(const float *x, size_t ldx, const cm_wmat *w, size_t n, fl
     const uint16_t *W = (const uint16_t *)w->data;
     for (size_t r0 = 0; r0 < w->rows; r0 += T) {
         size_t rt = w->rows - r0 < T ? w->rows - r0 : T, cols = w->cols;
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) if (rt * cols > 65536)
         for (size_t r = 0; r < rt; r++) cm_bf16_rows_to_f32(W + (r0 + r) * cols, cols, tile + r * cols);
         cm_ops_set_threads(threads);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)rt, (blasint)cols, 1.0f, x,

@@ -45,7 +45,7 @@ int cm_decoder_forward(const cm_decoder *m, const cm_hf_batch *b, int causal, in
         for (size_t s = 0; s < b->n_seqs; s++)
             for (size_t p = 0; p < b->length[s]; p++) pos[b->offset[s] + p] = p;
         cm_dec_rope_table(m->dc.rope_theta, hd, max_len, cs, sn);
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) if (N * h > 65536)
         for (size_t i = 0; i < N; i++) cm_wmat_row(&m->embed, (size_t)b->ids[i], x + i * h);
     }
     size_t window = causal && m->dc.sliding_window > 0 ? (size_t)m->dc.sliding_window : 0;

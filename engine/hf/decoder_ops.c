@@ -76,15 +76,17 @@ enum { QBLK = 64 };
 int cm_dec_attention(const float *q, size_t ldq, const float *k, const float *v, size_t ldkv, float *out,
                      size_t ldo, size_t n_heads, size_t n_kv_heads, size_t head_dim, const size_t *offset,
                      const size_t *length, size_t n_seqs, int causal, size_t window, int threads) {
-    size_t max_len = 0, ntasks = 0;
+    size_t max_len = 0, ntasks = 0, work = 0;
     for (size_t s = 0; s < n_seqs; s++) {
         if (length[s] > max_len) max_len = length[s];
         ntasks += (length[s] + QBLK - 1) / QBLK;
+        work += length[s] * length[s];
     }
     if (!max_len) return CM_OK;
     ntasks *= n_heads;
     int nt = threads < 1 ? 1 : threads;
     if ((size_t)nt > ntasks) nt = (int)ntasks;
+    if (work * n_heads * head_dim < ((size_t)1 << 21)) nt = 1;   /* too little work to wake another thread */
     float *scratch = cm_malloc((size_t)nt * QBLK * max_len * sizeof(float));
     if (!scratch) return CM_ERR_NOMEM;
     /* task list: (seq, head, block) flattened */

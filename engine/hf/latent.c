@@ -123,6 +123,7 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
         if ((rc = cm_wlinear(t, d, &l->to_q, c, q, inner, 0.0f, threads, &ws)) != CM_OK) break;
         cm_ops_set_threads(1);
         int nt = (size_t)threads > H ? (int)H : threads;
+        if (c * r * dh * H < ((size_t)1 << 21)) nt = 1;   /* too little work to wake another thread */
 #pragma omp parallel num_threads(nt)
         {
             float *Sc = S + (size_t)omp_get_thread_num() * CHUNK * r;
