@@ -16,7 +16,7 @@ $PY "$HERE/engine_bench.py" prepare "$W" "$SHARED/data" "$NSTS" "$NSCI"
 PEAK=$(OPENBLAS_NUM_THREADS=$T $PY "$HERE/engine_bench.py" peak "$T")
 echo "sgemm peak ($T threads, 2048^3): $PEAK GFLOP/s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| model | texts | tokens (avg) | PyTorch tok/s | cmteb tok/s | cmteb/PyTorch | cmteb GFLOP/s | % of sgemm peak |"
+echo "| model | texts | tokens (avg) | PyTorch tok/s | cmteb tok/s | cmteb/PyTorch | cmteb GFLOP/s | % of sgemm peak (GFLOP/s) |"
 echo "|---|---|---|---|---|---|---|---|"
 for M in ${MODELS:-bge-small-shape bert-base-shape}; do
   for MIX in sts scifact; do
@@ -33,10 +33,12 @@ for M in ${MODELS:-bge-small-shape bert-base-shape}; do
       best_t=$($PY -c "print(max($best_t, $NTOK / $ts))")
       best_c=$($PY -c "print(max($best_c, $NTOK / $cs))")
     done
+    # the machine is shared: measure the sgemm peak again next to each row and keep the larger
+    PEAK2=$(OPENBLAS_NUM_THREADS=$T $PY "$HERE/engine_bench.py" peak "$T")
     $PY - <<PYEOF
-ntok, fl, nt, bt, bc, peak = $NTOK, $FL, $NT, $best_t, $best_c, $PEAK
+ntok, fl, nt, bt, bc, peak = $NTOK, $FL, $NT, $best_t, $best_c, max($PEAK, $PEAK2)
 gf = bc * fl / ntok / 1e9
-print(f"| $M | $MIX x{nt} | {ntok} ({ntok / nt:.0f}) | {bt:.0f} | {bc:.0f} | {bc / bt:.2f}x | {gf:.1f} | {100 * gf / peak:.0f}% |")
+print(f"| $M | $MIX x{nt} | {ntok} ({ntok / nt:.0f}) | {bt:.0f} | {bc:.0f} | {bc / bt:.2f}x | {gf:.1f} | {100 * gf / peak:.0f}% of {peak:.0f} |")
 PYEOF
   done
 done
