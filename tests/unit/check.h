@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
+#include "cmteb/embedder.h"
+#include "cmteb/encoder.h"
 #include "cmteb/status.h"
+#include "cmteb/util.h"
 
 static int check_passed_, check_failed_;
 
@@ -44,6 +49,29 @@ static int check_passed_, check_failed_;
 static inline int check_report(void) {
     printf("%d passed, %d failed\n", check_passed_, check_failed_);
     return check_failed_ ? 1 : 0;
+}
+
+/* Parses a JSON file (gz-transparent); NULL when missing or invalid. Caller
+ * frees with cJSON_Delete. */
+static inline cJSON *check_load_json(const char *path) {
+    char *text = NULL;
+    if (cm_read_file(path, &text, NULL) != CM_OK) return NULL;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    return j;
+}
+
+/* A quiet encoder for spec and an embedder over it (no cache); both NULL on
+ * failure (counted as a failed check). Caller frees both. */
+static inline void check_open_embedder(const char *spec, cm_encoder **enc, cm_embedder **emb) {
+    cm_encoder_params ep = cm_encoder_default_params();
+    ep.quiet = 1;
+    *enc = NULL;
+    *emb = NULL;
+    CHECK_OK(cm_encoder_init(enc, spec, &ep));
+    cm_embedder_params bp = cm_embedder_default_params();
+    bp.quiet = 1;
+    if (*enc) CHECK_OK(cm_embedder_init(emb, *enc, &bp));
 }
 
 /* The environment ctest sets (CMTEB_SRC, CMTEB_SHARED, CMTEB_TMP, CMTEB_BIN). */

@@ -105,14 +105,9 @@ int main(void) {
     if (cm_read_file(exp_path, &text, NULL)) SKIP("fixture tests/fixtures/learning/pipeline not found");
     cJSON *expected = cJSON_Parse(text);
     char *spec = cm_asprintf("precomputed:%s", dir);
-    cm_encoder_params ep = cm_encoder_default_params();
-    ep.quiet = 1;
-    cm_encoder *enc = NULL;
-    cm_embedder *emb = NULL;
-    CHECK_OK(cm_encoder_init(&enc, spec, &ep));
-    cm_embedder_params bp = cm_embedder_default_params();
-    bp.quiet = 1;
-    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &bp));
+    cm_encoder *enc;
+    cm_embedder *emb;
+    check_open_embedder(spec, &enc, &emb);
     if (!emb) return check_report();
 
     char task[4096];
@@ -143,10 +138,9 @@ int main(void) {
     cJSON_Delete(scores);
 
     /* bad input (texts of our own: the hash model embeds them) */
-    cm_encoder *henc = NULL;
-    cm_embedder *hemb = NULL;
-    CHECK_OK(cm_encoder_init(&henc, "hash:32", &ep));
-    if (henc) CHECK_OK(cm_embedder_init(&hemb, henc, &bp));
+    cm_encoder *henc;
+    cm_embedder *hemb;
+    check_open_embedder("hash:32", &henc, &hemb);
     cm_embedder_free(emb);
     emb = hemb;
     char *tmp = cm_path_join(check_env("CMTEB_TMP")[0] ? check_env("CMTEB_TMP") : "/tmp", "h3_clf_bad");

@@ -58,14 +58,9 @@ int main(void) {
     if (cm_read_file(exp_path, &text, NULL)) SKIP("fixture tests/fixtures/learning/pipeline not found");
     cJSON *expected = cJSON_Parse(text);
     char *spec = cm_asprintf("precomputed:%s", dir);
-    cm_encoder_params ep = cm_encoder_default_params();
-    ep.quiet = 1;
-    cm_encoder *enc = NULL;
-    cm_embedder *emb = NULL;
-    CHECK_OK(cm_encoder_init(&enc, spec, &ep));
-    cm_embedder_params bp = cm_embedder_default_params();
-    bp.quiet = 1;
-    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &bp));
+    cm_encoder *enc;
+    cm_embedder *emb;
+    check_open_embedder(spec, &enc, &emb);
     if (!emb) return check_report();
 
     char task[4096];
@@ -109,10 +104,9 @@ int main(void) {
     write_file(tmp, "test.jsonl", flat.s);
     cm_str_free(&flat);
     /* these texts are not in the precomputed set: use the hash model for them */
-    cm_encoder *henc = NULL;
-    cm_embedder *hemb = NULL;
-    CHECK_OK(cm_encoder_init(&henc, "hash:32", &ep));
-    if (henc) CHECK_OK(cm_embedder_init(&hemb, henc, &bp));
+    cm_encoder *henc;
+    cm_embedder *hemb;
+    check_open_embedder("hash:32", &henc, &hemb);
     snprintf(task, sizeof task, "{\"name\": \"Flat\", \"type\": \"Clustering\", \"data\": \"%s\", \"settings\": "
              "{\"max_fraction_of_documents_to_embed\": null, \"max_documents_per_cluster\": 50, \"n_bootstrap\": 2}}", tmp);
     scores = cJSON_CreateObject();

@@ -20,14 +20,6 @@
 static const char *const fns[4] = {"cosine", "dot", "euclidean", "manhattan"};
 static const int higher[4] = {1, 1, 0, 0};
 
-static cJSON *load_json(const char *path) {
-    char *text = NULL;
-    if (cm_read_file(path, &text, NULL) != CM_OK) return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
-}
-
 static void read_matrix(const cJSON *m, float *out) {
     size_t k = 0;
     const cJSON *row, *x;
@@ -58,7 +50,7 @@ static void compare(const cm_pair_metrics *m, const cJSON *exp, const char *fn, 
 
 static void test_fixture(const char *fixtures) {
     char *path = cm_path_join(fixtures, "pairclass_ref.json");
-    cJSON *fx = load_json(path);
+    cJSON *fx = check_load_json(path);
     free(path);
     CHECK(fx != NULL);
     if (!fx) return;
@@ -120,14 +112,9 @@ static cJSON *run_eval_spec(const char *name, const char *spec, const char *dir,
     cm_task *task = NULL;
     CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
     cJSON_Delete(tj);
-    cm_encoder *enc = NULL;
-    cm_embedder *emb = NULL;
-    cm_encoder_params encp = cm_encoder_default_params();
-    encp.quiet = 1;
-    CHECK_OK(cm_encoder_init(&enc, spec, &encp));
-    cm_embedder_params ep = cm_embedder_default_params();
-    ep.quiet = 1;
-    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &ep));
+    cm_encoder *enc;
+    cm_embedder *emb;
+    check_open_embedder(spec, &enc, &emb);
     cJSON *scores = cJSON_CreateObject();
     cm_eval_ctx ctx = {emb, dir, 0, 1, NULL, items};
     int rc = task && emb ? cm_eval_pairclassification(task, &ctx, scores) : CM_ERR_ARG;
@@ -213,7 +200,7 @@ static void test_precomputed(const char *fixtures) {
     char *dir = cm_path_join(fixtures, "pairclass_e2e");
     char *ep = cm_path_join(dir, "expected.json"), *data = cm_path_join(dir, "data");
     char *spec = cm_asprintf("precomputed:%s/model", dir);
-    cJSON *exp = load_json(ep);
+    cJSON *exp = check_load_json(ep);
     CHECK(exp != NULL);
     cJSON *s = exp ? run_eval_spec("E2E", spec, data, NULL) : NULL;
     if (s) {

@@ -18,14 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *load_json(const char *path) {
-    char *text = NULL;
-    if (cm_read_file(path, &text, NULL) != CM_OK) return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
-}
-
 static size_t read_floats(const cJSON *arr, float *out) {
     size_t n = 0;
     const cJSON *it, *x;
@@ -38,7 +30,7 @@ static size_t read_floats(const cJSON *arr, float *out) {
 
 static void test_fixture(const char *fixtures) {
     char *path = cm_path_join(fixtures, "reranking_ref.json");
-    cJSON *fx = load_json(path);
+    cJSON *fx = check_load_json(path);
     free(path);
     CHECK(fx != NULL);
     if (!fx) return;
@@ -182,20 +174,15 @@ static void test_precomputed(const char *fixtures) {
     char *dir = cm_path_join(fixtures, "reranking_e2e");
     char *ep = cm_path_join(dir, "expected.json"), *data = cm_path_join(dir, "data");
     char *spec = cm_asprintf("precomputed:%s/model", dir);
-    cJSON *exp = load_json(ep);
+    cJSON *exp = check_load_json(ep);
     CHECK(exp != NULL);
     cJSON *tj = cJSON_Parse("{\"name\":\"E2E\",\"type\":\"Reranking\",\"data\":\"x\"}");
     cm_task *task = NULL;
     CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
     cJSON_Delete(tj);
-    cm_encoder *enc = NULL;
-    cm_embedder *emb = NULL;
-    cm_encoder_params encp = cm_encoder_default_params();
-    encp.quiet = 1;
-    CHECK_OK(cm_encoder_init(&enc, spec, &encp));
-    cm_embedder_params ep2 = cm_embedder_default_params();
-    ep2.quiet = 1;
-    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &ep2));
+    cm_encoder *enc;
+    cm_embedder *emb;
+    check_open_embedder(spec, &enc, &emb);
     cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
     cm_eval_ctx ctx = {emb, data, 0, 1, NULL, items};
     if (exp && task && emb) {

@@ -19,14 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *load_json(const char *path) {
-    char *text = NULL;
-    if (cm_read_file(path, &text, NULL) != CM_OK) return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
-}
-
 static size_t read_matrix(const cJSON *m, float *out) {
     size_t k = 0;
     const cJSON *row, *x;
@@ -36,7 +28,7 @@ static size_t read_matrix(const cJSON *m, float *out) {
 
 static void test_fixture(const char *fixtures) {
     char *path = cm_path_join(fixtures, "summarization_ref.json");
-    cJSON *fx = load_json(path);
+    cJSON *fx = check_load_json(path);
     free(path);
     CHECK(fx != NULL);
     if (!fx) return;
@@ -99,14 +91,9 @@ static cJSON *run_eval(const char *spec, const char *folder, const char *setting
     cm_task *task = NULL;
     CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
     cJSON_Delete(tj);
-    cm_encoder *enc = NULL;
-    cm_embedder *emb = NULL;
-    cm_encoder_params encp = cm_encoder_default_params();
-    encp.quiet = 1;
-    CHECK_OK(cm_encoder_init(&enc, spec, &encp));
-    cm_embedder_params ep = cm_embedder_default_params();
-    ep.quiet = 1;
-    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &ep));
+    cm_encoder *enc;
+    cm_embedder *emb;
+    check_open_embedder(spec, &enc, &emb);
     cJSON *scores = cJSON_CreateObject();
     cm_eval_ctx ctx = {emb, folder, 0, 1, NULL, items};
     int rc = task && emb ? cm_eval_summarization(task, &ctx, scores) : CM_ERR_ARG;
@@ -125,7 +112,7 @@ static void test_e2e(const char *fixtures) {
     char *dir = cm_path_join(fixtures, "summarization_e2e");
     char *data = cm_path_join(dir, "data"), *model = cm_asprintf("precomputed:%s/model", dir);
     char *ep = cm_path_join(dir, "expected.json");
-    cJSON *exp = load_json(ep);
+    cJSON *exp = check_load_json(ep);
     CHECK(exp != NULL);
     cJSON *items = cJSON_CreateObject();
     cJSON *s = exp ? run_eval(model, data, "{\"min_score\":0,\"max_score\":5,\"v1_pvalue_bug\":true}", items) : NULL;
