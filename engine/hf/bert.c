@@ -16,6 +16,7 @@
 #include "engine/hf/ops.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,9 +43,9 @@ typedef struct bert {
     float       *rel_bias;        /* MPNet: (buckets, heads) */
     int64_t      n_buckets;
     int32_t     *bucket;          /* MPNet: bucket of relative offset r at bucket[r + max_positions] */
-    /* scratch, grown on demand */
-    float       *qkv, *ctx, *tmp, *inter;
-    size_t       scratch_tokens;
+    /* per-thread activations, grown on demand */
+    struct bert_ws *ws;
+    int          n_ws;
 } bert;
 
 static const char *const bert_types[] = {"bert", "roberta", "xlm-roberta", "camembert", "mpnet", NULL};
@@ -159,6 +160,21 @@ static int get_into(const loader *L, const char *name, int ndim, int64_t d0, int
     return CM_OK;
 }
 
+/* Activations of one span of sequences, owned by one thread of the forward
+ * pass: (cap, 3h) qkv, (cap, h) ctx and tmp, (cap, I) inter, attention
+ * scratch, and the span's row offsets. */
+typedef struct bert_ws {
+    float  *qkv, *ctx, *tmp, *inter, *att;
+    size_t  cap, att_cap;
+    size_t *off;
+    size_t  off_cap;
+} bert_ws;
+
+static void ws_free(bert_ws *w) {
+    free(w->qkv); free(w->ctx); free(w->tmp); free(w->inter); free(w->att); free(w->off);
+    memset(w, 0, sizeof *w);
+}
+
 static void bert_free(void *state) {
     bert *m = state;
     if (!m) return;
@@ -175,10 +191,8 @@ static void bert_free(void *state) {
     free(m->layers);
     free(m->rel_bias);
     free(m->bucket);
-    free(m->qkv);
-    free(m->ctx);
-    free(m->tmp);
-    free(m->inter);
+    for (int i = 0; i < m->n_ws; i++) ws_free(&m->ws[i]);
+    free(m->ws);
     free(m);
 }
 
@@ -303,47 +317,53 @@ static void mpnet_bias(const void *ctx, size_t len, size_t head, size_t row, flo
     for (size_t j = 0; j < len; j++) scores[j] += m->rel_bias[(size_t)bk[j] * H + head];
 }
 
-static int grow(bert *m, size_t n) {
-    if (n <= m->scratch_tokens) return CM_OK;
+/* Grows w to hold n_tokens rows, n_seqs offsets and att_floats attention scratch. */
+static int ws_grow(const bert *m, bert_ws *w, size_t n_tokens, size_t n_seqs, size_t att_floats) {
     size_t h = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate;
-    free(m->qkv); free(m->ctx); free(m->tmp); free(m->inter);
-    m->qkv = cm_malloc(n * 3 * h * sizeof(float));
-    m->ctx = cm_malloc(n * h * sizeof(float));
-    m->tmp = cm_malloc(n * h * sizeof(float));
-    m->inter = cm_malloc(n * I * sizeof(float));
-    if (!m->qkv || !m->ctx || !m->tmp || !m->inter) {
-        m->scratch_tokens = 0;
-        return CM_ERR_NOMEM;
+    if (n_tokens > w->cap) {
+        free(w->qkv); free(w->ctx); free(w->tmp); free(w->inter);
+        w->qkv = cm_malloc(n_tokens * 3 * h * sizeof(float));
+        w->ctx = cm_malloc(n_tokens * h * sizeof(float));
+        w->tmp = cm_malloc(n_tokens * h * sizeof(float));
+        w->inter = cm_malloc(n_tokens * I * sizeof(float));
+        w->cap = n_tokens;
+        if (!w->qkv || !w->ctx || !w->tmp || !w->inter) { ws_free(w); return CM_ERR_NOMEM; }
     }
-    m->scratch_tokens = n;
+    if (att_floats > w->att_cap) {
+        free(w->att);
+        w->att = cm_malloc(att_floats * sizeof(float));
+        w->att_cap = w->att ? att_floats : 0;
+        if (!w->att) return CM_ERR_NOMEM;
+    }
+    if (n_seqs > w->off_cap) {
+        free(w->off);
+        w->off = cm_malloc(n_seqs * sizeof *w->off);
+        w->off_cap = w->off ? n_seqs : 0;
+        if (!w->off) return CM_ERR_NOMEM;
+    }
     return CM_OK;
 }
 
 static size_t bert_scratch_bytes(const void *state, size_t n_tokens, size_t max_len) {
     const bert *m = state;
     size_t h = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate;
-    return n_tokens * (5 * h + I) * sizeof(float) + max_len * (h / (size_t)m->cfg.n_heads + 4) * 4 * 64;
+    return n_tokens * (5 * h + I) * sizeof(float) +
+           cm_ops_attention_scratch(h, (size_t)m->cfg.n_heads, max_len, 1) * sizeof(float);
 }
 
-static int bert_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *o, float *x) {
-    bert *m = state;
+/* Embeddings and every layer for sequences [s0, s1) of b (rows offset[s0]
+ * onwards of x), with `threads` threads inside each op; w holds the span's
+ * activations and must already be grown for it. */
+static int forward_span(const bert *m, const cm_hf_batch *b, size_t s0, size_t s1, int causal, float *x,
+                        bert_ws *w, int threads) {
     const cm_hf_config *c = &m->cfg;
-    size_t n = b->n_tokens, h = (size_t)c->hidden, I = (size_t)c->intermediate;
-    int threads = o->threads > 0 ? o->threads : 1;
-    int64_t pos_base = m->kind == BK_BERT ? 0 : c->pad_token_id + 1;
-    for (size_t s = 0; s < b->n_seqs; s++)
-        if ((int64_t)b->length[s] + pos_base > c->max_positions)
-            return cm_error(CM_ERR_ARG, "sequence of %zu tokens exceeds the model's %lld positions", b->length[s],
-                            (long long)(c->max_positions - pos_base));
-    for (size_t t = 0; t < n; t++)
-        if (b->ids[t] < 0 || b->ids[t] >= c->vocab_size)
-            return cm_error(CM_ERR_ARG, "token id %d outside the vocabulary (%lld)", b->ids[t],
-                            (long long)c->vocab_size);
-    CM_TRY(grow(m, n));
-    int blas_prev = cm_ops_blas_single();   /* one thread pool: OpenMP; BLAS calls are single-threaded */
+    size_t h = (size_t)c->hidden, I = (size_t)c->intermediate, base = b->offset[s0];
+    size_t n = b->offset[s1 - 1] + b->length[s1 - 1] - base, ns = s1 - s0;
+    x += base * h;
+    for (size_t s = s0; s < s1; s++) w->off[s - s0] = b->offset[s] - base;
     /* embeddings */
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t s = 0; s < b->n_seqs; s++) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (size_t s = s0; s < s1; s++) {
         int64_t p = m->kind == BK_BERT ? 0 : c->pad_token_id;   /* RoBERTa: cumsum of non-pad + padding_idx */
         for (size_t i = 0; i < b->length[s]; i++) {
             size_t t = b->offset[s] + i;
@@ -351,7 +371,7 @@ static int bert_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_o
             if (m->kind == BK_BERT) pos = (int64_t)i;
             else pos = b->ids[t] == c->pad_token_id ? c->pad_token_id : ++p;
             const float *we = m->word + (size_t)b->ids[t] * h, *pe = m->pos + (size_t)pos * h;
-            float *xt = x + t * h;
+            float *xt = x + (t - base) * h;
             if (m->type0)
                 for (size_t j = 0; j < h; j++) xt[j] = we[j] + pe[j] + m->type0[j];
             else
@@ -361,25 +381,95 @@ static int bert_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_o
     float eps = (float)c->norm_eps;
     cm_ops_add_layernorm(x, NULL, NULL, m->emb_ln_g, m->emb_ln_b, n, h, eps, threads);
     mpnet_bias_ctx bctx = {m};
-    int causal = o->attention == CM_ATTN_CAUSAL;
     for (int64_t li = 0; li < c->n_layers; li++) {
         const bert_layer *l = &m->layers[li];
-        cm_ops_linear_bias_mt(x, h, l->wqkv, l->bqkv, n, h, 3 * h, m->qkv, 3 * h, threads);
-        int rc = cm_ops_attention(m->qkv, 3 * h, h, (size_t)c->n_heads, b->offset, b->length, b->n_seqs, causal,
-                                  m->kind == BK_MPNET ? mpnet_bias : NULL, &bctx, m->ctx, threads);
-        if (rc) {
-            cm_ops_set_threads(blas_prev);
-            return rc;
+        cm_ops_linear_bias_mt(x, h, l->wqkv, l->bqkv, n, h, 3 * h, w->qkv, 3 * h, threads);
+        CM_TRY(cm_ops_attention(w->qkv, 3 * h, h, (size_t)c->n_heads, w->off, b->length + s0, ns, causal,
+                                m->kind == BK_MPNET ? mpnet_bias : NULL, &bctx, w->ctx, w->att, threads));
+        cm_ops_linear_mt(w->ctx, h, l->wo, n, h, h, w->tmp, h, threads);
+        cm_ops_add_layernorm(x, w->tmp, l->bo, l->ln1_g, l->ln1_b, n, h, eps, threads);
+        cm_ops_linear_bias_mt(x, h, l->wi, l->bi, n, h, I, w->inter, I, threads);
+        cm_ops_bias_act(w->inter, n, I, I, NULL, m->act, threads);
+        cm_ops_linear_mt(w->inter, I, l->wo2, n, I, h, w->tmp, h, threads);
+        cm_ops_add_layernorm(x, w->tmp, l->bo2, l->ln2_g, l->ln2_b, n, h, eps, threads);
+    }
+    return CM_OK;
+}
+
+/* Spans of consecutive sequences of about SPAN_TOKENS tokens (a longer
+ * sequence is a span of its own): small enough that one layer's activations
+ * of a span stay in cache, large enough for sgemm to run near peak. */
+enum { SPAN_TOKENS = 256 };
+
+static int bert_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *o, float *x) {
+    bert *m = state;
+    const cm_hf_config *c = &m->cfg;
+    size_t n = b->n_tokens, h = (size_t)c->hidden, H = (size_t)c->n_heads;
+    int threads = o->threads > 0 ? o->threads : 1;
+    int64_t pos_base = m->kind == BK_BERT ? 0 : c->pad_token_id + 1;
+    size_t max_len = 0;
+    for (size_t s = 0; s < b->n_seqs; s++) {
+        if ((int64_t)b->length[s] + pos_base > c->max_positions)
+            return cm_error(CM_ERR_ARG, "sequence of %zu tokens exceeds the model's %lld positions", b->length[s],
+                            (long long)(c->max_positions - pos_base));
+        max_len = b->length[s] > max_len ? b->length[s] : max_len;
+    }
+    for (size_t t = 0; t < n; t++)
+        if (b->ids[t] < 0 || b->ids[t] >= c->vocab_size)
+            return cm_error(CM_ERR_ARG, "token id %d outside the vocabulary (%lld)", b->ids[t],
+                            (long long)c->vocab_size);
+    if (!b->n_seqs) return CM_OK;
+    /* span boundaries: span k covers sequences [start[k], start[k + 1]) */
+    size_t *start = cm_malloc((b->n_seqs + 1) * sizeof *start), n_spans = 0, span_cap = 0;
+    if (!start) return CM_ERR_NOMEM;
+    for (size_t s = 0, tok = 0; s < b->n_seqs; s++) {
+        if (s == 0 || tok + b->length[s] > SPAN_TOKENS) {
+            if (n_spans) span_cap = tok > span_cap ? tok : span_cap;
+            start[n_spans++] = s;
+            tok = 0;
         }
-        cm_ops_linear_mt(m->ctx, h, l->wo, n, h, h, m->tmp, h, threads);
-        cm_ops_add_layernorm(x, m->tmp, l->bo, l->ln1_g, l->ln1_b, n, h, eps, threads);
-        cm_ops_linear_bias_mt(x, h, l->wi, l->bi, n, h, I, m->inter, I, threads);
-        cm_ops_bias_act(m->inter, n, I, I, NULL, m->act, threads);
-        cm_ops_linear_mt(m->inter, I, l->wo2, n, I, h, m->tmp, h, threads);
-        cm_ops_add_layernorm(x, m->tmp, l->bo2, l->ln2_g, l->ln2_b, n, h, eps, threads);
+        tok += b->length[s];
+        if (s + 1 == b->n_seqs) span_cap = tok > span_cap ? tok : span_cap;
+    }
+    start[n_spans] = b->n_seqs;
+    /* Many spans: each thread runs whole spans through all layers with
+     * single-threaded ops (no barrier per op, activations in cache). Few:
+     * the whole batch as one span, threads splitting every op. */
+    int parallel = threads > 1 && n_spans >= 2 * (size_t)threads;
+    int n_ws = parallel ? threads : 1;
+    if (n_ws > m->n_ws) {
+        bert_ws *nw = realloc(m->ws, (size_t)n_ws * sizeof *nw);
+        if (!nw) { free(start); return CM_ERR_NOMEM; }
+        memset(nw + m->n_ws, 0, (size_t)(n_ws - m->n_ws) * sizeof *nw);
+        m->ws = nw;
+        m->n_ws = n_ws;
+    }
+    int rc = CM_OK;
+    int blas_prev = cm_ops_blas_single();   /* one thread pool: OpenMP; BLAS calls are single-threaded */
+    int causal = o->attention == CM_ATTN_CAUSAL;
+    if (!parallel) {
+        rc = ws_grow(m, &m->ws[0], n, b->n_seqs, cm_ops_attention_scratch(h, H, max_len, threads));
+        if (rc == CM_OK) rc = forward_span(m, b, 0, b->n_seqs, causal, x, &m->ws[0], threads);
+    } else {
+#pragma omp parallel num_threads(threads)
+        {
+            bert_ws *w = &m->ws[omp_get_thread_num()];
+            int trc = ws_grow(m, w, span_cap, span_cap, cm_ops_attention_scratch(h, H, max_len, 1));
+            /* longest spans first (sequences come sorted by length) */
+#pragma omp for schedule(dynamic, 1)
+            for (size_t k = 0; k < n_spans; k++) {
+                size_t sk = n_spans - 1 - k;
+                if (trc == CM_OK) trc = forward_span(m, b, start[sk], start[sk + 1], causal, x, w, 1);
+            }
+            if (trc != CM_OK) {
+#pragma omp critical(bert_forward_rc)
+                rc = rc ? rc : trc;
+            }
+        }
     }
     cm_ops_set_threads(blas_prev);
-    return CM_OK;
+    free(start);
+    return rc;
 }
 
 const cm_hf_arch cm_hf_arch_bert = {

@@ -193,54 +193,63 @@ void cm_ops_add_layernorm(float *x, const float *r, const float *b, const float 
 
 /* ---- attention ------------------------------------------------------------ */
 
-/* Short sequences: row by row with dot products over the head dimension
- * (no transpose, no block bookkeeping). sc: (len) scratch. */
+/* Short sequences (up to SHORT_MAX tokens): scores of one query row are FMAs
+ * of q[d] with rows of K^T (copied to kt (dh, LP), LP = len rounded up to
+ * 8, zero-padded), so the inner loops run over contiguous vectors of
+ * compile-time length; no horizontal sums. The output row is accumulated
+ * over j in a register-sized local array when dh is 32 or 64. */
+enum { SHORT_MAX = 48 };
+
+static inline __attribute__((always_inline)) void score_row(const float *qi, const float *kt, size_t dh,
+                                                             size_t LP, float scale, float *s) {
+    float acc[SHORT_MAX];
+    for (size_t j = 0; j < LP; j++) acc[j] = 0;
+    for (size_t d = 0; d < dh; d++) {
+        float qd = qi[d];
+        const float *kr = kt + d * LP;
+#pragma omp simd
+        for (size_t j = 0; j < LP; j++) acc[j] += qd * kr[j];
+    }
+    for (size_t j = 0; j < LP; j++) s[j] = acc[j] * scale;
+}
+
+static inline __attribute__((always_inline)) void weigh_row(const float *p, const float *v, size_t ld, size_t lim,
+                                                             size_t DH, float *o) {
+    float acc[128];
+    for (size_t d = 0; d < DH; d++) acc[d] = 0;
+    for (size_t j = 0; j < lim; j++) {
+        float pj = p[j];
+        const float *vj = v + j * ld;
+#pragma omp simd
+        for (size_t d = 0; d < DH; d++) acc[d] += pj * vj[d];
+    }
+    for (size_t d = 0; d < DH; d++) o[d] = acc[d];
+}
+
+/* sc: scratch of dh * 48 + 48 floats. */
 static void attend_short(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
                          float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
                          float *out, size_t ldo, float *sc) {
+    size_t lp = (len + 7) & ~(size_t)7;
+    float *kt = sc, *s = sc + dh * lp;
+    for (size_t j = 0; j < len; j++)
+        for (size_t d = 0; d < dh; d++) kt[d * lp + j] = k[j * ld + d];
+    for (size_t d = 0; d < dh; d++)
+        for (size_t j = len; j < lp; j++) kt[d * lp + j] = 0;
     for (size_t i = 0; i < len; i++) {
         const float *qi = q + i * ld;
-        size_t lim = causal ? i + 1 : len;
-        for (size_t j = 0; j < len; j++) {
-            const float *kj = k + j * ld;
-            float acc = 0;
-#pragma omp simd reduction(+ : acc)
-            for (size_t d = 0; d < dh; d++) acc += qi[d] * kj[d];
-            sc[j] = acc * scale;
+        switch (lp) {
+        case 8: score_row(qi, kt, dh, 8, scale, s); break;
+        case 16: score_row(qi, kt, dh, 16, scale, s); break;
+        case 24: score_row(qi, kt, dh, 24, scale, s); break;
+        case 32: score_row(qi, kt, dh, 32, scale, s); break;
+        case 40: score_row(qi, kt, dh, 40, scale, s); break;
+        default: score_row(qi, kt, dh, 48, scale, s); break;
         }
-        if (bias_fn) bias_fn(bias_ctx, len, head, i, sc);
-        float mx = sc[0];
-        for (size_t j = 1; j < lim; j++) mx = sc[j] > mx ? sc[j] : mx;
-        float sum = 0;
-#pragma omp simd reduction(+ : sum)
-        for (size_t j = 0; j < lim; j++) {
-            sc[j] = fexp(sc[j] - mx);
-            sum += sc[j];
-        }
-        float inv = 1.0f / sum;
-        float *o = out + i * ldo;
-        for (size_t d = 0; d < dh; d++) o[d] = 0;
-        for (size_t j = 0; j < lim; j++) {
-            float p = sc[j] * inv;
-            const float *vj = v + j * ld;
-#pragma omp simd
-            for (size_t d = 0; d < dh; d++) o[d] += p * vj[d];
-        }
-    }
-}
-
-/* Long sequences: two single-threaded sgemm calls per (sequence, head),
- * S = scale * Q K^T (len, len) then O = softmax(S) V. S: (len, len) scratch. */
-static void attend_gemm(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
-                        float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
-                        float *out, size_t ldo, float *S) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)len, (blasint)len, (blasint)dh, scale, q,
-                (blasint)ld, k, (blasint)ld, 0.0f, S, (blasint)len);
-    for (size_t i = 0; i < len; i++) {
-        float *s = S + i * len;
         if (bias_fn) bias_fn(bias_ctx, len, head, i, s);
         size_t lim = causal ? i + 1 : len;
         float mx = s[0];
+#pragma omp simd reduction(max : mx)
         for (size_t j = 1; j < lim; j++) mx = s[j] > mx ? s[j] : mx;
         float sum = 0;
 #pragma omp simd reduction(+ : sum)
@@ -249,17 +258,69 @@ static void attend_gemm(const float *q, const float *k, const float *v, size_t l
             sum += s[j];
         }
         float inv = 1.0f / sum;
-#pragma omp simd
         for (size_t j = 0; j < lim; j++) s[j] *= inv;
+        float *o = out + i * ldo;
+        if (dh == 32) weigh_row(s, v, ld, lim, 32, o);
+        else if (dh == 64) weigh_row(s, v, ld, lim, 64, o);
+        else if (dh == 128) weigh_row(s, v, ld, lim, 128, o);
+        else {
+            for (size_t d = 0; d < dh; d++) o[d] = 0;
+            for (size_t j = 0; j < lim; j++) {
+                float p = s[j];
+                const float *vj = v + j * ld;
+#pragma omp simd
+                for (size_t d = 0; d < dh; d++) o[d] += p * vj[d];
+            }
+        }
+    }
+}
+
+/* Long sequences: two single-threaded sgemm calls per (sequence, head),
+ * S = scale * Q K^T (len, len) then O = exp(S - max) V, each output row
+ * divided by its sum afterwards (len x dh work instead of len x len).
+ * S: (len, len) scratch followed by (len) row sums. */
+static void attend_gemm(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
+                        float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
+                        float *out, size_t ldo, float *S) {
+    float *inv = S + len * len;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)len, (blasint)len, (blasint)dh, scale, q,
+                (blasint)ld, k, (blasint)ld, 0.0f, S, (blasint)len);
+    for (size_t i = 0; i < len; i++) {
+        float *s = S + i * len;
+        if (bias_fn) bias_fn(bias_ctx, len, head, i, s);
+        size_t lim = causal ? i + 1 : len;
+        float mx = s[0];
+#pragma omp simd reduction(max : mx)
+        for (size_t j = 1; j < lim; j++) mx = s[j] > mx ? s[j] : mx;
+        float sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (size_t j = 0; j < lim; j++) {
+            s[j] = fexp(s[j] - mx);
+            sum += s[j];
+        }
+        inv[i] = 1.0f / sum;
         for (size_t j = lim; j < len; j++) s[j] = 0;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)len, (blasint)dh, (blasint)len, 1.0f, S,
                 (blasint)len, v, (blasint)ld, 0.0f, out, (blasint)ldo);
+    for (size_t i = 0; i < len; i++) {
+        float *o = out + i * ldo, f = inv[i];
+#pragma omp simd
+        for (size_t d = 0; d < dh; d++) o[d] *= f;
+    }
+}
+
+static size_t per_thread_floats(size_t dh, size_t max_len) {
+    return max_len > SHORT_MAX ? max_len * max_len + max_len : dh * SHORT_MAX + SHORT_MAX;
+}
+
+size_t cm_ops_attention_scratch(size_t hidden, size_t n_heads, size_t max_len, int threads) {
+    return (size_t)(threads < 1 ? 1 : threads) * per_thread_floats(hidden / n_heads, max_len);
 }
 
 int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_heads, const size_t *offset,
                      const size_t *length, size_t n_seqs, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx,
-                     float *out, int threads) {
+                     float *out, float *scratch, int threads) {
     size_t dh = hidden / n_heads, max_len = 0;
     for (size_t s = 0; s < n_seqs; s++) max_len = length[s] > max_len ? length[s] : max_len;
     if (!max_len) return CM_OK;
@@ -267,10 +328,13 @@ int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_he
     size_t pairs = n_seqs * n_heads;
     int nt = threads < 1 ? 1 : threads;
     if ((size_t)nt > pairs) nt = (int)pairs;
-    size_t per = max_len > 48 ? max_len * max_len : (dh + 4) * max_len;
-    float *scratch = cm_malloc((size_t)nt * per * sizeof *scratch);
-    if (!scratch) return CM_ERR_NOMEM;
-#pragma omp parallel num_threads(nt)
+    size_t per = per_thread_floats(dh, max_len);
+    float *own = NULL;
+    if (!scratch) {
+        scratch = own = cm_malloc((size_t)nt * per * sizeof *scratch);
+        if (!own) return CM_ERR_NOMEM;
+    }
+#pragma omp parallel num_threads(nt) if (nt > 1)
     {
         float *sc = scratch + (size_t)omp_get_thread_num() * per;
 #pragma omp for schedule(dynamic, 4)
@@ -278,7 +342,7 @@ int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_he
             /* longest sequences first (callers sort ascending) for balance */
             size_t s = n_seqs - 1 - p / n_heads, h = p % n_heads;
             const float *base = qkv + offset[s] * ld_qkv + h * dh;
-            if (length[s] <= 48)
+            if (length[s] <= SHORT_MAX)
                 attend_short(base, base + hidden, base + 2 * hidden, ld_qkv, length[s], dh, scale, causal, bias_fn,
                              bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, sc);
             else
@@ -286,6 +350,6 @@ int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_he
                             bias_ctx, h, out + offset[s] * hidden + h * dh, hidden, sc);
         }
     }
-    free(scratch);
+    free(own);
     return CM_OK;
 }

@@ -68,11 +68,14 @@ float cm_fast_erff(float x);
  * Sequences s occupy rows [offset[s], offset[s] + length[s]).
  * Sequences up to 48 tokens use a row-by-row kernel; longer ones two
  * single-threaded sgemm calls per head (call with OpenBLAS single-threaded,
- * see cm_ops_blas_single). Scratch: one (max_len, max_len) score matrix per
- * thread (never n_tokens^2); returns CM_ERR_NOMEM if that fails. */
+ * see cm_ops_blas_single). scratch: cm_ops_attention_scratch() floats
+ * (borrowed), or NULL to allocate it here (one (max_len, max_len) score
+ * matrix per thread, never n_tokens^2; CM_ERR_NOMEM if that fails). */
 typedef void (*cm_attn_bias_fn)(const void *ctx, size_t len, size_t head, size_t row, float *scores);
 int cm_ops_attention(const float *qkv, size_t ld_qkv, size_t hidden, size_t n_heads, const size_t *offset,
                      const size_t *length, size_t n_seqs, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx,
-                     float *out, int threads);
+                     float *out, float *scratch, int threads);
+/* Scratch floats cm_ops_attention needs for sequences up to max_len tokens. */
+size_t cm_ops_attention_scratch(size_t hidden, size_t n_heads, size_t max_len, int threads);
 
 #endif

@@ -155,6 +155,59 @@ done:
     cm_hf_model_free(b);
 }
 
+/* A batch of many texts runs as spans of ~256 tokens spread over threads
+ * (bert.c); the vectors equal those of one text per batch on one thread.
+ * 96 texts of 1-40 words make about 2,000 tokens: 8 spans or more, enough
+ * for the span-parallel path with 2 threads. */
+static void check_span_parallel(const char *fixdir) {
+    static const char *const words[] = {"the", "cat", "sat", "on", "a", "mat", "while", "dogs", "barked",
+                                        "loudly", "at", "strangers", "walking", "by", "quickly", "tonight"};
+    enum { N = 96 };
+    char *texts[N];
+    for (int i = 0; i < N; i++) {
+        int nw = 1 + (i * 37) % 40;
+        texts[i] = calloc(1, 16 * (size_t)nw + 1);
+        for (int w = 0; w < nw; w++) {
+            strcat(texts[i], words[(i + w * 7) % 16]);
+            if (w + 1 < nw) strcat(texts[i], " ");
+        }
+    }
+    const char *const models[] = {"bert-tiny", "roberta-tiny", "mpnet-tiny"};
+    for (size_t mi = 0; mi < 3; mi++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", fixdir, models[mi]);
+        cm_encoder_params p = cm_encoder_default_params();
+        p.quiet = 1;
+        p.threads = 1;
+        p.batch_size = 1;
+        cm_hf_model *a = NULL, *b = NULL;
+        CHECK_OK(cm_hf_model_load(&a, dir, &p, 1));
+        p.threads = 2;
+        p.batch_size = 0;
+        CHECK_OK(cm_hf_model_load(&b, dir, &p, 1));
+        if (a && b) {
+            size_t d = (size_t)cm_hf_model_config(a)->out_dim;
+            float *va = calloc(N * d, sizeof(float)), *vb = calloc(N * d, sizeof(float));
+            CHECK_OK(cm_hf_encode(a, (const char **)texts, N, CM_ROLE_DOCUMENT, NULL, va));
+            CHECK_OK(cm_hf_encode(b, (const char **)texts, N, CM_ROLE_DOCUMENT, NULL, vb));
+            double md = 0, mx = 0;
+            for (size_t k = 0; k < N * d; k++) {
+                md = fmax(md, fabs(va[k] - vb[k]));
+                mx = fmax(mx, fabs(va[k]));
+            }
+            printf("%-12s span-parallel vs one text per batch: max abs diff %.3g (max |v| %.3g)\n", models[mi], md,
+                   mx);
+            CHECK(mx > 0.01);
+            CHECK(md < 1e-5);
+            free(va);
+            free(vb);
+        }
+        cm_hf_model_free(a);
+        cm_hf_model_free(b);
+    }
+    for (int i = 0; i < N; i++) free(texts[i]);
+}
+
 static void check_fingerprint(const char *fixdir) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/bert-tiny", fixdir);
@@ -221,6 +274,7 @@ int main(void) {
     check_model(fix, "roberta-tiny");
     check_model(fix, "mpnet-tiny");
     check_invariance(fix);
+    check_span_parallel(fix);
     check_fingerprint(fix);
     check_errors(fix);
     return check_report();
