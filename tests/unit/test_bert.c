@@ -110,6 +110,19 @@ static void check_model(const char *fixdir, const char *name) {
     cJSON_Delete(exp);
 }
 
+/* The model in dir twice: *a encodes one text per batch on one thread, *b
+ * default batches on two threads (caller frees both; NULL on failure). */
+static void load_serial_and_parallel(const char *dir, cm_hf_model **a, cm_hf_model **b) {
+    cm_encoder_params p = cm_encoder_default_params();
+    p.quiet = 1;
+    p.threads = 1;
+    p.batch_size = 1;
+    CHECK_OK(cm_hf_model_load(a, dir, &p, 1));
+    p.threads = 2;
+    p.batch_size = 0;
+    CHECK_OK(cm_hf_model_load(b, dir, &p, 1));
+}
+
 /* Batch size, thread count and batch composition do not change a text's vector. */
 static void check_invariance(const char *fixdir) {
     char dir[4200];
@@ -117,15 +130,8 @@ static void check_invariance(const char *fixdir) {
     const char *texts[] = {"short", "a somewhat longer sentence about cats and dogs", "hello world", "x",
                            "the quick brown fox jumps over the lazy dog again and again and again", "short"};
     size_t n = sizeof texts / sizeof texts[0];
-    cm_encoder_params p = cm_encoder_default_params();
-    p.quiet = 1;
-    p.threads = 1;
-    p.batch_size = 1;
     cm_hf_model *a = NULL, *b = NULL;
-    CHECK_OK(cm_hf_model_load(&a, dir, &p, 1));
-    p.threads = 2;
-    p.batch_size = 0;
-    CHECK_OK(cm_hf_model_load(&b, dir, &p, 1));
+    load_serial_and_parallel(dir, &a, &b);
     if (!a || !b) goto done;
     size_t d = (size_t)cm_hf_model_config(a)->out_dim;
     float *va = calloc(n * d, sizeof(float)), *vb = calloc(n * d, sizeof(float)), *vc = calloc(d, sizeof(float));
@@ -176,15 +182,8 @@ static void check_span_parallel(const char *fixdir) {
     for (size_t mi = 0; mi < 3; mi++) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/%s", fixdir, models[mi]);
-        cm_encoder_params p = cm_encoder_default_params();
-        p.quiet = 1;
-        p.threads = 1;
-        p.batch_size = 1;
         cm_hf_model *a = NULL, *b = NULL;
-        CHECK_OK(cm_hf_model_load(&a, dir, &p, 1));
-        p.threads = 2;
-        p.batch_size = 0;
-        CHECK_OK(cm_hf_model_load(&b, dir, &p, 1));
+        load_serial_and_parallel(dir, &a, &b);
         if (a && b) {
             size_t d = (size_t)cm_hf_model_config(a)->out_dim;
             float *va = calloc(N * d, sizeof(float)), *vb = calloc(N * d, sizeof(float));
