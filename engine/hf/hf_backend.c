@@ -28,9 +28,7 @@ static void be_free(void *state) {
     free(s);
 }
 
-/* "org/model" from config.json's _name_or_path when it looks like a hub id,
- * else "local/<folder name>". */
-static char *model_name(const char *dir) {
+char *cm_hf_folder_model_name(const char *dir) {
     char *cfgp = cm_path_join(dir, "config.json");
     char *text = NULL, *name = NULL;
     size_t len = 0;
@@ -42,6 +40,7 @@ static char *model_name(const char *dir) {
             name = cm_strdup(n->valuestring);
         cJSON_Delete(j);
     }
+    cm_error_clear();   /* no readable config.json: the folder name below */
     free(text);
     free(cfgp);
     if (name) return name;
@@ -54,8 +53,7 @@ static char *model_name(const char *dir) {
     return name;
 }
 
-/* The commit hash of a hub cache path (.../snapshots/<40 hex>/), or NULL. */
-static char *revision_of(const char *dir) {
+char *cm_hf_folder_revision(const char *dir) {
     const char *p = strstr(dir, "/snapshots/");
     if (!p) return NULL;
     p += strlen("/snapshots/");
@@ -71,8 +69,8 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     if (!s) return CM_ERR_NOMEM;
     int rc = cm_hf_model_load(&s->m, arg, params, 1);
     if (rc == CM_OK) {
-        s->name = params && params->model_name ? cm_strdup(params->model_name) : model_name(arg);
-        s->revision = revision_of(arg);
+        s->name = params && params->model_name ? cm_strdup(params->model_name) : cm_hf_folder_model_name(arg);
+        s->revision = cm_hf_folder_revision(arg);
         if (!s->name) rc = CM_ERR_NOMEM;
     }
     if (rc) {

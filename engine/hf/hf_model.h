@@ -73,4 +73,11 @@ int cm_hf_encode(cm_hf_model *m, const char *const *texts, size_t n, cm_role rol
 int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_role role,
                        const char *instruction, const cm_pool_spec *pools, size_t npools, float *const *outs);
 
+/* Names a model folder for results (hf_backend.c; caller frees; NULL when out
+ * of memory): "org/model" from config.json's _name_or_path when it looks
+ * like a hub id, else "local/<folder name>". */
+char *cm_hf_folder_model_name(const char *dir);
+/* The commit hash of a hub cache path (.../snapshots/<40 hex>/), or NULL. */
+char *cm_hf_folder_revision(const char *dir);
+
 #endif

@@ -309,41 +309,6 @@ static const cm_backend_i variant_backend = {
     "variant", "variant     a pooling variant of a shared hf model (cmteb compare)", vb_init, vb_encode, vb_free,
 };
 
-/* ---- model name and revision (as the hf backend names them) --------------------- */
-
-static char *base_model_name(const char *dir) {
-    char *cfgp = cm_path_join(dir, "config.json"), *text = NULL, *name = NULL;
-    size_t len = 0;
-    if (cfgp && cm_read_file(cfgp, &text, &len) == CM_OK) {
-        cJSON *j = cJSON_ParseWithLength(text, len);
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "_name_or_path");
-        if (cJSON_IsString(n) && strchr(n->valuestring, '/') && n->valuestring[0] != '/' && n->valuestring[0] != '.' &&
-            !strchr(strchr(n->valuestring, '/') + 1, '/'))
-            name = cm_strdup(n->valuestring);
-        cJSON_Delete(j);
-    }
-    cm_error_clear();
-    free(text);
-    free(cfgp);
-    if (name) return name;
-    char *copy = cm_strdup(dir);
-    if (!copy) return NULL;
-    size_t l = strlen(copy);
-    while (l > 1 && copy[l - 1] == '/') copy[--l] = '\0';
-    name = cm_asprintf("local/%s", cm_path_basename(copy));
-    free(copy);
-    return name;
-}
-
-static char *revision_of(const char *dir) {
-    const char *p = strstr(dir, "/snapshots/");
-    if (!p) return NULL;
-    p += strlen("/snapshots/");
-    size_t n = 0;
-    while (p[n] && p[n] != '/' && strchr("0123456789abcdef", p[n])) n++;
-    return n == 40 ? cm_strndup(p, 40) : NULL;
-}
-
 /* ---- the command ---------------------------------------------------------------- */
 
 static int add_task(const cm_task ***v, size_t *n, const cm_task *t) {
@@ -406,8 +371,8 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
 
     /* Models: one per (attention, max_length); groups: per model and instruction use. */
     const char *path = o->model + 3;
-    if (!(base = o->model_name ? cm_strdup(o->model_name) : base_model_name(path))) { rc = CM_ERR_NOMEM; goto done; }
-    revision = revision_of(path);
+    if (!(base = o->model_name ? cm_strdup(o->model_name) : cm_hf_folder_model_name(path))) { rc = CM_ERR_NOMEM; goto done; }
+    revision = cm_hf_folder_revision(path);
     for (size_t i = 0; i < nv; i++) {
         variant *v = &vs[i];
         shared_model *sm = NULL;
