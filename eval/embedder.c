@@ -169,7 +169,23 @@ size_t cm_embedder_dim(const cm_embedder *e) { return cm_encoder_dim(e->enc); }
 const cm_encoder_info *cm_embedder_info(const cm_embedder *e) { return cm_encoder_get_info(e->enc); }
 cm_embedder_stats cm_embedder_get_stats(const cm_embedder *e) { return e->st; }
 
-int cm_embedder_flush(cm_embedder *e) { return e->cache ? cm_cache_flush(e->cache) : CM_OK; }
+int cm_embedder_flush(cm_embedder *e) {
+    if (!e->cache) return CM_OK;
+    e->last_flush = cm_now();
+    return cm_cache_flush(e->cache);
+}
+
+int cm_embedder_put(cm_embedder *e, cm_role role, const char *instruction, const char *text, const float *vec) {
+    if (!e->cache) return 0;
+    cm_cache_key k = cm_cache_make_key((int)role, instruction && *instruction ? instruction : NULL, text);
+    if (cm_cache_get(e->cache, k)) return 0;
+    size_t dim = cm_encoder_get_info(e->enc)->dim;
+    CM_TRY(cm_check_finite(vec, dim, "a shared-pass vector for the embedding cache"));
+    CM_TRY(cm_cache_put(e->cache, k, vec));
+    if (cm_cache_pending(e->cache) >= FLUSH_VECTORS || cm_now() - e->last_flush >= FLUSH_SECONDS)
+        CM_TRY(cm_embedder_flush(e));
+    return 1;
+}
 
 void cm_embedder_free(cm_embedder *e) {
     if (!e) return;

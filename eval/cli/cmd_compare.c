@@ -10,10 +10,14 @@
  * model. Each variant is an encoder over a "variant backend"; when one of a
  * group's variants asks for texts that no variant has seen yet, the backbone
  * runs once on them (cm_hf_encode_multi) and every pooling of the group is
- * applied to the same hidden states; the other variants' vectors wait in the
- * group's stash, keyed by (role, instruction, text), until their turn. Tasks
- * run one at a time, all variants per task, and the stash is emptied after
- * each task, so it holds at most one task's texts.
+ * applied to the same hidden states. The other variants' vectors go straight
+ * into their own embedding caches (cm_embedder_put; on disk, flushed as a
+ * normal run flushes), where their embedders find them on their turn, so
+ * memory does not grow with the corpus or the number of variants, and an
+ * interrupted compare resumes inside a task. With --no-cache they wait in
+ * the group's in-memory stash instead, keyed by (role, instruction, text);
+ * tasks run one at a time, all variants per task, and the stash is emptied
+ * after each task, so it holds at most one task's texts x variants.
  */
 #include "eval/cli/cli.h"
 #include "eval/interrupt.h"
@@ -60,6 +64,8 @@ static void usage(FILE *f) {
         "  --tasks A,B | --benchmark NAME | --task-file FILE (repeatable)\n"
         "  --data-dir DIR         hub downloads (default: data)   --output DIR (default: results)\n"
         "  --overwrite            re-evaluate tasks whose result exists\n"
+        "  --cache-dir DIR        embedding cache, one per variant (default: OUTPUT/.cache)\n"
+        "  --no-cache             keep shared vectors in memory instead (one task's texts x variants)\n"
         "  --threads N  --batch-size N  --quiet\n"
         "  --resamples N  --seed N  --alpha P   bootstrap (default 1000, 42, 0.05)\n");
 }
@@ -83,6 +89,7 @@ typedef struct variant {
     char        *model_dir;
     size_t       requested;         /* texts that reached the backend */
     size_t       distinct;          /* of those, distinct per task: what this variant alone would run */
+    size_t       from_siblings;     /* vectors a sibling's pass put into this variant's cache */
 } variant;
 
 static int parse_onoff(const char *k, const char *v, int *out) {
@@ -173,6 +180,8 @@ typedef struct group {
     int           instructions; /* 0/1: instruction use of every variant of the group */
     size_t        nv;           /* variants (poolings) in the group */
     cm_pool_spec *pools;        /* (nv) */
+    struct variant **members;   /* (nv) the variant of each pooling slot */
+    int           cached;       /* 1: siblings' vectors go to their caches; 0: to the stash */
     size_t        dim;
     /* stash: rows of nv vectors each */
     stash_entry  *tab;          /* open addressing, cap slots */
@@ -284,10 +293,22 @@ static int vb_encode(void *state, const char *const *texts, size_t n, cm_role ro
         /* One backbone pass, every pooling of the group. */
         if (!rc) rc = cm_hf_encode_multi(g->sm->m, mt, m, role, instruction, g->pools, g->nv, (float *const *)outs);
         if (!rc) g->forwarded += m;
-        /* Every text goes to the stash (also for one-variant groups), so a
-         * text asked for twice in a task runs once whatever the grouping. */
-        for (size_t j = 0; j < m && !rc; j++) {
-            memcpy(out + miss[j] * dim, outs[v->slot] + j * dim, dim * sizeof *out);
+        for (size_t j = 0; j < m && !rc; j++) memcpy(out + miss[j] * dim, outs[v->slot] + j * dim, dim * sizeof *out);
+        if (!rc && g->cached) v->distinct += m;
+        /* Cached: each sibling's vectors into its cache (this variant's own go
+         * there through its embedder). */
+        for (size_t k = 0; k < g->nv && !rc && g->cached; k++) {
+            variant *w = g->members[k];
+            if (w == v) continue;
+            for (size_t j = 0; j < m && rc >= 0; j++) {
+                rc = cm_embedder_put(w->emb, role, instruction, mt[j], outs[k] + j * dim);
+                if (rc > 0) w->from_siblings++;
+            }
+            if (rc > 0) rc = CM_OK;
+        }
+        /* Stash: every text (also for one-variant groups), so a text asked
+         * for twice in a task runs once whatever the grouping. */
+        for (size_t j = 0; j < m && !rc && !g->cached; j++) {
             uint64_t k1, k2;
             text_key(role, instruction, mt[j], &k1, &k2);
             stash_entry *e = stash_find(g, k1, k2);
@@ -322,9 +343,9 @@ static int add_task(const cm_task ***v, size_t *n, const cm_task *t) {
 }
 
 typedef struct compare_opts {
-    const char *model, *model_name, *tasks, *bench, *data_dir, *output;
+    const char *model, *model_name, *tasks, *bench, *data_dir, *output, *cache_dir;
     const char *task_files[64];
-    int n_task_files, threads, batch_size, quiet, overwrite;
+    int n_task_files, threads, batch_size, quiet, overwrite, no_cache;
     cm_bootstrap_params bp;
     double alpha;
 } compare_opts;
@@ -336,7 +357,7 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
     size_t n_sel = 0, n_list = 0, n_models = 0, n_groups = 0;
     shared_model *models = cm_calloc(nv, sizeof *models);
     group *groups = cm_calloc(nv, sizeof *groups);
-    char *base = NULL, *revision = NULL, *cmp_dir = NULL;
+    char *base = NULL, *revision = NULL, *cmp_dir = NULL, *cache_dir = NULL;
     cm_report *rep = NULL;
     cm_str md = {0}, html = {0}, js = {0};
     cJSON *settings = NULL;
@@ -404,15 +425,24 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
             g->sm = sm;
             g->instructions = instr;
             g->dim = (size_t)cm_hf_model_config(sm->m)->out_dim;
-            if (!(g->pools = cm_calloc(nv, sizeof *g->pools))) { rc = CM_ERR_NOMEM; goto done; }
+            g->cached = !o->no_cache;
+            if (!(g->pools = cm_calloc(nv, sizeof *g->pools)) || !(g->members = cm_calloc(nv, sizeof *g->members))) {
+                rc = CM_ERR_NOMEM;
+                goto done;
+            }
         }
         v->g = g;
         v->slot = g->nv;
+        g->members[g->nv] = v;
         g->pools[g->nv++] = v->pool;
         sm->refs++;
     }
 
-    /* One encoder, embedder and results folder per variant. */
+    /* One encoder, embedder (with its own cache) and results folder per variant. */
+    if (!o->no_cache && !(cache_dir = o->cache_dir ? cm_strdup(o->cache_dir) : cm_path_join(o->output, ".cache"))) {
+        rc = CM_ERR_NOMEM;
+        goto done;
+    }
     for (size_t i = 0; i < nv; i++) {
         variant *v = &vs[i];
         const cm_hf_settings *set = cm_hf_model_settings(v->g->sm->m);
@@ -440,6 +470,7 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
         cm_embedder_params mp = cm_embedder_default_params();
         mp.quiet = o->quiet;
         mp.use_instructions = v->instructions;
+        mp.cache_dir = cache_dir;
         if (o->batch_size > 0) mp.batch_size = o->batch_size;
         if ((rc = cm_embedder_init(&v->emb, v->enc, &mp))) goto done;
         if (!(v->model_dir = cm_results_model_dir(o->output, v->full_name, info.revision))) { rc = CM_ERR_NOMEM; goto done; }
@@ -476,6 +507,7 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
             cJSON_AddStringToObject(settings, "variant_spec", v->spec);
             rp.settings = settings;
             cm_run_summary sum = {0};
+            if ((rc = cm_embedder_flush(v->emb))) goto done;   /* siblings' vectors become visible */
             rc = cm_run_tasks(v->emb, &sel[t], 1, &rp, &sum);
             if (!rc) {
                 failed += sum.n_failed;
@@ -493,7 +525,7 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
 
     /* Forward passes saved. */
     size_t separate = 0, forwarded = 0;
-    for (size_t i = 0; i < nv; i++) separate += vs[i].distinct;
+    for (size_t i = 0; i < nv; i++) separate += vs[i].distinct + vs[i].from_siblings;
     for (size_t k = 0; k < n_groups; k++) forwarded += groups[k].forwarded;
     printf("Forward passes: %zu texts through the backbone; the %zu variants run separately would need %zu: "
            "%zu saved by sharing (%zu forward-pass group%s)\n\n", forwarded, nv, separate, separate - forwarded,
@@ -564,10 +596,14 @@ done:
         cm_encoder_free(vs[i].enc);
         vs[i].enc = NULL;
     }
-    for (size_t k = 0; groups && k < n_groups; k++) { stash_clear(&groups[k]); free(groups[k].pools); }
+    for (size_t k = 0; groups && k < n_groups; k++) {
+        stash_clear(&groups[k]);
+        free(groups[k].pools);
+        free(groups[k].members);
+    }
     for (size_t k = 0; models && k < n_models; k++) cm_hf_model_free(models[k].m);
     free(groups); free(models);
-    free(base); free(revision); free(cmp_dir);
+    free(base); free(revision); free(cmp_dir); free(cache_dir);
     free((void *)sel); free((void *)list);
     cm_catalog_free(cat);
     return rc;
@@ -598,6 +634,8 @@ int cm_cmd_compare(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--data-dir", &o.data_dir, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--output", &o.output, &bad)) {}
         else if (cm_opt_flag(argv, i, "--overwrite")) o.overwrite = 1;
+        else if (cm_opt_value(argc, argv, &i, "--cache-dir", &o.cache_dir, &bad)) {}
+        else if (cm_opt_flag(argv, i, "--no-cache")) o.no_cache = 1;
         else if (cm_opt_flag(argv, i, "--quiet") || cm_opt_flag(argv, i, "-q")) o.quiet = 1;
         else if (cm_opt_value(argc, argv, &i, "--variant", &v, &bad)) {
             if (!v) continue;

@@ -50,6 +50,13 @@ typedef struct cm_embedder_stats {
 } cm_embedder_stats;
 
 cm_embedder_stats cm_embedder_get_stats(const cm_embedder *e);
+/* Stores a vector computed elsewhere (cmteb compare: a sibling variant's
+ * pooling of the same forward pass) in the cache under (role, instruction as
+ * the encoder receives it, NULL for none, text). vec (dim floats) is copied
+ * and checked finite. Returns 1 when stored, 0 when the cache already holds
+ * the text or there is no cache, < 0 on error. Stored vectors are written
+ * with cm_embed's flush policy and seen by cm_embed after the next flush. */
+int  cm_embedder_put(cm_embedder *e, cm_role role, const char *instruction, const char *text, const float *vec);
 /* Writes pending cache entries to disk (atomically). */
 int  cm_embedder_flush(cm_embedder *e);
 void cm_embedder_free(cm_embedder *e);

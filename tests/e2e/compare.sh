@@ -56,6 +56,22 @@ done
 # Resume: nothing runs again.
 "$CMTEB_BIN" compare --model "hf:$model" "${V[@]}" --benchmark demo --output "$out/r" --quiet > "$out/again.txt" 2>&1 || bad "resume failed"
 grep -q '^Forward passes: 0 texts' "$out/again.txt" && ok || bad "resume ran the backbone again"
+# Shared vectors live in each variant's on-disk cache (bounded memory): one cache folder per variant, and
+# with the results gone but the cache kept, a rerun needs no forward pass and scores the same.
+[ "$(ls "$out/r/.cache"/*/meta.json 2>/dev/null | wc -l)" -eq 4 ] && ok || bad "want 4 variant caches in $out/r/.cache"
+cat "$out/r/cmteb-fixtures__bert-tiny-"*/no_revision_available/Demo*.json | grep '"main_score"' > "$out/scores1.txt"
+rm -rf "$out/r/cmteb-fixtures__bert-tiny-"*
+"$CMTEB_BIN" compare --model "hf:$model" "${V[@]}" --benchmark demo --output "$out/r" --quiet > "$out/cached.txt" 2>&1 || bad "cached rerun failed"
+grep -q '^Forward passes: 0 texts' "$out/cached.txt" && ok || bad "cached rerun ran the backbone: $(grep Forward "$out/cached.txt")"
+cat "$out/r/cmteb-fixtures__bert-tiny-"*/no_revision_available/Demo*.json | grep '"main_score"' > "$out/scores2.txt"
+[ -s "$out/scores1.txt" ] && cmp -s "$out/scores1.txt" "$out/scores2.txt" && ok || bad "scores from the cache differ"
+# --no-cache: the in-memory stash shares the pass just the same, and nothing is written to a cache.
+"$CMTEB_BIN" compare --model "hf:$model" "${V[@]}" --benchmark demo --output "$out/nc" --no-cache --quiet > "$out/nocache.txt" 2>&1 \
+  || { bad "compare --no-cache failed"; cat "$out/nocache.txt"; }
+passes "$out/nocache.txt" 4
+[ ! -e "$out/nc/.cache" ] && ok || bad "--no-cache wrote $out/nc/.cache"
+cat "$out/nc/cmteb-fixtures__bert-tiny-"*/no_revision_available/Demo*.json | grep '"main_score"' > "$out/scores3.txt"
+cmp -s "$out/scores1.txt" "$out/scores3.txt" && ok || bad "--no-cache scores differ"
 # Groups: attention=causal needs its own pass; instructions=off on a model without prompts does not.
 "$CMTEB_BIN" compare --model "hf:$model" --variant a:pooling=mean --variant b:pooling=mean,attention=causal \
   --variant c:pooling=cls,instructions=off --tasks DemoSTS --output "$out/g" > "$out/groups.txt" 2>&1 || bad "groups run failed"
