@@ -1,5 +1,8 @@
 /* decoder_ops.c: implements decoder_ops.h (RMSNorm, LayerNorm, RoPE, packed grouped-query attention with
  * sgemm score blocks, SwiGLU, GEGLU). */
+/* The softmax and gate loops must vectorise: allow if-conversion of fastmath.h's clamps. */
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+
 #include "engine/hf/decoder_ops.h"
 
 #include <cblas.h>
@@ -11,6 +14,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "engine/hf/ops.h"
+#include "engine/hf/fastmath.h"
 
 void cm_dec_rmsnorm(const float *x, float *y, const float *w, size_t n, size_t d, float eps, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static) if (n * d > 32768)
@@ -125,10 +129,12 @@ int cm_dec_attention(const float *q, size_t ldq, const float *k, const float *v,
                     if (window > 0 && qi + 1 > window && qi + 1 - window > k0) lo = qi + 1 - window - k0;
                 }
                 float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
                 for (size_t j = lo; j < hi; j++) mx = sr[j] > mx ? sr[j] : mx;
                 float sum = 0;
                 for (size_t j = 0; j < lo; j++) sr[j] = 0;
-                for (size_t j = lo; j < hi; j++) { sr[j] = cm_fast_expf(sr[j] - mx); sum += sr[j]; }
+#pragma omp simd reduction(+ : sum)
+                for (size_t j = lo; j < hi; j++) { sr[j] = cm_fexp(sr[j] - mx); sum += sr[j]; }
                 for (size_t j = hi; j < nk; j++) sr[j] = 0;
                 float inv = 1.0f / sum;
                 for (size_t j = lo; j < hi; j++) sr[j] *= inv;
@@ -148,7 +154,7 @@ void cm_dec_swiglu(float *g, size_t ldg, const float *u, size_t ldu, size_t n, s
         float *gr = g + i * ldg;
         const float *ur = u + i * ldu;
 #pragma omp simd
-        for (size_t j = 0; j < d; j++) gr[j] = gr[j] / (1.0f + cm_fast_expf(-gr[j])) * ur[j];
+        for (size_t j = 0; j < d; j++) gr[j] = gr[j] / (1.0f + cm_fexp(-gr[j])) * ur[j];
     }
 }
 
@@ -157,9 +163,10 @@ void cm_dec_geglu(const float *u, const float *b, float *out, size_t n, size_t d
     for (size_t i = 0; i < n; i++) {
         const float *ur = u + i * 2 * d;
         float *o = out + i * d;
+#pragma omp simd
         for (size_t j = 0; j < d; j++) {
             float a = ur[j] + (b ? b[j] : 0.0f), g = ur[d + j] + (b ? b[d + j] : 0.0f);
-            o[j] = a * (0.5f * g * (1.0f + cm_fast_erff(g * 0.70710678118654752f)));
+            o[j] = a * (0.5f * g * (1.0f + cm_ferf(g * 0.70710678118654752f)));
         }
     }
 }

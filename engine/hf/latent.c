@@ -1,5 +1,8 @@
 /* latent.c: NV-Embed latent-attention pooling (latent.h): loading, the latents' K/V precomputed at load,
  * and the per-token cross-attention + GEGLU feed-forward + masked mean + L2 norm. */
+/* The softmax and gate loops must vectorise: allow if-conversion of fastmath.h's clamps. */
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+
 #include "engine/hf/latent.h"
 
 #include <cblas.h>
@@ -13,6 +16,7 @@
 #include "cmteb/util.h"
 #include "engine/hf/decoder_ops.h"
 #include "engine/hf/ops.h"
+#include "engine/hf/fastmath.h"
 
 #define LP "latent_attention_model."
 #define B0 LP "cross_attend_blocks.0."
@@ -133,8 +137,10 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
                             q + h * dh, (blasint)inner, l->kv + h * dh, (blasint)(2 * inner), 0.0f, Sc, (blasint)r);
                 for (size_t i = 0; i < c; i++) {
                     float *sr = Sc + i * r, mx = -INFINITY, sum = 0;
+#pragma omp simd reduction(max : mx)
                     for (size_t j = 0; j < r; j++) mx = sr[j] > mx ? sr[j] : mx;
-                    for (size_t j = 0; j < r; j++) { sr[j] = cm_fast_expf(sr[j] - mx); sum += sr[j]; }
+#pragma omp simd reduction(+ : sum)
+                    for (size_t j = 0; j < r; j++) { sr[j] = cm_fexp(sr[j] - mx); sum += sr[j]; }
                     float inv = 1.0f / sum;
                     for (size_t j = 0; j < r; j++) sr[j] *= inv;
                 }

@@ -10,6 +10,7 @@
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
 
 #include "engine/hf/ops.h"
+#include "engine/hf/fastmath.h"
 
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -80,54 +81,10 @@ void cm_ops_linear_mt(const float *x, size_t ldx, const float *W, size_t n, size
     cm_ops_linear_bias_mt(x, ldx, W, NULL, n, in, out, y, ldy, threads);
 }
 
-/* ---- fast math ----------------------------------------------------------- */
+/* ---- fast math (fastmath.h) ---------------------------------------------- */
 
-/* exp: Cody-Waite range reduction x = k ln2 + r, |r| <= ln2/2, degree-6
- * polynomial for e^r, scale by 2^k through the exponent bits. */
-static inline float fexp(float x) {
-    x = x < -87.3f ? -87.3f : x;
-    x = x > 88.3f ? 88.3f : x;
-    /* k = round(x / ln2) with the 1.5 * 2^23 trick (no libm call, vectorises) */
-    float t = x * 1.44269504088896341f;
-    float k = (t + 12582912.0f) - 12582912.0f;
-    float r = x - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t e = ((int32_t)k + 127) << 23;
-    float s;
-    memcpy(&s, &e, 4);
-    return p * s;
-}
-
-/* erf: odd rational approximation on [-4, 4] (clamped), |error| ~1e-7. */
-static inline float ferf(float x) {
-    x = x > 4.0f ? 4.0f : x;
-    x = x < -4.0f ? -4.0f : x;
-    float x2 = x * x;
-    float p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 + -2.10102402082508e-06f;
-    p = p * x2 + -5.69250639462346e-05f;
-    p = p * x2 + -7.34990630326855e-04f;
-    p = p * x2 + -2.95459980854025e-03f;
-    p = p * x2 + -1.60960333262415e-02f;
-    p = p * x;
-    float q = -1.45660718464996e-05f;
-    q = q * x2 + -2.13374055278905e-04f;
-    q = q * x2 + -1.68282697438203e-03f;
-    q = q * x2 + -7.37332916720468e-03f;
-    q = q * x2 + -1.42647390514189e-02f;
-    return p / q;
-}
-
-float cm_fast_expf(float x) { return fexp(x); }
-float cm_fast_erff(float x) { return ferf(x); }
+float cm_fast_expf(float x) { return cm_fexp(x); }
+float cm_fast_erff(float x) { return cm_ferf(x); }
 
 static void act_row(float *y, size_t d, const float *b, cm_act act) {
     if (b)
@@ -135,7 +92,7 @@ static void act_row(float *y, size_t d, const float *b, cm_act act) {
     switch (act) {
     case CM_ACT_GELU:
 #pragma omp simd
-        for (size_t j = 0; j < d; j++) y[j] = 0.5f * y[j] * (1.0f + ferf(y[j] * 0.70710678118654752f));
+        for (size_t j = 0; j < d; j++) y[j] = 0.5f * y[j] * (1.0f + cm_ferf(y[j] * 0.70710678118654752f));
         break;
     case CM_ACT_GELU_TANH:
 #pragma omp simd
@@ -143,7 +100,7 @@ static void act_row(float *y, size_t d, const float *b, cm_act act) {
             float v = y[j];
             float u = 0.7978845608028654f * (v + 0.044715f * v * v * v);
             /* tanh(u) = 1 - 2 / (exp(2u) + 1) */
-            float t = 1.0f - 2.0f / (fexp(2.0f * u) + 1.0f);
+            float t = 1.0f - 2.0f / (cm_fexp(2.0f * u) + 1.0f);
             y[j] = 0.5f * v * (1.0f + t);
         }
         break;
@@ -152,7 +109,7 @@ static void act_row(float *y, size_t d, const float *b, cm_act act) {
         break;
     case CM_ACT_SILU:
 #pragma omp simd
-        for (size_t j = 0; j < d; j++) y[j] = y[j] / (1.0f + fexp(-y[j]));
+        for (size_t j = 0; j < d; j++) y[j] = y[j] / (1.0f + cm_fexp(-y[j]));
         break;
     default:
         break;
@@ -235,7 +192,7 @@ static inline float exp_row(float *s, size_t lim) {
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (size_t j = 0; j < lim; j++) {
-        s[j] = fexp(s[j] - mx);
+        s[j] = cm_fexp(s[j] - mx);
         sum += s[j];
     }
     return 1.0f / sum;
