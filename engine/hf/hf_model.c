@@ -27,6 +27,9 @@ struct cm_hf_model {
     int                  pool_from_folder;   /* 1 when 1_Pooling said so */
     char                *query_prompt, *document_prompt, *query_template, *document_template;
     char                 fingerprint[17];
+    cm_dense             dense[CM_HF_MAX_DENSE];   /* sentence-transformers Dense modules after pooling */
+    size_t               n_dense;
+    size_t               pool_dim;   /* width of the pooled vector (out_dim before the Dense modules) */
     /* reusable buffers */
     cm_hf_batch          batch;
     float               *hidden;
@@ -40,6 +43,10 @@ const cm_hf_arch *cm_hf_model_arch(const cm_hf_model *m) { return m->arch; }
 const cm_safetensors *cm_hf_model_weights(const cm_hf_model *m) { return m->st; }
 const char *cm_hf_model_fingerprint(const cm_hf_model *m) { return m->fingerprint; }
 const char *cm_hf_model_dir(const cm_hf_model *m) { return m->dir; }
+size_t cm_hf_model_dense(const cm_hf_model *m, const cm_dense **out) {
+    *out = m->dense;
+    return m->n_dense;
+}
 
 void cm_hf_model_free(cm_hf_model *m) {
     if (!m) return;
@@ -48,6 +55,7 @@ void cm_hf_model_free(cm_hf_model *m) {
     cm_tokenizer_free(m->tok);
     cJSON_Delete(m->config);
     cm_hf_batch_free(&m->batch);
+    for (size_t i = 0; i < m->n_dense; i++) cm_dense_clear(&m->dense[i]);
     free(m->hidden);
     free(m->query_prompt);
     free(m->document_prompt);
@@ -121,7 +129,7 @@ static int read_st_files(cm_hf_model *m, size_t *st_max_len) {
     cJSON *mods = NULL;
     CM_TRY(read_json(m->dir, "modules.json", &mods));
     int rc = CM_OK;
-    int saw_pool = 0;
+    int saw_pool = 0, saw_norm = 0;
     if (mods) {
         if (!cJSON_IsArray(mods)) rc = cm_error(CM_ERR_FORMAT, "%s/modules.json: expected an array of modules", m->dir);
         for (const cJSON *it = mods ? mods->child : NULL; rc == CM_OK && it; it = it->next) {
@@ -136,9 +144,22 @@ static int read_st_files(cm_hf_model *m, size_t *st_max_len) {
                 rc = read_pooling(m, cJSON_IsString(path) ? path->valuestring : "1_Pooling");
             } else if (!strcmp(base, "Normalize")) {
                 m->set.pool.normalize = 1;
+                saw_norm = 1;
+            } else if (!strcmp(base, "Dense")) {
+                if (saw_norm)
+                    rc = cm_error(CM_ERR_UNSUPPORTED, "%s/modules.json: a Dense module after Normalize is not "
+                                  "supported", m->dir);
+                else if (m->n_dense == CM_HF_MAX_DENSE)
+                    rc = cm_error(CM_ERR_UNSUPPORTED, "%s/modules.json: more than %d Dense modules", m->dir,
+                                  CM_HF_MAX_DENSE);
+                else if ((rc = cm_dense_read_config(&m->dense[m->n_dense], m->dir,
+                                                    cJSON_IsString(path) ? path->valuestring : "")) == CM_OK)
+                    m->n_dense++;
+                else
+                    cm_dense_clear(&m->dense[m->n_dense]);
             } else {
                 rc = cm_error(CM_ERR_UNSUPPORTED, "%s/modules.json: sentence-transformers module '%s' is not "
-                              "supported (Transformer, Pooling and Normalize are)", m->dir, t);
+                              "supported (Transformer, Pooling, Dense and Normalize are)", m->dir, t);
             }
         }
         cJSON_Delete(mods);
@@ -217,6 +238,7 @@ static void make_fingerprint(cm_hf_model *m) {
             }
         }
     }
+    for (size_t i = 0; i < m->n_dense; i++) h = cm_dense_hash(&m->dense[i], h);
     cm_str s = {0};
     cm_str_printf(&s, "pool=%d excl=%d norm=%d attn=%d maxlen=%zu qp=%s dp=%s qt=%s dt=%s", (int)m->set.pool.kind,
                   m->set.pool.exclude_instr, m->set.pool.normalize, (int)m->set.attention, m->set.max_length,
@@ -305,10 +327,21 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     m->set.batch_tokens = 8192;
     if (params->batch_size > 0) m->set.batch_seqs = (size_t)params->batch_size;
     if (m->set.batch_tokens < m->set.max_length) m->set.batch_tokens = m->set.max_length;
+    /* Dense modules: pooled width -> ... -> the model's output width (set after the architecture loads) */
+    m->pool_dim = (size_t)m->cfg.out_dim;
+    for (size_t i = 0, w = m->pool_dim; i < m->n_dense; w = m->dense[i++].out)
+        if (m->dense[i].in != w) {
+            rc = cm_error(CM_ERR_FORMAT, "%s/config.json: in_features %zu, but the vector reaching it has %zu values",
+                          m->dense[i].dir, m->dense[i].in, w);
+            goto fail;
+        }
     if (weights) {
         if ((rc = cm_st_open(&m->st, dir))) goto fail;
         if ((rc = m->arch->load(&m->state, &m->cfg, m->config, m->st, dir))) goto fail;
+        for (size_t i = 0; i < m->n_dense; i++)
+            if ((rc = cm_dense_load_weights(&m->dense[i]))) goto fail;
     }
+    if (m->n_dense) m->cfg.out_dim = (int64_t)m->dense[m->n_dense - 1].out;
     make_fingerprint(m);
     *out = m;
     return CM_OK;
@@ -367,7 +400,8 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
                        const cm_pool_spec *pools, size_t npools, float *const *outs) {
     if (!m->state) return cm_error(CM_ERR_ARG, "%s: model loaded without weights", m->dir);
     if (!n) return CM_OK;
-    size_t h = (size_t)m->cfg.hidden, od = (size_t)m->cfg.out_dim;
+    size_t h = (size_t)m->cfg.hidden, pd = m->pool_dim, od = (size_t)m->cfg.out_dim, wmax = h > pd ? h : pd;
+    for (size_t i = 0; i < m->n_dense; i++) wmax = m->dense[i].out > wmax ? m->dense[i].out : wmax;
     cm_pool_spec *ps = cm_malloc((npools ? npools : 1) * sizeof *ps);
     tok_item *items = cm_calloc(n, sizeof *items);
     int rc = (ps && items) ? CM_OK : CM_ERR_NOMEM;
@@ -424,7 +458,7 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
     cm_tok_encoding_free(&enc);
     cm_tok_encoding_free(&penc);
     if (rc == CM_OK) qsort(items, n, sizeof *items, cmp_len);
-    float *pooled = NULL;
+    float *pooled = NULL, *dbuf = NULL;
     cm_hf_forward_opts fo = {m->set.attention, m->set.threads};
     for (size_t i0 = 0; rc == CM_OK && i0 < n;) {
         cm_hf_batch_clear(&m->batch);
@@ -445,26 +479,38 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
         rc = m->arch->forward(m->state, &m->batch, &fo, m->hidden);
         if (rc) break;
         free(pooled);
-        pooled = cm_malloc(m->batch.n_seqs * (od > h ? od : h) * sizeof *pooled);
-        if (!pooled) { rc = CM_ERR_NOMEM; break; }
+        free(dbuf);
+        size_t ns = m->batch.n_seqs;
+        pooled = cm_malloc(ns * wmax * sizeof *pooled);
+        dbuf = m->n_dense ? cm_malloc(ns * wmax * sizeof *dbuf) : NULL;
+        if (!pooled || (m->n_dense && !dbuf)) { rc = CM_ERR_NOMEM; break; }
         for (size_t k = 0; rc == CM_OK && k < npools; k++) {
             size_t d = h;
-            if (ps[k].kind == CM_POOL_LATENT) {
-                d = od;
-                rc = m->arch->pool_latent(m->state, &m->batch, m->hidden, ps[k].exclude_instr, m->set.threads, pooled);
-                if (rc == CM_OK && ps[k].normalize) cm_l2_normalize_rows(pooled, m->batch.n_seqs, d);
+            cm_pool_spec pk = ps[k];
+            pk.normalize = 0;   /* after the Dense modules */
+            if (pk.kind == CM_POOL_LATENT) {
+                d = pd;
+                rc = m->arch->pool_latent(m->state, &m->batch, m->hidden, pk.exclude_instr, m->set.threads, pooled);
             } else {
-                rc = cm_hf_pool(&m->batch, m->hidden, h, &ps[k], pooled);
+                rc = cm_hf_pool(&m->batch, m->hidden, h, &pk, pooled);
             }
-            if (rc == CM_OK && d != od)
-                rc = cm_error(CM_ERR_INTERNAL, "pooling '%s' gives %zu values but the model's output width is %zu",
-                              cm_pool_name(ps[k].kind), d, od);
-            for (size_t s = 0; rc == CM_OK && s < m->batch.n_seqs; s++)
-                memcpy(outs[k] + items[i0 + s].index * od, pooled + s * d, od * sizeof(float));
+            if (rc == CM_OK && d != pd)
+                rc = cm_error(CM_ERR_INTERNAL, "pooling '%s' gives %zu values but the model's pooled width is %zu",
+                              cm_pool_name(ps[k].kind), d, pd);
+            float *v = pooled;
+            for (size_t i = 0; rc == CM_OK && i < m->n_dense; i++) {
+                float *dst = v == pooled ? dbuf : pooled;
+                cm_dense_apply(&m->dense[i], v, ns, dst);
+                v = dst;
+            }
+            if (rc == CM_OK && ps[k].normalize) cm_l2_normalize_rows(v, ns, od);
+            for (size_t s = 0; rc == CM_OK && s < ns; s++)
+                memcpy(outs[k] + items[i0 + s].index * od, v + s * od, od * sizeof(float));
         }
         i0 = i1;
     }
     free(pooled);
+    free(dbuf);
     for (size_t i = 0; items && i < n; i++) free(items[i].ids);
     free(items);
     free(ps);

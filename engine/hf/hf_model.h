@@ -24,7 +24,11 @@
 
 #include "cmteb/encoder.h"
 #include "engine/hf/model.h"
+#include "engine/hf/st_dense.h"
 #include "engine/hf/tokenizer.h"
+
+/* At most this many sentence-transformers Dense modules after pooling. */
+enum { CM_HF_MAX_DENSE = 4 };
 
 typedef struct cm_hf_model cm_hf_model;
 
@@ -57,6 +61,9 @@ const cm_safetensors *cm_hf_model_weights(const cm_hf_model *m);
  * every setting that changes vectors; hex, 16 chars. */
 const char           *cm_hf_model_fingerprint(const cm_hf_model *m);
 const char           *cm_hf_model_dir(const cm_hf_model *m);
+/* The sentence-transformers Dense modules applied after pooling, in order
+ * (*out borrowed); their count (0 for most models). */
+size_t                cm_hf_model_dense(const cm_hf_model *m, const cm_dense **out);
 
 /* The text actually tokenized for a role and instruction (prompt or
  * template applied); *instr_prefix_len = byte length of the prefix that

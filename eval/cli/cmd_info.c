@@ -90,8 +90,17 @@ static int info_hf(const char *dir, const cm_encoder_params *p, int weights, int
         if (act1k) kv(j, json, "activations", "%zu bytes per 1000 packed tokens (forward scratch + hidden states)", act1k);
         kv(j, json, "tokenizer", "%s, %zu tokens, %zu special tokens per text", cm_tokenizer_model_type(t),
            cm_tokenizer_vocab_size(t), cm_tokenizer_num_special(t));
-        kv(j, json, "pooling", "%s%s%s", cm_pool_name(s->pool.kind), s->pool.exclude_instr ? " (prompt excluded)" : "",
-           s->pool.normalize ? " + L2 normalize" : "");
+        const cm_dense *dn = NULL;
+        size_t nd = cm_hf_model_dense(m, &dn);
+        char dense[512] = "";
+        for (size_t i = 0; i < nd; i++) {
+            char one[96];
+            cm_dense_describe(&dn[i], one, sizeof one);
+            size_t used = strlen(dense);
+            snprintf(dense + used, sizeof dense - used, "%s%s", i ? ", " : " + Dense ", one);
+        }
+        kv(j, json, "pooling", "%s%s%s%s", cm_pool_name(s->pool.kind), s->pool.exclude_instr ? " (prompt excluded)" : "",
+           dense, s->pool.normalize ? " + L2 normalize" : "");
         kv(j, json, "attention", "%s", s->attention == CM_ATTN_CAUSAL ? "causal" : "bidirectional");
         kv(j, json, "max_length", "%zu", s->max_length);
         kv(j, json, "prompts", "query \"%s\", document \"%s\"", s->query_prompt, s->document_prompt);

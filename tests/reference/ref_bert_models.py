@@ -9,12 +9,17 @@ Token ids come from Hugging Face `tokenizers` (npm, via tests/reference/ref_tok_
 tokenizer.json that library writes. The reference runs PADDED batches with attention masks (as HF does);
 the C engine packs sequences without padding, so the comparison also checks the packing.
 
+bert-tiny-dense adds two sentence-transformers Dense modules after pooling (64->48 tanh with bias, F32;
+48->32 identity without bias, BF16) before Normalize, as LaBSE/stella-style models do; the reference applies
+them in float64 after pooling (whatever the case's pooling) and normalises after them.
+
 Writes tests/fixtures/hf/<model>/ (config.json, model.safetensors or shards + index, tokenizer.json or
 vocab.txt, sentence-transformers files) and tests/fixtures/hf/<model>/expected.json:
   {"texts": [...], "cases": [{"name", "pooling", "normalize", "exclude_instr", "attention", "role",
    "instruction", "query_template", "max_length", "vectors": [[...], ...]}]}
 
-Usage: (cd tests/reference && npm ci) && /usr/bin/python3 tests/reference/ref_bert_models.py
+Usage: (cd tests/reference && npm ci) && /usr/bin/python3 tests/reference/ref_bert_models.py [MODEL ...]
+(no MODEL: all of them)
 """
 import json
 import math
@@ -266,12 +271,34 @@ MODELS = [
          st=dict(pooling="cls", normalize=False, max_seq_length=None, prompts=None, include_prompt=True), prefix=""),
     dict(name="mpnet-tiny", kind="mpnet", model_type="mpnet", dtype="F32", shards=1, seed=4, act="gelu", tok="json",
          st=dict(pooling="mean", normalize=True, max_seq_length=None, prompts=None, include_prompt=True), prefix=""),
+    # dense: (in, out, activation, bias, dtype)
+    dict(name="bert-tiny-dense", kind="bert", model_type="bert", dtype="F32", shards=1, seed=5, act="gelu", tok="json",
+         st=dict(pooling="cls", normalize=True, max_seq_length=None, prompts=None, include_prompt=True,
+                 dense=[(64, 48, "Tanh", True, "F32"), (48, 32, "Identity", False, "BF16")]), prefix=""),
 ]
+
+DENSE_ACT = {"Tanh": torch.tanh, "Identity": lambda t: t}
+
+
+def apply_dense(v, dense):
+    """v (B, in) float64 -> the Dense chain; dense: [(W (out, in), b or None, activation name)]."""
+    for W, b, act in dense:
+        v = v @ torch.tensor(W, dtype=torch.float64).T
+        if b is not None:
+            v = v + torch.tensor(b, dtype=torch.float64)
+        v = DENSE_ACT[act](v)
+    return v
 
 
 def main():
     torch.set_grad_enabled(False)
+    only = set(sys.argv[1:])
+    unknown = only - {M["name"] for M in MODELS}
+    if unknown:
+        sys.exit(f"unknown model(s): {sorted(unknown)}")
     for M in MODELS:
+        if only and M["name"] not in only:
+            continue
         d = os.path.join(OUT, M["name"])
         if os.path.isdir(d):
             shutil.rmtree(d)
@@ -328,12 +355,31 @@ def main():
             tok_ref = tok_json
         st = M["st"]
         default_pool, default_norm, max_len = "mean", False, P - (0 if M["kind"] == "bert" else pad + 1)
+        dense = []
         if st:
             mods = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                     {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+            drng = np.random.default_rng(100 + M["seed"])
+            for (din, dout, dact, dbias, ddtype) in st.get("dense", []):
+                k = len(mods)
+                path = f"{k}_Dense"
+                os.makedirs(os.path.join(d, path))
+                mods.append({"idx": k, "name": str(k), "path": path, "type": "sentence_transformers.models.Dense"})
+                with open(os.path.join(d, path, "config.json"), "w") as f:
+                    json.dump({"in_features": din, "out_features": dout, "bias": dbias,
+                               "activation_function": "torch.nn.modules." + ("activation." if dact != "Identity"
+                                                                             else "linear.") + dact}, f, indent=2)
+                Wd = {"linear.weight": (drng.standard_normal((dout, din)) * 0.3).astype(np.float32)}
+                if dbias:
+                    Wd["linear.bias"] = (drng.standard_normal(dout) * 0.1).astype(np.float32)
+                write_safetensors(os.path.join(d, path, "model.safetensors"), Wd, ddtype)
+                dense.append((stored_value(Wd["linear.weight"], ddtype),
+                              stored_value(Wd["linear.bias"], ddtype) if dbias else None, dact))
             if st["normalize"]:
-                mods.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
-                os.makedirs(os.path.join(d, "2_Normalize"))
+                k = len(mods)
+                mods.append({"idx": k, "name": str(k), "path": f"{k}_Normalize",
+                             "type": "sentence_transformers.models.Normalize"})
+                os.makedirs(os.path.join(d, f"{k}_Normalize"))
             with open(os.path.join(d, "modules.json"), "w") as f:
                 json.dump(mods, f, indent=2)
             os.makedirs(os.path.join(d, "1_Pooling"))
@@ -362,7 +408,11 @@ def main():
                 pl = len(node({"cmd": "encode", "tokenizer": tok_ref, "texts": [prefix], "max_length": 0})["ids"][0]) - 1
                 n_instr = [pl] * len(texts) if exclude else None
             x, mask = forward(Wr, cfg, M["kind"], ids, causal=attention == "causal")
-            v = pool(x, mask, pooling, n_instr, normalize)
+            v = pool(x, mask, pooling, n_instr, normalize and not dense)
+            if dense:
+                v = apply_dense(v, dense)
+                if normalize:
+                    v = torch.nn.functional.normalize(v, p=2, dim=1)
             cases.append({"name": name, "pooling": pooling, "normalize": normalize, "exclude_instr": exclude,
                           "attention": attention, "role": role, "instruction": instruction,
                           "query_template": query_template, "max_length": ml if ml != max_len else 0,

@@ -1,11 +1,13 @@
 /*
  * test_bert.c: the native BERT-family forward pass and poolings against a
  * PyTorch reference (tests/reference/ref_bert_models.py: padded batches in
- * float64, HF architecture math, ids from HF tokenizers) for four small
+ * float64, HF architecture math, ids from HF tokenizers) for five small
  * random-weight models in the hub layout: bert-tiny (F32, sentence-
  * transformers mean + Normalize, prompts), bert-tiny-bf16 (BF16, sharded,
  * vocab.txt only, gelu_new, "bert." prefix), roberta-tiny (F16, RoBERTa
- * positions, CLS), mpnet-tiny (relative position bias). Each case (pooling
+ * positions, CLS), mpnet-tiny (relative position bias), bert-tiny-dense
+ * (two sentence-transformers Dense modules, F32 tanh and BF16 identity
+ * without bias, between pooling and Normalize). Each case (pooling
  * cls/mean/last/weightedmean, causal attention, truncation, prompt and
  * instruction exclusion) must match to 1e-4 relative. Also: results do not
  * depend on batch size or thread count, several poolings share one forward
@@ -272,6 +274,7 @@ int main(void) {
     check_model(fix, "bert-tiny-bf16");
     check_model(fix, "roberta-tiny");
     check_model(fix, "mpnet-tiny");
+    check_model(fix, "bert-tiny-dense");
     check_invariance(fix);
     check_span_parallel(fix);
     check_fingerprint(fix);
