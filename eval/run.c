@@ -86,6 +86,17 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         if (!p->quiet) fprintf(stderr, "%s (%s): evaluating\n", t->name, cm_task_type_name(t->type));
         cJSON *scores = cJSON_CreateObject();
         cJSON *items = p->keep_items ? cJSON_CreateObject() : NULL;
+        /* --save-predictions: the evaluator writes MODEL_DIR/predictions/<Task>[.<subset>].<split>.trec */
+        cJSON_DeleteItemFromObjectCaseSensitive(options, "predictions_prefix");
+        if (cJSON_GetObjectItemCaseSensitive(options, "save_predictions")) {
+            char *pdir = cm_path_join(s->model_dir, "predictions"), *prefix = pdir ? cm_path_join(pdir, t->name) : NULL;
+            if (!prefix || !cJSON_AddStringToObject(options, "predictions_prefix", prefix)) {
+                free(pdir); free(prefix); free(folder); cJSON_Delete(scores); cJSON_Delete(items); cJSON_Delete(options);
+                return CM_ERR_NOMEM;
+            }
+            free(pdir);
+            free(prefix);
+        }
         cm_eval_ctx ctx = {emb, folder, p->threads, p->quiet, options, items};
         double t0 = cm_now();
         cm_error_clear();

@@ -46,6 +46,9 @@ static void usage(FILE *f) {
         "  --retrieval-index FACTORY   FAISS index for retrieval (default Flat; e.g. HNSW32, IVF4096,Flat)\n"
         "  --retrieval-index-params P  FAISS search parameters, e.g. nprobe=64 or efSearch=256\n"
         "  --corpus-chunk-size N       documents embedded and searched at a time (default 50000)\n"
+        "  --save-predictions          retrieval: write each query's top hits as a TREC run file,\n"
+        "                              MODEL_DIR/predictions/<Task>.<split>.trec (top 100)\n"
+        "  --predictions-top-k N       hits per query in those files (implies --save-predictions)\n"
         "  --clustering-protocol v1|fast\n"
         "performance:\n"
         "  --batch-size N  --threads N\n"
@@ -66,7 +69,7 @@ int cm_cmd_run(int argc, char **argv) {
     const char *model = "hash", *tasks_arg = NULL, *bench = NULL, *type_arg = NULL;
     const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
     const char *retrieval_index = NULL, *retrieval_params = NULL, *clustering_protocol = NULL;
-    long corpus_chunk = 0;
+    long corpus_chunk = 0, predictions_k = 0;
     const char *task_files[64];
     int n_task_files = 0, no_cache = 0, bad = 0;
     cm_encoder_params ep = cm_encoder_default_params();
@@ -109,6 +112,11 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--corpus-chunk-size", &v, &bad)) {
             corpus_chunk = v ? cm_opt_long("--corpus-chunk-size", v) : -1;
             if (corpus_chunk <= 0) { if (corpus_chunk == 0) fprintf(stderr, "cmteb: --corpus-chunk-size must be at least 1\n"); return 2; }
+        }
+        else if (cm_opt_flag(argv, i, "--save-predictions")) { if (!predictions_k) predictions_k = 100; }
+        else if (cm_opt_value(argc, argv, &i, "--predictions-top-k", &v, &bad)) {
+            predictions_k = v ? cm_opt_long("--predictions-top-k", v) : -1;
+            if (predictions_k <= 0) { if (predictions_k == 0) fprintf(stderr, "cmteb: --predictions-top-k must be at least 1\n"); return 2; }
         }
         else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
             long x = v ? cm_opt_long("--max-length", v) : -1;
@@ -195,6 +203,7 @@ int cm_cmd_run(int argc, char **argv) {
     if (retrieval_index) cJSON_AddStringToObject(opts, "retrieval_index", retrieval_index);
     if (retrieval_params) cJSON_AddStringToObject(opts, "retrieval_index_params", retrieval_params);
     if (corpus_chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", (double)corpus_chunk);
+    if (predictions_k > 0) cJSON_AddNumberToObject(opts, "save_predictions", (double)predictions_k);
     if (clustering_protocol) cJSON_AddStringToObject(opts, "clustering_protocol", clustering_protocol);
     if (ep.pooling) cJSON_AddStringToObject(settings, "pooling", ep.pooling);
     if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);

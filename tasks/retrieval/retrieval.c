@@ -21,7 +21,11 @@
  * over them of the rounded per-subset values, as mteb's merge script did).
  * Run options: "retrieval_index" ("Flat" default, or e.g. "HNSW32",
  * "IVF4096,Flat"), "retrieval_index_params" (e.g. "nprobe=64"),
- * "corpus_chunk_size" (a number; overrides the task setting: the memory knob).
+ * "corpus_chunk_size" (a number; overrides the task setting: the memory knob),
+ * "save_predictions" (K) with "predictions_prefix" (set per task by the run):
+ * each query's top min(K, max(k_values)) hits, exactly the ranking the
+ * metrics saw, go to PREFIX[.<subset>].<split>.trec as a TREC run file
+ * ("qid Q0 docid rank score cmteb", written atomically).
  * The scores also say which index was used ("cmteb_index").
  */
 #include "cmteb/evaluator.h"
@@ -48,6 +52,8 @@ typedef struct {
     const char *index_params;
     int    main_metric;   /* metric and cutoff of the main score when it is per-query (for ctx->items); -1 none */
     size_t main_j;
+    size_t pred_k;        /* hits per query in the run file; 0: none */
+    const char *pred_prefix;
 } ret_config;
 
 typedef struct {
@@ -92,6 +98,12 @@ static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config 
     c->index = cJSON_IsString(o) ? o->valuestring : "Flat";
     o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "retrieval_index_params") : NULL;
     c->index_params = cJSON_IsString(o) && *o->valuestring ? o->valuestring : NULL;
+    o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "save_predictions") : NULL;
+    const cJSON *pp = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "predictions_prefix") : NULL;
+    if (cJSON_IsNumber(o) && o->valuedouble >= 1 && cJSON_IsString(pp)) {
+        c->pred_k = o->valuedouble < (double)c->top_k ? (size_t)o->valuedouble : c->top_k;
+        c->pred_prefix = pp->valuestring;
+    }
     /* The main score as (metric, cutoff), for per-query items. */
     c->main_metric = -1;
     for (int m = 0; m < CM_RANK_NMETRICS && task->main_score; m++) {
@@ -123,9 +135,22 @@ static size_t dedupe_hits(cm_hit *h, size_t n) {
     return k;
 }
 
-/* Evaluates one BEIR folder and adds its per-query values to t. */
+/* Writes run (TREC run lines) to PREFIX[.SUBSET].SPLIT.trec atomically. */
+static int write_run(const ret_config *c, const char *subset, const char *split, const cm_str *run) {
+    char *path = subset ? cm_asprintf("%s.%s.%s.trec", c->pred_prefix, subset, split)
+                        : cm_asprintf("%s.%s.trec", c->pred_prefix, split);
+    char *dir = path ? cm_path_dirname(path) : NULL;
+    int rc = dir ? cm_mkdir_p(dir) : CM_ERR_NOMEM;
+    if (!rc) rc = cm_write_file_atomic(path, run->s ? run->s : "", run->len);
+    free(dir);
+    free(path);
+    return rc;
+}
+
+/* Evaluates one BEIR folder (subset: its name for the run file, or NULL)
+ * and adds its per-query values to t. */
 static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *c, const char *folder,
-                       const char *label, ret_totals *t) {
+                       const char *subset, const char *label, ret_totals *t) {
     cm_retrieval_data *data = NULL;
     CM_TRY(cm_retrieval_data_load(&data, folder, task->split));
     int rc = CM_OK;
@@ -140,6 +165,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     cm_corpus_reader *corpus = NULL;
     cm_hit *hits = NULL;
     char *what = NULL;
+    cm_str run = {0};
     if (!qtexts || !qids || !qindex || !qvec) { rc = CM_ERR_NOMEM; goto done; }
     for (size_t i = 0, k = 0; i < data->n_queries; i++)
         if (data->queries[i].text) {
@@ -219,6 +245,9 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
             rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
         }
         if (rc) goto done;
+        for (size_t i = 0; i < n && i < c->pred_k && !rc; i++)
+            rc = cm_str_printf(&run, "%s Q0 %s %zu %.8g cmteb\n", q->id, hits[i].doc, i + 1, (double)hits[i].score);
+        if (rc) goto done;
         for (size_t i = 0; i < CM_RANK_NMETRICS * c->nk; i++) t->sums[i] += vals[i];
         if (t->item_ids && c->main_metric >= 0) {
             cJSON_AddItemToArray(t->item_ids, cJSON_CreateString(q->id));
@@ -227,7 +256,9 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     }
     t->n_eval += nq;
     t->n_qrels += data->n_queries;
+    if (c->pred_k) rc = write_run(c, subset, task->split, &run);
 done:
+    cm_str_free(&run);
     if (rc) rc = cm_error_wrap(rc, "%s", label);
     free(hits);
     free(what);
@@ -304,7 +335,7 @@ int cm_eval_retrieval(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
             t.item_values = cJSON_CreateArray();
             if (!t.item_ids || !t.item_values) rc = CM_ERR_NOMEM;
         }
-        if (!rc) rc = eval_folder(task, ctx, &c, ctx->data_folder, task->name, &t);
+        if (!rc) rc = eval_folder(task, ctx, &c, ctx->data_folder, NULL, task->name, &t);
         if (!rc) {
             write_means(&c, &t, means);
             index_name = t.index_name ? t.index_name : index_name;
@@ -337,7 +368,7 @@ int cm_eval_retrieval(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
             char *label = cm_asprintf("%s/%s", task->name, cm_path_basename(it->valuestring));
             ret_totals t;
             memset(&t, 0, sizeof t);
-            rc = label ? eval_folder(task, ctx, &c, folder, label, &t) : CM_ERR_NOMEM;
+            rc = label ? eval_folder(task, ctx, &c, folder, cm_path_basename(it->valuestring), label, &t) : CM_ERR_NOMEM;
             free(label);
             free(folder);
             if (rc) return rc;
