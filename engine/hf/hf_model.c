@@ -108,9 +108,8 @@ static int read_pooling(cm_hf_model *m, const char *path_rel) {
         if (jbool(j, "pooling_mode_mean_tokens")) { k = CM_POOL_MEAN; n++; }
         if (jbool(j, "pooling_mode_lasttoken")) { k = CM_POOL_LAST; n++; }
         if (jbool(j, "pooling_mode_weightedmean_tokens")) { k = CM_POOL_WEIGHTEDMEAN; n++; }
-        if (jbool(j, "pooling_mode_max_tokens") || jbool(j, "pooling_mode_mean_sqrt_len_tokens"))
-            rc = cm_error(CM_ERR_UNSUPPORTED, "%s/%s/config.json: max and mean_sqrt_len_tokens pooling are not "
-                          "supported (use --pooling cls|mean|last|weightedmean)", m->dir, path_rel);
+        if (jbool(j, "pooling_mode_max_tokens")) { k = CM_POOL_MAX; n++; }
+        if (jbool(j, "pooling_mode_mean_sqrt_len_tokens")) { k = CM_POOL_MEAN_SQRT; n++; }
     }
     if (rc == CM_OK && n > 1)
         rc = cm_error(CM_ERR_UNSUPPORTED, "%s/%s/config.json: %d pooling modes at once (concatenated) are not "

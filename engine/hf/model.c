@@ -97,6 +97,8 @@ int cm_pool_parse(const char *s, cm_pool_kind *out) {
         {"mean_tokens", CM_POOL_MEAN},  {"last", CM_POOL_LAST},           {"lasttoken", CM_POOL_LAST},
         {"last_token", CM_POOL_LAST},   {"eos", CM_POOL_LAST},            {"weightedmean", CM_POOL_WEIGHTEDMEAN},
         {"weightedmean_tokens", CM_POOL_WEIGHTEDMEAN},                    {"latent", CM_POOL_LATENT},
+        {"max", CM_POOL_MAX},           {"max_tokens", CM_POOL_MAX},      {"mean_sqrt_len", CM_POOL_MEAN_SQRT},
+        {"mean_sqrt_len_tokens", CM_POOL_MEAN_SQRT},
         {"default", CM_POOL_DEFAULT},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
@@ -104,7 +106,8 @@ int cm_pool_parse(const char *s, cm_pool_kind *out) {
             *out = tab[i].k;
             return CM_OK;
         }
-    return cm_error(CM_ERR_ARG, "unknown pooling '%s' (expected cls, mean, last, weightedmean or latent)", s);
+    return cm_error(CM_ERR_ARG, "unknown pooling '%s' (expected cls, mean, last, weightedmean, max, mean_sqrt_len or "
+                    "latent)", s);
 }
 
 const char *cm_pool_name(cm_pool_kind k) {
@@ -113,6 +116,8 @@ const char *cm_pool_name(cm_pool_kind k) {
     case CM_POOL_MEAN: return "mean";
     case CM_POOL_LAST: return "last";
     case CM_POOL_WEIGHTEDMEAN: return "weightedmean";
+    case CM_POOL_MAX: return "max";
+    case CM_POOL_MEAN_SQRT: return "mean_sqrt_len";
     case CM_POOL_LATENT: return "latent";
     default: return "default";
     }
@@ -130,7 +135,18 @@ int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t d, const cm_poo
         case CM_POOL_LAST:
             memcpy(o, h + (len - 1) * d, d * sizeof *o);
             break;
+        case CM_POOL_MAX: {
+            size_t first = spec->exclude_instr ? b->n_instr[s] : 0;
+            if (first >= len) first = 0;
+            memcpy(o, h + first * d, d * sizeof *o);
+            for (size_t t = first + 1; t < len; t++) {
+                const float *ht = h + t * d;
+                for (size_t j = 0; j < d; j++) o[j] = ht[j] > o[j] ? ht[j] : o[j];
+            }
+            break;
+        }
         case CM_POOL_MEAN:
+        case CM_POOL_MEAN_SQRT:
         case CM_POOL_WEIGHTEDMEAN: {
             size_t first = spec->exclude_instr ? b->n_instr[s] : 0;
             if (first >= len) first = 0;   /* nothing left: pool the whole sequence */
@@ -144,7 +160,9 @@ int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t d, const cm_poo
                 for (size_t j = 0; j < d; j++) acc[j] += w * ht[j];
                 wsum += w;
             }
-            for (size_t j = 0; j < d; j++) o[j] = (float)(acc[j] / wsum);
+            /* sentence-transformers mean_sqrt_len_tokens: sum / sqrt(token count) */
+            double div = spec->kind == CM_POOL_MEAN_SQRT ? sqrt(wsum) : wsum;
+            for (size_t j = 0; j < d; j++) o[j] = (float)(acc[j] / div);
             free(acc);
             break;
         }

@@ -153,10 +153,13 @@ typedef enum cm_pool_kind {
     CM_POOL_LAST         = 3,   /* last token of each sequence */
     CM_POOL_WEIGHTEDMEAN = 4,   /* position-weighted mean, weights 1..L (sentence-transformers) */
     CM_POOL_LATENT       = 5,   /* the arch's pool_latent (NV-Embed) */
+    CM_POOL_MAX          = 6,   /* elementwise max over the (pool-masked) tokens */
+    CM_POOL_MEAN_SQRT    = 7,   /* sum over the (pool-masked) tokens / sqrt(their count) */
 } cm_pool_kind;
 
-/* Parses "cls|mean|last|weightedmean|latent" (also sentence-transformers'
- * "lasttoken", "mean_tokens", ...). CM_ERR_ARG naming the choices if bad. */
+/* Parses "cls|mean|last|weightedmean|max|mean_sqrt_len|latent" (also
+ * sentence-transformers' "lasttoken", "mean_tokens", "max_tokens", ...).
+ * CM_ERR_ARG naming the choices if bad. */
 int         cm_pool_parse(const char *s, cm_pool_kind *out);
 const char *cm_pool_name(cm_pool_kind k);
 

@@ -53,7 +53,7 @@ static void usage(FILE *f) {
         "states. The run prints how many forward passes that saved.\n"
         "\n"
         "variant keys:\n"
-        "  pooling=cls|mean|last|weightedmean|latent   attention=bidirectional|causal\n"
+        "  pooling=cls|mean|last|weightedmean|max|mean_sqrt_len|latent   attention=bidirectional|causal\n"
         "  instructions=on|off        pass the task instruction (default: as the model says)\n"
         "  pool_instruction=on|off    instruction tokens inside the pooled mean or left out\n"
         "  normalize=on|off           L2-normalise   max_length=N\n"

@@ -25,7 +25,7 @@ static void usage(FILE *f) {
             "  --instruction TEXT    task instruction (used when the model has a template for the role)\n"
             "  --query-template T    e.g. 'Instruct: {instruction}\\nQuery: ' (hf)\n"
             "  --document-template T template for documents (hf)\n"
-            "  --pooling P           cls|mean|last|weightedmean|latent (hf; default: the model folder's)\n"
+            "  --pooling P           cls|mean|last|weightedmean|max|mean_sqrt_len|latent (hf; default: the model folder's)\n"
             "  --attention A         bidirectional|causal (hf)\n"
             "  --normalize | --no-normalize   L2-normalise the vectors or not (default: the model's)\n"
             "  --pool-instruction | --no-pool-instruction   keep instruction/prompt tokens in the pooled mean or not\n"

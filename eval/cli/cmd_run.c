@@ -26,7 +26,7 @@ static void usage(FILE *f) {
         "  --model-name ORG/NAME  name the results are filed under (default: from the model)\n"
         "  --instructions | --no-instructions\n"
         "                         pass task instructions to the model (default: as the model says)\n"
-        "  --pooling cls|mean|last|weightedmean|latent   --attention bidirectional|causal\n"
+        "  --pooling cls|mean|last|weightedmean|max|mean_sqrt_len|latent   --attention bidirectional|causal\n"
         "  --normalize | --no-normalize   --max-length N   --query-template TEXT\n"
         "  --document-template TEXT       --pool-instruction | --no-pool-instruction\n"
         "  --device cpu|cuda\n"

@@ -249,6 +249,10 @@ def pool(x, mask, kind, n_instr=None, normalize=False):
         out = torch.stack([x[b, lens[b] - 1] for b in range(B)])
     elif kind == "mean":
         out = (x * m[..., None]).sum(1) / torch.clamp(m.sum(1, keepdim=True), min=1e-9)
+    elif kind == "max":   # sentence-transformers: masked tokens set to -1e9, then the max over tokens
+        out = torch.where(m[..., None] > 0, x, torch.tensor(-1e9, dtype=x.dtype)).max(dim=1).values
+    elif kind == "mean_sqrt_len":   # sum / sqrt(number of tokens)
+        out = (x * m[..., None]).sum(1) / torch.sqrt(torch.clamp(m.sum(1, keepdim=True), min=1e-9))
     elif kind == "weightedmean":
         w = torch.arange(1, L + 1, dtype=torch.float64)[None, :] * m
         out = (x * w[..., None]).sum(1) / torch.clamp(w.sum(1, keepdim=True), min=1e-9)
@@ -420,7 +424,7 @@ def main():
 
         run_case("default", default_pool, default_norm,
                  prefix=(st["prompts"]["document"] if st and st["prompts"] else ""))
-        for p in ["cls", "mean", "last", "weightedmean"]:
+        for p in ["cls", "mean", "last", "weightedmean", "max", "mean_sqrt_len"]:
             run_case("pool_" + p, p, False, prefix=(st["prompts"]["document"] if st and st["prompts"] else ""))
         run_case("causal_mean", "mean", False, attention="causal",
                  prefix=(st["prompts"]["document"] if st and st["prompts"] else ""))
@@ -433,6 +437,8 @@ def main():
                      role="query", instruction=ins, query_template=tmpl)
             run_case("instruction_kept_weighted", "weightedmean", False, prefix=tmpl.replace("{instruction}", ins),
                      exclude=False, role="query", instruction=ins, query_template=tmpl)
+            run_case("query_prompt_excluded_max", "max", False, prefix=st["prompts"]["query"], exclude=True,
+                     role="query")
         if M["tok"] == "vocab":
             os.remove(tok_json)
         with open(os.path.join(d, "expected.json"), "w") as f:

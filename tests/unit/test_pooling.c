@@ -62,8 +62,13 @@ int main(void) {
     CHECK(k == CM_POOL_LAST);
     CHECK_OK(cm_pool_parse("weightedmean", &k));
     CHECK(k == CM_POOL_WEIGHTEDMEAN);
-    CHECK(cm_pool_parse("max", &k) == CM_ERR_ARG);
-    CHECK(strstr(cm_last_error(), "cls, mean, last, weightedmean") != NULL);
+    CHECK_OK(cm_pool_parse("max_tokens", &k));
+    CHECK(k == CM_POOL_MAX);
+    CHECK_OK(cm_pool_parse("mean_sqrt_len_tokens", &k));
+    CHECK(k == CM_POOL_MEAN_SQRT);
+    CHECK(!strcmp(cm_pool_name(CM_POOL_MEAN_SQRT), "mean_sqrt_len"));
+    CHECK(cm_pool_parse("median", &k) == CM_ERR_ARG);
+    CHECK(strstr(cm_last_error(), "cls, mean, last, weightedmean, max, mean_sqrt_len") != NULL);
     CHECK(!strcmp(cm_pool_name(CM_POOL_MEAN), "mean"));
 
     cm_hf_batch_clear(&b);
