@@ -27,6 +27,9 @@ int cm_opt_value(int argc, char **argv, int *i, const char *name, const char **v
 int cm_opt_flag(char **argv, int i, const char *name);
 /* Parses a non-negative integer option value; prints an error and returns -1 if bad. */
 long cm_opt_long(const char *opt, const char *value);
+/* A byte size: a number with an optional K/M/G/T suffix (powers of 1024; "8G", "512MiB", "1.5g"); -1 and a
+ * message on stderr if malformed. */
+double cm_opt_bytes(const char *opt, const char *value);
 
 /* Prints "cmteb CMD: <last error>" (and a HINT line if hint) on stderr; returns 1. */
 int cm_cli_fail(const char *cmd, const char *hint);

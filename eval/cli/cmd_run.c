@@ -46,6 +46,9 @@ static void usage(FILE *f) {
         "  --retrieval-index FACTORY   FAISS index for retrieval (default Flat; e.g. HNSW32, IVF4096,Flat)\n"
         "  --retrieval-index-params P  FAISS search parameters, e.g. nprobe=64 or efSearch=256\n"
         "  --corpus-chunk-size N       documents embedded and searched at a time (default 50000)\n"
+        "  --mem-budget SIZE           retrieval: memory for query vectors, top-k heaps and document\n"
+        "                              chunks (e.g. 2G); the chunk size is derived from it (the model's\n"
+        "                              own memory is not included)\n"
         "  --save-predictions          retrieval: write each query's top hits as a TREC run file,\n"
         "                              MODEL_DIR/predictions/<Task>.<split>.trec (top 100)\n"
         "  --predictions-top-k N       hits per query in those files (implies --save-predictions)\n"
@@ -70,6 +73,7 @@ int cm_cmd_run(int argc, char **argv) {
     const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
     const char *retrieval_index = NULL, *retrieval_params = NULL, *clustering_protocol = NULL;
     long corpus_chunk = 0, predictions_k = 0;
+    double mem_budget = 0;
     const char *task_files[64];
     int n_task_files = 0, no_cache = 0, bad = 0;
     cm_encoder_params ep = cm_encoder_default_params();
@@ -114,6 +118,10 @@ int cm_cmd_run(int argc, char **argv) {
             if (corpus_chunk <= 0) { if (corpus_chunk == 0) fprintf(stderr, "cmteb: --corpus-chunk-size must be at least 1\n"); return 2; }
         }
         else if (cm_opt_flag(argv, i, "--save-predictions")) { if (!predictions_k) predictions_k = 100; }
+        else if (cm_opt_value(argc, argv, &i, "--mem-budget", &v, &bad)) {
+            mem_budget = v ? cm_opt_bytes("--mem-budget", v) : -1;
+            if (mem_budget < 0) return 2;
+        }
         else if (cm_opt_value(argc, argv, &i, "--predictions-top-k", &v, &bad)) {
             predictions_k = v ? cm_opt_long("--predictions-top-k", v) : -1;
             if (predictions_k <= 0) { if (predictions_k == 0) fprintf(stderr, "cmteb: --predictions-top-k must be at least 1\n"); return 2; }
@@ -204,6 +212,7 @@ int cm_cmd_run(int argc, char **argv) {
     if (retrieval_params) cJSON_AddStringToObject(opts, "retrieval_index_params", retrieval_params);
     if (corpus_chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", (double)corpus_chunk);
     if (predictions_k > 0) cJSON_AddNumberToObject(opts, "save_predictions", (double)predictions_k);
+    if (mem_budget > 0) cJSON_AddNumberToObject(opts, "mem_budget", mem_budget);
     if (clustering_protocol) cJSON_AddStringToObject(opts, "clustering_protocol", clustering_protocol);
     if (ep.pooling) cJSON_AddStringToObject(settings, "pooling", ep.pooling);
     if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);

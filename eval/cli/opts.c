@@ -38,6 +38,27 @@ long cm_opt_long(const char *opt, const char *value) {
     return v;
 }
 
+double cm_opt_bytes(const char *opt, const char *value) {
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'i' || *end == 'I') end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (errno || *end || end == value || !(v > 0) || v * mult > 1e18) {
+        fprintf(stderr, "cmteb: option %s expects a size such as 512M or 8G, got '%s'\n", opt, value);
+        return -1;
+    }
+    return v * mult;
+}
+
 int cm_cli_fail(const char *cmd, const char *hint) {
     fprintf(stderr, "cmteb %s: %s\n", cmd, cm_last_error()[0] ? cm_last_error() : "failed");
     if (hint) fprintf(stderr, "HINT: %s\n", hint);

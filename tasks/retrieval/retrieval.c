@@ -22,7 +22,9 @@
  * Run options: "retrieval_index" ("Flat" default, or e.g. "HNSW32",
  * "IVF4096,Flat"), "retrieval_index_params" (e.g. "nprobe=64"),
  * "corpus_chunk_size" (a number; overrides the task setting: the memory knob),
- * "save_predictions" (K) with "predictions_prefix" (set per task by the run):
+ * "mem_budget" (bytes: the chunk size is the largest whose predicted peak,
+ * with the query vectors, heaps and one embedding batch, fits; an explicit
+ * "corpus_chunk_size" option wins), "save_predictions" (K) with "predictions_prefix" (set per task by the run):
  * each query's top min(K, max(k_values)) hits, exactly the ranking the
  * metrics saw, go to PREFIX[.<subset>].<split>.trec as a TREC run file
  * ("qid Q0 docid rank score cmteb", written atomically).
@@ -53,6 +55,7 @@ typedef struct {
     int    main_metric;   /* metric and cutoff of the main score when it is per-query (for ctx->items); -1 none */
     size_t main_j;
     size_t pred_k;        /* hits per query in the run file; 0: none */
+    double mem_budget;    /* bytes, 0: none (chunk size from the settings) */
     const char *pred_prefix;
 } ret_config;
 
@@ -98,6 +101,8 @@ static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config 
     c->index = cJSON_IsString(o) ? o->valuestring : "Flat";
     o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "retrieval_index_params") : NULL;
     c->index_params = cJSON_IsString(o) && *o->valuestring ? o->valuestring : NULL;
+    o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "mem_budget") : NULL;
+    if (cJSON_IsNumber(o) && o->valuedouble > 0 && !cJSON_IsNumber(oc)) c->mem_budget = o->valuedouble;
     o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "save_predictions") : NULL;
     const cJSON *pp = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "predictions_prefix") : NULL;
     if (cJSON_IsNumber(o) && o->valuedouble >= 1 && cJSON_IsString(pp)) {
@@ -192,6 +197,27 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     sp.index_params = c->index_params;
     sp.skip_self = c->skip_self;
     size_t batch = EMBED_BATCH;
+    if (c->mem_budget > 0) {
+        int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
+        size_t reserve = batch * dim * sizeof(float), budget = (size_t)c->mem_budget;
+        size_t chunk = budget > reserve ? cm_search_chunk_for_budget(budget - reserve, nq, dim, n_docs, &sp) : 0;
+        if (exact && chunk == 0) {
+            sp.chunk_size = 1;
+            rc = cm_error(CM_ERR_ARG, "--mem-budget %.1f MiB is too small for %zu queries of dim %zu: one document per "
+                          "chunk already needs %.1f MiB (query vectors, top-%zu heaps, an embedding batch)",
+                          mib(budget), nq, dim, mib(cm_search_mem_estimate(nq, dim, n_docs, &sp) + reserve), c->top_k);
+            goto done;
+        }
+        if (!exact && cm_search_mem_estimate(nq, dim, n_docs, &sp) + reserve > budget) {
+            rc = cm_error(CM_ERR_ARG, "--mem-budget %.1f MiB: the %s index over %zu documents needs up to %.1f MiB; "
+                          "raise the budget or use the exact (Flat) search, which works in chunks", mib(budget),
+                          c->index, n_docs, mib(cm_search_mem_estimate(nq, dim, n_docs, &sp) + reserve));
+            goto done;
+        }
+        if (exact) sp.chunk_size = chunk;
+        if (!ctx->quiet && exact)
+            fprintf(stderr, "%s: --mem-budget %.1f MiB: corpus chunks of %zu documents\n", label, mib(budget), chunk);
+    }
     if (!ctx->quiet) {
         size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + batch * dim * sizeof(float);
         int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
@@ -200,7 +226,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
                 label, n_docs, nq, dim,
                 exact ? "exact inner-product search (FAISS IndexFlatIP) in chunks" : "approximate FAISS index",
                 mib(est), exact ? "one chunk of document vectors" : "index vectors (upper bound)",
-                mib((exact ? (n_docs < c->chunk_size ? n_docs : c->chunk_size) : n_docs) * dim * sizeof(float)),
+                mib((exact ? (n_docs < sp.chunk_size ? n_docs : sp.chunk_size) : n_docs) * dim * sizeof(float)),
                 mib(nq * dim * sizeof(float)), c->top_k,
                 mib(nq * c->top_k * (sizeof(float) + sizeof(uint32_t) + sizeof(char *))));
     }

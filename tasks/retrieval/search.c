@@ -75,6 +75,18 @@ size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_sea
     return bytes;
 }
 
+size_t cm_search_chunk_for_budget(size_t budget, size_t nq, size_t dim, size_t n_docs, const cm_search_params *p) {
+    cm_search_params q = p ? *p : cm_search_default_params();
+    size_t lo = 0, hi = n_docs ? n_docs : 1;   /* lo fits (0: nothing yet), find the largest that fits */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        q.chunk_size = mid;
+        if (cm_search_mem_estimate(nq, dim, n_docs, &q) <= budget) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 static int faiss_fail(int frc, const char *what) {
     const char *msg = faiss_get_last_error();
     return cm_error(CM_ERR_INTERNAL, "FAISS %s failed (%d): %s", what, frc, msg && *msg ? msg : "no message");

@@ -50,6 +50,11 @@ cm_search_params cm_search_default_params(void);
  * strings are not included (their offsets are). */
 size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_search_params *p);
 
+/* The largest exact-search chunk (documents, 1..n_docs) whose estimate
+ * (cm_search_mem_estimate with p's other fields) fits in budget bytes;
+ * 0 when even one document per chunk does not fit. */
+size_t cm_search_chunk_for_budget(size_t budget, size_t nq, size_t dim, size_t n_docs, const cm_search_params *p);
+
 typedef struct cm_search cm_search;
 
 /* queries: (nq, dim) row-major; query_ids: (nq). Both copied. */

@@ -434,7 +434,26 @@ static void test_scifact(void) {
     free(dir);
 }
 
+/* The budgeted chunk is the largest whose estimate fits: exact at the
+ * boundary, one less a byte below it, the whole corpus when all fits, 0
+ * when nothing does. */
+static void test_chunk_budget(void) {
+    cm_search_params p = cm_search_default_params();
+    size_t nq = 300, dim = 384, n_docs = 100000;
+    p.chunk_size = 20000;
+    size_t at = cm_search_mem_estimate(nq, dim, n_docs, &p);
+    CHECK(cm_search_chunk_for_budget(at, nq, dim, n_docs, &p) == 20000);
+    CHECK(cm_search_chunk_for_budget(at - 1, nq, dim, n_docs, &p) == 19999);
+    p.chunk_size = n_docs;
+    CHECK(cm_search_chunk_for_budget((size_t)1 << 40, nq, dim, n_docs, &p) == n_docs);
+    p.chunk_size = 1;
+    size_t one = cm_search_mem_estimate(nq, dim, n_docs, &p);
+    CHECK(cm_search_chunk_for_budget(one, nq, dim, n_docs, &p) == 1);
+    CHECK(cm_search_chunk_for_budget(one - 1, nq, dim, n_docs, &p) == 0);
+}
+
 int main(void) {
+    test_chunk_budget();
     char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
     test_strip();
     test_loader(fixtures);
