@@ -213,6 +213,9 @@ int cm_cmd_run(int argc, char **argv) {
     if (corpus_chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", (double)corpus_chunk);
     if (predictions_k > 0) cJSON_AddNumberToObject(opts, "save_predictions", (double)predictions_k);
     if (mem_budget > 0) cJSON_AddNumberToObject(opts, "mem_budget", mem_budget);
+    if (mem_budget > 0 && corpus_chunk > 0)
+        fprintf(stderr, "cmteb: note: --corpus-chunk-size %ld is used as given; --mem-budget does not change it\n",
+                corpus_chunk);
     if (clustering_protocol) cJSON_AddStringToObject(opts, "clustering_protocol", clustering_protocol);
     if (ep.pooling) cJSON_AddStringToObject(settings, "pooling", ep.pooling);
     if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);
