@@ -128,15 +128,10 @@ int cm_dec_attention(const float *q, size_t ldq, const float *k, const float *v,
                     hi = qi + 1 - k0;
                     if (window > 0 && qi + 1 > window && qi + 1 - window > k0) lo = qi + 1 - window - k0;
                 }
-                float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-                for (size_t j = lo; j < hi; j++) mx = sr[j] > mx ? sr[j] : mx;
-                float sum = 0;
+                /* hi > lo: k0 <= qi, so the query sees at least itself */
+                float inv = cm_exp_row(sr + lo, hi - lo);
                 for (size_t j = 0; j < lo; j++) sr[j] = 0;
-#pragma omp simd reduction(+ : sum)
-                for (size_t j = lo; j < hi; j++) { sr[j] = cm_fexp(sr[j] - mx); sum += sr[j]; }
                 for (size_t j = hi; j < nk; j++) sr[j] = 0;
-                float inv = 1.0f / sum;
                 for (size_t j = lo; j < hi; j++) sr[j] *= inv;
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)head_dim, (blasint)nk, 1.0f,

@@ -136,12 +136,7 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)c, (blasint)r, (blasint)dh, scale,
                             q + h * dh, (blasint)inner, l->kv + h * dh, (blasint)(2 * inner), 0.0f, Sc, (blasint)r);
                 for (size_t i = 0; i < c; i++) {
-                    float *sr = Sc + i * r, mx = -INFINITY, sum = 0;
-#pragma omp simd reduction(max : mx)
-                    for (size_t j = 0; j < r; j++) mx = sr[j] > mx ? sr[j] : mx;
-#pragma omp simd reduction(+ : sum)
-                    for (size_t j = 0; j < r; j++) { sr[j] = cm_fexp(sr[j] - mx); sum += sr[j]; }
-                    float inv = 1.0f / sum;
+                    float *sr = Sc + i * r, inv = cm_exp_row(sr, r);
                     for (size_t j = 0; j < r; j++) sr[j] *= inv;
                 }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)c, (blasint)dh, (blasint)r, 1.0f, Sc,

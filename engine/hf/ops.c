@@ -183,21 +183,6 @@ static inline __attribute__((always_inline)) void weigh_row(const float *p, cons
     for (size_t d = 0; d < DH; d++) o[d] = acc[d];
 }
 
-/* Unnormalised softmax of one score row: s[j] = exp(s[j] - max) for j < lim
- * (lim >= 1); returns 1 / sum. */
-static inline float exp_row(float *s, size_t lim) {
-    float mx = s[0];
-#pragma omp simd reduction(max : mx)
-    for (size_t j = 1; j < lim; j++) mx = s[j] > mx ? s[j] : mx;
-    float sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (size_t j = 0; j < lim; j++) {
-        s[j] = cm_fexp(s[j] - mx);
-        sum += s[j];
-    }
-    return 1.0f / sum;
-}
-
 /* sc: scratch of dh * 48 + 48 floats. */
 static void attend_short(const float *q, const float *k, const float *v, size_t ld, size_t len, size_t dh,
                          float scale, int causal, cm_attn_bias_fn bias_fn, const void *bias_ctx, size_t head,
@@ -220,7 +205,7 @@ static void attend_short(const float *q, const float *k, const float *v, size_t 
         }
         if (bias_fn) bias_fn(bias_ctx, len, head, i, s);
         size_t lim = causal ? i + 1 : len;
-        float inv = exp_row(s, lim);
+        float inv = cm_exp_row(s, lim);
         for (size_t j = 0; j < lim; j++) s[j] *= inv;
         float *o = out + i * ldo;
         if (dh == 32) weigh_row(s, v, ld, lim, 32, o);
@@ -252,7 +237,7 @@ static void attend_gemm(const float *q, const float *k, const float *v, size_t l
         float *s = S + i * len;
         if (bias_fn) bias_fn(bias_ctx, len, head, i, s);
         size_t lim = causal ? i + 1 : len;
-        inv[i] = exp_row(s, lim);
+        inv[i] = cm_exp_row(s, lim);
         for (size_t j = lim; j < len; j++) s[j] = 0;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)len, (blasint)dh, (blasint)len, 1.0f, S,

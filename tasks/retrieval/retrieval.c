@@ -197,8 +197,8 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     sp.index_params = c->index_params;
     sp.skip_self = c->skip_self;
     size_t batch = EMBED_BATCH;
+    int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
     if (c->mem_budget > 0) {
-        int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
         size_t reserve = batch * dim * sizeof(float), budget = (size_t)c->mem_budget;
         size_t chunk = budget > reserve ? cm_search_chunk_for_budget(budget - reserve, nq, dim, n_docs, &sp) : 0;
         if (exact && chunk == 0) {
@@ -220,7 +220,6 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     }
     if (!ctx->quiet) {
         size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + batch * dim * sizeof(float);
-        int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
         fprintf(stderr, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
                 "(%s %.1f MiB, query vectors %.1f MiB, top-%zu heaps %.1f MiB)\n",
                 label, n_docs, nq, dim,

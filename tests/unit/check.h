@@ -17,7 +17,9 @@
 
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
+#include "cmteb/evaluator.h"
 #include "cmteb/status.h"
+#include "cmteb/task.h"
 #include "cmteb/util.h"
 
 static int check_passed_, check_failed_;
@@ -72,6 +74,32 @@ static inline void check_open_embedder(const char *spec, cm_encoder **enc, cm_em
     cm_embedder_params bp = cm_embedder_default_params();
     bp.quiet = 1;
     if (*enc) CHECK_OK(cm_embedder_init(emb, *enc, &bp));
+}
+
+/* Runs evaluator fn on the task given as JSON text (a task-file entry) over
+ * folder, embedding with a fresh quiet spec model; opts and items may be
+ * NULL. Returns the scores (caller deletes), or NULL after a failed check. */
+static inline cJSON *check_run_task(cm_evaluate_fn fn, const char *task_json, const char *spec, const char *folder,
+                                    cJSON *opts, cJSON *items) {
+    cJSON *tj = cJSON_Parse(task_json);
+    cm_task *task = NULL;
+    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
+    cJSON_Delete(tj);
+    cm_encoder *enc;
+    cm_embedder *emb;
+    check_open_embedder(spec, &enc, &emb);
+    cJSON *scores = cJSON_CreateObject();
+    cm_eval_ctx ctx = {emb, folder, 0, 1, opts, items};
+    int rc = task && emb ? fn(task, &ctx, scores) : CM_ERR_ARG;
+    CHECK_OK(rc);
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    cm_task_free(task);
+    if (rc) {
+        cJSON_Delete(scores);
+        return NULL;
+    }
+    return scores;
 }
 
 /* The environment ctest sets (CMTEB_SRC, CMTEB_SHARED, CMTEB_TMP, CMTEB_BIN). */

@@ -107,25 +107,8 @@ static cJSON *run_eval(const char *name, const char *dir, cJSON *items) { return
 
 static cJSON *run_eval_spec(const char *name, const char *spec, const char *dir, cJSON *items) {
     char *js = cm_asprintf("{\"name\":\"%s\",\"type\":\"PairClassification\",\"data\":\"x\"}", name);
-    cJSON *tj = cJSON_Parse(js);
+    cJSON *scores = check_run_task(cm_eval_pairclassification, js, spec, dir, NULL, items);
     free(js);
-    cm_task *task = NULL;
-    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
-    cJSON_Delete(tj);
-    cm_encoder *enc;
-    cm_embedder *emb;
-    check_open_embedder(spec, &enc, &emb);
-    cJSON *scores = cJSON_CreateObject();
-    cm_eval_ctx ctx = {emb, dir, 0, 1, NULL, items};
-    int rc = task && emb ? cm_eval_pairclassification(task, &ctx, scores) : CM_ERR_ARG;
-    CHECK_OK(rc);
-    cm_embedder_free(emb);
-    cm_encoder_free(enc);
-    cm_task_free(task);
-    if (rc) {
-        cJSON_Delete(scores);
-        return NULL;
-    }
     return scores;
 }
 

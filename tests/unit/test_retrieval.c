@@ -231,32 +231,12 @@ static void test_reference(const char *fixtures) {
 
 /* Runs the evaluator on folder with the hash model; returns the scores (caller deletes). */
 static cJSON *run_eval_chunk(const char *task_json, const char *folder, cJSON **items, const char *index, double chunk) {
-    cJSON *tj = cJSON_Parse(task_json);
-    cm_task *task = NULL;
-    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
-    cJSON_Delete(tj);
-    cm_encoder *enc = NULL;
-    cm_embedder *emb = NULL;
-    CHECK_OK(cm_encoder_init(&enc, "hash:256", NULL));
-    cm_embedder_params ep = cm_embedder_default_params();
-    ep.quiet = 1;
-    CHECK_OK(cm_embedder_init(&emb, enc, &ep));
-    cJSON *scores = cJSON_CreateObject();
     *items = cJSON_CreateObject();
     cJSON *opts = cJSON_CreateObject();
     if (index) cJSON_AddStringToObject(opts, "retrieval_index", index);
     if (chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", chunk);
-    cm_eval_ctx ctx = {emb, folder, 0, 1, opts, *items};
-    int rc = task ? cm_eval_retrieval(task, &ctx, scores) : CM_ERR_ARG;
-    CHECK_OK(rc);
-    if (rc) {
-        cJSON_Delete(scores);
-        scores = NULL;
-    }
+    cJSON *scores = check_run_task(cm_eval_retrieval, task_json, "hash:256", folder, opts, *items);
     cJSON_Delete(opts);
-    cm_embedder_free(emb);
-    cm_encoder_free(enc);
-    cm_task_free(task);
     return scores;
 }
 

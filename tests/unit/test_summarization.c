@@ -86,25 +86,8 @@ static cJSON *run_eval(const char *spec, const char *folder, const char *setting
     char *js = cm_asprintf("{\"name\":\"SummTest\",\"type\":\"Summarization\",\"data\":\"x\","
                            "\"instruction\":\"Given a news summary, retrieve other semantically similar summaries\","
                            "\"settings\":%s}", settings);
-    cJSON *tj = cJSON_Parse(js);
+    cJSON *scores = check_run_task(cm_eval_summarization, js, spec, folder, NULL, items);
     free(js);
-    cm_task *task = NULL;
-    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
-    cJSON_Delete(tj);
-    cm_encoder *enc;
-    cm_embedder *emb;
-    check_open_embedder(spec, &enc, &emb);
-    cJSON *scores = cJSON_CreateObject();
-    cm_eval_ctx ctx = {emb, folder, 0, 1, NULL, items};
-    int rc = task && emb ? cm_eval_summarization(task, &ctx, scores) : CM_ERR_ARG;
-    CHECK_OK(rc);
-    cm_embedder_free(emb);
-    cm_encoder_free(enc);
-    cm_task_free(task);
-    if (rc) {
-        cJSON_Delete(scores);
-        return NULL;
-    }
     return scores;
 }
 
