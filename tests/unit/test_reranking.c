@@ -176,17 +176,10 @@ static void test_precomputed(const char *fixtures) {
     char *spec = cm_asprintf("precomputed:%s/model", dir);
     cJSON *exp = check_load_json(ep);
     CHECK(exp != NULL);
-    cJSON *tj = cJSON_Parse("{\"name\":\"E2E\",\"type\":\"Reranking\",\"data\":\"x\"}");
-    cm_task *task = NULL;
-    CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
-    cJSON_Delete(tj);
-    cm_encoder *enc;
-    cm_embedder *emb;
-    check_open_embedder(spec, &enc, &emb);
-    cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
-    cm_eval_ctx ctx = {emb, data, 0, 1, NULL, items};
-    if (exp && task && emb) {
-        CHECK_OK(cm_eval_reranking(task, &ctx, scores));
+    cJSON *items = cJSON_CreateObject();
+    cJSON *scores = check_run_task(cm_eval_reranking, "{\"name\":\"E2E\",\"type\":\"Reranking\",\"data\":\"x\"}",
+                                   spec, data, NULL, items);
+    if (exp && scores) {
         const cJSON *es = cJSON_GetObjectItem(exp, "scores");
         const cJSON *map = cJSON_GetObjectItem(scores, "map"), *mrr = cJSON_GetObjectItem(scores, "mrr");
         CHECK(map && mrr);
@@ -202,9 +195,6 @@ static void test_precomputed(const char *fixtures) {
     }
     cJSON_Delete(scores);
     cJSON_Delete(items);
-    cm_embedder_free(emb);
-    cm_encoder_free(enc);
-    cm_task_free(task);
     cJSON_Delete(exp);
     free(dir); free(ep); free(data); free(spec);
 }

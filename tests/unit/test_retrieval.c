@@ -348,18 +348,10 @@ static void test_precomputed(const char *fixtures) {
     cJSON *exp = check_load_json(ep);
     CHECK(exp != NULL);
     if (exp) {
-        cJSON *tj = cJSON_Parse("{\"name\":\"E2E\",\"type\":\"Retrieval\",\"data\":\"x\","
-                                "\"settings\":{\"k_values\":[1,3,5,10,20,50]}}");
-        cm_task *task = NULL;
-        CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));
-        cJSON_Delete(tj);
-        cm_encoder *enc;
-        cm_embedder *emb;
-        check_open_embedder(spec, &enc, &emb);
-        cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
-        cm_eval_ctx ctx = {emb, data, 0, 1, NULL, items};
-        if (task && emb) {
-            CHECK_OK(cm_eval_retrieval(task, &ctx, scores));
+        cJSON *items = cJSON_CreateObject();
+        cJSON *scores = check_run_task(cm_eval_retrieval, "{\"name\":\"E2E\",\"type\":\"Retrieval\",\"data\":\"x\","
+                                       "\"settings\":{\"k_values\":[1,3,5,10,20,50]}}", spec, data, NULL, items);
+        if (scores) {
             const cJSON *e;
             size_t n = 0, bad = 0;
             cJSON_ArrayForEach(e, cJSON_GetObjectItem(exp, "scores")) {
@@ -384,9 +376,6 @@ static void test_precomputed(const char *fixtures) {
         }
         cJSON_Delete(scores);
         cJSON_Delete(items);
-        cm_embedder_free(emb);
-        cm_encoder_free(enc);
-        cm_task_free(task);
     }
     cJSON_Delete(exp);
     free(dir); free(ep); free(data); free(spec);
