@@ -49,7 +49,7 @@ if [ -d "$D/mteb" ]; then
         "$D/extra/twentynewsgroups_mini" > "$O/ng.json"
       run run --model "${real[$i]}" --task-file "$O/ng.json" --output "$O/real/m$i"; }
   done
-  run run --model hash --tasks SciFact --data-dir "$D" --output "$O/real/ivf" --retrieval-index HNSW32
+  OMP_NUM_THREADS=1 run run --model hash --tasks SciFact --data-dir "$D" --output "$O/real/hnsw" --retrieval-index HNSW32 --threads 1
 else
   echo "note: $D absent: real-data tasks not in the snapshot" >&2
 fi
