@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cmteb/dataset.h"
+#include "cmteb/records.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 

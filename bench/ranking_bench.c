@@ -7,7 +7,7 @@
  * usage: ranking_bench DIR   (DIR/docs.npy, DIR/queries.npy, DIR/qrels.tsv)
  * Prints one JSON line: seconds per stage and the metric means.
  */
-#include "cmteb/dataset.h"
+#include "cmteb/records.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"

@@ -24,7 +24,17 @@
 
 #include <stddef.h>
 
-#include "tasks/retrieval/trec_metrics.h"
+/* One judged (qrels) document of a query. */
+typedef struct cm_judged {
+    const char *doc;   /* borrowed */
+    int         rel;
+} cm_judged;
+
+
+/* Sorts judged documents by id and drops duplicates, keeping the LAST row of
+ * each id (a later qrels row overrides, as a Python dict does); *n becomes the
+ * new count. The array is reordered in place. CM_OK or CM_ERR_NOMEM. */
+int cm_judged_normalize(cm_judged *judged, size_t *n);
 
 typedef struct cm_retrieval_query {
     char      *id;

@@ -4,7 +4,7 @@
 #include "cmteb/results.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
-#include "eval/interrupt.h"
+#include "cmteb/interrupt.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * bootstrap.c: per-item data (parse, load, pair) and the paired bootstrap
  * with multiplicity-weighted Spearman, AP and mean (see bootstrap.h).
  */
-#include "reports/bootstrap.h"
+#include "cmteb/bootstrap.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 

@@ -2,7 +2,7 @@
  * check.c: regression verdicts per task, the table of what moved and JUnit
  * XML for CI (see check.h).
  */
-#include "reports/check.h"
+#include "cmteb/check.h"
 #include "reports/svg.h"
 #include "cmteb/status.h"
 

@@ -5,7 +5,7 @@
  * to the first model when there are several, else the scores), the task
  * tables, missing tasks and notes. See report.h and svg.h.
  */
-#include "reports/report.h"
+#include "cmteb/report.h"
 #include "reports/svg.h"
 #include "cmteb/status.h"
 

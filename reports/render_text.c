@@ -4,7 +4,7 @@
  * number at full precision, with the key, split and subset each score came
  * from). See report.h.
  */
-#include "reports/report.h"
+#include "cmteb/report.h"
 #include "cmteb/status.h"
 
 #include <math.h>

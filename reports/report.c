@@ -4,7 +4,7 @@
  * first model (differences and paired bootstraps). Rendering lives in
  * render_text.c (md, csv, json) and render_html.c.
  */
-#include "reports/report.h"
+#include "cmteb/report.h"
 #include "cmteb/status.h"
 
 #include <math.h>

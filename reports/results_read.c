@@ -3,7 +3,7 @@
  * and picks each task's leaderboard score, with the fallbacks and notes
  * results_read.h describes; finds model folders under a results root.
  */
-#include "reports/results_read.h"
+#include "cmteb/results_read.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 

@@ -9,7 +9,7 @@
  * and shows one. Vectors are checked for NaN/Inf at load.
  */
 #include "engine/backend.h"
-#include "cmteb/dataset.h"
+#include "cmteb/records.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 

@@ -4,8 +4,8 @@
  * exits non-zero on a regression (see reports/check.h).
  */
 #include "eval/cli/cli.h"
-#include "reports/check.h"
-#include "reports/report.h"
+#include "cmteb/check.h"
+#include "cmteb/report.h"
 #include "cmteb/status.h"
 #include "cmteb/task.h"
 #include "cmteb/util.h"

@@ -20,11 +20,11 @@
  * after each task, so it holds at most one task's texts x variants.
  */
 #include "eval/cli/cli.h"
-#include "eval/interrupt.h"
+#include "cmteb/interrupt.h"
 #include "eval/run.h"
 #include "engine/backend.h"
 #include "engine/hf/hf_model.h"
-#include "reports/report.h"
+#include "cmteb/report.h"
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
 #include "cmteb/results.h"

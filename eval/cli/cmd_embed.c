@@ -5,7 +5,7 @@
  */
 #include "eval/cli/cli.h"
 
-#include "cmteb/dataset.h"
+#include "cmteb/records.h"
 #include "cmteb/encoder.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"

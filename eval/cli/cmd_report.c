@@ -3,7 +3,7 @@
  * (either MTEB layout) as markdown, CSV, JSON or HTML (see reports/report.h).
  */
 #include "eval/cli/cli.h"
-#include "reports/report.h"
+#include "cmteb/report.h"
 #include "cmteb/status.h"
 #include "cmteb/task.h"
 #include "cmteb/util.h"

@@ -1,6 +1,6 @@
 /* cmd_run.c: `cmteb run`, evaluating a model on tasks (see eval/run.h). */
 #include "eval/cli/cli.h"
-#include "eval/interrupt.h"
+#include "cmteb/interrupt.h"
 #include "eval/run.h"
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"

@@ -18,38 +18,6 @@ cm_trec_params cm_trec_default_params(void) {
     return p;
 }
 
-/* A judged row with its input position, so that the sort keeps the last duplicate. */
-typedef struct {
-    cm_judged j;
-    size_t    pos;
-} judged_pos;
-
-static int cmp_judged_pos(const void *a, const void *b) {
-    const judged_pos *x = a, *y = b;
-    int c = strcmp(x->j.doc, y->j.doc);
-    if (c) return c;
-    return (x->pos > y->pos) - (x->pos < y->pos);
-}
-
-int cm_judged_normalize(cm_judged *judged, size_t *n) {
-    if (*n < 2) return CM_OK;
-    judged_pos *tmp = cm_malloc(*n * sizeof *tmp);
-    if (!tmp) return CM_ERR_NOMEM;
-    for (size_t i = 0; i < *n; i++) {
-        tmp[i].j = judged[i];
-        tmp[i].pos = i;
-    }
-    qsort(tmp, *n, sizeof *tmp, cmp_judged_pos);
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (i + 1 < *n && !strcmp(tmp[i].j.doc, tmp[i + 1].j.doc)) continue; /* a later row overrides */
-        judged[k++] = tmp[i].j;
-    }
-    free(tmp);
-    *n = k;
-    return CM_OK;
-}
-
 static int cmp_hit(const void *a, const void *b) {
     const cm_hit *x = a, *y = b;
     if (x->score > y->score) return -1;

@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 
+#include "datasets/retrieval_data.h"   /* cm_judged */
+
 enum {
     CM_RANK_NDCG = 0,
     CM_RANK_MAP,
@@ -39,12 +41,6 @@ enum {
  * "precision_at_", "mrr_at_". */
 const char *cm_rank_metric_key(int metric);
 
-/* One judged document of a query. */
-typedef struct cm_judged {
-    const char *doc;   /* borrowed */
-    int         rel;
-} cm_judged;
-
 /* One retrieved document with its score. */
 typedef struct cm_hit {
     const char *doc;   /* borrowed */
@@ -57,11 +53,6 @@ typedef struct cm_trec_params {
 } cm_trec_params;
 
 cm_trec_params cm_trec_default_params(void);
-
-/* Sorts judged documents by id and drops duplicates, keeping the LAST row of
- * each id (a later qrels row overrides, as a Python dict does); *n becomes the
- * new count. The array is reordered in place. CM_OK or CM_ERR_NOMEM. */
-int cm_judged_normalize(cm_judged *judged, size_t *n);
 
 /* Sorts hits into trec_eval's order: score descending, then id descending. */
 void cm_hits_sort(cm_hit *hits, size_t n);

@@ -9,7 +9,7 @@
  * Plus: generator determinism and uniformity, pairing by id, parse errors.
  */
 #include "check.h"
-#include "reports/bootstrap.h"
+#include "cmteb/bootstrap.h"
 #include "cmteb/util.h"
 
 #include <stdint.h>

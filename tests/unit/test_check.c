@@ -5,7 +5,7 @@
  * paired-bootstrap one-sided p-values with B = 10000 in expected.json).
  */
 #include "check.h"
-#include "reports/check.h"
+#include "cmteb/check.h"
 #include "cmteb/util.h"
 
 #include <string.h>

@@ -9,7 +9,7 @@
  * files; the unrounded means must equal numpy's (expected.json) to 1e-9.
  */
 #include "check.h"
-#include "reports/report.h"
+#include "cmteb/report.h"
 #include "cmteb/util.h"
 
 #include <string.h>

@@ -8,7 +8,7 @@
  * discovery, model names and CQADupstack's 12 subforum files.
  */
 #include "check.h"
-#include "reports/results_read.h"
+#include "cmteb/results_read.h"
 #include "cmteb/util.h"
 
 #include <string.h>

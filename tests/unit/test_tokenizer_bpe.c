@@ -14,7 +14,7 @@
  */
 #include "check.h"
 
-#include "cmteb/dataset.h"
+#include "cmteb/records.h"
 #include "cmteb/util.h"
 #include "engine/hf/tokenizer.h"
 #include "engine/hf/tokenizer_bpe.h"

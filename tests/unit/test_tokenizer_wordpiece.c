@@ -10,7 +10,7 @@
  */
 #include "check.h"
 
-#include "cmteb/dataset.h"
+#include "cmteb/records.h"
 #include "cmteb/util.h"
 #include "engine/hf/tokenizer.h"
 

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "reports/report.h"
+#include "cmteb/report.h"
 
 #ifdef __cplusplus
 extern "C" {

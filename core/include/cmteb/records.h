@@ -1,5 +1,5 @@
 /*
- * dataset.h: streaming readers for the hub layouts MTEB datasets come in.
+ * records.h: streaming readers for the file formats MTEB datasets come in.
  *
  * cm_records reads one record at a time from JSON Lines (.jsonl, .jsonl.gz),
  * a JSON file holding one object or an array of objects (.json), or
@@ -13,8 +13,8 @@
  * it (NULL is fine). The object cm_records_next hands out is owned by the
  * reader and valid until the next call: copy (or detach) what you keep.
  */
-#ifndef CMTEB_DATASET_H
-#define CMTEB_DATASET_H
+#ifndef CMTEB_RECORDS_H
+#define CMTEB_RECORDS_H
 
 #include <stddef.h>
 
@@ -41,15 +41,6 @@ int cm_rec_number(const cm_records *r, const cJSON *obj, const char *field, doub
 int cm_rec_strings(const cm_records *r, const cJSON *obj, const char *field, const char ***items, size_t *n);
 /* Records a CM_ERR_FORMAT "path:line: field 'f': msg" error and returns it. */
 int cm_rec_error(const cm_records *r, const char *field, const char *msg);
-
-/*
- * Finds the file holding a split in a hub download folder. Tries, in order,
- * DIR/SUBSET/SPLIT.{jsonl,jsonl.gz,json,json.gz,csv,tsv,...} (when subset is
- * set) then DIR/SPLIT.*, DIR/data/SPLIT.*, DIR/data/SPLIT-*.{jsonl,...}. If only
- * parquet files are found the error says parquet is not supported yet and
- * how to convert. *path is allocated; caller frees.
- */
-int cm_data_find_split(const char *dir, const char *subset, const char *split, char **path);
 
 #ifdef __cplusplus
 }

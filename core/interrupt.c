@@ -1,5 +1,5 @@
 /* interrupt.c: the stop flag set by SIGINT/SIGTERM (see interrupt.h). */
-#include "eval/interrupt.h"
+#include "cmteb/interrupt.h"
 
 #include <signal.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* progress.c: progress bars and periodic lines on stderr (see progress.h). */
-#include "eval/progress.h"
+#include "cmteb/progress.h"
 #include "cmteb/util.h"
 
 #include <stdio.h>

@@ -5,9 +5,9 @@
 #include "cmteb/embedder.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
-#include "eval/embed_cache.h"
-#include "eval/interrupt.h"
-#include "eval/progress.h"
+#include "embedding/embed_cache.h"
+#include "cmteb/interrupt.h"
+#include "cmteb/progress.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* embed_cache.c: the segment-file embedding cache (format in embed_cache.h). */
-#include "eval/embed_cache.h"
+#include "embedding/embed_cache.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 

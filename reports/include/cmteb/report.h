@@ -23,8 +23,8 @@
 
 #include "cmteb/task.h"
 #include "cmteb/util.h"
-#include "reports/bootstrap.h"
-#include "reports/results_read.h"
+#include "cmteb/bootstrap.h"
+#include "cmteb/results_read.h"
 
 #ifdef __cplusplus
 extern "C" {
