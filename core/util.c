@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,44 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cjson/cJSON.h>
+
+static cm_alloc_hooks hooks = {malloc, realloc};
+
+static void *hook_malloc(size_t n) { return hooks.malloc_fn(n); }
+
+void cm_set_alloc_hooks(const cm_alloc_hooks *h) {
+    if (h) {
+        hooks = *h;
+        cJSON_Hooks jh = {hook_malloc, free};
+        cJSON_InitHooks(&jh);
+    } else {
+        hooks.malloc_fn = malloc;
+        hooks.realloc_fn = realloc;
+        cJSON_InitHooks(NULL);
+    }
+}
+
 void *cm_malloc(size_t n) {
-    void *p = malloc(n ? n : 1);
+    void *p = hooks.malloc_fn(n ? n : 1);
     if (!p) cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes", n);
     return p;
 }
 
 void *cm_calloc(size_t count, size_t size) {
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) cm_error(CM_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", count, size);
+    if (!count) count = 1;
+    if (!size) size = 1;
+    void *p = count > SIZE_MAX / size ? NULL : hooks.malloc_fn(count * size);
+    if (!p) {
+        cm_error(CM_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", count, size);
+        return NULL;
+    }
+    memset(p, 0, count * size);
     return p;
 }
 
 void *cm_realloc(void *p, size_t n) {
-    void *q = realloc(p, n ? n : 1);
+    void *q = hooks.realloc_fn(p, n ? n : 1);
     if (!q) cm_error(CM_ERR_NOMEM, "out of memory reallocating %zu bytes", n);
     return q;
 }
@@ -46,25 +71,26 @@ char *cm_strndup(const char *s, size_t n) {
 }
 
 char *cm_asprintf(const char *fmt, ...) {
-    va_list ap;
+    va_list ap, ap2;
     va_start(ap, fmt);
-    char *out = NULL;
-    int n = vasprintf(&out, fmt, ap);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        cm_error(CM_ERR_NOMEM, "out of memory formatting a string");
-        return NULL;
-    }
+    char *out = n < 0 ? NULL : cm_malloc((size_t)n + 1);
+    if (out) vsnprintf(out, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) cm_error(CM_ERR_ARG, "bad format string");
     return out;
 }
 
 /* ---- cm_str -------------------------------------------------------------- */
 static int str_reserve(cm_str *b, size_t extra) {
+    if (b->err) return b->err;
     if (b->len + extra + 1 <= b->cap) return CM_OK;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1) cap *= 2;
     char *s = cm_realloc(b->s, cap);
-    if (!s) return CM_ERR_NOMEM;
+    if (!s) return b->err = CM_ERR_NOMEM;
     b->s = s;
     b->cap = cap;
     return CM_OK;
@@ -81,12 +107,13 @@ int cm_str_appendn(cm_str *b, const char *s, size_t n) {
 int cm_str_append(cm_str *b, const char *s) { return cm_str_appendn(b, s, strlen(s)); }
 
 int cm_str_printf(cm_str *b, const char *fmt, ...) {
+    if (b->err) return b->err;
     va_list ap, ap2;
     va_start(ap, fmt);
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0) { va_end(ap2); return cm_error(CM_ERR_ARG, "bad format string"); }
+    if (n < 0) { va_end(ap2); return b->err = cm_error(CM_ERR_ARG, "bad format string"); }
     int rc = str_reserve(b, (size_t)n);
     if (rc) { va_end(ap2); return rc; }
     vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap2);
@@ -95,10 +122,13 @@ int cm_str_printf(cm_str *b, const char *fmt, ...) {
     return CM_OK;
 }
 
+int cm_str_error(const cm_str *b) { return b->err; }
+
 void cm_str_free(cm_str *b) {
     free(b->s);
     b->s = NULL;
     b->len = b->cap = 0;
+    b->err = CM_OK;
 }
 
 /* ---- paths and files ----------------------------------------------------- */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eval/cli/cli.h"
+#include "eval/console.h"
 
 typedef struct {
     const char *name;
@@ -44,6 +45,11 @@ int main(int argc, char **argv) {
         printf("cmteb %s\n", CMTEB_VERSION);
         return 0;
     }
+    /* library messages and progress go to stderr; --quiet keeps warnings only */
+    int quiet = 0;
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) quiet = 1;
+    cm_console_install(quiet);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "cmteb: unknown command '%s'\n", argv[1]);

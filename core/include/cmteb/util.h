@@ -17,8 +17,10 @@ extern "C" {
 #endif
 
 /* ---- memory ------------------------------------------------------------ */
-/* malloc/calloc/realloc that record CM_ERR_NOMEM (with the byte count) on
- * failure and return NULL; callers return CM_ERR_NOMEM. */
+/* Every allocation of cmteb's own code goes through these (and cJSON's too
+ * while hooks are installed). They record CM_ERR_NOMEM (with the byte count)
+ * on failure and return NULL; callers return CM_ERR_NOMEM. Memory they
+ * return is released with free(). */
 void *cm_malloc(size_t n);
 void *cm_calloc(size_t count, size_t size);
 void *cm_realloc(void *p, size_t n);
@@ -26,16 +28,35 @@ char *cm_strdup(const char *s);                   /* NULL in, NULL out */
 char *cm_strndup(const char *s, size_t n);
 char *cm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The one hook under cm_malloc/cm_calloc/cm_realloc (SQLite-style fault
+ * injection, accounting): both functions behave like malloc/realloc and must
+ * return memory that free() releases, typically by calling them after a
+ * check. NULL restores the C library's. While a hook is installed, cJSON
+ * allocates through it too. Process-wide: install before starting threads. */
+typedef struct cm_alloc_hooks {
+    void *(*malloc_fn)(size_t n);
+    void *(*realloc_fn)(void *p, size_t n);
+} cm_alloc_hooks;
+
+void cm_set_alloc_hooks(const cm_alloc_hooks *hooks);
+
 /* ---- growable string ----------------------------------------------------- */
+/* A string builder with a sticky error: after a failed append every later
+ * append does nothing and returns the same error, and cm_str_error says so,
+ * so a builder can be filled without checking each call and checked once
+ * before its text is used. */
 typedef struct cm_str {
     char  *s;    /* NUL-terminated, owned; NULL until the first append */
     size_t len;
     size_t cap;
+    int    err;  /* CM_OK, or the first failure */
 } cm_str;
 
 int  cm_str_append(cm_str *b, const char *s);
 int  cm_str_appendn(cm_str *b, const char *s, size_t n);
 int  cm_str_printf(cm_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* CM_OK, or the error of the first append that failed. */
+int  cm_str_error(const cm_str *b);
 void cm_str_free(cm_str *b);
 
 /* ---- paths and files ----------------------------------------------------- */
