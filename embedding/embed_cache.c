@@ -1,5 +1,6 @@
 /* embed_cache.c: the segment-file embedding cache (format in embed_cache.h). */
 #include "embedding/embed_cache.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -90,7 +91,7 @@ static int load_segment(cm_cache *c, const char *path) {
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < 32) {
         close(fd);
-        fprintf(stderr, "cmteb: warning: %s: not a cache segment (too short); ignored\n", path);
+        cm_log(CM_LOG_WARN, "%s: not a cache segment (too short); ignored", path);
         return CM_OK;
     }
     size_t len = (size_t)st.st_size;
@@ -111,7 +112,7 @@ static int load_segment(cm_cache *c, const char *path) {
     }
     if (!ok) {
         munmap(base, len);
-        fprintf(stderr, "cmteb: warning: %s: damaged or foreign cache segment; ignored\n", path);
+        cm_log(CM_LOG_WARN, "%s: damaged or foreign cache segment; ignored", path);
         return CM_OK;
     }
     segment *ns = cm_realloc(c->segs, (c->n_segs + 1) * sizeof *ns);

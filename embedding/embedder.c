@@ -3,6 +3,7 @@
  * and progress around an encoder (see embedder.h).
  */
 #include "cmteb/embedder.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "embedding/embed_cache.h"
@@ -191,7 +192,7 @@ void cm_embedder_free(cm_embedder *e) {
     if (!e) return;
     if (e->cache) {
         int rc = cm_cache_flush(e->cache);
-        if (rc) fprintf(stderr, "cmteb: warning: embedding cache not saved: %s\n", cm_last_error());
+        if (rc) cm_log(CM_LOG_WARN, "embedding cache not saved: %s", cm_last_error());
         cm_cache_close(e->cache);
     }
     free(e);
