@@ -18,23 +18,40 @@
 #include <cjson/cJSON.h>
 
 static cm_alloc_hooks hooks = {malloc, realloc};
+static size_t alloc_failures;   /* cm_alloc_failures(); updated atomically */
 
-static void *hook_malloc(size_t n) { return hooks.malloc_fn(n); }
+static void count_failure(void) { __atomic_add_fetch(&alloc_failures, 1, __ATOMIC_RELAXED); }
+
+size_t cm_alloc_failures(void) { return __atomic_load_n(&alloc_failures, __ATOMIC_RELAXED); }
+
+static void *hook_malloc(size_t n) {
+    void *p = hooks.malloc_fn(n);
+    if (!p) count_failure();
+    return p;
+}
+
+/* cJSON always allocates through hook_malloc, so that its failures count in
+ * cm_alloc_failures() (its own callers mostly ignore them: a cJSON_Add* that
+ * fails drops the member silently). */
+static void install_cjson_hooks(void) {
+    cJSON_Hooks jh = {hook_malloc, free};
+    cJSON_InitHooks(&jh);
+}
+
+__attribute__((constructor)) static void util_init(void) { install_cjson_hooks(); }
 
 void cm_set_alloc_hooks(const cm_alloc_hooks *h) {
     if (h) {
         hooks = *h;
-        cJSON_Hooks jh = {hook_malloc, free};
-        cJSON_InitHooks(&jh);
     } else {
         hooks.malloc_fn = malloc;
         hooks.realloc_fn = realloc;
-        cJSON_InitHooks(NULL);
     }
+    install_cjson_hooks();
 }
 
 void *cm_malloc(size_t n) {
-    void *p = hooks.malloc_fn(n ? n : 1);
+    void *p = hook_malloc(n ? n : 1);
     if (!p) cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes", n);
     return p;
 }
@@ -42,8 +59,9 @@ void *cm_malloc(size_t n) {
 void *cm_calloc(size_t count, size_t size) {
     if (!count) count = 1;
     if (!size) size = 1;
-    void *p = count > SIZE_MAX / size ? NULL : hooks.malloc_fn(count * size);
+    void *p = count > SIZE_MAX / size ? NULL : hook_malloc(count * size);
     if (!p) {
+        if (count > SIZE_MAX / size) count_failure();
         cm_error(CM_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", count, size);
         return NULL;
     }
@@ -53,6 +71,7 @@ void *cm_calloc(size_t count, size_t size) {
 
 void *cm_realloc(void *p, size_t n) {
     void *q = hooks.realloc_fn(p, n ? n : 1);
+    if (!q) count_failure();
     if (!q) cm_error(CM_ERR_NOMEM, "out of memory reallocating %zu bytes", n);
     return q;
 }

@@ -4,6 +4,7 @@
  * classification_data.h).
  */
 #include "datasets/classification_data.h"
+#include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -197,21 +198,16 @@ static int load_split(cm_clf_split *s, const char *folder, const char *subset, c
     cm_records *r = NULL;
     CM_TRY(cm_records_open(&r, s->path));
     int numeric_strings = is_delimited(s->path), rc = CM_OK;
-    size_t cap = 0;
+    size_t cap_t = 0, cap_l = 0;
     cJSON *obj;
     while ((rc = cm_records_next(r, &obj)) == 1) {
         const char *text;
         if ((rc = cm_rec_string(r, obj, p->text_field, &text))) break;
         const cJSON *lab = cJSON_GetObjectItemCaseSensitive(obj, p->label_field);
         if (!lab || cJSON_IsNull(lab)) { rc = cm_rec_error(r, p->label_field, "missing (expected a number or a string)"); break; }
-        if (s->n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            char **nt = cm_realloc(s->texts, cap * sizeof *nt);
-            if (!nt) { rc = CM_ERR_NOMEM; break; }
-            s->texts = nt;
-            int *nl = cm_realloc(s->labels, cap * sizeof *nl);
-            if (!nl) { rc = CM_ERR_NOMEM; break; }
-            s->labels = nl;
+        if (cm_array_reserve(s->texts, cap_t, s->n + 1) || cm_array_reserve(s->labels, cap_l, s->n + 1)) {
+            rc = CM_ERR_NOMEM;
+            break;
         }
         int id;
         if ((rc = cm_label_table_add(labels, lab, numeric_strings, &id))) {

@@ -4,6 +4,7 @@
  */
 #include "datasets/clustering_data.h"
 #include "datasets/classification_data.h"
+#include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -160,12 +161,7 @@ int cm_clustering_data_load(cm_clustering_data **out, const char *folder, const 
             }
         }
         if (layout == 0) {
-            if (d->n_sets == cap) {
-                cap = cap ? 2 * cap : 16;
-                cm_cluster_set *ns = cm_realloc(d->sets, cap * sizeof *ns);
-                if (!ns) { rc = CM_ERR_NOMEM; break; }
-                d->sets = ns;
-            }
+            if (cm_array_reserve(d->sets, cap, d->n_sets + 1)) { rc = CM_ERR_NOMEM; break; }
             memset(&d->sets[d->n_sets], 0, sizeof *d->sets);
             d->n_sets++;
             rc = read_set(r, obj, tf, lf, numeric_strings, shared, &d->sets[d->n_sets - 1]);

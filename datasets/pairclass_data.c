@@ -1,5 +1,6 @@
 /* pairclass_data.c: loads sentence pairs with 0/1 labels (see pairclass_data.h). */
 #include "datasets/pairclass_data.h"
+#include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -33,24 +34,14 @@ static const char *first_field(const cJSON *obj, const char *a, const char *b) {
     return cJSON_GetObjectItemCaseSensitive(obj, a) ? a : b;
 }
 
+/* Room for need pairs; cap holds the capacities of sent1, sent2 and labels. */
 static int grow(cm_pair_data *d, size_t need, size_t *cap) {
-    if (need <= *cap) return CM_OK;
-    size_t c = *cap ? *cap : 256;
-    while (c < need) c *= 2;
-    char **s1 = cm_realloc(d->sent1, c * sizeof *s1);
-    if (!s1) return CM_ERR_NOMEM;
-    d->sent1 = s1;
-    char **s2 = cm_realloc(d->sent2, c * sizeof *s2);
-    if (!s2) return CM_ERR_NOMEM;
-    d->sent2 = s2;
-    int *l = cm_realloc(d->labels, c * sizeof *l);
-    if (!l) return CM_ERR_NOMEM;
-    d->labels = l;
-    *cap = c;
+    if (cm_array_reserve(d->sent1, cap[0], need) || cm_array_reserve(d->sent2, cap[1], need) ||
+        cm_array_reserve(d->labels, cap[2], need))
+        return CM_ERR_NOMEM;
     return CM_OK;
 }
 
-/* Row 0 of the list layout: three parallel arrays. */
 static int read_lists(cm_pair_data *d, const cm_records *r, const cJSON *obj, size_t *cap) {
     const char *f1 = first_field(obj, "sent1", "sentence1"), *f2 = first_field(obj, "sent2", "sentence2");
     const char *fl = first_field(obj, "labels", "label");
@@ -120,7 +111,7 @@ int cm_pair_data_load(cm_pair_data **out, const char *dir, const char *subset, c
     int rc = cm_data_find_split(dir, subset, split, &d->path);
     cm_records *r = NULL;
     if (!rc) rc = cm_records_open(&r, d->path);
-    size_t cap = 0, row = 0;
+    size_t cap[3] = {0, 0, 0}, row = 0;
     int lists = 0;
     cJSON *obj;
     while (!rc && (rc = cm_records_next(r, &obj)) == 1) {
@@ -130,7 +121,7 @@ int cm_pair_data_load(cm_pair_data **out, const char *dir, const char *subset, c
             lists = cJSON_IsArray(s1);
         }
         if (lists && row > 0) d->extra_rows++; /* v1 reads row 0 only */
-        else rc = lists ? read_lists(d, r, obj, &cap) : read_row(d, r, obj, &cap);
+        else rc = lists ? read_lists(d, r, obj, cap) : read_row(d, r, obj, cap);
         row++;
     }
     cm_records_close(r);

@@ -1,5 +1,6 @@
 /* reranking_data.c: loads reranking samples {query, positive, negative} (see reranking_data.h). */
 #include "datasets/reranking_data.h"
+#include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -82,13 +83,7 @@ int cm_rerank_data_load(cm_rerank_data **out, const char *dir, const char *subse
     cJSON *obj;
     while (!rc && (rc = cm_records_next(r, &obj)) == 1) {
         rc = CM_OK;
-        if (d->n_samples == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            cm_rerank_sample *ns = cm_realloc(d->samples, nc * sizeof *ns);
-            if (!ns) { rc = CM_ERR_NOMEM; break; }
-            d->samples = ns;
-            cap = nc;
-        }
+        if (cm_array_reserve(d->samples, cap, d->n_samples + 1)) { rc = CM_ERR_NOMEM; break; }
         int keep;
         if ((rc = read_sample(r, obj, &d->samples[d->n_samples], &keep))) break;
         if (keep) d->n_samples++;

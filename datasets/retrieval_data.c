@@ -1,5 +1,7 @@
 /* retrieval_data.c: BEIR-layout qrels, queries and a streaming corpus reader (see retrieval_data.h). */
 #include "datasets/retrieval_data.h"
+#include "cmteb/array.h"
+#include "cmteb/strmap.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -76,36 +78,10 @@ static const char *pick_field(const cJSON *obj, const char *a, const char *b) {
     return cJSON_GetObjectItemCaseSensitive(obj, a) || !cJSON_GetObjectItemCaseSensitive(obj, b) ? a : b;
 }
 
-/* ---- a string -> index map ------------------------------------------------ */
-typedef struct {
-    size_t *slot; /* index + 1, 0 = empty */
-    size_t  cap;
-} idmap;
-
-static int idmap_grow(idmap *m, cm_retrieval_query *q, size_t n) {
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    size_t *ns = cm_calloc(cap, sizeof *ns);
-    if (!ns) return CM_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)cm_hash64(q[i].id, strlen(q[i].id), 7) & (cap - 1);
-        while (ns[h]) h = (h + 1) & (cap - 1);
-        ns[h] = i + 1;
-    }
-    free(m->slot);
-    m->slot = ns;
-    m->cap = cap;
-    return CM_OK;
-}
-
-/* Index of id among q[0..n), or n when absent. */
-static size_t idmap_find(const idmap *m, const cm_retrieval_query *q, size_t n, const char *id) {
-    if (!m->cap) return n;
-    size_t h = (size_t)cm_hash64(id, strlen(id), 7) & (m->cap - 1);
-    while (m->slot[h]) {
-        if (!strcmp(q[m->slot[h] - 1].id, id)) return m->slot[h] - 1;
-        h = (h + 1) & (m->cap - 1);
-    }
-    return n;
+/* Index of id among the n queries (m maps query ids to indices), or n when absent. */
+static size_t idmap_find(const cm_strmap *m, size_t n, const char *id) {
+    uint64_t v;
+    return cm_strmap_get(m, id, &v) ? (size_t)v : n;
 }
 
 /* ---- a string arena for the judged document ids ------------------------------
@@ -159,43 +135,27 @@ void cm_retrieval_data_free(cm_retrieval_data *d) {
 }
 
 typedef struct {
-    size_t cap_q;
+    size_t cap_q;   /* capacity of d->queries */
+    size_t cap_cj;  /* capacity of cap_j */
     size_t *cap_j;  /* per query */
 } growth;
 
-static int add_qrel(cm_retrieval_data *d, idmap *m, growth *g, const char *qid, const char *doc, int rel) {
-    size_t qi = idmap_find(m, d->queries, d->n_queries, qid);
+static int add_qrel(cm_retrieval_data *d, cm_strmap *m, growth *g, const char *qid, const char *doc, int rel) {
+    size_t qi = idmap_find(m, d->n_queries, qid);
     if (qi == d->n_queries) {
-        if (d->n_queries == g->cap_q) {
-            size_t cap = g->cap_q ? g->cap_q * 2 : 256;
-            cm_retrieval_query *nq = cm_realloc(d->queries, cap * sizeof *nq);
-            if (!nq) return CM_ERR_NOMEM;
-            d->queries = nq;
-            size_t *nc = cm_realloc(g->cap_j, cap * sizeof *nc);
-            if (!nc) return CM_ERR_NOMEM;
-            g->cap_j = nc;
-            g->cap_q = cap;
-        }
+        if (cm_array_reserve(d->queries, g->cap_q, d->n_queries + 1) ||
+            cm_array_reserve(g->cap_j, g->cap_cj, d->n_queries + 1))
+            return CM_ERR_NOMEM;
         cm_retrieval_query *q = &d->queries[d->n_queries];
         memset(q, 0, sizeof *q);
         g->cap_j[d->n_queries] = 0;
         if (!(q->id = cm_strdup(qid))) return CM_ERR_NOMEM;
+        /* the key borrows q->id, which lives as long as the data */
+        if (cm_strmap_put(m, q->id, d->n_queries) < 0) { free(q->id); q->id = NULL; return CM_ERR_NOMEM; }
         d->n_queries++;
-        if (d->n_queries * 2 > m->cap) CM_TRY(idmap_grow(m, d->queries, d->n_queries));
-        else {
-            size_t h = (size_t)cm_hash64(qid, strlen(qid), 7) & (m->cap - 1);
-            while (m->slot[h]) h = (h + 1) & (m->cap - 1);
-            m->slot[h] = d->n_queries;
-        }
     }
     cm_retrieval_query *q = &d->queries[qi];
-    if (q->n_judged == g->cap_j[qi]) {
-        size_t cap = g->cap_j[qi] ? g->cap_j[qi] * 2 : 4;
-        cm_judged *nj = cm_realloc(q->judged, cap * sizeof *nj);
-        if (!nj) return CM_ERR_NOMEM;
-        q->judged = nj;
-        g->cap_j[qi] = cap;
-    }
+    if (cm_array_reserve(q->judged, g->cap_j[qi], q->n_judged + 1)) return CM_ERR_NOMEM;
     char *dup = arena_strdup(&d->arena, doc);
     if (!dup) return CM_ERR_NOMEM;
     q->judged[q->n_judged].doc = dup;
@@ -203,10 +163,10 @@ static int add_qrel(cm_retrieval_data *d, idmap *m, growth *g, const char *qid, 
     return CM_OK;
 }
 
-static int load_qrels(cm_retrieval_data *d, idmap *m) {
+static int load_qrels(cm_retrieval_data *d, cm_strmap *m) {
     cm_records *r = NULL;
     CM_TRY(cm_records_open(&r, d->qrels_path));
-    growth g = {0, NULL};
+    growth g = {0, 0, NULL};
     int rc;
     cJSON *obj;
     char qbuf[32], dbuf[32];
@@ -232,7 +192,7 @@ static int load_qrels(cm_retrieval_data *d, idmap *m) {
     return CM_OK;
 }
 
-static int load_queries(cm_retrieval_data *d, const idmap *m) {
+static int load_queries(cm_retrieval_data *d, const cm_strmap *m) {
     cm_records *r = NULL;
     CM_TRY(cm_records_open(&r, d->queries_path));
     int rc;
@@ -241,7 +201,7 @@ static int load_queries(cm_retrieval_data *d, const idmap *m) {
     while ((rc = cm_records_next(r, &obj)) == 1) {
         const char *id = NULL, *text = NULL;
         if ((rc = rec_id(r, obj, "_id", buf, sizeof buf, &id))) break;
-        size_t qi = idmap_find(m, d->queries, d->n_queries, id);
+        size_t qi = idmap_find(m, d->n_queries, id);
         if (qi == d->n_queries) continue; /* not in this split's qrels */
         if ((rc = cm_rec_string(r, obj, "text", &text))) break;
         cm_retrieval_query *q = &d->queries[qi];
@@ -257,8 +217,9 @@ int cm_retrieval_data_load(cm_retrieval_data **out, const char *dir, const char 
     *out = NULL;
     cm_retrieval_data *d = cm_calloc(1, sizeof *d);
     if (!d) return CM_ERR_NOMEM;
-    idmap m = {NULL, 0};
-    int rc = CM_OK;
+    cm_strmap *m = NULL;
+    int rc = cm_strmap_init(&m, NULL);
+    if (rc) { free(d); return rc; }
     char *qrels_dir = cm_path_join(dir, "qrels");
     if (!qrels_dir) { rc = CM_ERR_NOMEM; goto done; }
     if (!cm_dir_exists(dir)) {
@@ -279,11 +240,11 @@ int cm_retrieval_data_load(cm_retrieval_data **out, const char *dir, const char 
         rc = cm_error_wrap(rc, "retrieval corpus");
         goto done;
     }
-    if ((rc = load_qrels(d, &m))) goto done;
-    if ((rc = load_queries(d, &m))) goto done;
+    if ((rc = load_qrels(d, m))) goto done;
+    if ((rc = load_queries(d, m))) goto done;
 done:
     free(qrels_dir);
-    free(m.slot);
+    cm_strmap_free(m);
     if (rc) {
         cm_retrieval_data_free(d);
         return rc;

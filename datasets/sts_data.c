@@ -1,5 +1,6 @@
 /* sts_data.c: loading STS pairs (see sts_data.h). */
 #include "datasets/sts_data.h"
+#include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -28,7 +29,7 @@ int cm_sts_data_load(const char *folder, const char *subset, const char *split, 
     cm_records *r = NULL;
     int rc = cm_records_open(&r, d->path);
     if (rc) { cm_sts_data_free(d); return rc; }
-    size_t cap = 0;
+    size_t cap1 = 0, cap2 = 0, cap3 = 0;
     cJSON *o;
     while ((rc = cm_records_next(r, &o)) == 1) {
         const char *a, *b;
@@ -37,15 +38,10 @@ int cm_sts_data_load(const char *folder, const char *subset, const char *split, 
             (rc = cm_rec_number(r, o, fscore, &s)))
             break;
         if (!isfinite(s)) { rc = cm_rec_error(r, fscore, "expected a finite number"); break; }
-        if (d->n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **n1 = cm_realloc(d->s1, cap * sizeof *n1);
-            if (n1) d->s1 = n1;
-            char **n2 = cm_realloc(d->s2, cap * sizeof *n2);
-            if (n2) d->s2 = n2;
-            double *ns = cm_realloc(d->score, cap * sizeof *ns);
-            if (ns) d->score = ns;
-            if (!n1 || !n2 || !ns) { rc = CM_ERR_NOMEM; break; }
+        if (cm_array_reserve(d->s1, cap1, d->n + 1) || cm_array_reserve(d->s2, cap2, d->n + 1) ||
+            cm_array_reserve(d->score, cap3, d->n + 1)) {
+            rc = CM_ERR_NOMEM;
+            break;
         }
         d->s1[d->n] = cm_strdup(a);
         d->s2[d->n] = cm_strdup(b);

@@ -1,5 +1,6 @@
 /* summarization_data.c: loads texts with human and machine summaries and relevance scores (see summarization_data.h). */
 #include "datasets/summarization_data.h"
+#include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -97,13 +98,7 @@ int cm_summ_data_load(cm_summ_data **out, const char *dir, const char *subset, c
     cJSON *obj;
     while (!rc && (rc = cm_records_next(r, &obj)) == 1) {
         rc = CM_OK;
-        if (d->n == cap) {
-            size_t nc = cap ? cap * 2 : 128;
-            cm_summ_item *ni = cm_realloc(d->items, nc * sizeof *ni);
-            if (!ni) { rc = CM_ERR_NOMEM; break; }
-            d->items = ni;
-            cap = nc;
-        }
+        if (cm_array_reserve(d->items, cap, d->n + 1)) { rc = CM_ERR_NOMEM; break; }
         if ((rc = read_item(r, obj, d->n, &d->items[d->n]))) break;
         d->n++;
     }

@@ -1,5 +1,6 @@
 /* task.c: parsing task objects and the task catalog (see task.h). */
 #include "cmteb/task.h"
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -11,33 +12,15 @@
 typedef struct { const char *name; const char *data; size_t size; } cm_embedded_file;
 extern const cm_embedded_file cm_builtin_catalog[];
 
-static const char *const type_names[CM_TASK_TYPE_COUNT] = {
-    "Classification", "Clustering", "PairClassification", "Reranking", "Retrieval", "STS", "Summarization",
-};
-
 const char *cm_task_type_name(cm_task_type t) {
-    return (unsigned)t < CM_TASK_TYPE_COUNT ? type_names[t] : "unknown";
+    return (unsigned)t < CM_TASK_TYPE_COUNT ? cm_task_types[t].name : "unknown";
 }
 
 int cm_task_type_parse(const char *s, cm_task_type *out) {
     for (int i = 0; i < CM_TASK_TYPE_COUNT; i++)
-        if (!strcasecmp(s, type_names[i])) { *out = (cm_task_type)i; return CM_OK; }
+        if (!strcasecmp(s, cm_task_types[i].name)) { *out = (cm_task_type)i; return CM_OK; }
     return cm_error(CM_ERR_ARG, "unknown task type '%s' (expected Classification, Clustering, "
                     "PairClassification, Reranking, Retrieval, STS or Summarization)", s);
-}
-
-double cm_task_num(const cm_task *t, const char *key, double dflt) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->settings, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
-const char *cm_task_str(const cm_task *t, const char *key, const char *dflt) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->settings, key);
-    return cJSON_IsString(v) ? v->valuestring : dflt;
-}
-
-const cJSON *cm_task_setting(const cm_task *t, const char *key) {
-    return cJSON_GetObjectItemCaseSensitive(t->settings, key);
 }
 
 static void free_strv(char **v, size_t n) {
@@ -52,7 +35,8 @@ void cm_task_free(cm_task *t) {
     free(t->instruction); free(t->source);
     free_strv(t->languages, t->n_languages);
     free_strv(t->benchmarks, t->n_benchmarks);
-    cJSON_Delete(t->settings);
+    cm_task_settings_free(t->type, &t->settings);
+    cJSON_Delete(t->settings_json);
     free(t);
 }
 
@@ -91,20 +75,6 @@ static int opt_strv(const cJSON *obj, const char *key, char ***out, size_t *n, c
     return CM_OK;
 }
 
-/* The main score each type writes by default, and what MTEB(eng, v1) averages. */
-static const char *default_main(cm_task_type t) {
-    switch (t) {
-    case CM_TASK_CLASSIFICATION:     return "accuracy";
-    case CM_TASK_CLUSTERING:         return "v_measure";
-    case CM_TASK_PAIRCLASSIFICATION: return "cosine_ap";
-    case CM_TASK_RERANKING:          return "map";
-    case CM_TASK_RETRIEVAL:          return "ndcg_at_10";
-    case CM_TASK_STS:                return "cosine_spearman";
-    case CM_TASK_SUMMARIZATION:      return "cosine_spearman";
-    default:                         return "main_score";
-    }
-}
-
 /* Top-level keys a task object may have. Task files are checked against this
  * list so that a misspelt key ("setings") is an error instead of being
  * silently ignored; the built-in catalog is checked by test_catalog. */
@@ -123,60 +93,6 @@ static int check_keys(const cJSON *obj, const char *where) {
                             "main_score, leaderboard_metric, languages, benchmarks, instruction, settings, notes)",
                             where, it->string);
     }
-    return CM_OK;
-}
-
-/* The settings the evaluators read, with the JSON kind each must have. Other
- * keys are allowed (an evaluator may read more) but these are checked, so a
- * task file with "min_score": "0" fails here rather than being ignored. */
-typedef enum { K_NUM, K_POSINT, K_BOOL, K_STR, K_NUMS, K_STRS } setting_kind;
-static const struct { const char *key; setting_kind kind; } known_settings[] = {
-    {"min_score", K_NUM},           {"max_score", K_NUM},        {"n_experiments", K_POSINT},
-    {"samples_per_label", K_POSINT}, {"test_subsample", K_POSINT}, {"test_subsample_seed", K_NUM},
-    {"batch_size", K_POSINT},       {"corpus_chunk_size", K_POSINT}, {"ignore_identical_ids", K_BOOL},
-    {"multi_query", K_BOOL},        {"v1_pvalue_bug", K_BOOL},   {"train_split", K_STR},
-    {"text_field", K_STR},          {"label_field", K_STR},      {"protocol", K_STR},
-    {"aggregate", K_STR},           {"k_values", K_NUMS},        {"subsets", K_STRS},
-    {"seed", K_NUM},                {"max_iter", K_POSINT},      {"max_document_to_embed", K_POSINT},
-    {"max_documents_per_cluster", K_POSINT}, {"n_bootstrap", K_POSINT}, {"fast_batch_size", K_POSINT},
-    {"max_depth", K_POSINT},        {"max_size", K_POSINT},
-    /* max_fraction_of_documents_to_embed may be a number or null: checked by the clustering evaluator */
-};
-
-static int check_settings(const cJSON *st, const char *where) {
-    static const char *const expected[] = {
-        "a number", "a positive integer", "true or false", "a string", "an array of positive integers",
-        "a non-empty array of strings",
-    };
-    for (size_t i = 0; i < sizeof known_settings / sizeof known_settings[0]; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, known_settings[i].key);
-        if (!v) continue;
-        int ok = 0;
-        const cJSON *it;
-        switch (known_settings[i].kind) {
-        case K_NUM:    ok = cJSON_IsNumber(v); break;
-        case K_POSINT: ok = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble == (double)(long)v->valuedouble; break;
-        case K_BOOL:   ok = cJSON_IsBool(v); break;
-        case K_STR:    ok = cJSON_IsString(v) && v->valuestring[0]; break;
-        case K_NUMS:
-            ok = cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0;
-            cJSON_ArrayForEach(it, v) ok = ok && cJSON_IsNumber(it) && it->valuedouble >= 1 &&
-                                            it->valuedouble == (double)(long)it->valuedouble;
-            break;
-        case K_STRS:
-            ok = cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0;
-            cJSON_ArrayForEach(it, v) ok = ok && cJSON_IsString(it) && it->valuestring[0];
-            break;
-        }
-        if (!ok)
-            return cm_error(CM_ERR_FORMAT, "%s: field 'settings.%s': expected %s", where, known_settings[i].key,
-                            expected[known_settings[i].kind]);
-    }
-    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(st, "min_score");
-    const cJSON *hi = cJSON_GetObjectItemCaseSensitive(st, "max_score");
-    if (lo && hi && !(lo->valuedouble < hi->valuedouble))
-        return cm_error(CM_ERR_FORMAT, "%s: field 'settings.max_score': expected more than min_score (%g), found %g",
-                        where, lo->valuedouble, hi->valuedouble);
     return CM_OK;
 }
 
@@ -224,9 +140,9 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     if ((rc = opt_str(obj, "subset", &t->subset, where))) goto fail;
     if (t->subset && !strcmp(t->subset, "default")) { free(t->subset); t->subset = NULL; }
     if ((rc = opt_str(obj, "main_score", &t->main_score, where))) goto fail;
-    if (!t->main_score && !(t->main_score = cm_strdup(default_main(t->type)))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (!t->main_score && !(t->main_score = cm_strdup(cm_task_types[t->type].default_main_score))) { rc = CM_ERR_NOMEM; goto fail; }
     if ((rc = opt_str(obj, "leaderboard_metric", &t->leaderboard_metric, where))) goto fail;
-    if (!t->leaderboard_metric && !(t->leaderboard_metric = cm_strdup(default_main(t->type)))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (!t->leaderboard_metric && !(t->leaderboard_metric = cm_strdup(cm_task_types[t->type].default_main_score))) { rc = CM_ERR_NOMEM; goto fail; }
     if ((rc = opt_str(obj, "instruction", &t->instruction, where))) goto fail;
     if ((rc = opt_strv(obj, "languages", &t->languages, &t->n_languages, where))) goto fail;
     if ((rc = opt_strv(obj, "benchmarks", &t->benchmarks, &t->n_benchmarks, where))) goto fail;
@@ -235,9 +151,10 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
         rc = cm_error(CM_ERR_FORMAT, "%s: field 'settings' must be an object", where);
         goto fail;
     }
-    if (cJSON_IsObject(st) && (rc = check_settings(st, where))) goto fail;
-    t->settings = st && cJSON_IsObject(st) ? cJSON_Duplicate(st, 1) : cJSON_CreateObject();
-    if (!t->settings || !(t->source = cm_strdup(source))) { rc = CM_ERR_NOMEM; goto fail; }
+    t->settings_json = st && cJSON_IsObject(st) ? cJSON_Duplicate(st, 1) : cJSON_CreateObject();
+    if (!t->settings_json || !(t->source = cm_strdup(source))) { rc = CM_ERR_NOMEM; goto fail; }
+    /* strings in t->settings borrow from t->settings_json */
+    if ((rc = cm_task_settings_parse(t->type, t->settings_json, where, &t->settings))) goto fail;
     free(type);
     free(data);
     *out = t;
@@ -270,14 +187,10 @@ static int catalog_push(cm_catalog *c, cm_task *t) {
             cm_task_free(t);
             return rc;
         }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        cm_task **nt = cm_realloc(c->tasks, cap * sizeof *nt);
-        if (!nt) { cm_task_free(t); return CM_ERR_NOMEM; }
-        c->tasks = nt;
-        c->cap = cap;
+    if (cm_array_push(c->tasks, c->n, c->cap, t)) {
+        cm_task_free(t);
+        return CM_ERR_NOMEM;
     }
-    c->tasks[c->n++] = t;
     return CM_OK;
 }
 

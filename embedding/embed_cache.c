@@ -120,7 +120,7 @@ static int load_segment(cm_cache *c, const char *path) {
     c->segs = ns;
     c->segs[c->n_segs].base = base;
     c->segs[c->n_segs].len = len;
-    c->segs[c->n_segs].path = cm_strdup(path);
+    if (!(c->segs[c->n_segs].path = cm_strdup(path))) { munmap(base, len); return CM_ERR_NOMEM; }
     c->n_segs++;
     const unsigned char *keys = p + 24;
     const float *vecs = (const float *)(p + 24 + count * 16);   /* 8-byte aligned: 24 + 16n */
@@ -223,11 +223,12 @@ int cm_cache_open(cm_cache **out, const char *cache_dir, const char *fingerprint
                           "(expected fingerprint %s, dim %zu); use another --cache-dir", meta, fingerprint, dim);
         cJSON_Delete(m);
     } else {
+        size_t failures = cm_alloc_failures();   /* a failed cJSON_Add* drops the member */
         cJSON *m = cJSON_CreateObject();
         cJSON_AddNumberToObject(m, "format", 1);
         cJSON_AddStringToObject(m, "fingerprint", fingerprint);
         cJSON_AddNumberToObject(m, "dim", (double)dim);
-        char *text = cJSON_Print(m);
+        char *text = cm_alloc_failures() == failures ? cJSON_Print(m) : NULL;
         rc = text ? cm_write_file_atomic(meta, text, strlen(text)) : CM_ERR_NOMEM;
         free(text);
         cJSON_Delete(m);

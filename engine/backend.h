@@ -11,13 +11,38 @@
 
 #include "cmteb/encoder.h"
 
+/* The cm_encoder_params fields a backend honours (cm_backend_i.supported).
+ * cm_encoder_init rejects a field set to a non-default value that the chosen
+ * backend does not honour, except the run-wide hints CM_OPT_HINTS (the CLI
+ * passes --threads / --batch-size to the evaluators too, so a backend
+ * ignoring them is not an error). model_name and quiet apply to every
+ * backend and have no bit. */
+enum {
+    CM_OPT_POOLING           = 1u << 0,   /* pooling */
+    CM_OPT_ATTENTION         = 1u << 1,   /* attention */
+    CM_OPT_NORMALIZE         = 1u << 2,   /* normalize >= 0 */
+    CM_OPT_MAX_LENGTH        = 1u << 3,   /* max_length > 0 */
+    CM_OPT_POOL_INSTRUCTION  = 1u << 4,   /* pool_instruction >= 0 */
+    CM_OPT_QUERY_TEMPLATE    = 1u << 5,   /* query_template */
+    CM_OPT_DOCUMENT_TEMPLATE = 1u << 6,   /* document_template */
+    CM_OPT_BATCH_SIZE        = 1u << 7,   /* batch_size > 0 (a hint) */
+    CM_OPT_THREADS           = 1u << 8,   /* threads > 0 (a hint) */
+    CM_OPT_DEVICE_CUDA       = 1u << 9,   /* device "cuda" ("cpu" is every backend's) */
+};
+#define CM_OPT_HINTS (CM_OPT_BATCH_SIZE | CM_OPT_THREADS)
+
 typedef struct cm_backend_i {
     const char *scheme;   /* "hash", "glove", ... */
     const char *usage;    /* one line for --help, e.g. "hash[:DIM]  lexical baseline" */
+    unsigned    supported;  /* CM_OPT_* bits of the encoder options init honours */
     int  (*init)(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info);
     int  (*encode)(void *state, const char *const *texts, size_t n, cm_role role,
                    const char *instruction, float *out);
     void (*free)(void *state);
+    /* Optional (NULL: CM_ERR_UNSUPPORTED): one forward pass, npools poolings
+     * into outs[k] (n, info->dim) each (cm_encoder_encode_pools). */
+    int  (*encode_pools)(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                         const cm_pool_params *pools, size_t npools, float *const *outs);
 } cm_backend_i;
 
 extern const cm_backend_i cm_backend_hash;
@@ -26,8 +51,8 @@ extern const cm_backend_i cm_backend_precomputed;
 extern const cm_backend_i cm_backend_hf;
 extern const cm_backend_i cm_backend_openai;
 
-/* Wraps a caller-made backend state in an encoder (used by `cmteb compare`
- * for views of a shared model). Takes ownership of state: be->free releases
+/* Wraps a caller-made backend state in an encoder (cm_encoder_init_fn
+ * builds on it). Takes ownership of state: be->free releases
  * it when the encoder is freed. info is copied; its strings must outlive the
  * encoder. On failure state is released too. */
 int cm_encoder_init_backend(cm_encoder **out, const cm_backend_i *be, void *state, const cm_encoder_info *info);

@@ -27,6 +27,65 @@ cm_encoder_params cm_encoder_default_params(void) {
     return p;
 }
 
+/* The options, their CM_OPT_* bit and the flag that sets them on the command line. */
+static const struct { unsigned bit; const char *flag; } opt_flags[] = {
+    {CM_OPT_POOLING, "--pooling"},
+    {CM_OPT_ATTENTION, "--attention"},
+    {CM_OPT_NORMALIZE, "--normalize/--no-normalize"},
+    {CM_OPT_MAX_LENGTH, "--max-length"},
+    {CM_OPT_POOL_INSTRUCTION, "--pool-instruction/--no-pool-instruction"},
+    {CM_OPT_QUERY_TEMPLATE, "--query-template"},
+    {CM_OPT_DOCUMENT_TEMPLATE, "--document-template"},
+    {CM_OPT_BATCH_SIZE, "--batch-size"},
+    {CM_OPT_THREADS, "--threads"},
+    {CM_OPT_DEVICE_CUDA, "--device cuda"},
+};
+
+/* The CM_OPT_* bits of the fields p sets to something other than the default. */
+static unsigned options_set(const cm_encoder_params *p) {
+    unsigned m = 0;
+    if (p->pooling) m |= CM_OPT_POOLING;
+    if (p->attention) m |= CM_OPT_ATTENTION;
+    if (p->normalize >= 0) m |= CM_OPT_NORMALIZE;
+    if (p->max_length > 0) m |= CM_OPT_MAX_LENGTH;
+    if (p->pool_instruction >= 0) m |= CM_OPT_POOL_INSTRUCTION;
+    if (p->query_template) m |= CM_OPT_QUERY_TEMPLATE;
+    if (p->document_template) m |= CM_OPT_DOCUMENT_TEMPLATE;
+    if (p->batch_size > 0) m |= CM_OPT_BATCH_SIZE;
+    if (p->threads > 0) m |= CM_OPT_THREADS;
+    if (p->device && !strcmp(p->device, "cuda")) m |= CM_OPT_DEVICE_CUDA;
+    return m;
+}
+
+/* CM_ERR_ARG (CM_ERR_UNSUPPORTED for cuda) when params set an option be does
+ * not honour, naming the backends that do. */
+static int check_options(const cm_backend_i *be, const char *spec, const cm_encoder_params *params) {
+    if (params->device && strcmp(params->device, "cpu") != 0 && strcmp(params->device, "cuda") != 0)
+        return cm_error(CM_ERR_ARG, "model spec '%s': unknown device '%s' (expected cpu or cuda)", spec,
+                        params->device);
+    unsigned bad = options_set(params) & ~be->supported & ~(unsigned)CM_OPT_HINTS;
+    if (!bad) return CM_OK;
+    for (size_t k = 0; k < sizeof opt_flags / sizeof opt_flags[0]; k++) {
+        if (!(bad & opt_flags[k].bit)) continue;
+        cm_str by = {0};
+        for (int i = 0; cm_backends[i]; i++)
+            if (cm_backends[i]->supported & opt_flags[k].bit) {
+                if (by.len) cm_str_append(&by, ", ");
+                cm_str_append(&by, cm_backends[i]->scheme);
+            }
+        int rc;
+        if (opt_flags[k].bit == CM_OPT_DEVICE_CUDA && !by.len)
+            rc = cm_error(CM_ERR_UNSUPPORTED, "the CUDA engine is not in this build yet; use --device cpu");
+        else
+            rc = cm_error(opt_flags[k].bit == CM_OPT_DEVICE_CUDA ? CM_ERR_UNSUPPORTED : CM_ERR_ARG,
+                          "model spec '%s': %s is not supported by the %s backend (supported by: %s)", spec,
+                          opt_flags[k].flag, be->scheme, by.len ? by.s : "none");
+        cm_str_free(&by);
+        return rc;
+    }
+    return CM_OK;
+}
+
 int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params *params) {
     *out = NULL;
     cm_encoder_params dflt = cm_encoder_default_params();
@@ -38,6 +97,7 @@ int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params 
     for (int i = 0; cm_backends[i]; i++) {
         const cm_backend_i *be = cm_backends[i];
         if (strlen(be->scheme) != slen || strncmp(be->scheme, spec, slen) != 0) continue;
+        CM_TRY(check_options(be, spec, params));
         cm_encoder *e = cm_calloc(1, sizeof *e);
         if (!e) return CM_ERR_NOMEM;
         e->be = be;
@@ -74,6 +134,59 @@ int cm_encoder_init_backend(cm_encoder **out, const cm_backend_i *be, void *stat
     if (!e->info.loader) e->info.loader = be->scheme;
     *out = e;
     return CM_OK;
+}
+
+/* ---- caller-implemented encoders (cm_encoder_init_fn) ---------------------- */
+
+typedef struct fn_state {
+    cm_encode_fn encode;
+    void        *ctx;
+} fn_state;
+
+static int fn_init(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info) {
+    (void)state; (void)arg; (void)params; (void)info;
+    return cm_error(CM_ERR_INTERNAL, "a caller-implemented encoder is made by cm_encoder_init_fn only");
+}
+
+static int fn_encode(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                     float *out) {
+    fn_state *s = state;
+    return s->encode(s->ctx, texts, n, role, instruction, out);
+}
+
+static void fn_free(void *state) { free(state); }   /* the ctx is the caller's */
+
+static const cm_backend_i fn_backend = {
+    .scheme = "fn",
+    .usage = "(a caller-implemented encoder, cm_encoder_init_fn)",
+    .supported = 0,
+    .init = fn_init, .encode = fn_encode, .free = fn_free,
+};
+
+int cm_encoder_init_fn(cm_encoder **out, cm_encode_fn encode, void *ctx, const cm_encoder_info *info) {
+    *out = NULL;
+    fn_state *s = cm_malloc(sizeof *s);
+    if (!s) return CM_ERR_NOMEM;
+    s->encode = encode;
+    s->ctx = ctx;
+    return cm_encoder_init_backend(out, &fn_backend, s, info);
+}
+
+/* ---- encoding --------------------------------------------------------------- */
+
+cm_pool_params cm_pool_default_params(void) {
+    cm_pool_params p = {.pooling = NULL, .normalize = -1, .pool_instruction = -1};
+    return p;
+}
+
+int cm_encoder_encode_pools(cm_encoder *e, const char *const *texts, size_t n, cm_role role,
+                            const char *instruction, const cm_pool_params *pools, size_t npools,
+                            float *const *outs) {
+    if (!e->be->encode_pools)
+        return cm_error(CM_ERR_UNSUPPORTED, "%s: the %s backend cannot pool one forward pass several ways",
+                        e->info.name, e->be->scheme);
+    if (n == 0 || npools == 0) return CM_OK;
+    return e->be->encode_pools(e->state, texts, n, role, instruction, pools, npools, outs);
 }
 
 int cm_encoder_encode(cm_encoder *e, const char *const *texts, size_t n, cm_role role,

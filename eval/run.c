@@ -5,6 +5,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "cmteb/interrupt.h"
+#include "cmteb/log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +18,22 @@ cm_run_params cm_run_default_params(void) {
     p.data_dir = "data";
     p.output_dir = "results";
     p.keep_items = 1;
+    p.eval_options = cm_eval_default_options();
     return p;
+}
+
+cJSON *cm_eval_options_to_json(const cm_eval_options *o) {
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return NULL;
+    if (o->retrieval_index) cJSON_AddStringToObject(j, "retrieval_index", o->retrieval_index);
+    if (o->retrieval_index_params) cJSON_AddStringToObject(j, "retrieval_index_params", o->retrieval_index_params);
+    if (o->corpus_chunk_size) cJSON_AddNumberToObject(j, "corpus_chunk_size", (double)o->corpus_chunk_size);
+    if (o->predictions_top_k) cJSON_AddNumberToObject(j, "save_predictions", (double)o->predictions_top_k);
+    if (o->mem_budget) cJSON_AddNumberToObject(j, "mem_budget", (double)o->mem_budget);
+    if (o->clustering_protocol >= 0)
+        cJSON_AddStringToObject(j, "clustering_protocol",
+                                cm_clustering_protocol_name((cm_clustering_protocol)o->clustering_protocol));
+    return j;
 }
 
 /* The main score of an existing result file, or NaN. */
@@ -47,10 +63,18 @@ static cJSON *provenance(const cm_task *t, const cm_embedder *emb, const cm_run_
     cJSON_AddStringToObject(o, "data_folder", folder);
     cJSON_AddStringToObject(o, "split", t->split);
     cJSON_AddStringToObject(o, "task_source", t->source);
-    if (p->settings) cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(p->settings, 1));
-    if (p->eval_options && cJSON_GetArraySize(p->eval_options))
-        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(p->eval_options, 1));
+    cJSON *set = p->settings ? cJSON_Duplicate(p->settings, 1) : NULL;
+    if (set && !cJSON_AddItemToObject(o, "settings", set)) cJSON_Delete(set);   /* o NULL or the key's copy failed */
+    cJSON *opts = cm_eval_options_to_json(&p->eval_options);
+    if (!opts || !cJSON_GetArraySize(opts) || !cJSON_AddItemToObject(o, "options", opts)) cJSON_Delete(opts);
     return o;
+}
+
+/* Marks the started task r failed for lack of memory, for an early return. */
+static int started_failed(cm_run_summary *s, cm_run_task_result *r) {
+    r->status = CM_ERR_NOMEM;
+    s->n_failed++;
+    return CM_ERR_NOMEM;
 }
 
 int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const cm_run_params *p,
@@ -60,10 +84,7 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
     s->model_dir = p->model_dir ? cm_strdup(p->model_dir) : cm_results_model_dir(p->output_dir, info->name, info->revision);
     s->results = cm_calloc(n ? n : 1, sizeof *s->results);
     if (!s->model_dir || !s->results) return CM_ERR_NOMEM;
-    s->n = n;
     CM_TRY(cm_results_write_model_meta(s->model_dir, info, NULL));
-    cJSON *options = p->eval_options ? cJSON_Duplicate(p->eval_options, 1) : cJSON_CreateObject();
-    if (!options) return CM_ERR_NOMEM;
 
     for (size_t i = 0; i < n; i++) {
         const cm_task *t = tasks[i];
@@ -71,38 +92,52 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         r->task = t;
         r->main_score = NAN;
         char *path = cm_results_task_path(s->model_dir, t->name);
-        if (!path) { cJSON_Delete(options); return CM_ERR_NOMEM; }
+        if (!path) return started_failed(s, r);
         if (!p->overwrite && cm_file_exists(path)) {
             r->skipped = 1;
             r->main_score = existing_main_score(path, t);
             s->n_skipped++;
-            if (!p->quiet) fprintf(stderr, "%s: result exists, skipped (use --overwrite to redo)\n", t->name);
+            s->n = i + 1;
+            if (!p->quiet) cm_log(CM_LOG_INFO, "%s: result exists, skipped (use --overwrite to redo)", t->name);
             free(path);
             continue;
         }
         free(path);
         char *folder = cm_task_data_folder(t, p->data_dir);
-        if (!folder) { cJSON_Delete(options); return CM_ERR_NOMEM; }
-        if (!p->quiet) fprintf(stderr, "%s (%s): evaluating\n", t->name, cm_task_type_name(t->type));
+        if (!folder) return started_failed(s, r);
+        if (!p->quiet) cm_log(CM_LOG_INFO, "%s (%s): evaluating", t->name, cm_task_type_name(t->type));
+        /* Evaluators and provenance() build JSON with cJSON_Add* calls whose
+         * failures go unchecked (a member is dropped): a failed allocation
+         * anywhere from here to the write fails the task instead. */
+        size_t failures = cm_alloc_failures();
         cJSON *scores = cJSON_CreateObject();
         cJSON *items = p->keep_items ? cJSON_CreateObject() : NULL;
-        /* --save-predictions: the evaluator writes MODEL_DIR/predictions/<Task>[.<subset>].<split>.trec */
-        cJSON_DeleteItemFromObjectCaseSensitive(options, "predictions_prefix");
-        if (cJSON_GetObjectItemCaseSensitive(options, "save_predictions")) {
-            char *pdir = cm_path_join(s->model_dir, "predictions"), *prefix = pdir ? cm_path_join(pdir, t->name) : NULL;
-            if (!prefix || !cJSON_AddStringToObject(options, "predictions_prefix", prefix)) {
-                free(pdir); free(prefix); free(folder); cJSON_Delete(scores); cJSON_Delete(items); cJSON_Delete(options);
-                return CM_ERR_NOMEM;
-            }
-            free(pdir);
-            free(prefix);
+        if (!scores || (p->keep_items && !items)) {
+            free(folder); cJSON_Delete(scores); cJSON_Delete(items);
+            return CM_ERR_NOMEM;
         }
-        cm_eval_ctx ctx = {emb, folder, p->threads, p->quiet, options, items};
+        /* --save-predictions: the evaluator writes MODEL_DIR/predictions/<Task>[.<subset>].<split>.trec */
+        cm_eval_options options = p->eval_options;
+        char *prefix = NULL;
+        if (options.predictions_top_k) {
+            char *pdir = cm_path_join(s->model_dir, "predictions");
+            prefix = pdir ? cm_path_join(pdir, t->name) : NULL;
+            free(pdir);
+            if (!prefix) {
+                free(folder); cJSON_Delete(scores); cJSON_Delete(items);
+                return started_failed(s, r);
+            }
+            options.predictions_prefix = prefix;
+        }
+        cm_eval_ctx ctx = {emb, folder, p->threads, p->quiet, &options, items};
         double t0 = cm_now();
         cm_error_clear();
-        cm_evaluate_fn fn = cm_evaluator_for(t->type);
-        int rc = fn ? fn(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
+        const cm_evaluator_i *ev = cm_evaluator_for(t->type);
+        int rc = ev ? ev->evaluate(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
+        free(prefix);
         r->seconds = cm_now() - t0;
+        if (!rc && cm_alloc_failures() != failures)
+            rc = cm_error(CM_ERR_NOMEM, "%s: out of memory while evaluating (its result would be incomplete)", t->name);
         if (!rc) {
             const cJSON *ms = cJSON_GetObjectItemCaseSensitive(scores, "main_score");
             if (!cJSON_IsNumber(ms))
@@ -112,7 +147,10 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         }
         if (!rc) {
             cJSON *prov = provenance(t, emb, p, folder);
-            rc = cm_results_write_task(s->model_dir, t, scores, r->seconds, prov, items);
+            if (cm_alloc_failures() != failures)
+                rc = cm_error(CM_ERR_NOMEM, "%s: out of memory recording provenance", t->name);
+            else
+                rc = cm_results_write_task(s->model_dir, t, scores, r->seconds, prov, items);
             cJSON_Delete(prov);
         }
         if (rc) {
@@ -120,22 +158,22 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
             r->error = cm_strdup(cm_last_error()[0] ? cm_last_error() : cm_status_str(rc));
             r->main_score = NAN;
             s->n_failed++;
-            fprintf(stderr, "cmteb: %s failed: %s\n", t->name, r->error ? r->error : "?");
+            cm_log(CM_LOG_WARN, "%s failed: %s", t->name, r->error ? r->error : "?");
         } else if (!p->quiet) {
-            fprintf(stderr, "%s: %s = %.5f (%.1fs)\n", t->name, t->main_score, r->main_score, r->seconds);
+            cm_log(CM_LOG_INFO, "%s: %s = %.5f (%.1fs)", t->name, t->main_score, r->main_score, r->seconds);
         }
         cJSON_Delete(scores);
         cJSON_Delete(items);
         free(folder);
         int frc = cm_embedder_flush(emb);
-        if (frc) fprintf(stderr, "cmteb: warning: embedding cache not saved: %s\n", cm_last_error());
+        if (frc) cm_log(CM_LOG_WARN, "embedding cache not saved: %s", cm_last_error());
+        s->n = i + 1;   /* the summary holds the tasks done, also when an error returns early */
         if (cm_interrupted()) {
             s->n = i + 1;   /* the tasks after this one were not started */
             s->interrupted = 1;
             break;
         }
     }
-    cJSON_Delete(options);
     return CM_OK;
 }
 

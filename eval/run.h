@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmteb/embedder.h"
+#include "cmteb/evaluator.h"
 #include "cmteb/task.h"
 
 typedef struct cm_run_params {
@@ -30,11 +31,17 @@ typedef struct cm_run_params {
     int         quiet;
     int         overwrite;     /* re-evaluate tasks whose result exists */
     int         keep_items;    /* write the per-item side files (default 1) */
-    const cJSON *eval_options; /* passed to evaluators as ctx->options; may be NULL */
+    cm_eval_options eval_options; /* passed to evaluators (default cm_eval_default_options());
+                                     predictions_prefix is set per task when predictions_top_k is;
+                                     the options set are recorded in each result's provenance */
     const cJSON *settings;     /* engine settings recorded in provenance; may be NULL */
 } cm_run_params;
 
 cm_run_params cm_run_default_params(void);
+
+/* The evaluator options that differ from the defaults, as the JSON object a
+ * result's provenance records ("cmteb" -> "options"); caller deletes. */
+cJSON *cm_eval_options_to_json(const cm_eval_options *o);
 
 typedef struct cm_run_task_result {
     const cm_task *task;

@@ -14,8 +14,9 @@
 #include "cmteb/progress.h"
 /* engine: model specs -> encoders */
 #include "cmteb/encoder.h"
-/* embedding: the embedder and its cache */
+/* embedding: the embedder and its cache; variants of one model sharing a forward pass */
 #include "cmteb/embedder.h"
+#include "cmteb/variants.h"
 /* datasets: the task catalog and the hub layouts */
 #include "cmteb/task.h"
 #include "cmteb/dataset.h"

@@ -471,7 +471,7 @@ static double percentile(const double *v, size_t n, double q) {
 }
 
 void cm_bootstrap_summarize(const double *deltas, size_t n, double observed, cm_bootstrap_result *res) {
-    double *v = malloc((n ? n : 1) * sizeof *v);
+    double *v = cm_malloc((n ? n : 1) * sizeof *v);
     size_t m = 0, ge = 0, le = 0;
     for (size_t i = 0; i < n; i++) {
         if (isnan(deltas[i])) continue;

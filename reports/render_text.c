@@ -224,12 +224,24 @@ int cm_report_render_csv(const cm_report *r, cm_str *o) {
 
 /* ---- JSON ------------------------------------------------------------------- */
 
+/* cJSON_AddItemTo* that never leak: the item is deleted when it cannot be
+ * added (a NULL parent, or the key's copy failed). Returns it, or NULL. The
+ * members they drop are caught by the cm_alloc_failures check at the end. */
+static cJSON *add_item(cJSON *parent, const char *key, cJSON *item) {
+    if (item && !cJSON_AddItemToObject(parent, key, item)) { cJSON_Delete(item); return NULL; }
+    return item;
+}
+static cJSON *push_item(cJSON *arr, cJSON *item) {
+    if (item && !cJSON_AddItemToArray(arr, item)) { cJSON_Delete(item); return NULL; }
+    return item;
+}
+
 static cJSON *num_or_null(double x) { return isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x); }
 
 static cJSON *agg_json(const cm_report_agg *a) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    cJSON_AddItemToObject(o, "mean", num_or_null(a->mean));
+    add_item(o, "mean", num_or_null(a->mean));
     cJSON_AddNumberToObject(o, "present", (double)a->present);
     cJSON_AddNumberToObject(o, "total", (double)a->total);
     cJSON_AddBoolToObject(o, "partial", a->present < a->total);
@@ -239,11 +251,11 @@ static cJSON *agg_json(const cm_report_agg *a) {
 static cJSON *diff_json(const cm_report *r, const cm_report_diff *d) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    cJSON_AddItemToObject(o, "delta", num_or_null(d->delta));
+    add_item(o, "delta", num_or_null(d->delta));
     cJSON_AddBoolToObject(o, "tested", d->tested);
     if (d->tested) {
-        cJSON_AddItemToObject(o, "ci95_low", num_or_null(100.0 * d->bs.ci_lo));
-        cJSON_AddItemToObject(o, "ci95_high", num_or_null(100.0 * d->bs.ci_hi));
+        add_item(o, "ci95_low", num_or_null(100.0 * d->bs.ci_lo));
+        add_item(o, "ci95_high", num_or_null(100.0 * d->bs.ci_hi));
         cJSON_AddNumberToObject(o, "p_two_sided", d->bs.p_two_sided);
         cJSON_AddNumberToObject(o, "p_worse", d->bs.p_worse);
         cJSON_AddNumberToObject(o, "n_items", (double)d->bs.n_items);
@@ -255,6 +267,7 @@ static cJSON *diff_json(const cm_report *r, const cm_report_diff *d) {
 }
 
 int cm_report_render_json(const cm_report *r, cm_str *o) {
+    size_t failures = cm_alloc_failures();   /* a failed cJSON_Add* drops the member */
     cJSON *root = cJSON_CreateObject();
     if (!root) return CM_ERR_NOMEM;
     cJSON_AddStringToObject(root, "title", r->title);
@@ -275,28 +288,27 @@ int cm_report_render_json(const cm_report *r, cm_str *o) {
         cJSON_AddStringToObject(t, "name", r->rows[i].task);
         cJSON_AddStringToObject(t, "category", cm_report_category_name(r->rows[i].category));
         cJSON_AddStringToObject(t, "metric", r->rows[i].metric);
-        cJSON_AddItemToArray(tasks, t);
+        push_item(tasks, t);
     }
     cJSON *models = cJSON_AddArrayToObject(root, "models");
     for (size_t m = 0; m < r->n_models; m++) {
         const cm_report_model *M = &r->models[m];
-        cJSON *jm = cJSON_CreateObject();
-        cJSON_AddItemToArray(models, jm);
+        cJSON *jm = push_item(models, cJSON_CreateObject());
         cJSON_AddStringToObject(jm, "label", M->res->label);
         cJSON_AddStringToObject(jm, "name", M->res->name);
         if (M->res->revision) cJSON_AddStringToObject(jm, "revision", M->res->revision);
         else cJSON_AddNullToObject(jm, "revision");
         cJSON_AddStringToObject(jm, "folder", M->res->dir);
-        cJSON_AddItemToObject(jm, "average", agg_json(&M->overall));
+        add_item(jm, "average", agg_json(&M->overall));
         cJSON *cats = cJSON_AddObjectToObject(jm, "categories");
         for (int c = 0; c < CM_REPORT_NCAT; c++)
-            if (cat_has_rows(r, c)) cJSON_AddItemToObject(cats, cm_report_category_name(c), agg_json(&M->cat[c]));
+            if (cat_has_rows(r, c)) add_item(cats, cm_report_category_name(c), agg_json(&M->cat[c]));
         if (m && r->compared) {
             cJSON *jd = cJSON_AddObjectToObject(jm, "difference");
-            cJSON_AddItemToObject(jd, "average", diff_json(r, &M->overall_diff));
+            add_item(jd, "average", diff_json(r, &M->overall_diff));
             cJSON *dc = cJSON_AddObjectToObject(jd, "categories");
             for (int c = 0; c < CM_REPORT_NCAT; c++)
-                if (cat_has_rows(r, c)) cJSON_AddItemToObject(dc, cm_report_category_name(c), diff_json(r, &M->cat_diff[c]));
+                if (cat_has_rows(r, c)) add_item(dc, cm_report_category_name(c), diff_json(r, &M->cat_diff[c]));
         }
         cJSON *scores = cJSON_AddObjectToObject(jm, "scores");
         cJSON *missing = cJSON_AddArrayToObject(jm, "missing");
@@ -306,7 +318,7 @@ int cm_report_render_json(const cm_report *r, cm_str *o) {
                 cJSON *mi = cJSON_CreateObject();
                 cJSON_AddStringToObject(mi, "task", r->rows[i].task);
                 cJSON_AddStringToObject(mi, "reason", s && s->note ? s->note : "no results file");
-                cJSON_AddItemToArray(missing, mi);
+                push_item(missing, mi);
                 continue;
             }
             cJSON *js = cJSON_CreateObject();
@@ -318,15 +330,15 @@ int cm_report_render_json(const cm_report *r, cm_str *o) {
             cJSON_AddStringToObject(js, "file", s->path ? s->path : "");
             if (s->note) cJSON_AddStringToObject(js, "note", s->note);
             if (s->percent) cJSON_AddBoolToObject(js, "file_stores_x100", 1);
-            if (m && r->compared && M->diff) cJSON_AddItemToObject(js, "difference", diff_json(r, &M->diff[i]));
-            cJSON_AddItemToObject(scores, r->rows[i].task, js);
+            if (m && r->compared && M->diff) add_item(js, "difference", diff_json(r, &M->diff[i]));
+            add_item(scores, r->rows[i].task, js);
         }
         if (M->res->n_warnings) {
             cJSON *w = cJSON_AddArrayToObject(jm, "warnings");
-            for (size_t k = 0; k < M->res->n_warnings; k++) cJSON_AddItemToArray(w, cJSON_CreateString(M->res->warnings[k]));
+            for (size_t k = 0; k < M->res->n_warnings; k++) push_item(w, cJSON_CreateString(M->res->warnings[k]));
         }
     }
-    char *text = cJSON_Print(root);
+    char *text = cm_alloc_failures() == failures ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (!text) return cm_error(CM_ERR_NOMEM, "out of memory printing the report");
     int rc = cm_str_append(o, text);

@@ -5,6 +5,7 @@
  * render_text.c (md, csv, json) and render_html.c.
  */
 #include "cmteb/report.h"
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 
 #include <math.h>
@@ -259,12 +260,7 @@ int cm_report_build(cm_report **out, const cm_catalog *cat, const char *const *d
         size_t nf;
         if ((rc = cm_results_find_models(dirs[d], &folders, &nf))) break;
         for (size_t f = 0; f < nf && !rc; f++) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                cm_model_results **nv = cm_realloc(models, cap * sizeof *nv);
-                if (!nv) { rc = CM_ERR_NOMEM; break; }
-                models = nv;
-            }
+            if ((rc = cm_array_reserve(models, cap, n + 1))) break;
             rc = cm_model_results_load(&models[n], folders[f], cat);
             if (!rc) n++;
         }

@@ -4,6 +4,7 @@
  * results_read.h describes; finds model folders under a results root.
  */
 #include "cmteb/results_read.h"
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -206,7 +207,9 @@ int cm_task_score_pick(const cJSON *root, const cm_score_spec *spec, const char 
             S = only;
             rc = set_note(out, "split '%s' absent; used '%s', the only split in the file", want_split, only->string);
         } else {
-            rc = set_note(out, "no split '%s' (the file has: %s)", want_split, tmp.s ? tmp.s : "none");
+            rc = cm_str_error(&tmp) ? CM_ERR_NOMEM
+                                    : set_note(out, "no split '%s' (the file has: %s)", want_split,
+                                               tmp.s ? tmp.s : "none");
             goto done;
         }
         if (rc) goto done;
@@ -242,6 +245,8 @@ int cm_task_score_pick(const cJSON *root, const cm_score_spec *spec, const char 
                 E = last;
                 rc = set_note(out, "hf_subset '%s' absent; used '%s', the only subset in split '%s'", want,
                               subset_used, S->string);
+            } else if (cm_str_error(&have)) {
+                rc = CM_ERR_NOMEM;
             } else {
                 rc = set_note(out, "no hf_subset '%s' in split '%s' (the file has: %s)", want, S->string,
                               have.s ? have.s : "none");
@@ -267,8 +272,9 @@ int cm_task_score_pick(const cJSON *root, const cm_score_spec *spec, const char 
                 } else {
                     cm_str_free(&tmp);
                     list_keys(&tmp, S, l, 0);
-                    rc = set_note(out, "no '%s' subset in split '%s' (it has: %s)", want_subset, S->string,
-                                  tmp.s ? tmp.s : "none");
+                    rc = cm_str_error(&tmp) ? CM_ERR_NOMEM
+                                            : set_note(out, "no '%s' subset in split '%s' (it has: %s)", want_subset,
+                                                       S->string, tmp.s ? tmp.s : "none");
                     goto done;
                 }
             }
@@ -295,6 +301,7 @@ int cm_task_score_pick(const cJSON *root, const cm_score_spec *spec, const char 
                       l == CM_LAYOUT_CURRENT || want_subset ? subset_used : "");
         goto done;
     }
+    if (cm_str_error(&key)) { cm_str_free(&key); rc = CM_ERR_NOMEM; goto done; }   /* not a truncated key */
     out->key = key.s ? key.s : cm_strdup(metric);
     if (!out->key) { rc = CM_ERR_NOMEM; goto done; }
     double x = v->valuedouble;
@@ -339,13 +346,7 @@ static int list_dir(const char *dir, int want_dirs, char ***out, size_t *n) {
         struct stat st;
         int ok = stat(p, &st) == 0 && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
         if (!ok) { free(p); continue; }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nv = cm_realloc(*out, cap * sizeof *nv);
-            if (!nv) { free(p); rc = CM_ERR_NOMEM; break; }
-            *out = nv;
-        }
-        (*out)[(*n)++] = p;
+        if ((rc = cm_array_push(*out, *n, cap, p))) { free(p); break; }
     }
     closedir(d);
     if (rc) { cm_results_free_folders(*out, *n); *out = NULL; *n = 0; return rc; }
@@ -383,16 +384,11 @@ static int holds_task_files(const char *dir) {
 typedef struct { char **v; size_t n, cap; } strvec;
 
 static int strvec_push(strvec *s, const char *x) {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        char **nv = cm_realloc(s->v, cap * sizeof *nv);
-        if (!nv) return CM_ERR_NOMEM;
-        s->v = nv;
-        s->cap = cap;
-    }
-    if (!(s->v[s->n] = cm_strdup(x))) return CM_ERR_NOMEM;
-    s->n++;
-    return CM_OK;
+    char *c = cm_strdup(x);
+    if (!c) return CM_ERR_NOMEM;
+    int rc = cm_array_push(s->v, s->n, s->cap, c);
+    if (rc) free(c);
+    return rc;
 }
 
 static int find_rec(const char *dir, int depth, strvec *acc) {
@@ -543,6 +539,7 @@ static int add_cqadupstack(cm_model_results *m, const cm_catalog *cat) {
         }
     }
     if (!found) { cm_str_free(&missing); return CM_OK; }
+    if (cm_str_error(&missing)) { cm_str_free(&missing); return CM_ERR_NOMEM; }
     const cm_task *t = cat ? cm_catalog_find(cat, "CQADupstackRetrieval") : NULL;
     cm_task_score s = {0};
     s.value = NAN;

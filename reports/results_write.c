@@ -99,7 +99,11 @@ static int write_json(const char *path, const cJSON *obj) {
     cm_str b = {0};
     put_json(&b, obj, 0, 0);
     cm_str_append(&b, "\n");
-    if (!b.s) return cm_error(CM_ERR_NOMEM, "out of memory printing %s", path);
+    /* A failed append leaves a prefix of the document: write nothing then. */
+    if (cm_str_error(&b)) {
+        cm_str_free(&b);
+        return cm_error(CM_ERR_NOMEM, "out of memory printing %s", path);
+    }
     int rc = cm_write_file_atomic(path, b.s, b.len);
     cm_str_free(&b);
     return rc;
@@ -107,6 +111,7 @@ static int write_json(const char *path, const cJSON *obj) {
 
 int cm_results_write_model_meta(const char *model_dir, const cm_encoder_info *info, const cJSON *extra) {
     CM_TRY(cm_mkdir_p(model_dir));
+    size_t failures = cm_alloc_failures();   /* the cJSON_Add* below drop members silently on failure */
     cJSON *o = cJSON_CreateObject();
     if (!o) return CM_ERR_NOMEM;
     cJSON_AddStringToObject(o, "name", info->name);
@@ -120,9 +125,12 @@ int cm_results_write_model_meta(const char *model_dir, const cm_encoder_info *in
     cJSON_AddBoolToObject(o, "use_instructions", info->uses_instructions);
     cJSON_AddStringToObject(o, "loader", info->loader ? info->loader : "unknown");
     cJSON_AddStringToObject(o, "framework", "cmteb");
-    if (extra) cJSON_AddItemToObject(o, "cmteb", cJSON_Duplicate(extra, 1));
-    char *path = cm_path_join(model_dir, "model_meta.json");
-    int rc = path ? write_json(path, o) : CM_ERR_NOMEM;
+    if (extra) {
+        cJSON *d = cJSON_Duplicate(extra, 1);
+        if (d && !cJSON_AddItemToObject(o, "cmteb", d)) cJSON_Delete(d);   /* the key's copy failed */
+    }
+    char *path = cm_alloc_failures() == failures ? cm_path_join(model_dir, "model_meta.json") : NULL;
+    int rc = path ? write_json(path, o) : cm_error(CM_ERR_NOMEM, "out of memory building model_meta.json");
     free(path);
     cJSON_Delete(o);
     return rc;
@@ -131,6 +139,7 @@ int cm_results_write_model_meta(const char *model_dir, const cm_encoder_info *in
 int cm_results_write_task(const char *model_dir, const cm_task *task, const cJSON *scores,
                           double evaluation_time, const cJSON *provenance, const cJSON *items) {
     CM_TRY(cm_mkdir_p(model_dir));
+    size_t failures = cm_alloc_failures();   /* the cJSON_Add* below drop members silently on failure */
     cJSON *o = cJSON_CreateObject();
     if (!o) return CM_ERR_NOMEM;
     cJSON_AddStringToObject(o, "dataset_revision", task->dataset_revision ? task->dataset_revision : "no_revision_available");
@@ -144,15 +153,22 @@ int cm_results_write_task(const char *model_dir, const cm_task *task, const cJSO
     cJSON_DeleteItemFromObjectCaseSensitive(entry, "languages");
     cJSON_AddStringToObject(entry, "hf_subset", task->subset ? task->subset : "default");
     cJSON *langs = cJSON_AddArrayToObject(entry, "languages");
-    if (task->n_languages == 0) cJSON_AddItemToArray(langs, cJSON_CreateString("eng-Latn"));
-    for (size_t i = 0; i < task->n_languages; i++) cJSON_AddItemToArray(langs, cJSON_CreateString(task->languages[i]));
-    cJSON_AddItemToArray(arr, entry);
+    for (size_t i = 0; i < (task->n_languages ? task->n_languages : 1); i++) {
+        cJSON *lang = cJSON_CreateString(task->n_languages ? task->languages[i] : "eng-Latn");
+        if (!cJSON_AddItemToArray(langs, lang)) cJSON_Delete(lang);   /* langs NULL: its allocation failed */
+    }
+    if (!cJSON_AddItemToArray(arr, entry)) cJSON_Delete(entry);   /* arr NULL: its allocation failed */
     cJSON_AddNumberToObject(o, "evaluation_time", evaluation_time);
     cJSON_AddNullToObject(o, "kg_co2_emissions");
-    if (provenance) cJSON_AddItemToObject(o, "cmteb", cJSON_Duplicate(provenance, 1));
+    if (provenance) {
+        cJSON *d = cJSON_Duplicate(provenance, 1);
+        if (d && !cJSON_AddItemToObject(o, "cmteb", d)) cJSON_Delete(d);   /* the key's copy failed */
+    }
 
-    int rc = CM_OK;
-    if (items && cJSON_GetArraySize(items) > 0) {
+    int rc = cm_alloc_failures() == failures
+                 ? CM_OK
+                 : cm_error(CM_ERR_NOMEM, "out of memory building the result of %s", task->name);
+    if (!rc && items && cJSON_GetArraySize(items) > 0) {
         char *side = cm_path_join(model_dir, ".cmteb");
         char *tname = side ? cm_asprintf("%s/%s.items.json", side, task->name) : NULL;
         if (!tname) rc = CM_ERR_NOMEM;

@@ -29,7 +29,8 @@
  */
 #include "engine/backend.h"
 #include "engine/glove/glove.h"
-#include "engine/hf/unicode.h"
+#include "engine/text/unicode.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -156,7 +157,7 @@ static int convert_text(const char *src, const char *dst, const struct stat *st)
     free(tmp);
     if (!rc && n == 0) rc = cm_error(CM_ERR_FORMAT, "%s: no word vectors found (expected lines 'word v1 v2 ...')", src);
     if (!rc && skipped)
-        fprintf(stderr, "cmteb: warning: %s: skipped %zu line(s) whose value count differs from %zu (first: line %zu)\n",
+        cm_log(CM_LOG_WARN, "%s: skipped %zu line(s) whose value count differs from %zu (first: line %zu)",
                 src, skipped, dim, first_skip);
     static const char zeros[8] = {0};
     if (!rc && words.len % 8) rc = gb_add(&words, zeros, 8 - words.len % 8);
@@ -266,7 +267,7 @@ int cm_glove_load(cm_glove **out, const char *path, int quiet) {
             alt = cdir ? cm_asprintf("%s/%s.cmteb.bin", cdir, hex) : NULL;
             if (alt) rc = map_binary(g, alt, &st, &stale);
             if (!rc && stale) {
-                if (!quiet) fprintf(stderr, "cmteb: converting %s to a binary cache (once)\n", path);
+                if (!quiet) cm_log(CM_LOG_INFO, "cmteb: converting %s to a binary cache (once)", path);
                 double t0 = cm_now();
                 const char *target = bin;
                 rc = convert_text(path, bin, &st);
@@ -276,7 +277,8 @@ int cm_glove_load(cm_glove **out, const char *path, int quiet) {
                 }
                 if (!rc) rc = map_binary(g, target, &st, &stale);
                 if (!rc && stale) rc = cm_error(CM_ERR_IO, "%s: binary cache unreadable after writing", target);
-                if (!rc && !quiet) fprintf(stderr, "cmteb: converted %zu words in %.1fs -> %s\n", g->n_words, cm_now() - t0, target);
+                if (!rc && !quiet)
+                    cm_log(CM_LOG_INFO, "cmteb: converted %zu words in %.1fs -> %s", g->n_words, cm_now() - t0, target);
             }
             free(cdir);
         }
@@ -399,6 +401,8 @@ static int be_encode(void *state, const char *const *texts, size_t n, cm_role ro
 static void be_free(void *state) { cm_glove_free(state); }
 
 const cm_backend_i cm_backend_glove = {
-    "glove", "glove:PATH          averaged GloVe vectors (sentence-transformers WordEmbeddings semantics)",
-    be_init, be_encode, be_free,
+    .scheme = "glove",
+    .usage = "glove:PATH          averaged GloVe vectors (sentence-transformers WordEmbeddings semantics)",
+    .supported = 0,   /* no encoder options: averaged word vectors */
+    .init = be_init, .encode = be_encode, .free = be_free,
 };

@@ -5,7 +5,7 @@
  * baseline was built with; and Python-style lowercasing for its lookups.
  */
 #include "engine/glove/glove.h"
-#include "engine/hf/unicode.h"
+#include "engine/text/unicode.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,7 +55,7 @@ int cm_glove_is_stopword(const char *w, size_t len) {
     return 0;
 }
 
-/* Python's str.lower() through the Unicode tables of engine/hf/unicode.c
+/* Python's str.lower() through the Unicode tables of engine/text/unicode.c
  * (full lowercase mappings); invalid bytes are copied unchanged. */
 size_t cm_utf8_lower(const char *s, size_t len, char *out) {
     size_t i = 0, o = 0;

@@ -70,8 +70,8 @@ static int hash_one(const hash_state *s, const char *text, float *out) {
     /* at most len words and 3*(len+2) n-grams */
     size_t need = 4 * len + 16, cap = 64;
     while (cap < 2 * need) cap <<= 1;
-    feat *tab = calloc(cap, sizeof *tab);
-    char *low = malloc(len + 3);
+    feat *tab = cm_calloc(cap, sizeof *tab);
+    char *low = cm_malloc(len + 3);
     if (!tab || !low) { free(tab); free(low); return cm_error(CM_ERR_NOMEM, "out of memory hashing a text of %zu bytes", len); }
     size_t i = 0;
     while (i < len) {
@@ -122,6 +122,8 @@ static int hash_encode(void *state, const char *const *texts, size_t n, cm_role 
 static void hash_free(void *state) { free(state); }
 
 const cm_backend_i cm_backend_hash = {
-    "hash", "hash[:DIM]          lexical feature-hashing baseline, no weights (default DIM 512)",
-    hash_init, hash_encode, hash_free,
+    .scheme = "hash",
+    .usage = "hash[:DIM]          lexical feature-hashing baseline, no weights (default DIM 512)",
+    .supported = 0,   /* no encoder options: a fixed lexical function */
+    .init = hash_init, .encode = hash_encode, .free = hash_free,
 };

@@ -5,6 +5,7 @@
  */
 #include "engine/backend.h"
 
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "engine/hf/hf_model.h"
@@ -90,7 +91,7 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     info->n_parameters = np;
     info->uses_instructions = set->query_template || set->document_template;
     if (!(params && params->quiet))
-        fprintf(stderr, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads\n",
+        cm_log(CM_LOG_INFO, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads",
                 arg, c->model_type, (long long)c->n_layers, (long long)c->hidden, cm_pool_name(set->pool.kind),
                 set->pool.exclude_instr ? " (instruction excluded)" : "", set->pool.normalize ? " + L2" : "",
                 set->max_length, set->threads);
@@ -104,7 +105,34 @@ static int be_encode(void *state, const char *const *texts, size_t n, cm_role ro
     return cm_hf_encode(s->m, texts, n, role, instruction, out);
 }
 
+int cm_pool_check(const char *pooling) {
+    cm_pool_kind k;
+    return pooling ? cm_pool_parse(pooling, &k) : CM_OK;
+}
+
+/* One forward pass, every pooling (cm_hf_encode_multi). */
+static int be_encode_pools(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                           const cm_pool_params *pools, size_t npools, float *const *outs) {
+    hf_state *s = state;
+    cm_pool_spec *ps = cm_malloc(npools * sizeof *ps);
+    if (!ps) return CM_ERR_NOMEM;
+    int rc = CM_OK;
+    for (size_t k = 0; k < npools && !rc; k++) {
+        ps[k].kind = CM_POOL_DEFAULT;
+        ps[k].exclude_instr = pools[k].pool_instruction < 0 ? -1 : !pools[k].pool_instruction;
+        ps[k].normalize = pools[k].normalize < 0 ? -1 : !!pools[k].normalize;
+        if (pools[k].pooling) rc = cm_pool_parse(pools[k].pooling, &ps[k].kind);
+    }
+    if (!rc) rc = cm_hf_encode_multi(s->m, texts, n, role, instruction, ps, npools, outs);
+    free(ps);
+    return rc;
+}
+
 const cm_backend_i cm_backend_hf = {
-    "hf", "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
-    be_init, be_encode, be_free,
+    .scheme = "hf",
+    .usage = "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
+    .supported = CM_OPT_POOLING | CM_OPT_ATTENTION | CM_OPT_NORMALIZE | CM_OPT_MAX_LENGTH | CM_OPT_POOL_INSTRUCTION |
+                 CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE | CM_OPT_THREADS,
+    .init = be_init, .encode = be_encode, .free = be_free,
+    .encode_pools = be_encode_pools,
 };

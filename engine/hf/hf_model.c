@@ -248,6 +248,19 @@ static void make_fingerprint(cm_hf_model *m) {
     cm_hex64(h, m->fingerprint);
 }
 
+/* The BF16 linear strategy (engine/nn/bf16.h), resolved once per model load.
+ * CMTEB_BF16_MODE=blas, CMTEB_BF16_TILE_MB and CMTEB_BF16_BIG_FROM are
+ * documented tuning knobs (bench/RESULTS.md, bench/decoder_bench.sh): they are
+ * read here, at load, never in the hot path. */
+static cm_wlinear_params linear_params(void) {
+    cm_wlinear_params p = cm_wlinear_default_params();
+    const char *e = getenv("CMTEB_BF16_MODE");
+    if (e && !strcmp(e, "blas")) p.blas_mode = 1;
+    if ((e = getenv("CMTEB_BF16_TILE_MB")) && atoi(e) > 0) p.tile_mb = (size_t)atoi(e);
+    if ((e = getenv("CMTEB_BF16_BIG_FROM")) && atoi(e) > 0) p.big_from = (size_t)atoi(e);
+    return p;
+}
+
 int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params *params, int weights) {
     *out = NULL;
     cm_encoder_params dflt = cm_encoder_default_params();
@@ -263,6 +276,7 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     if (!m->config) { rc = cm_error(CM_ERR_NOTFOUND, "%s/config.json: not found (is this a Hugging Face model folder?)", dir); goto fail; }
     if ((rc = cm_hf_arch_find(m->config, dir, &m->arch))) goto fail;
     if ((rc = m->arch->read_config(m->config, dir, &m->cfg))) goto fail;
+    m->cfg.linear = linear_params();
     if ((rc = cm_tokenizer_load(&m->tok, dir))) goto fail;
     if ((size_t)m->cfg.vocab_size < cm_tokenizer_vocab_size(m->tok) && !strcmp(m->arch->name, "bert")) {
         rc = cm_error(CM_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json vocab_size is %lld", dir,

@@ -23,9 +23,9 @@
 #include <stdint.h>
 
 #include "cmteb/encoder.h"
-#include "engine/hf/model.h"
-#include "engine/hf/st_dense.h"
-#include "engine/hf/tokenizer.h"
+#include "engine/arch/model.h"
+#include "engine/nn/st_dense.h"
+#include "engine/tokenizer/tokenizer.h"
 
 /* At most this many sentence-transformers Dense modules after pooling. */
 enum { CM_HF_MAX_DENSE = 4 };

@@ -195,6 +195,8 @@ static int oa_encode(void *state, const char *const *texts, size_t n, cm_role ro
 }
 
 const cm_backend_i cm_backend_openai = {
-    "openai", "openai:URL[#MODEL]  an OpenAI-compatible /v1/embeddings endpoint ($OPENAI_API_KEY)",
-    oa_init, oa_encode, oa_free,
+    .scheme = "openai",
+    .usage = "openai:URL[#MODEL]  an OpenAI-compatible /v1/embeddings endpoint ($OPENAI_API_KEY)",
+    .supported = CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE,
+    .init = oa_init, .encode = oa_encode, .free = oa_free,
 };

@@ -150,6 +150,8 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
 }
 
 const cm_backend_i cm_backend_precomputed = {
-    "precomputed", "precomputed:DIR     vectors made elsewhere (DIR/texts.jsonl + DIR/embeddings.npy)",
-    pre_init, pre_encode, pre_free,
+    .scheme = "precomputed",
+    .usage = "precomputed:DIR     vectors made elsewhere (DIR/texts.jsonl + DIR/embeddings.npy)",
+    .supported = 0,   /* no encoder options: vectors made elsewhere */
+    .init = pre_init, .encode = pre_encode, .free = pre_free,
 };

@@ -93,15 +93,13 @@ static void check_beir(data_check *d, const char *dir, const char *split) {
 
 static data_check check_data(const cm_task *t, const char *data_dir) {
     data_check d = {DATA_YES, 0, 0, NULL};
-    const cJSON *subsets = cm_task_setting(t, "subsets");
-    if (t->type == CM_TASK_RETRIEVAL && cJSON_IsArray(subsets)) {
+    if (t->type == CM_TASK_RETRIEVAL && t->settings.retrieval.subsets.n) {
+        const cm_setting_strs *subsets = &t->settings.retrieval.subsets;
         /* each subset is a folder beside the others: DATA_DIR/<hub repo>, or inside a task file's folder */
         const char *base = t->data ? t->data
                          : (t->source && !strcmp(t->source, "demo")) ? cm_demo_dir() : data_dir;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, subsets) {
-            if (!cJSON_IsString(it)) continue;
-            char *dir = cm_path_join(base, it->valuestring);
+        for (size_t i = 0; i < subsets->n; i++) {
+            char *dir = cm_path_join(base, subsets->v[i]);
             if (dir) check_beir(&d, dir, t->split);
             free(dir);
         }
@@ -113,7 +111,7 @@ static data_check check_data(const cm_task *t, const char *data_dir) {
         } else {
             find_piece(&d, dir, t->subset, t->split);
             if (t->type == CM_TASK_CLASSIFICATION) {
-                const char *train = cm_task_str(t, "train_split", "train");
+                const char *train = t->settings.classification.train_split;
                 if (strcmp(train, t->split)) find_piece(&d, dir, t->subset, train);
             }
         }

@@ -71,7 +71,7 @@ static int add_task(const cm_task ***v, size_t *n, const cm_task *t) {
 int cm_cmd_run(int argc, char **argv) {
     const char *model = "hash", *tasks_arg = NULL, *bench = NULL, *type_arg = NULL;
     const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
-    const char *retrieval_index = NULL, *retrieval_params = NULL, *clustering_protocol = NULL;
+    const char *clustering_protocol = NULL;
     long corpus_chunk = 0, predictions_k = 0;
     double mem_budget = 0;
     const char *task_files[64];
@@ -110,8 +110,8 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--query-template", &ep.query_template, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--document-template", &ep.document_template, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--device", &ep.device, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &retrieval_index, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--retrieval-index-params", &retrieval_params, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &rp.eval_options.retrieval_index, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--retrieval-index-params", &rp.eval_options.retrieval_index_params, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--clustering-protocol", &clustering_protocol, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--corpus-chunk-size", &v, &bad)) {
             corpus_chunk = v ? cm_opt_long("--corpus-chunk-size", v) : -1;
@@ -153,8 +153,15 @@ int cm_cmd_run(int argc, char **argv) {
     if (bad) return 2;
     if (!tasks_arg && !bench && !n_task_files)
         return cm_cli_usage_error("run", "say which tasks: --tasks A,B, --benchmark NAME or --task-file FILE");
-    if (clustering_protocol && strcmp(clustering_protocol, "v1") && strcmp(clustering_protocol, "fast"))
-        return cm_cli_usage_error("run", "--clustering-protocol expects v1 or fast");
+    if (clustering_protocol) {
+        cm_clustering_protocol proto;
+        if (cm_clustering_protocol_parse(clustering_protocol, &proto))
+            return cm_cli_usage_error("run", "--clustering-protocol expects v1 or fast");
+        rp.eval_options.clustering_protocol = (int)proto;
+    }
+    rp.eval_options.corpus_chunk_size = corpus_chunk > 0 ? (size_t)corpus_chunk : 0;
+    rp.eval_options.predictions_top_k = predictions_k > 0 ? (size_t)predictions_k : 0;
+    rp.eval_options.mem_budget = mem_budget > 0 ? (size_t)mem_budget : 0;
 
     int rc = CM_OK, exit_code = 1;
     cm_catalog *cat = NULL;
@@ -163,7 +170,7 @@ int cm_cmd_run(int argc, char **argv) {
     const cm_task **sel = NULL, **list = NULL;
     size_t n_sel = 0, n_list = 0;
     char *default_cache = NULL;
-    cJSON *opts = cJSON_CreateObject(), *settings = cJSON_CreateObject();
+    cJSON *settings = cJSON_CreateObject();
     cm_run_summary sum = {0};
     cm_task_type type_filter = CM_TASK_TYPE_COUNT;
 
@@ -208,15 +215,9 @@ int cm_cmd_run(int argc, char **argv) {
     }
     if ((rc = cm_embedder_init(&emb, enc, &mp))) goto fail;
 
-    if (retrieval_index) cJSON_AddStringToObject(opts, "retrieval_index", retrieval_index);
-    if (retrieval_params) cJSON_AddStringToObject(opts, "retrieval_index_params", retrieval_params);
-    if (corpus_chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", (double)corpus_chunk);
-    if (predictions_k > 0) cJSON_AddNumberToObject(opts, "save_predictions", (double)predictions_k);
-    if (mem_budget > 0) cJSON_AddNumberToObject(opts, "mem_budget", mem_budget);
     if (mem_budget > 0 && corpus_chunk > 0)
         fprintf(stderr, "cmteb: note: --corpus-chunk-size %ld is used as given; --mem-budget does not change it\n",
                 corpus_chunk);
-    if (clustering_protocol) cJSON_AddStringToObject(opts, "clustering_protocol", clustering_protocol);
     if (ep.pooling) cJSON_AddStringToObject(settings, "pooling", ep.pooling);
     if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);
     if (ep.normalize >= 0) cJSON_AddBoolToObject(settings, "normalize", ep.normalize);
@@ -228,7 +229,6 @@ int cm_cmd_run(int argc, char **argv) {
     rp.data_dir = data_dir;
     rp.output_dir = output;
     rp.model_spec = model;
-    rp.eval_options = opts;
     rp.settings = settings;
     cm_interrupt_install();
     if ((rc = cm_run_tasks(emb, sel, n_sel, &rp, &sum))) goto fail;
@@ -254,7 +254,6 @@ done:
     free((void *)sel);
     free((void *)list);
     free(default_cache);
-    cJSON_Delete(opts);
     cJSON_Delete(settings);
     cm_catalog_free(cat);
     return exit_code;

@@ -6,7 +6,7 @@
 
 #include "cmteb/status.h"
 #include "cmteb/util.h"
-#include "engine/hf/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

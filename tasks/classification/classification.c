@@ -20,6 +20,7 @@
  * experiments that classified the row correctly]}.
  */
 #include "cmteb/evaluator.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "datasets/classification_data.h"
@@ -41,34 +42,16 @@ typedef struct {
     cm_logreg_params lr;
 } clf_settings;
 
-/* A positive integer setting (absent: dflt). */
-static int int_setting(const cm_task *t, const char *key, double dflt, double lo, double *out) {
-    const cJSON *v = cm_task_setting(t, key);
-    if (!v) { *out = dflt; return CM_OK; }
-    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble != floor(v->valuedouble) || v->valuedouble > 1e12)
-        return cm_error(CM_ERR_FORMAT, "%s: task %s: field 'settings.%s': expected an integer >= %g", t->source,
-                        t->name, key, lo);
-    *out = v->valuedouble;
-    return CM_OK;
-}
-
-static int read_settings(const cm_task *t, clf_settings *s) {
-    double v = 0;
-    CM_TRY(int_setting(t, "n_experiments", 10, 1, &v));
-    s->n_experiments = (int)v;
-    CM_TRY(int_setting(t, "samples_per_label", 8, 1, &v));
-    s->samples_per_label = (size_t)v;
-    CM_TRY(int_setting(t, "test_subsample", 0, 0, &v));
-    s->test_subsample = (size_t)v;
-    CM_TRY(int_setting(t, "test_subsample_seed", 42, 0, &v));
-    s->subsample_seed = (uint64_t)v;
-    CM_TRY(int_setting(t, "seed", 42, 0, &v));
-    if (v > 4294967295.0) return cm_error(CM_ERR_FORMAT, "%s: task %s: field 'settings.seed': expected at most 2^32-1", t->source, t->name);
-    s->seed = (uint32_t)v;
+/* The typed task settings (checked when the task was parsed) as the evaluator uses them. */
+static void read_settings(const cm_task *t, clf_settings *s) {
+    const cm_classification_settings *c = &t->settings.classification;
+    s->n_experiments = (int)c->n_experiments;
+    s->samples_per_label = (size_t)c->samples_per_label;
+    s->test_subsample = (size_t)c->test_subsample;
+    s->subsample_seed = (uint64_t)c->test_subsample_seed;
+    s->seed = (uint32_t)c->seed;
     s->lr = cm_logreg_default_params();
-    CM_TRY(int_setting(t, "max_iter", 100, 1, &v));
-    s->lr.max_iter = (int)v;
-    return CM_OK;
+    s->lr.max_iter = (int)c->max_iter;
 }
 
 /* Caps the eval split with mteb's stratified_subsampling; the kept rows are
@@ -120,13 +103,13 @@ done:
 
 int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     clf_settings s;
-    CM_TRY(read_settings(task, &s));
+    read_settings(task, &s);
     cm_clf_data_params dp = cm_clf_data_default_params();
     dp.subset = task->subset;
-    dp.train_split = cm_task_str(task, "train_split", "train");
+    dp.train_split = task->settings.classification.train_split;
     dp.eval_split = task->split;
-    dp.text_field = cm_task_str(task, "text_field", "text");
-    dp.label_field = cm_task_str(task, "label_field", "label");
+    dp.text_field = task->settings.classification.text_field;
+    dp.label_field = task->settings.classification.label_field;
     dp.train_texts = 0;   /* labels first; only the sampled rows' texts are read */
     cm_clf_data *d = NULL;
     int rc = cm_clf_data_load(&d, ctx->data_folder, &dp);
@@ -202,7 +185,7 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
             sel_texts[i] = d->train.texts[se[i]];
             ytrain[i] = cls_of[d->train.labels[se[i]]];
         }
-        snprintf(label, sizeof label, "%s: %s (experiment %d/%d)", task->name, cm_task_str(task, "train_split", "train"),
+        snprintf(label, sizeof label, "%s: %s (experiment %d/%d)", task->name, dp.train_split,
                  e + 1, s.n_experiments);
         if ((rc = cm_embed(ctx->embedder, sel_texts, k, CM_ROLE_QUERY, task->instruction, label, Xtrain))) goto done;
         cm_logreg *m = NULL;
@@ -234,8 +217,8 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
         sums[2] += sc.f1_weighted;
         sums[3] += sc.ap;
         if (!ctx->quiet)
-            fprintf(stderr, "%s: experiment %d/%d: %zu training texts, accuracy %.4f\n", task->name, e + 1,
-                    s.n_experiments, k, sc.accuracy);
+            cm_log(CM_LOG_DEBUG, "%s: experiment %d/%d: %zu training texts, accuracy %.4f", task->name, e + 1,
+                   s.n_experiments, k, sc.accuracy);
     }
     double ne = (double)s.n_experiments;
     cJSON_AddNumberToObject(scores, "accuracy", sums[0] / ne);
@@ -245,7 +228,7 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
         cJSON_AddNumberToObject(scores, "ap", sums[3] / ne);
         cJSON_AddNumberToObject(scores, "ap_weighted", sums[3] / ne);
     }
-    cJSON_AddItemToObject(scores, "scores_per_experiment", per_exp);
+    cJSON_AddItemToObjectCS(scores, "scores_per_experiment", per_exp);
     per_exp = NULL;
     const cJSON *main = cJSON_GetObjectItemCaseSensitive(scores, task->main_score);
     if (!cJSON_IsNumber(main)) {
@@ -259,8 +242,8 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
         cJSON *ids = cJSON_CreateArray(), *vals = cJSON_CreateArray();
         if (!ids || !vals) { cJSON_Delete(ids); cJSON_Delete(vals); rc = CM_ERR_NOMEM; goto done; }
         cJSON_AddStringToObject(ctx->items, "kind", "mean");
-        cJSON_AddItemToObject(ctx->items, "ids", ids);
-        cJSON_AddItemToObject(ctx->items, "values", vals);
+        cJSON_AddItemToObjectCS(ctx->items, "ids", ids);
+        cJSON_AddItemToObjectCS(ctx->items, "values", vals);
         for (size_t i = 0; i < nte; i++) {
             char id[32];
             snprintf(id, sizeof id, "%zu", i);

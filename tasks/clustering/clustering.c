@@ -11,8 +11,8 @@
  * "v_measures" (per set) and "main_score".
  *
  * Protocol "fast" (MTEB 2's AbsTaskClustering, the ClusteringFast of the v2
- * tasks), chosen by the run option "clustering_protocol": "fast" or the task
- * setting "protocol": "fast":
+ * tasks), chosen by the run option clustering_protocol (cm_eval_options) or
+ * the task setting "protocol": "fast":
  *   1. set-layout data is pooled into one document list, dropping repeated
  *      sentences (first occurrence wins), and capped at "max_size" (100000)
  *      documents by random.Random(seed).sample;
@@ -30,7 +30,9 @@
  * Per-item data: {"kind": "mean", "ids": [set index | "Level L/round r"],
  * "values": [V-measure]}.
  */
+#include "cmteb/strmap.h"
 #include "cmteb/evaluator.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "datasets/clustering_data.h"
@@ -43,17 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A non-negative integer setting; absent -> dflt. */
-static int int_setting(const cm_task *t, const char *key, double dflt, double lo, double *out) {
-    const cJSON *v = cm_task_setting(t, key);
-    if (!v) { *out = dflt; return CM_OK; }
-    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble != floor(v->valuedouble) || v->valuedouble > 1e12)
-        return cm_error(CM_ERR_FORMAT, "%s: task %s: field 'settings.%s': expected an integer >= %g", t->source,
-                        t->name, key, lo);
-    *out = v->valuedouble;
-    return CM_OK;
-}
-
 /* Mean and population standard deviation (np.std). */
 static void mean_std(const double *v, size_t n, double *mean, double *std) {
     double m = 0.0, s = 0.0;
@@ -64,10 +55,10 @@ static void mean_std(const double *v, size_t n, double *mean, double *std) {
     *std = n ? sqrt(s / (double)n) : 0.0;
 }
 
-static const char *protocol_of(const cm_task *task, const cm_eval_ctx *ctx) {
-    const cJSON *o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "clustering_protocol") : NULL;
-    if (cJSON_IsString(o)) return o->valuestring;
-    return cm_task_str(task, "protocol", "v1");
+/* The run option --clustering-protocol wins over the task's "protocol". */
+static int protocol_of(const cm_task *task, const cm_eval_ctx *ctx) {
+    if (ctx->options && ctx->options->clustering_protocol >= 0) return ctx->options->clustering_protocol;
+    return task->settings.clustering.protocol;
 }
 
 /* Clusters rows X[0..n) into k groups on a fresh RandomState(seed) and scores
@@ -94,8 +85,8 @@ static int add_items(cm_eval_ctx *ctx, cJSON *ids, const double *vals, size_t n)
     if (!ids || !v) { cJSON_Delete(ids); cJSON_Delete(v); return CM_ERR_NOMEM; }
     for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(v, cJSON_CreateNumber(vals[i]));
     cJSON_AddStringToObject(ctx->items, "kind", "mean");
-    cJSON_AddItemToObject(ctx->items, "ids", ids);
-    cJSON_AddItemToObject(ctx->items, "values", v);
+    cJSON_AddItemToObjectCS(ctx->items, "ids", ids);
+    cJSON_AddItemToObjectCS(ctx->items, "values", v);
     return CM_OK;
 }
 
@@ -104,7 +95,7 @@ static int finish(const cm_task *task, cJSON *scores, const double *v, size_t n,
     mean_std(v, n, &mean, &std);
     cJSON_AddNumberToObject(scores, "v_measure", mean);
     cJSON_AddNumberToObject(scores, "v_measure_std", std);
-    cJSON_AddItemToObject(scores, "v_measures", v_measures);
+    cJSON_AddItemToObjectCS(scores, "v_measures", v_measures);
     const cJSON *main = cJSON_GetObjectItemCaseSensitive(scores, task->main_score);
     if (!cJSON_IsNumber(main))
         return cm_error(CM_ERR_FORMAT, "%s: main_score '%s' is not a clustering score (expected v_measure or v_measure_std)",
@@ -115,10 +106,7 @@ static int finish(const cm_task *task, cJSON *scores, const double *v, size_t n,
 
 /* ---- v1 -------------------------------------------------------------------------- */
 static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const cm_clustering_data *data) {
-    double bs = 0;
-    CM_TRY(int_setting(task, "batch_size", 500, 1, &bs));
-    double seed = 0;
-    CM_TRY(int_setting(task, "seed", 42, 0, &seed));
+    const double bs = (double)task->settings.clustering.batch_size, seed = (double)task->settings.clustering.seed;
     const size_t dim = cm_embedder_dim(ctx->embedder);
     double *v = cm_calloc(data->n_sets, sizeof *v);
     cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
@@ -149,8 +137,8 @@ static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const c
             cJSON_AddItemToArray(ids, cJSON_CreateString(id));
         }
         if (!ctx->quiet)
-            fprintf(stderr, "%s: set %zu/%zu: %zu texts, %d labels, v_measure %.4f\n", task->name, si + 1,
-                    data->n_sets, s->n, s->n_labels[0], v[si]);
+            cm_log(CM_LOG_DEBUG, "%s: set %zu/%zu: %zu texts, %d labels, v_measure %.4f", task->name, si + 1,
+                   data->n_sets, s->n, s->n_labels[0], v[si]);
     }
     free(X);
     if (!rc) {
@@ -175,48 +163,15 @@ typedef struct {
     int          depth;
 } doc_list;
 
-/* A string hash set for de-duplicating pooled sentences. */
-static int seen_before(const char **slot, size_t cap, const char *s) {
-    size_t i = (size_t)cm_hash64(s, strlen(s), 7) & (cap - 1);
-    while (slot[i]) {
-        if (!strcmp(slot[i], s)) return 1;
-        i = (i + 1) & (cap - 1);
-    }
-    slot[i] = s;
-    return 0;
-}
-
-static int get_fraction(const cm_task *t, const cm_eval_ctx *ctx, double *frac, int *has) {
-    const cJSON *v = cm_task_setting(t, "max_fraction_of_documents_to_embed");
-    (void)ctx;
-    *has = 1;
-    *frac = 0.04;
-    if (!v) return CM_OK;
-    if (cJSON_IsNull(v)) { *has = 0; return CM_OK; }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || v->valuedouble > 1)
-        return cm_error(CM_ERR_FORMAT, "%s: task %s: field 'settings.max_fraction_of_documents_to_embed': expected a "
-                        "number in (0, 1] or null", t->source, t->name);
-    *frac = v->valuedouble;
-    return CM_OK;
-}
-
 static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const cm_clustering_data *data) {
-    double seed = 0, max_size = 0, per_cluster = 0, rounds = 0, batch = 0, max_depth = 0, max_docs = 0;
-    CM_TRY(int_setting(task, "seed", 42, 0, &seed));
-    CM_TRY(int_setting(task, "max_size", 100000, 1, &max_size));
-    CM_TRY(int_setting(task, "max_documents_per_cluster", 16384, 1, &per_cluster));
-    CM_TRY(int_setting(task, "n_bootstrap", 10, 1, &rounds));
-    CM_TRY(int_setting(task, "fast_batch_size", 512, 1, &batch));
-    CM_TRY(int_setting(task, "max_depth", 0, 0, &max_depth));
-    CM_TRY(int_setting(task, "max_document_to_embed", 0, 0, &max_docs));
-    double frac;
-    int has_frac;
-    CM_TRY(get_fraction(task, ctx, &frac, &has_frac));
-    if (cm_task_setting(task, "max_document_to_embed") && !cm_task_setting(task, "max_fraction_of_documents_to_embed"))
-        has_frac = 0;   /* a task that sets the count means it, as MTEB's per-task overrides do */
-    if (has_frac && max_docs > 0)
-        return cm_error(CM_ERR_FORMAT, "%s: task %s: set only one of settings.max_document_to_embed and "
-                        "settings.max_fraction_of_documents_to_embed", task->source, task->name);
+    /* checked when the task was parsed (datasets/task_settings.c), including
+     * that at most one of the fraction and the count is in force */
+    const cm_clustering_settings *cs = &task->settings.clustering;
+    const double seed = (double)cs->seed, max_size = (double)cs->max_size;
+    const double per_cluster = (double)cs->max_documents_per_cluster, rounds = (double)cs->n_bootstrap;
+    const double batch = (double)cs->fast_batch_size, max_depth = (double)cs->max_depth;
+    const double max_docs = (double)cs->max_document_to_embed, frac = cs->max_fraction_of_documents_to_embed;
+    const int has_frac = !isnan(frac);
 
     /* 1. the pooled document list */
     doc_list docs = {0};
@@ -237,20 +192,24 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
         memcpy(labels, s->labels, s->n * (size_t)depth * sizeof *labels);
         docs.n = s->n;
     } else if (!rc) {
-        size_t cap = 16;
-        while (cap < 2 * total + 2) cap <<= 1;
-        const char **slot = cm_calloc(cap, sizeof *slot);
-        if (!slot) rc = CM_ERR_NOMEM;
+        /* the sentences seen so far (keys borrowed from the data); the first occurrence wins */
+        cm_strmap_params mp = cm_strmap_default_params();
+        mp.expected = total;
+        cm_strmap *seen = NULL;
+        rc = cm_strmap_init(&seen, &mp);
         for (size_t si = 0; !rc && si < data->n_sets; si++) {
             const cm_cluster_set *s = &data->sets[si];
-            for (size_t i = 0; i < s->n; i++) {
-                if (seen_before(slot, cap, s->texts[i])) continue;
+            for (size_t i = 0; !rc && i < s->n; i++) {
+                uint64_t first = docs.n;
+                int fresh = cm_strmap_insertn(seen, s->texts[i], strlen(s->texts[i]), &first);
+                if (fresh < 0) rc = fresh;
+                if (fresh != 1) continue;
                 texts[docs.n] = s->texts[i];
                 labels[docs.n] = s->labels[i];
                 docs.n++;
             }
         }
-        free(slot);
+        cm_strmap_free(seen);
         if (!rc && docs.n > (size_t)max_size) {   /* _convert_to_fast's own random.Random(seed) */
             cm_mt19937 conv;
             cm_py_seed(&conv, (uint64_t)seed);
@@ -346,8 +305,8 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
                 cJSON_AddItemToArray(ids, cJSON_CreateString(id));
             }
             if (!ctx->quiet)
-                fprintf(stderr, "%s: level %d, round %zu/%zu: %zu documents, %d labels, v_measure %.4f\n", task->name,
-                        L, r + 1, nr, nb, k, vals[nv]);
+                cm_log(CM_LOG_DEBUG, "%s: level %d, round %zu/%zu: %zu documents, %d labels, v_measure %.4f", task->name,
+                       L, r + 1, nr, nb, k, vals[nv]);
             nv++;
         }
     }
@@ -367,14 +326,13 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
 }
 
 int cm_eval_clustering(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
-    const char *proto = protocol_of(task, ctx);
-    int fast = !strcmp(proto, "fast");
-    if (!fast && strcmp(proto, "v1"))
-        return cm_error(CM_ERR_ARG, "%s: clustering protocol '%s' is not known (expected v1 or fast)", task->name, proto);
+    const int proto = protocol_of(task, ctx);
+    const int fast = proto == CM_CLUSTERING_FAST;
+    if (!fast && proto != CM_CLUSTERING_V1)
+        return cm_error(CM_ERR_ARG, "%s: clustering protocol %d is not known (expected v1 or fast)", task->name, proto);
     cm_clustering_data *data = NULL;
     int rc = cm_clustering_data_load(&data, ctx->data_folder, task->subset, task->split,
-                                     cm_task_str(task, "text_field", "sentences"),
-                                     cm_task_str(task, "label_field", "labels"));
+                                     task->settings.clustering.text_field, task->settings.clustering.label_field);
     if (rc) return cm_error_wrap(rc, "%s", task->name);
     if (!fast && data->flat)
         rc = cm_error(CM_ERR_FORMAT, "%s: %s holds one document per row; the v1 protocol needs cluster sets "

@@ -12,7 +12,9 @@
  * Per-item data when the main score is an AP: {"kind": "ap", "scores",
  * "labels"} with that function's scores (negated for distances).
  */
+#include "cmteb/strmap.h"
 #include "cmteb/evaluator.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "datasets/pairclass_data.h"
@@ -25,27 +27,29 @@
 /* Distinct texts: index of each input text among the unique ones. */
 static int unique_texts(char *const *a, size_t na, char *const *b, size_t nb, const char ***uniq, size_t *nu,
                         size_t *idx) {
-    size_t n = na + nb, cap = 16;
-    while (cap < 2 * n) cap <<= 1;
-    size_t *slot = cm_calloc(cap, sizeof *slot); /* unique index + 1 */
+    size_t n = na + nb;
+    cm_strmap_params mp = cm_strmap_default_params();
+    mp.expected = n;
+    cm_strmap *first = NULL; /* text (borrowed) -> its unique index, in order of first occurrence */
     const char **u = cm_malloc((n ? n : 1) * sizeof *u);
-    if (!slot || !u) {
-        free(slot);
+    if (!u || cm_strmap_init(&first, &mp)) {
         free(u);
         return CM_ERR_NOMEM;
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const char *t = i < na ? a[i] : b[i - na];
-        size_t h = (size_t)cm_hash64(t, strlen(t), 11) & (cap - 1);
-        while (slot[h] && strcmp(u[slot[h] - 1], t)) h = (h + 1) & (cap - 1);
-        if (!slot[h]) {
-            u[k] = t;
-            slot[h] = ++k;
+        uint64_t v = k;
+        int fresh = cm_strmap_insertn(first, t, strlen(t), &v);
+        if (fresh < 0) {
+            cm_strmap_free(first);
+            free(u);
+            return CM_ERR_NOMEM;
         }
-        idx[i] = slot[h] - 1;
+        if (fresh) u[k++] = t;
+        idx[i] = (size_t)v;
     }
-    free(slot);
+    cm_strmap_free(first);
     *uniq = u;
     *nu = k;
     return CM_OK;
@@ -58,8 +62,8 @@ int cm_eval_pairclassification(const cm_task *task, cm_eval_ctx *ctx, cJSON *sco
     cm_pair_data *data = NULL;
     CM_TRY(cm_pair_data_load(&data, ctx->data_folder, task->subset, task->split));
     if (!ctx->quiet && data->extra_rows)
-        fprintf(stderr, "%s: %s has %zu rows after the first; MTEB v1 evaluates row 0 only, and so does cmteb\n",
-                task->name, data->path, data->extra_rows);
+        cm_log(CM_LOG_INFO, "%s: %s has %zu rows after the first; MTEB v1 evaluates row 0 only, and so does cmteb",
+               task->name, data->path, data->extra_rows);
     size_t n = data->n, dim = cm_embedder_dim(ctx->embedder), nu = 0;
     int rc = CM_OK;
     size_t *idx = cm_malloc(2 * n * sizeof *idx);
@@ -113,8 +117,8 @@ int cm_eval_pairclassification(const cm_task *task, cm_eval_ctx *ctx, cJSON *sco
                 cJSON_AddItemToArray(l, cJSON_CreateNumber(data->labels[i]));
             }
             cJSON_AddStringToObject(ctx->items, "kind", "ap");
-            cJSON_AddItemToObject(ctx->items, "scores", s);
-            cJSON_AddItemToObject(ctx->items, "labels", l);
+            cJSON_AddItemToObjectCS(ctx->items, "scores", s);
+            cJSON_AddItemToObjectCS(ctx->items, "labels", l);
         }
     }
     for (int f = 0; f < 4; f++) free(sc[f]);

@@ -14,6 +14,7 @@
  * Setting "mrr_at_k" (default 10).
  */
 #include "cmteb/evaluator.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "datasets/reranking_data.h"
@@ -27,15 +28,13 @@
 #define BATCH_DOCS 8192 /* documents embedded per batch of samples */
 
 int cm_eval_reranking(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
-    double kf = cm_task_num(task, "mrr_at_k", 10);
-    if (kf < 1 || kf != floor(kf)) return cm_error(CM_ERR_FORMAT, "%s: setting 'mrr_at_k': expected a positive integer", task->name);
-    size_t mrr_k = (size_t)kf;
+    const size_t mrr_k = (size_t)task->settings.reranking.mrr_at_k; /* >= 1: checked when the task was parsed */
     int main_is_mrr = task->main_score && !strncmp(task->main_score, "mrr", 3); /* per-item values follow the main score */
     cm_rerank_data *data = NULL;
     CM_TRY(cm_rerank_data_load(&data, ctx->data_folder, task->subset, task->split));
     if (!ctx->quiet && data->n_dropped)
-        fprintf(stderr, "%s: %zu samples without positive or without negative documents dropped (as MTEB does)\n",
-                task->name, data->n_dropped);
+        cm_log(CM_LOG_INFO, "%s: %zu samples without positive or without negative documents dropped (as MTEB does)",
+               task->name, data->n_dropped);
     size_t dim = cm_embedder_dim(ctx->embedder);
     int rc = CM_OK;
     double sum_ap = 0, sum_mrr = 0;
@@ -113,8 +112,8 @@ int cm_eval_reranking(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     }
     if (!rc && ids) {
         cJSON_AddStringToObject(ctx->items, "kind", "mean");
-        cJSON_AddItemToObject(ctx->items, "ids", ids);
-        cJSON_AddItemToObject(ctx->items, "values", vals);
+        cJSON_AddItemToObjectCS(ctx->items, "ids", ids);
+        cJSON_AddItemToObjectCS(ctx->items, "values", vals);
         ids = vals = NULL;
     }
     cJSON_Delete(ids);

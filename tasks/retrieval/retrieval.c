@@ -19,18 +19,19 @@
  * (default 50000), "ignore_identical_ids", "subsets" (CQADupstackRetrieval:
  * each listed folder is evaluated on its own and every metric is the mean
  * over them of the rounded per-subset values, as mteb's merge script did).
- * Run options: "retrieval_index" ("Flat" default, or e.g. "HNSW32",
- * "IVF4096,Flat"), "retrieval_index_params" (e.g. "nprobe=64"),
- * "corpus_chunk_size" (a number; overrides the task setting: the memory knob),
- * "mem_budget" (bytes: the chunk size is the largest whose predicted peak,
+ * Run options (cm_eval_options): retrieval_index ("Flat" default, or e.g.
+ * "HNSW32", "IVF4096,Flat"), retrieval_index_params (e.g. "nprobe=64"),
+ * corpus_chunk_size (overrides the task setting: the memory knob),
+ * mem_budget (bytes: the chunk size is the largest whose predicted peak,
  * with the query vectors, heaps and one embedding batch, fits; an explicit
- * "corpus_chunk_size" option wins), "save_predictions" (K) with "predictions_prefix" (set per task by the run):
+ * corpus_chunk_size option wins), predictions_top_k (K) with predictions_prefix (set per task by the run):
  * each query's top min(K, max(k_values)) hits, exactly the ranking the
  * metrics saw, go to PREFIX[.<subset>].<split>.trec as a TREC run file
  * ("qid Q0 docid rank score cmteb", written atomically).
  * The scores also say which index was used ("cmteb_index").
  */
 #include "cmteb/evaluator.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "datasets/retrieval_data.h"
@@ -41,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_K 32
+#define MAX_K CM_MAX_K_VALUES
 #define EMBED_BATCH 4096 /* corpus documents read and embedded at a time */
 
 typedef struct {
@@ -69,45 +70,26 @@ typedef struct {
 
 static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config *c) {
     memset(c, 0, sizeof *c);
-    const cJSON *kv = cm_task_setting(task, "k_values");
-    if (kv) {
-        if (!cJSON_IsArray(kv) || cJSON_GetArraySize(kv) == 0 || cJSON_GetArraySize(kv) > MAX_K)
-            return cm_error(CM_ERR_FORMAT, "%s: setting 'k_values': expected an array of 1 to %d positive integers",
-                            task->name, MAX_K);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, kv) {
-            if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1e7 ||
-                it->valuedouble != (double)(size_t)it->valuedouble)
-                return cm_error(CM_ERR_FORMAT, "%s: setting 'k_values': expected positive integers", task->name);
-            c->ks[c->nk++] = (size_t)it->valuedouble;
-        }
-    } else {
-        static const size_t dflt[] = {1, 3, 5, 10, 20, 100, 1000};
-        memcpy(c->ks, dflt, sizeof dflt);
-        c->nk = sizeof dflt / sizeof dflt[0];
-    }
+    const cm_retrieval_settings *st = &task->settings.retrieval; /* checked when the task was parsed */
+    const cm_eval_options dflt = cm_eval_default_options(), *o = ctx->options ? ctx->options : &dflt;
+    for (size_t j = 0; j < st->k_values.n; j++) c->ks[c->nk++] = (size_t)st->k_values.v[j];
     for (size_t j = 0; j < c->nk; j++)
         if (c->ks[j] > c->top_k) c->top_k = c->ks[j];
-    double chunk = cm_task_num(task, "corpus_chunk_size", 50000);
-    const cJSON *oc = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "corpus_chunk_size") : NULL;
-    if (cJSON_IsNumber(oc)) chunk = oc->valuedouble; /* the run-wide memory knob overrides the task's */
-    if (chunk < 1 || chunk > 1e9)
-        return cm_error(CM_ERR_FORMAT, "%s: 'corpus_chunk_size' (task setting or run option): expected a positive integer",
-                        task->name);
-    c->chunk_size = (size_t)chunk;
-    const cJSON *iii = cm_task_setting(task, "ignore_identical_ids");
-    c->skip_self = iii ? cJSON_IsTrue(iii) : 1;
-    const cJSON *o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "retrieval_index") : NULL;
-    c->index = cJSON_IsString(o) ? o->valuestring : "Flat";
-    o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "retrieval_index_params") : NULL;
-    c->index_params = cJSON_IsString(o) && *o->valuestring ? o->valuestring : NULL;
-    o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "mem_budget") : NULL;
-    if (cJSON_IsNumber(o) && o->valuedouble > 0 && !cJSON_IsNumber(oc)) c->mem_budget = o->valuedouble;
-    o = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "save_predictions") : NULL;
-    const cJSON *pp = ctx->options ? cJSON_GetObjectItemCaseSensitive(ctx->options, "predictions_prefix") : NULL;
-    if (cJSON_IsNumber(o) && o->valuedouble >= 1 && cJSON_IsString(pp)) {
-        c->pred_k = o->valuedouble < (double)c->top_k ? (size_t)o->valuedouble : c->top_k;
-        c->pred_prefix = pp->valuestring;
+    /* the run-wide memory knob overrides the task's */
+    c->chunk_size = o->corpus_chunk_size ? o->corpus_chunk_size : (size_t)st->corpus_chunk_size;
+    if (c->chunk_size > 1000000000)
+        return cm_error(CM_ERR_FORMAT, "%s: 'corpus_chunk_size' (task setting or run option): expected a positive integer "
+                        "up to 10^9", task->name);
+    c->skip_self = st->ignore_identical_ids;
+    c->index = o->retrieval_index ? o->retrieval_index : "Flat";
+    c->index_params = o->retrieval_index_params && *o->retrieval_index_params ? o->retrieval_index_params : NULL;
+    if (!o->corpus_chunk_size) c->mem_budget = (double)o->mem_budget;
+    if (o->predictions_top_k) {
+        if (!o->predictions_prefix)
+            return cm_error(CM_ERR_ARG, "%s: predictions_top_k needs predictions_prefix (where the run files go)",
+                            task->name);
+        c->pred_k = o->predictions_top_k < c->top_k ? o->predictions_top_k : c->top_k;
+        c->pred_prefix = o->predictions_prefix;
     }
     /* The main score as (metric, cutoff), for per-query items. */
     c->main_metric = -1;
@@ -179,8 +161,8 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
             qindex[k++] = i;
         }
     if (!ctx->quiet && nq < data->n_queries)
-        fprintf(stderr, "%s: %zu of the %zu qrels queries have no text in %s; they score 0 in MRR and are left "
-                "out of the other averages\n", label, data->n_queries - nq, data->n_queries, data->queries_path);
+        cm_log(CM_LOG_INFO, "%s: %zu of the %zu qrels queries have no text in %s; they score 0 in MRR and are left "
+               "out of the other averages", label, data->n_queries - nq, data->n_queries, data->queries_path);
 
     /* 1. queries */
     if (!(what = cm_asprintf("%s: queries", label))) { rc = CM_ERR_NOMEM; goto done; }
@@ -216,12 +198,12 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
         }
         if (exact) sp.chunk_size = chunk;
         if (!ctx->quiet && exact)
-            fprintf(stderr, "%s: --mem-budget %.1f MiB: corpus chunks of %zu documents\n", label, mib(budget), chunk);
+            cm_log(CM_LOG_INFO, "%s: --mem-budget %.1f MiB: corpus chunks of %zu documents", label, mib(budget), chunk);
     }
     if (!ctx->quiet) {
         size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + batch * dim * sizeof(float);
-        fprintf(stderr, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
-                "(%s %.1f MiB, query vectors %.1f MiB, top-%zu heaps %.1f MiB)\n",
+        cm_log(CM_LOG_INFO, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
+               "(%s %.1f MiB, query vectors %.1f MiB, top-%zu heaps %.1f MiB)",
                 label, n_docs, nq, dim,
                 exact ? "exact inner-product search (FAISS IndexFlatIP) in chunks" : "approximate FAISS index",
                 mib(est), exact ? "one chunk of document vectors" : "index vectors (upper bound)",
@@ -346,13 +328,11 @@ static char *subset_folder(const cm_task *task, const char *data_folder, const c
 int cm_eval_retrieval(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     ret_config c;
     CM_TRY(parse_config(task, ctx, &c));
-    const cJSON *subsets = cm_task_setting(task, "subsets");
-    if (subsets && (!cJSON_IsArray(subsets) || cJSON_GetArraySize(subsets) == 0))
-        return cm_error(CM_ERR_FORMAT, "%s: setting 'subsets': expected a non-empty array of dataset folders", task->name);
+    const cm_setting_strs *subsets = &task->settings.retrieval.subsets;
     double means[CM_RANK_NMETRICS * MAX_K] = {0};
     const char *index_name = c.index;
     int rc = CM_OK;
-    if (!subsets) {
+    if (!subsets->n) {
         ret_totals t;
         memset(&t, 0, sizeof t);
         if (ctx->items) {
@@ -366,8 +346,8 @@ int cm_eval_retrieval(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
             index_name = t.index_name ? t.index_name : index_name;
             if (ctx->items && c.main_metric >= 0) {
                 cJSON_AddStringToObject(ctx->items, "kind", "mean");
-                cJSON_AddItemToObject(ctx->items, "ids", t.item_ids);
-                cJSON_AddItemToObject(ctx->items, "values", t.item_values);
+                cJSON_AddItemToObjectCS(ctx->items, "ids", t.item_ids);
+                cJSON_AddItemToObjectCS(ctx->items, "values", t.item_values);
                 t.item_ids = t.item_values = NULL;
             }
         }
@@ -377,23 +357,21 @@ int cm_eval_retrieval(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
         /* Mean over subsets of the per-subset rounded values; no per-item data
          * (a mean of means is not a mean of items). */
         size_t ns = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, subsets) {
-            if (!cJSON_IsString(it))
-                return cm_error(CM_ERR_FORMAT, "%s: setting 'subsets': expected strings (dataset folders)", task->name);
+        for (size_t si = 0; si < subsets->n; si++) {
+            const char *sub_name = subsets->v[si];
             cm_str tried = {0};
-            char *folder = subset_folder(task, ctx->data_folder, it->valuestring, &tried);
+            char *folder = subset_folder(task, ctx->data_folder, sub_name, &tried);
             if (!folder) {
-                rc = cm_error(CM_ERR_NOTFOUND, "%s: subset %s not found (tried %s)", task->name, it->valuestring,
+                rc = cm_error(CM_ERR_NOTFOUND, "%s: subset %s not found (tried %s)", task->name, sub_name,
                               tried.s ? tried.s : "nothing");
                 cm_str_free(&tried);
                 return rc;
             }
             cm_str_free(&tried);
-            char *label = cm_asprintf("%s/%s", task->name, cm_path_basename(it->valuestring));
+            char *label = cm_asprintf("%s/%s", task->name, cm_path_basename(sub_name));
             ret_totals t;
             memset(&t, 0, sizeof t);
-            rc = label ? eval_folder(task, ctx, &c, folder, cm_path_basename(it->valuestring), label, &t) : CM_ERR_NOMEM;
+            rc = label ? eval_folder(task, ctx, &c, folder, cm_path_basename(sub_name), label, &t) : CM_ERR_NOMEM;
             free(label);
             free(folder);
             if (rc) return rc;

@@ -29,7 +29,7 @@
  * float32 embeddings, bit for bit (tasks/metrics/npfloat.h), so that values
  * tie exactly where the reference's tie. */
 void cm_sts_similarities(const float *a, const float *b, size_t n, size_t d, double *cos, double *man, double *euc) {
-    float *scratch = malloc((3 * d + 1) * sizeof *scratch);
+    float *scratch = cm_malloc((3 * d + 1) * sizeof *scratch);
     if (!scratch) { /* cannot happen for sane d; fall back to NaN so callers notice */
         for (size_t i = 0; i < n; i++) cos[i] = man[i] = euc[i] = NAN;
         return;
@@ -45,9 +45,10 @@ void cm_sts_similarities(const float *a, const float *b, size_t n, size_t d, dou
 }
 
 int cm_eval_sts(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
+    const cm_sts_settings *st = &task->settings.sts;
     cm_sts_data data;
-    CM_TRY(cm_sts_data_load(ctx->data_folder, task->subset, task->split, cm_task_str(task, "sentence1_field", NULL),
-                            cm_task_str(task, "sentence2_field", NULL), cm_task_str(task, "score_field", NULL), &data));
+    CM_TRY(cm_sts_data_load(ctx->data_folder, task->subset, task->split, st->sentence1_field, st->sentence2_field,
+                            st->score_field, &data));
     size_t n = data.n, d = cm_embedder_dim(ctx->embedder);
     float *e1 = cm_malloc(n * d * sizeof *e1), *e2 = cm_malloc(n * d * sizeof *e2);
     double *gold = cm_malloc(n * sizeof *gold), *sim = cm_malloc(3 * n * sizeof *sim);
@@ -59,8 +60,7 @@ int cm_eval_sts(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     snprintf(label, sizeof label, "%s: sentence2", task->name);
     if ((rc = cm_embed(ctx->embedder, (const char *const *)data.s2, n, CM_ROLE_QUERY, task->instruction, label, e2))) goto done;
 
-    double lo = cm_task_num(task, "min_score", 0), hi = cm_task_num(task, "max_score", 5);
-    if (!(hi > lo)) { rc = cm_error(CM_ERR_FORMAT, "%s: settings max_score must exceed min_score", task->name); goto done; }
+    double lo = st->min_score, hi = st->max_score; /* lo < hi: checked when the task was parsed */
     for (size_t i = 0; i < n; i++) gold[i] = (data.score[i] - lo) / (hi - lo);
     double *cos = sim, *man = sim + n, *euc = sim + 2 * n;
     cm_sts_similarities(e1, e2, n, d, cos, man, euc);
@@ -87,8 +87,8 @@ int cm_eval_sts(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     cJSON_AddNumberToObject(scores, "main_score", ms->valuedouble);
     if (ctx->items) {
         cJSON_AddStringToObject(ctx->items, "kind", "spearman");
-        cJSON_AddItemToObject(ctx->items, "pred", cJSON_CreateDoubleArray(cos, (int)n));
-        cJSON_AddItemToObject(ctx->items, "gold", cJSON_CreateDoubleArray(gold, (int)n));
+        cJSON_AddItemToObjectCS(ctx->items, "pred", cJSON_CreateDoubleArray(cos, (int)n));
+        cJSON_AddItemToObjectCS(ctx->items, "gold", cJSON_CreateDoubleArray(gold, (int)n));
     }
 done:
     free(e1);

@@ -20,6 +20,7 @@
  * value]} over the texts not skipped.
  */
 #include "cmteb/evaluator.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "datasets/summarization_data.h"
@@ -32,10 +33,9 @@
 static const char *const keys[CM_SUMM_N] = {"cosine_spearman", "cosine_pearson", "dot_spearman", "dot_pearson"};
 
 int cm_eval_summarization(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
-    double lo = cm_task_num(task, "min_score", 0), hi = cm_task_num(task, "max_score", 5);
-    if (!(hi > lo)) return cm_error(CM_ERR_FORMAT, "%s: settings 'min_score'/'max_score': expected min < max", task->name);
-    const cJSON *bugj = cm_task_setting(task, "v1_pvalue_bug");
-    int bug = cJSON_IsTrue(bugj);
+    /* min_score < max_score: checked when the task was parsed */
+    const double lo = task->settings.summarization.min_score, hi = task->settings.summarization.max_score;
+    const int bug = task->settings.summarization.v1_pvalue_bug;
     cm_summ_data *data = NULL;
     CM_TRY(cm_summ_data_load(&data, ctx->data_folder, task->subset, task->split));
     size_t dim = cm_embedder_dim(ctx->embedder), nh = 0, nm = 0, maxm = 0;
@@ -94,8 +94,8 @@ int cm_eval_summarization(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) 
                       task->name);
     if (!rc) {
         if (!ctx->quiet && skipped)
-            fprintf(stderr, "%s: %zu of %zu texts skipped (constant human scores or predictions), as MTEB does\n",
-                    task->name, skipped, data->n);
+            cm_log(CM_LOG_INFO, "%s: %zu of %zu texts skipped (constant human scores or predictions), as MTEB does",
+                   task->name, skipped, data->n);
         char key[64];
         for (int k = 0; k < CM_SUMM_N; k++) {
             double mean = sum_stat[k] / (double)used, mean_p = sum_p[k] / (double)used;
@@ -115,8 +115,8 @@ int cm_eval_summarization(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) 
     }
     if (!rc && ids) {
         cJSON_AddStringToObject(ctx->items, "kind", "mean");
-        cJSON_AddItemToObject(ctx->items, "ids", ids);
-        cJSON_AddItemToObject(ctx->items, "values", vals);
+        cJSON_AddItemToObjectCS(ctx->items, "ids", ids);
+        cJSON_AddItemToObjectCS(ctx->items, "values", vals);
         ids = vals = NULL;
     }
     cJSON_Delete(ids);

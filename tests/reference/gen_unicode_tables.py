@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Generates engine/hf/unicode_tables.c from Python's unicodedata (run with
+"""Generates engine/text/unicode_tables.c from Python's unicodedata (run with
 /usr/bin/python3): general-category ranges, canonical combining classes,
 per-character canonical decompositions (NFD of the single character, Hangul
 left to the algorithm) and full lowercase mappings (str.lower() of the single
 character, i.e. without the final-sigma context rule, like Rust's
 char::to_lowercase that HF tokenizers uses).
 
-Usage: /usr/bin/python3 tests/reference/gen_unicode_tables.py > engine/hf/unicode_tables.c
+Usage: /usr/bin/python3 tests/reference/gen_unicode_tables.py > engine/text/unicode_tables.c
 """
 import sys
 import unicodedata

@@ -80,7 +80,7 @@ static inline void check_open_embedder(const char *spec, cm_encoder **enc, cm_em
  * folder, embedding with a fresh quiet spec model; opts and items may be
  * NULL. Returns the scores (caller deletes), or NULL after a failed check. */
 static inline cJSON *check_run_task(cm_evaluate_fn fn, const char *task_json, const char *spec, const char *folder,
-                                    cJSON *opts, cJSON *items) {
+                                    const cm_eval_options *opts, cJSON *items) {
     cJSON *tj = cJSON_Parse(task_json);
     cm_task *task = NULL;
     CHECK_OK(cm_task_from_json(&task, tj, NULL, "test"));

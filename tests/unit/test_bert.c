@@ -17,7 +17,7 @@
 
 #include "cmteb/util.h"
 #include "engine/hf/hf_model.h"
-#include "engine/hf/ops.h"
+#include "engine/nn/ops.h"
 
 #include <math.h>
 #include <string.h>

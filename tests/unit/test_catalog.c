@@ -42,9 +42,22 @@ static const cm_task *find(const cm_catalog *c, const char *name) {
 
 static int streq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 
+/* The catalog's settings as written (t->settings_json): the value under key, or dflt when absent. */
+static const cJSON *raw_setting(const cm_task *t, const char *key) {
+    return cJSON_GetObjectItemCaseSensitive(t->settings_json, key);
+}
+static double raw_num(const cm_task *t, const char *key, double dflt) {
+    const cJSON *v = raw_setting(t, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+static const char *raw_str(const cm_task *t, const char *key, const char *dflt) {
+    const cJSON *v = raw_setting(t, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
 /* settings[key] as an array of numbers equal to want[0..n). */
 static int nums_equal(const cm_task *t, const char *key, const double *want, size_t n) {
-    const cJSON *v = cm_task_setting(t, key);
+    const cJSON *v = raw_setting(t, key);
     if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != n) return 0;
     size_t i = 0;
     const cJSON *it;
@@ -52,7 +65,7 @@ static int nums_equal(const cm_task *t, const char *key, const double *want, siz
     return 1;
 }
 
-static int setting_true(const cm_task *t, const char *key) { return cJSON_IsTrue(cm_task_setting(t, key)); }
+static int setting_true(const cm_task *t, const char *key) { return cJSON_IsTrue(raw_setting(t, key)); }
 
 static const char *const type_main[CM_TASK_TYPE_COUNT] = {
     "accuracy", "v_measure", "cosine_ap", "map", "ndcg_at_10", "cosine_spearman", "cosine_spearman",
@@ -159,23 +172,23 @@ static void test_settings(const cm_catalog *c) {
         switch (t->type) {
         case CM_TASK_STS:
             CHECK(streq(t->instruction, "Retrieve semantically similar text."));
-            CHECK(cJSON_IsNumber(cm_task_setting(t, "min_score")) && cJSON_IsNumber(cm_task_setting(t, "max_score")));
+            CHECK(cJSON_IsNumber(raw_setting(t, "min_score")) && cJSON_IsNumber(raw_setting(t, "max_score")));
             break;
         case CM_TASK_CLASSIFICATION:
-            CHECK(cm_task_num(t, "n_experiments", -1) == 10);
-            CHECK(streq(cm_task_str(t, "train_split", NULL), "train"));
-            CHECK(streq(cm_task_str(t, "text_field", NULL), "text"));
-            CHECK(streq(cm_task_str(t, "label_field", NULL), "label"));
+            CHECK(raw_num(t, "n_experiments", -1) == 10);
+            CHECK(streq(raw_str(t, "train_split", NULL), "train"));
+            CHECK(streq(raw_str(t, "text_field", NULL), "text"));
+            CHECK(streq(raw_str(t, "label_field", NULL), "label"));
             break;
         case CM_TASK_CLUSTERING:
-            CHECK(cm_task_num(t, "batch_size", -1) == 500);
-            CHECK(streq(cm_task_str(t, "protocol", NULL), "v1"));
+            CHECK(raw_num(t, "batch_size", -1) == 500);
+            CHECK(streq(raw_str(t, "protocol", NULL), "v1"));
             break;
         case CM_TASK_RETRIEVAL:
             CHECK(nums_equal(t, "k_values", k_values, 7));
-            CHECK(cm_task_num(t, "corpus_chunk_size", -1) == 50000);
+            CHECK(raw_num(t, "corpus_chunk_size", -1) == 50000);
             CHECK(setting_true(t, "ignore_identical_ids"));
-            CHECK(!!cm_task_setting(t, "subsets") == streq(t->name, "CQADupstackRetrieval"));
+            CHECK(!!raw_setting(t, "subsets") == streq(t->name, "CQADupstackRetrieval"));
             break;
         case CM_TASK_RERANKING:
             CHECK(setting_true(t, "multi_query") == streq(t->name, "MindSmallReranking"));
@@ -196,8 +209,8 @@ static void test_settings(const cm_catalog *c) {
         const cm_task *t = find(c, sts[i].name);
         if (!t) { CHECK(0); continue; }
         CHECK(t->type == CM_TASK_STS);
-        CHECK(cm_task_num(t, "min_score", -1) == sts[i].lo);
-        CHECK(cm_task_num(t, "max_score", -1) == sts[i].hi);
+        CHECK(raw_num(t, "min_score", -1) == sts[i].lo);
+        CHECK(raw_num(t, "max_score", -1) == sts[i].hi);
     }
     /* samples_per_label (mteb-protocol.md 1.3, m1.12 values) */
     struct { const char *name; double spl; } cls[] = {
@@ -208,12 +221,12 @@ static void test_settings(const cm_catalog *c) {
     };
     for (size_t i = 0; i < sizeof cls / sizeof cls[0]; i++) {
         const cm_task *t = find(c, cls[i].name);
-        CHECK(t && cm_task_num(t, "samples_per_label", -1) == cls[i].spl);
+        CHECK(t && raw_num(t, "samples_per_label", -1) == cls[i].spl);
     }
     const cm_task *t = find(c, "ToxicConversationsClassification");
-    CHECK(t && cm_task_num(t, "test_subsample", -1) == 2048 && cm_task_num(t, "test_subsample_seed", -1) == 42);
+    CHECK(t && raw_num(t, "test_subsample", -1) == 2048 && raw_num(t, "test_subsample_seed", -1) == 42);
     t = find(c, "Banking77Classification");
-    CHECK(t && cm_task_setting(t, "test_subsample") == NULL);
+    CHECK(t && raw_setting(t, "test_subsample") == NULL);
 
     /* subsets */
     struct { const char *name, *subset; } subs[] = {
@@ -235,7 +248,7 @@ static void test_settings(const cm_catalog *c) {
     if (t) {
         static const char *const forums[12] = {"android", "english",     "gaming", "gis",  "mathematica", "physics",
                                                "programmers", "stats", "tex",    "unix", "webmasters",  "wordpress"};
-        const cJSON *v = cm_task_setting(t, "subsets");
+        const cJSON *v = raw_setting(t, "subsets");
         CHECK(cJSON_IsArray(v) && cJSON_GetArraySize(v) == 12);
         int i = 0;
         const cJSON *it;
@@ -245,13 +258,13 @@ static void test_settings(const cm_catalog *c) {
             CHECK(cJSON_IsString(it) && streq(it->valuestring, want));
             i++;
         }
-        CHECK(streq(cm_task_str(t, "aggregate", NULL), "mean"));
+        CHECK(streq(raw_str(t, "aggregate", NULL), "mean"));
     }
     t = find(c, "MindSmallReranking");
     CHECK(t && setting_true(t, "multi_query"));
     t = find(c, "SummEval");
-    CHECK(t && t->type == CM_TASK_SUMMARIZATION && cm_task_num(t, "min_score", -1) == 0 &&
-          cm_task_num(t, "max_score", -1) == 5 && setting_true(t, "v1_pvalue_bug"));
+    CHECK(t && t->type == CM_TASK_SUMMARIZATION && raw_num(t, "min_score", -1) == 0 &&
+          raw_num(t, "max_score", -1) == 5 && setting_true(t, "v1_pvalue_bug"));
 
     /* instructions, including the ones the spec abbreviates with "..." */
     struct { const char *name, *instr; } ins[] = {
@@ -352,7 +365,7 @@ static void test_task_files(void) {
         CHECK(streq(t->main_score, "cosine_spearman") && streq(t->leaderboard_metric, "cosine_spearman"));
         CHECK(t->instruction == NULL && t->dataset_path == NULL);
         CHECK(streq(t->source, p));
-        CHECK(cm_task_num(t, "max_score", -1) == 1);
+        CHECK(raw_num(t, "max_score", -1) == 1);
     }
     /* an array, an absolute data path, subset "default" means none, a benchmark of its own */
     p = write_tmp("two_tasks.json",

@@ -27,10 +27,9 @@ static int run(cm_embedder *emb, const char *task_json, cJSON *scores, cJSON *it
     int rc = cm_task_from_json(&t, obj, NULL, "test");
     cJSON_Delete(obj);
     if (rc) return rc;
-    cJSON *opts = cJSON_CreateObject();
-    cm_eval_ctx ctx = {emb, t->data, 0, 1, opts, items};
+    cm_eval_options opts = cm_eval_default_options();
+    cm_eval_ctx ctx = {emb, t->data, 0, 1, &opts, items};
     rc = cm_eval_classification(t, &ctx, scores);
-    cJSON_Delete(opts);
     cm_task_free(t);
     return rc;
 }

@@ -27,11 +27,15 @@ static int run(cm_embedder *emb, const char *task_json, const char *protocol, cJ
     int rc = cm_task_from_json(&t, obj, NULL, "test");
     cJSON_Delete(obj);
     if (rc) return rc;
-    cJSON *opts = cJSON_CreateObject();
-    if (protocol) cJSON_AddStringToObject(opts, "clustering_protocol", protocol);
-    cm_eval_ctx ctx = {emb, t->data, 2, 1, opts, items};
+    cm_eval_options opts = cm_eval_default_options();
+    cm_clustering_protocol proto = CM_CLUSTERING_V1;
+    if (protocol && (rc = cm_clustering_protocol_parse(protocol, &proto))) {
+        cm_task_free(t);
+        return rc;
+    }
+    if (protocol) opts.clustering_protocol = (int)proto;
+    cm_eval_ctx ctx = {emb, t->data, 2, 1, &opts, items};
     rc = cm_eval_clustering(t, &ctx, scores);
-    cJSON_Delete(opts);
     cm_task_free(t);
     return rc;
 }

@@ -16,9 +16,9 @@
 #include "check.h"
 
 #include "cmteb/util.h"
-#include "engine/hf/decoder.h"
-#include "engine/hf/model.h"
-#include "engine/hf/tokenizer.h"
+#include "engine/arch/decoder.h"
+#include "engine/arch/model.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <math.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include "check.h"
 
 #include "cmteb/util.h"
-#include "engine/hf/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <string.h>
 

@@ -11,8 +11,8 @@
 #include "check.h"
 
 #include "cmteb/util.h"
-#include "engine/hf/decoder.h"
-#include "engine/hf/latent.h"
+#include "engine/arch/decoder.h"
+#include "engine/arch/latent.h"
 
 #include <math.h>
 #include <string.h>

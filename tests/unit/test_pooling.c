@@ -1,5 +1,5 @@
 /*
- * test_pooling.c: the generic poolings of engine/hf/model.c on a packed
+ * test_pooling.c: the generic poolings of engine/arch/model.c on a packed
  * batch with hand-computed expectations: CLS (first token), last token,
  * mean, sentence-transformers' weighted mean (weights 1..L), leaving
  * instruction tokens out (and the whole-sequence fallback when nothing is
@@ -7,7 +7,7 @@
  */
 #include "check.h"
 
-#include "engine/hf/model.h"
+#include "engine/arch/model.h"
 
 #include <string.h>
 

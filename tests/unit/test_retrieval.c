@@ -232,11 +232,10 @@ static void test_reference(const char *fixtures) {
 /* Runs the evaluator on folder with the hash model; returns the scores (caller deletes). */
 static cJSON *run_eval_chunk(const char *task_json, const char *folder, cJSON **items, const char *index, double chunk) {
     *items = cJSON_CreateObject();
-    cJSON *opts = cJSON_CreateObject();
-    if (index) cJSON_AddStringToObject(opts, "retrieval_index", index);
-    if (chunk > 0) cJSON_AddNumberToObject(opts, "corpus_chunk_size", chunk);
-    cJSON *scores = check_run_task(cm_eval_retrieval, task_json, "hash:256", folder, opts, *items);
-    cJSON_Delete(opts);
+    cm_eval_options opts = cm_eval_default_options();
+    opts.retrieval_index = index;
+    if (chunk > 0) opts.corpus_chunk_size = (size_t)chunk;
+    cJSON *scores = check_run_task(cm_eval_retrieval, task_json, "hash:256", folder, &opts, *items);
     return scores;
 }
 

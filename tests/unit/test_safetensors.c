@@ -1,5 +1,5 @@
 /*
- * test_safetensors.c: the safetensors reader (engine/hf/safetensors.c) on
+ * test_safetensors.c: the safetensors reader (engine/nn/safetensors.c) on
  * files written here byte by byte: F32/F16/BF16 values and conversion,
  * lookup with prefixes, shape checks, metadata, sharded checkpoints through
  * model.safetensors.index.json, and every validation error (header past the
@@ -10,7 +10,7 @@
 #include "check.h"
 
 #include "cmteb/util.h"
-#include "engine/hf/safetensors.h"
+#include "engine/nn/safetensors.h"
 
 #include <string.h>
 

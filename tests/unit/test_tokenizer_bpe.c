@@ -16,10 +16,10 @@
 
 #include "cmteb/records.h"
 #include "cmteb/util.h"
-#include "engine/hf/tokenizer.h"
-#include "engine/hf/tokenizer_bpe.h"
-#include "engine/hf/tokenizer_bpe_regex.h"
-#include "engine/hf/unicode.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/bpe.h"
+#include "engine/text/regex.h"
+#include "engine/text/unicode.h"
 
 #include <string.h>
 

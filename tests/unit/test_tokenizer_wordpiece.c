@@ -12,7 +12,7 @@
 
 #include "cmteb/records.h"
 #include "cmteb/util.h"
-#include "engine/hf/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <string.h>
 

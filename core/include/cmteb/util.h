@@ -17,8 +17,8 @@ extern "C" {
 #endif
 
 /* ---- memory ------------------------------------------------------------ */
-/* Every allocation of cmteb's own code goes through these (and cJSON's too
- * while hooks are installed). They record CM_ERR_NOMEM (with the byte count)
+/* Every allocation of cmteb's own code goes through these (and cJSON's too).
+ * They record CM_ERR_NOMEM (with the byte count)
  * on failure and return NULL; callers return CM_ERR_NOMEM. Memory they
  * return is released with free(). */
 void *cm_malloc(size_t n);
@@ -31,14 +31,21 @@ char *cm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The one hook under cm_malloc/cm_calloc/cm_realloc (SQLite-style fault
  * injection, accounting): both functions behave like malloc/realloc and must
  * return memory that free() releases, typically by calling them after a
- * check. NULL restores the C library's. While a hook is installed, cJSON
- * allocates through it too. Process-wide: install before starting threads. */
+ * check. NULL restores the C library's. cJSON allocates through it too.
+ * Process-wide: install before starting threads. */
 typedef struct cm_alloc_hooks {
     void *(*malloc_fn)(size_t n);
     void *(*realloc_fn)(void *p, size_t n);
 } cm_alloc_hooks;
 
 void cm_set_alloc_hooks(const cm_alloc_hooks *hooks);
+
+/* How many allocations through cm_malloc/cm_calloc/cm_realloc and cJSON have
+ * failed in this process so far. A writer that builds a document with calls
+ * whose failures go unchecked (cJSON_Add* drops a member silently when it
+ * cannot allocate) compares the count before and after, and writes nothing
+ * when it moved. */
+size_t cm_alloc_failures(void);
 
 /* ---- growable string ----------------------------------------------------- */
 /* A string builder with a sticky error: after a failed append every later

@@ -15,8 +15,10 @@
  *    "settings": {"min_score": 0, "max_score": 5}}
  *
  * Task files reject unknown keys (besides the ones above, "notes" and
- * "description" are allowed) and type-check known settings (a bad value
- * stops with FILE: task NAME: field 'settings.KEY': expected ...). Tasks
+ * "description" are allowed). Settings are checked against the type's schema
+ * and mapped into its typed struct (cmteb/task_settings.h) when the task is
+ * parsed: an unknown or bad setting stops with FILE: task NAME: field
+ * 'settings.KEY': expected ...; evaluators read t->settings. Tasks
  * made of several hub datasets (CQADupstackRetrieval) list them in
  * settings.subsets; each lives at DATA_DIR/<hub repo> (catalog) or
  * <data>/<subset> (task files), and settings.aggregate "mean" averages them.
@@ -31,20 +33,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "cmteb/task_settings.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum cm_task_type {
-    CM_TASK_CLASSIFICATION = 0,
-    CM_TASK_CLUSTERING,
-    CM_TASK_PAIRCLASSIFICATION,
-    CM_TASK_RERANKING,
-    CM_TASK_RETRIEVAL,
-    CM_TASK_STS,
-    CM_TASK_SUMMARIZATION,
-    CM_TASK_TYPE_COUNT
-} cm_task_type;
 
 /* "Classification", "Clustering", "PairClassification", "Reranking",
  * "Retrieval", "STS", "Summarization". */
@@ -67,14 +60,10 @@ typedef struct cm_task {
     size_t       n_languages;
     char       **benchmarks;
     size_t       n_benchmarks;
-    cJSON       *settings;            /* owned; an object, possibly empty */
+    cm_task_settings settings;        /* typed, checked settings (the member of type); see task_settings.h */
+    cJSON       *settings_json;       /* owned; the settings object as written (possibly empty) */
     char        *source;              /* "builtin", "demo" or the task file's path */
 } cm_task;
-
-/* Settings accessors: the value under key, or dflt when absent. */
-double      cm_task_num(const cm_task *t, const char *key, double dflt);
-const char *cm_task_str(const cm_task *t, const char *key, const char *dflt);
-const cJSON *cm_task_setting(const cm_task *t, const char *key);
 
 /* Parses one task object. base_dir resolves a relative "data" (NULL: the
  * current folder). source is copied. On error names the field and source. */

@@ -75,6 +75,37 @@ int cm_encoder_encode(cm_encoder *e, const char *const *texts, size_t n, cm_role
 const cm_encoder_info *cm_encoder_get_info(const cm_encoder *e);
 size_t cm_encoder_dim(const cm_encoder *e);
 
+/* The pooling stage of a forward pass: what may differ between variants of
+ * one model that share the backbone's hidden states (cmteb/variants.h).
+ * Defaults (cm_pool_default_params) mean "what the model says". */
+typedef struct cm_pool_params {
+    const char *pooling;          /* NULL or cls|mean|last|weightedmean|max|mean_sqrt_len|latent */
+    int         normalize;        /* -1 model default, 0 off, 1 L2-normalise */
+    int         pool_instruction; /* -1 model default, 0 leave instruction tokens out of the pool, 1 keep */
+} cm_pool_params;
+
+cm_pool_params cm_pool_default_params(void);
+
+/* CM_OK when pooling is NULL or a pooling name the native engine knows,
+ * else CM_ERR_ARG naming the choices (hf/hf_backend.c). */
+int cm_pool_check(const char *pooling);
+
+/* One forward pass, npools poolings: outs[k] is (n, cm_encoder_dim(e))
+ * float32 row-major, caller-allocated, for pools[k] (a pooling keeps the
+ * model's output width). The caller keeps texts, pools and outs.
+ * CM_ERR_UNSUPPORTED for backends that cannot (all but hf:). */
+int cm_encoder_encode_pools(cm_encoder *e, const char *const *texts, size_t n, cm_role role,
+                            const char *instruction, const cm_pool_params *pools, size_t npools,
+                            float *const *outs);
+
+/* An encoder whose work a caller does: encode(ctx, ...) writes (n, info->dim)
+ * rows. ctx is borrowed and must outlive the encoder; info is copied and its
+ * strings must outlive the encoder too (cmteb/variants.h: one pooling
+ * variant of a shared forward pass). cm_encoder_free releases the encoder only. */
+typedef int (*cm_encode_fn)(void *ctx, const char *const *texts, size_t n, cm_role role,
+                            const char *instruction, float *out);
+int cm_encoder_init_fn(cm_encoder **out, cm_encode_fn encode, void *ctx, const cm_encoder_info *info);
+
 void cm_encoder_free(cm_encoder *e);
 
 #ifdef __cplusplus

@@ -1,0 +1,176 @@
+/*
+ * model.c: implements the architecture registry, packed batches and the
+ * generic poolings of model.h (CLS, mean, last, weighted mean with optional
+ * instruction exclusion).
+ */
+#include "engine/arch/model.h"
+
+#include "cmteb/status.h"
+#include "cmteb/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const cm_hf_arch *const cm_hf_archs[] = {&cm_hf_arch_bert, &cm_hf_arch_decoder, NULL};
+
+int cm_hf_arch_find(const cJSON *config, const char *dir, const cm_hf_arch **out) {
+    *out = NULL;
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(config, "model_type");
+    if (!cJSON_IsString(mt))
+        return cm_error(CM_ERR_FORMAT, "%s/config.json: field 'model_type': expected a string such as \"bert\"", dir);
+    for (size_t i = 0; cm_hf_archs[i]; i++)
+        for (size_t k = 0; cm_hf_archs[i]->model_types[k]; k++)
+            if (!strcmp(cm_hf_archs[i]->model_types[k], mt->valuestring)) {
+                *out = cm_hf_archs[i];
+                return CM_OK;
+            }
+    cm_str known = {0};
+    for (size_t i = 0; cm_hf_archs[i]; i++)
+        for (size_t k = 0; cm_hf_archs[i]->model_types[k]; k++) {
+            if (known.len) cm_str_append(&known, ", ");
+            cm_str_append(&known, cm_hf_archs[i]->model_types[k]);
+        }
+    const cJSON *arch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(config, "architectures"), 0);
+    int rc = cm_error(CM_ERR_UNSUPPORTED, "%s/config.json: model_type '%s'%s%s%s is not supported by the native "
+                      "engine (supported model_type values: %s; XLM-R's SentencePiece-Unigram tokenizer may come later)",
+                      dir, mt->valuestring, cJSON_IsString(arch) ? " (architectures: " : "",
+                      cJSON_IsString(arch) ? arch->valuestring : "", cJSON_IsString(arch) ? ")" : "",
+                      known.s ? known.s : "");
+    cm_str_free(&known);
+    return rc;
+}
+
+/* ---- batch ---------------------------------------------------------------- */
+
+void cm_hf_batch_clear(cm_hf_batch *b) {
+    b->n_tokens = 0;
+    b->n_seqs = 0;
+}
+
+int cm_hf_batch_add(cm_hf_batch *b, const int32_t *ids, size_t n, size_t n_instr) {
+    if (n == 0) return cm_error(CM_ERR_ARG, "empty token sequence");
+    if (b->n_tokens + n > b->cap_tokens) {
+        size_t nc = b->cap_tokens ? b->cap_tokens : 1024;
+        while (nc < b->n_tokens + n) nc *= 2;
+        int32_t *ni = cm_realloc(b->ids, nc * sizeof *ni);
+        if (!ni) return CM_ERR_NOMEM;
+        b->ids = ni;
+        b->cap_tokens = nc;
+    }
+    if (b->n_seqs == b->cap_seqs) {
+        size_t nc = b->cap_seqs ? b->cap_seqs * 2 : 64;
+        size_t *o = cm_realloc(b->offset, nc * sizeof *o);
+        if (!o) return CM_ERR_NOMEM;
+        b->offset = o;
+        size_t *l = cm_realloc(b->length, nc * sizeof *l);
+        if (!l) return CM_ERR_NOMEM;
+        b->length = l;
+        size_t *k = cm_realloc(b->n_instr, nc * sizeof *k);
+        if (!k) return CM_ERR_NOMEM;
+        b->n_instr = k;
+        b->cap_seqs = nc;
+    }
+    memcpy(b->ids + b->n_tokens, ids, n * sizeof *ids);
+    b->offset[b->n_seqs] = b->n_tokens;
+    b->length[b->n_seqs] = n;
+    b->n_instr[b->n_seqs] = n_instr < n ? n_instr : n;
+    b->n_seqs++;
+    b->n_tokens += n;
+    return CM_OK;
+}
+
+void cm_hf_batch_free(cm_hf_batch *b) {
+    if (!b) return;
+    free(b->ids);
+    free(b->offset);
+    free(b->length);
+    free(b->n_instr);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- pooling -------------------------------------------------------------- */
+
+int cm_pool_parse(const char *s, cm_pool_kind *out) {
+    static const struct { const char *n; cm_pool_kind k; } tab[] = {
+        {"cls", CM_POOL_CLS},           {"cls_token", CM_POOL_CLS},       {"mean", CM_POOL_MEAN},
+        {"mean_tokens", CM_POOL_MEAN},  {"last", CM_POOL_LAST},           {"lasttoken", CM_POOL_LAST},
+        {"last_token", CM_POOL_LAST},   {"eos", CM_POOL_LAST},            {"weightedmean", CM_POOL_WEIGHTEDMEAN},
+        {"weightedmean_tokens", CM_POOL_WEIGHTEDMEAN},                    {"latent", CM_POOL_LATENT},
+        {"max", CM_POOL_MAX},           {"max_tokens", CM_POOL_MAX},      {"mean_sqrt_len", CM_POOL_MEAN_SQRT},
+        {"mean_sqrt_len_tokens", CM_POOL_MEAN_SQRT},
+        {"default", CM_POOL_DEFAULT},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (!strcmp(s, tab[i].n)) {
+            *out = tab[i].k;
+            return CM_OK;
+        }
+    return cm_error(CM_ERR_ARG, "unknown pooling '%s' (expected cls, mean, last, weightedmean, max, mean_sqrt_len or "
+                    "latent)", s);
+}
+
+const char *cm_pool_name(cm_pool_kind k) {
+    switch (k) {
+    case CM_POOL_CLS: return "cls";
+    case CM_POOL_MEAN: return "mean";
+    case CM_POOL_LAST: return "last";
+    case CM_POOL_WEIGHTEDMEAN: return "weightedmean";
+    case CM_POOL_MAX: return "max";
+    case CM_POOL_MEAN_SQRT: return "mean_sqrt_len";
+    case CM_POOL_LATENT: return "latent";
+    default: return "default";
+    }
+}
+
+int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t d, const cm_pool_spec *spec, float *out) {
+    for (size_t s = 0; s < b->n_seqs; s++) {
+        const float *h = hidden + b->offset[s] * d;
+        size_t len = b->length[s];
+        float *o = out + s * d;
+        switch (spec->kind) {
+        case CM_POOL_CLS:
+            memcpy(o, h, d * sizeof *o);
+            break;
+        case CM_POOL_LAST:
+            memcpy(o, h + (len - 1) * d, d * sizeof *o);
+            break;
+        case CM_POOL_MAX: {
+            size_t first = spec->exclude_instr ? b->n_instr[s] : 0;
+            if (first >= len) first = 0;
+            memcpy(o, h + first * d, d * sizeof *o);
+            for (size_t t = first + 1; t < len; t++) {
+                const float *ht = h + t * d;
+                for (size_t j = 0; j < d; j++) o[j] = ht[j] > o[j] ? ht[j] : o[j];
+            }
+            break;
+        }
+        case CM_POOL_MEAN:
+        case CM_POOL_MEAN_SQRT:
+        case CM_POOL_WEIGHTEDMEAN: {
+            size_t first = spec->exclude_instr ? b->n_instr[s] : 0;
+            if (first >= len) first = 0;   /* nothing left: pool the whole sequence */
+            double *acc = cm_calloc(d, sizeof *acc);
+            if (!acc) return CM_ERR_NOMEM;
+            double wsum = 0;
+            for (size_t t = first; t < len; t++) {
+                /* sentence-transformers weightedmean: weight = position + 1 over the full sequence */
+                double w = spec->kind == CM_POOL_WEIGHTEDMEAN ? (double)(t + 1) : 1.0;
+                const float *ht = h + t * d;
+                for (size_t j = 0; j < d; j++) acc[j] += w * ht[j];
+                wsum += w;
+            }
+            /* sentence-transformers mean_sqrt_len_tokens: sum / sqrt(token count) */
+            double div = spec->kind == CM_POOL_MEAN_SQRT ? sqrt(wsum) : wsum;
+            for (size_t j = 0; j < d; j++) o[j] = (float)(acc[j] / div);
+            free(acc);
+            break;
+        }
+        default:
+            return cm_error(CM_ERR_ARG, "pooling '%s' is not a generic pooling (the architecture provides it)",
+                            cm_pool_name(spec->kind));
+        }
+        if (spec->normalize) cm_l2_normalize_rows(o, 1, d);
+    }
+    return CM_OK;
+}
