@@ -9,6 +9,8 @@
 #ifndef CMTEB_ENGINE_BACKEND_H
 #define CMTEB_ENGINE_BACKEND_H
 
+#include <cjson/cJSON.h>
+
 #include "cmteb/encoder.h"
 
 /* The cm_encoder_params fields a backend honours (cm_backend_i.supported).
@@ -43,6 +45,11 @@ typedef struct cm_backend_i {
      * into outs[k] (n, info->dim) each (cm_encoder_encode_pools). */
     int  (*encode_pools)(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
                          const cm_pool_params *pools, size_t npools, float *const *outs);
+    /* Optional (NULL: the generic description from cm_encoder_info): adds
+     * what `cmteb info` shows of the model behind arg to out, string values
+     * in display order, without necessarily loading weights
+     * (cm_model_describe). */
+    int  (*describe)(const char *arg, const cm_encoder_params *params, int open_weights, cJSON *out);
 } cm_backend_i;
 
 extern const cm_backend_i cm_backend_hash;

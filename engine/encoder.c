@@ -3,6 +3,8 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,40 +88,94 @@ static int check_options(const cm_backend_i *be, const char *spec, const cm_enco
     return CM_OK;
 }
 
+/* The backend of SPEC's scheme into *be and the part after "scheme:" (NULL
+ * when absent) into *arg; CM_ERR_ARG naming the known schemes otherwise. */
+static int find_backend(const char *spec, const cm_backend_i **be, const char **arg) {
+    if (!spec || !*spec) return cm_error(CM_ERR_ARG, "empty model spec (expected e.g. hash, glove:PATH, hf:PATH)");
+    const char *colon = strchr(spec, ':');
+    size_t slen = colon ? (size_t)(colon - spec) : strlen(spec);
+    *arg = colon ? colon + 1 : NULL;
+    for (int i = 0; cm_backends[i]; i++) {
+        if (strlen(cm_backends[i]->scheme) == slen && strncmp(cm_backends[i]->scheme, spec, slen) == 0) {
+            *be = cm_backends[i];
+            return CM_OK;
+        }
+    }
+    cm_str known = {0};
+    for (int i = 0; cm_backends[i]; i++) cm_str_printf(&known, "%s%s", i ? ", " : "", cm_backends[i]->scheme);
+    int rc = cm_str_error(&known) ? CM_ERR_NOMEM
+                                  : cm_error(CM_ERR_ARG, "unknown model spec '%s' (known schemes: %s)", spec, known.s);
+    cm_str_free(&known);
+    return rc;
+}
+
 int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params *params) {
     *out = NULL;
     cm_encoder_params dflt = cm_encoder_default_params();
     if (!params) params = &dflt;
-    if (!spec || !*spec) return cm_error(CM_ERR_ARG, "empty model spec (expected e.g. hash, glove:PATH, hf:PATH)");
-    const char *colon = strchr(spec, ':');
-    size_t slen = colon ? (size_t)(colon - spec) : strlen(spec);
-    const char *arg = colon ? colon + 1 : NULL;
-    for (int i = 0; cm_backends[i]; i++) {
-        const cm_backend_i *be = cm_backends[i];
-        if (strlen(be->scheme) != slen || strncmp(be->scheme, spec, slen) != 0) continue;
-        CM_TRY(check_options(be, spec, params));
-        cm_encoder *e = cm_calloc(1, sizeof *e);
-        if (!e) return CM_ERR_NOMEM;
-        e->be = be;
-        int rc = be->init(&e->state, arg, params, &e->info);
-        if (rc) {
-            free(e);
-            return cm_error_wrap(rc, "model %s", spec);
-        }
-        CM_ASSERT(e->info.dim > 0 && e->info.name && e->info.fingerprint);
-        if (!e->info.revision) e->info.revision = "no_revision_available";
-        if (!e->info.loader) e->info.loader = be->scheme;
-        *out = e;
-        return CM_OK;
+    const cm_backend_i *be = NULL;
+    const char *arg = NULL;
+    CM_TRY(find_backend(spec, &be, &arg));
+    CM_TRY(check_options(be, spec, params));
+    cm_encoder *e = cm_calloc(1, sizeof *e);
+    if (!e) return CM_ERR_NOMEM;
+    e->be = be;
+    int rc = be->init(&e->state, arg, params, &e->info);
+    if (rc) {
+        free(e);
+        return cm_error_wrap(rc, "model %s", spec);
     }
-    cm_str known = {0};
-    for (int i = 0; cm_backends[i]; i++) {
-        if (i) cm_str_append(&known, ", ");
-        cm_str_append(&known, cm_backends[i]->scheme);
+    CM_ASSERT(e->info.dim > 0 && e->info.name && e->info.fingerprint);
+    if (!e->info.revision) e->info.revision = "no_revision_available";
+    if (!e->info.loader) e->info.loader = be->scheme;
+    *out = e;
+    return CM_OK;
+}
+
+/* Adds key: value to o; CM_ERR_NOMEM when cJSON cannot. */
+static int add_kv(cJSON *o, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int add_kv(cJSON *o, const char *key, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return cJSON_AddStringToObject(o, key, buf) ? CM_OK : cm_error(CM_ERR_NOMEM, "out of memory describing a model");
+}
+
+int cm_model_describe(const char *spec, const cm_encoder_params *params, int open_weights, cJSON **out) {
+    *out = NULL;
+    cm_encoder_params dflt = cm_encoder_default_params();
+    if (!params) params = &dflt;
+    const cm_backend_i *be = NULL;
+    const char *arg = NULL;
+    CM_TRY(find_backend(spec, &be, &arg));
+    CM_TRY(check_options(be, spec, params));
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return cm_error(CM_ERR_NOMEM, "out of memory describing a model");
+    int rc = CM_OK;
+    if (be->describe) {
+        rc = be->describe(arg, params, open_weights, o);
+    } else {
+        /* the generic description: what the loaded encoder says of itself */
+        cm_encoder *e = NULL;
+        rc = cm_encoder_init(&e, spec, params);
+        const cm_encoder_info *in = e ? cm_encoder_get_info(e) : NULL;
+        if (!rc) rc = add_kv(o, "model", "%s", in->name);
+        if (!rc) rc = add_kv(o, "loader", "%s", in->loader);
+        if (!rc) rc = add_kv(o, "revision", "%s", in->revision);
+        if (!rc) rc = add_kv(o, "embedding_dim", "%zu", in->dim);
+        if (!rc) rc = add_kv(o, "max_tokens", "%lld", (long long)in->max_tokens);
+        if (!rc) rc = add_kv(o, "parameters", "%lld", (long long)in->n_parameters);
+        if (!rc) rc = add_kv(o, "fingerprint", "%s", in->fingerprint);
+        cm_encoder_free(e);
     }
-    int rc = cm_error(CM_ERR_ARG, "unknown model spec '%s' (known schemes: %s)", spec, known.s ? known.s : "");
-    cm_str_free(&known);
-    return rc;
+    if (rc) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return CM_OK;
 }
 
 int cm_encoder_init_backend(cm_encoder **out, const cm_backend_i *be, void *state, const cm_encoder_info *info) {

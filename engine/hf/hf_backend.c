@@ -128,6 +128,11 @@ static int be_encode_pools(void *state, const char *const *texts, size_t n, cm_r
     return rc;
 }
 
+static int be_describe(const char *arg, const cm_encoder_params *params, int open_weights, cJSON *out) {
+    if (!arg || !*arg) return cm_error(CM_ERR_ARG, "hf: expected hf:PATH (a model folder)");
+    return cm_hf_describe(arg, params, open_weights, out);
+}
+
 const cm_backend_i cm_backend_hf = {
     .scheme = "hf",
     .usage = "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
@@ -135,4 +140,5 @@ const cm_backend_i cm_backend_hf = {
                  CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE | CM_OPT_THREADS,
     .init = be_init, .encode = be_encode, .free = be_free,
     .encode_pools = be_encode_pools,
+    .describe = be_describe,
 };

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmteb/encoder.h"
 #include "engine/arch/model.h"
 #include "engine/nn/st_dense.h"
@@ -79,6 +81,12 @@ int cm_hf_encode(cm_hf_model *m, const char *const *texts, size_t n, cm_role rol
  * model's pooling; normalize < 0 takes the model's choice. */
 int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_role role,
                        const char *instruction, const cm_pool_spec *pools, size_t npools, float *const *outs);
+
+/* Adds what `cmteb info` shows of model folder DIR to j (an object) as
+ * string values in display order; "details" holds the architecture's extra
+ * lines. Opens the safetensors headers only when weights is 1. Used by the
+ * hf backend's describe entry (cm_model_describe). */
+int cm_hf_describe(const char *dir, const cm_encoder_params *params, int weights, cJSON *j);
 
 /* Names a model folder for results (hf_backend.c; caller frees; NULL when out
  * of memory): "org/model" from config.json's _name_or_path when it looks

@@ -15,10 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A byte range [start, end) in the original input text. */
-typedef struct cm_tok_span {
-    uint32_t start, end;
-} cm_tok_span;
+#include "cmteb/tokenizer.h"
+
+/* cm_tok_span (a byte range of the input text) is public: cmteb/tokenizer.h. */
 
 /* A UTF-8 string being normalized, with, for every byte, the range of the
  * original text it came from (a byte produced from the original character

@@ -5,12 +5,14 @@
 #include "eval/cli/cli.h"
 
 #include "cmteb/status.h"
+#include "cmteb/tokenizer.h"
 #include "cmteb/util.h"
-#include "engine/tokenizer/tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -56,7 +58,7 @@ int cm_cmd_tokenize(int argc, char **argv) {
     cm_tok_options o = cm_tok_default_options();
     int json = 0, bad = 0;
     int first_text = argc;
-    char **texts = calloc((size_t)argc + 1, sizeof *texts);
+    char **texts = cm_calloc((size_t)argc + 1, sizeof *texts);
     size_t nt = 0;
     if (!texts) return 1;
     for (int i = 1; i < argc && !bad; i++) {

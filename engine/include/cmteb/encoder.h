@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -107,6 +109,15 @@ typedef int (*cm_encode_fn)(void *ctx, const char *const *texts, size_t n, cm_ro
 int cm_encoder_init_fn(cm_encoder **out, cm_encode_fn encode, void *ctx, const cm_encoder_info *info);
 
 void cm_encoder_free(cm_encoder *e);
+
+/* Describes the model behind SPEC as `cmteb info` shows it: a new cJSON
+ * object (*out, caller frees with cJSON_Delete) of string values in display
+ * order ("model", "architecture", "layers", ..., "fingerprint"; "details"
+ * holds extra lines some architectures add). For hf:PATH it reads
+ * config.json and the tokenizer and, when open_weights is 1, the safetensors
+ * headers; nothing is converted or run. Other backends load the model and
+ * report their cm_encoder_info. */
+int cm_model_describe(const char *spec, const cm_encoder_params *params, int open_weights, cJSON **out);
 
 #ifdef __cplusplus
 }
