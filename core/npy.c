@@ -39,27 +39,36 @@ int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
     size_t hlen;
     if (magic[6] == 1) hlen = (size_t)magic[8] | ((size_t)magic[9] << 8);
     else {
-        if (fread(magic + 10, 1, 2, f) != 2) { fclose(f); return cm_error(CM_ERR_FORMAT, "%s: truncated header", path); }
+        if (fread(magic + 10, 1, 2, f) != 2) {
+            fclose(f);
+            return cm_error(CM_ERR_FORMAT, "%s: truncated header", path);
+        }
         hlen = (size_t)magic[8] | ((size_t)magic[9] << 8) | ((size_t)magic[10] << 16) | ((size_t)magic[11] << 24);
     }
     if (hlen > 1 << 20) { fclose(f); return cm_error(CM_ERR_FORMAT, "%s: header too large", path); }
     char *hdr = cm_malloc(hlen + 1);
     if (!hdr) { fclose(f); return CM_ERR_NOMEM; }
-    if (fread(hdr, 1, hlen, f) != hlen) { free(hdr); fclose(f); return cm_error(CM_ERR_FORMAT, "%s: truncated header", path); }
+    if (fread(hdr, 1, hlen, f) != hlen) {
+        free(hdr);
+        fclose(f);
+        return cm_error(CM_ERR_FORMAT, "%s: truncated header", path);
+    }
     hdr[hlen] = '\0';
     int esize;
     if (strstr(hdr, "'<f4'") || strstr(hdr, "'float32'")) esize = 4;
     else if (strstr(hdr, "'<f2'") || strstr(hdr, "'float16'")) esize = 2;
     else {
         const char *ds = strstr(hdr, "'descr':");
-        int rc = cm_error(CM_ERR_FORMAT, "%s: dtype %.*s is not supported (expected little-endian float32 '<f4' or float16 '<f2')",
+        int rc = cm_error(CM_ERR_FORMAT,
+                          "%s: dtype %.*s is not supported (expected little-endian float32 '<f4' or float16 '<f2')",
                           path, ds ? 16 : 7, ds ? ds + 9 : "unknown");
         free(hdr); fclose(f);
         return rc;
     }
     if (strstr(hdr, "'fortran_order': True")) {
         free(hdr); fclose(f);
-        return cm_error(CM_ERR_FORMAT, "%s: Fortran-order arrays are not supported (save with np.ascontiguousarray)", path);
+        return cm_error(CM_ERR_FORMAT, "%s: Fortran-order arrays are not supported (save with np.ascontiguousarray)",
+                        path);
     }
     const char *sh = strstr(hdr, "'shape':");
     size_t rows = 0, cols = 0;
@@ -70,11 +79,20 @@ int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
     float *x = cm_malloc(count * sizeof(float) + 1);
     if (!x) { fclose(f); return CM_ERR_NOMEM; }
     if (esize == 4) {
-        if (fread(x, 4, count, f) != count) { free(x); fclose(f); return cm_error(CM_ERR_FORMAT, "%s: truncated data (expected %zu x %zu float32)", path, rows, cols); }
+        if (fread(x, 4, count, f) != count) {
+            free(x);
+            fclose(f);
+            return cm_error(CM_ERR_FORMAT, "%s: truncated data (expected %zu x %zu float32)", path, rows, cols);
+        }
     } else {
         uint16_t *h = cm_malloc(count * 2 + 1);
         if (!h) { free(x); fclose(f); return CM_ERR_NOMEM; }
-        if (fread(h, 2, count, f) != count) { free(h); free(x); fclose(f); return cm_error(CM_ERR_FORMAT, "%s: truncated data (expected %zu x %zu float16)", path, rows, cols); }
+        if (fread(h, 2, count, f) != count) {
+            free(h);
+            free(x);
+            fclose(f);
+            return cm_error(CM_ERR_FORMAT, "%s: truncated data (expected %zu x %zu float16)", path, rows, cols);
+        }
         for (size_t i = 0; i < count; i++) x[i] = cm_f16_to_f32(h[i]);
         free(h);
     }

@@ -98,9 +98,12 @@ int cm_records_open(cm_records **out, const char *path) {
     else if (ends_with(base, ".csv") || ends_with(base, ".tsv") || ends_with(base, ".txt")) r->fmt = FMT_CSV;
     else {
         int rc = ends_with(base, ".parquet")
-                     ? cm_error(CM_ERR_UNSUPPORTED, "%s: parquet is not supported yet (convert it to JSON Lines, "
-                                "e.g. with pandas: pd.read_parquet(f).to_json(out, orient='records', lines=True))", path)
-                     : cm_error(CM_ERR_FORMAT, "%s: unknown file type (expected .jsonl, .jsonl.gz, .json, .csv or .tsv)", path);
+                     ? cm_error(CM_ERR_UNSUPPORTED,
+                                "%s: parquet is not supported yet (convert it to JSON Lines, "
+                                "e.g. with pandas: pd.read_parquet(f).to_json(out, orient='records', lines=True))",
+                                path)
+                     : cm_error(CM_ERR_FORMAT,
+                                "%s: unknown file type (expected .jsonl, .jsonl.gz, .json, .csv or .tsv)", path);
         free(base);
         cm_records_close(r);
         return rc;
@@ -184,7 +187,8 @@ static int next_jsonl(cm_records *r, cJSON **obj) {
                             r->path, r->line, col);
         }
         if (!cJSON_IsObject(r->cur))
-            return cm_error(CM_ERR_FORMAT, "%s:%zu: expected a JSON object, found another JSON value", r->path, r->line);
+            return cm_error(CM_ERR_FORMAT, "%s:%zu: expected a JSON object, found another JSON value", r->path,
+                            r->line);
         *obj = r->cur;
         return 1;
     }

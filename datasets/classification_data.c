@@ -204,7 +204,10 @@ static int load_split(cm_clf_split *s, const char *folder, const char *subset, c
         const char *text;
         if ((rc = cm_rec_string(r, obj, p->text_field, &text))) break;
         const cJSON *lab = cJSON_GetObjectItemCaseSensitive(obj, p->label_field);
-        if (!lab || cJSON_IsNull(lab)) { rc = cm_rec_error(r, p->label_field, "missing (expected a number or a string)"); break; }
+        if (!lab || cJSON_IsNull(lab)) {
+            rc = cm_rec_error(r, p->label_field, "missing (expected a number or a string)");
+            break;
+        }
         if (cm_array_reserve(s->texts, cap_t, s->n + 1) || cm_array_reserve(s->labels, cap_l, s->n + 1)) {
             rc = CM_ERR_NOMEM;
             break;

@@ -102,7 +102,8 @@ static int flat_add(flat_acc *f, cm_records *r, const cJSON *obj, const char *tf
         int *nl = cm_malloc(cap * (size_t)nd * sizeof *nl);
         if (!nl) return CM_ERR_NOMEM;
         for (size_t i = 0; i < s->n; i++)
-            for (int l = 0; l < nd; l++) nl[i * (size_t)nd + (size_t)l] = l < f->lab_depth ? f->lab[i * (size_t)f->lab_depth + (size_t)l] : -1;
+            for (int l = 0; l < nd; l++)
+                nl[i * (size_t)nd + (size_t)l] = l < f->lab_depth ? f->lab[i * (size_t)f->lab_depth + (size_t)l] : -1;
         free(f->lab);
         f->lab = nl;
         f->lab_depth = nd;
@@ -152,7 +153,10 @@ int cm_clustering_data_load(cm_clustering_data **out, const char *folder, const 
             const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, tf);
             if (cJSON_IsArray(t)) layout = 0;
             else if (cJSON_IsString(t)) layout = 1;
-            else { rc = cm_rec_error(r, tf, "expected an array of strings (a cluster set) or a string (one document)"); break; }
+            else {
+                rc = cm_rec_error(r, tf, "expected an array of strings (a cluster set) or a string (one document)");
+                break;
+            }
             d->flat = layout;
             if (layout == 1) {
                 if (!(d->sets = cm_calloc(1, sizeof *d->sets))) { rc = CM_ERR_NOMEM; break; }

@@ -16,7 +16,8 @@ static int ends_with(const char *s, const char *suf) {
 }
 
 /* ---- locating a split ------------------------------------------------------ */
-static const char *const exts[] = {".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", NULL};
+static const char *const exts[] = {".jsonl",  ".jsonl.gz", ".json",   ".json.gz", ".csv",
+                                   ".csv.gz", ".tsv",      ".tsv.gz", NULL};
 
 static char *try_base(const char *dir, const char *name) {
     for (int i = 0; exts[i]; i++) {
@@ -78,9 +79,11 @@ int cm_data_find_split(const char *dir, const char *subset, const char *split, c
     }
     if (rc) return rc;
     if (parquet)
-        return cm_error(CM_ERR_UNSUPPORTED, "%s: split '%s'%s%s is only available as parquet, which is not supported yet "
-                        "(convert it to JSON Lines, e.g. pd.read_parquet(f).to_json('%s.jsonl', orient='records', lines=True))",
-                        dir, split, subset ? " of subset " : "", subset ? subset : "", split);
+        return cm_error(
+            CM_ERR_UNSUPPORTED,
+            "%s: split '%s'%s%s is only available as parquet, which is not supported yet "
+            "(convert it to JSON Lines, e.g. pd.read_parquet(f).to_json('%s.jsonl', orient='records', lines=True))",
+            dir, split, subset ? " of subset " : "", subset ? subset : "", split);
     return cm_error(CM_ERR_NOTFOUND, "%s: no file for split '%s'%s%s (looked in %s%s%s%s./ and data/ for %s.jsonl, "
                     "%s.jsonl.gz, %s.json, %s.csv, %s.tsv (optionally .gz) and %s-*.* files)",
                     dir, split, subset ? " of subset " : "", subset ? subset : "", subset ? subset : "",

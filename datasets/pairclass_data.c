@@ -126,7 +126,8 @@ int cm_pair_data_load(cm_pair_data **out, const char *dir, const char *subset, c
     }
     cm_records_close(r);
     if (rc >= 0 && d->n == 0)
-        rc = cm_error(CM_ERR_FORMAT, "%s: no sentence pairs (expected {\"sent1\": [...], \"sent2\": [...], \"labels\": [...]})",
+        rc = cm_error(CM_ERR_FORMAT,
+                      "%s: no sentence pairs (expected {\"sent1\": [...], \"sent2\": [...], \"labels\": [...]})",
                       d->path ? d->path : dir);
     if (rc < 0) {
         cm_pair_data_free(d);

@@ -40,9 +40,14 @@ static int read_sample(const cm_records *r, const cJSON *obj, cm_rerank_sample *
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(obj, "query");
     if (cJSON_IsArray(q)) {
         if ((rc = cm_rec_strings(r, obj, "query", &qs, &nq))) goto done;
-        if (nq == 0) { rc = cm_rec_error(r, "query", "empty list (expected a string or a non-empty list of strings)"); goto done; }
+        if (nq == 0) {
+            rc = cm_rec_error(r, "query", "empty list (expected a string or a non-empty list of strings)");
+            goto done;
+        }
     } else if (!cJSON_IsString(q)) {
-        rc = cm_rec_error(r, "query", q ? "expected a string or a list of strings" : "missing (expected a string or a list of strings)");
+        rc = cm_rec_error(r, "query",
+                          q ? "expected a string or a list of strings"
+                            : "missing (expected a string or a list of strings)");
         goto done;
     }
     if ((rc = cm_rec_strings(r, obj, "positive", &pos, &np))) goto done;

@@ -22,7 +22,7 @@ static size_t ws_len(const unsigned char *s, const unsigned char *end) {
     if (c == 0xc2 && s + 1 < end && (s[1] == 0x85 || s[1] == 0xa0)) return 2;
     if (c == 0xe1 && s + 2 < end && s[1] == 0x9a && s[2] == 0x80) return 3;           /* U+1680 */
     if (c == 0xe2 && s + 2 < end && s[1] == 0x80 && (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
-        return s[2] >= 0x80 ? 3 : 0;                                                   /* U+2000-200A, 2028, 2029, 202F */
+        return s[2] >= 0x80 ? 3 : 0; /* U+2000-200A, 2028, 2029, 202F */
     if (c == 0xe2 && s + 2 < end && s[1] == 0x81 && s[2] == 0x9f) return 3;           /* U+205F */
     if (c == 0xe3 && s + 2 < end && s[1] == 0x80 && s[2] == 0x80) return 3;           /* U+3000 */
     return 0;
@@ -186,7 +186,8 @@ static int load_qrels(cm_retrieval_data *d, cm_strmap *m) {
     cm_records_close(r);
     free(g.cap_j);
     if (rc < 0) return rc;
-    if (d->n_queries == 0) return cm_error(CM_ERR_FORMAT, "%s: no qrels rows (expected query-id, corpus-id, score)", d->qrels_path);
+    if (d->n_queries == 0)
+        return cm_error(CM_ERR_FORMAT, "%s: no qrels rows (expected query-id, corpus-id, score)", d->qrels_path);
     for (size_t i = 0; i < d->n_queries; i++)
         CM_TRY(cm_judged_normalize(d->queries[i].judged, &d->queries[i].n_judged));
     return CM_OK;
@@ -228,7 +229,8 @@ int cm_retrieval_data_load(cm_retrieval_data **out, const char *dir, const char 
         goto done;
     }
     if (!cm_dir_exists(qrels_dir)) {
-        rc = cm_error(CM_ERR_NOTFOUND, "%s: no qrels folder (expected %s/qrels/%s.tsv in the BEIR layout)", dir, dir, split);
+        rc = cm_error(CM_ERR_NOTFOUND, "%s: no qrels folder (expected %s/qrels/%s.tsv in the BEIR layout)", dir, dir,
+                      split);
         goto done;
     }
     if ((rc = cm_data_find_split(qrels_dir, NULL, split, &d->qrels_path))) goto done;

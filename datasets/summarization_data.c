@@ -1,4 +1,5 @@
-/* summarization_data.c: loads texts with human and machine summaries and relevance scores (see summarization_data.h). */
+/* summarization_data.c: loads texts with human and machine summaries and relevance scores (see summarization_data.h).
+ */
 #include "datasets/summarization_data.h"
 #include "cmteb/array.h"
 #include "cmteb/dataset.h"
@@ -49,10 +50,13 @@ static int read_item(const cm_records *r, const cJSON *obj, size_t index, cm_sum
     int rc = cm_rec_strings(r, obj, "human_summaries", &h, &nh);
     if (!rc) rc = cm_rec_strings(r, obj, "machine_summaries", &m, &nm);
     const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "relevance");
-    if (!rc && !cJSON_IsArray(rel)) rc = cm_rec_error(r, "relevance", rel ? "expected an array of numbers" : "missing (expected an array of numbers)");
+    if (!rc && !cJSON_IsArray(rel))
+        rc = cm_rec_error(r, "relevance",
+                          rel ? "expected an array of numbers" : "missing (expected an array of numbers)");
     if (!rc && (size_t)cJSON_GetArraySize(rel) != nm) {
         char msg[120];
-        snprintf(msg, sizeof msg, "expected one score per machine summary (%zu), found %d", nm, cJSON_GetArraySize(rel));
+        snprintf(msg, sizeof msg, "expected one score per machine summary (%zu), found %d", nm,
+                 cJSON_GetArraySize(rel));
         rc = cm_rec_error(r, "relevance", msg);
     }
     if (!rc && nh == 0) rc = cm_rec_error(r, "human_summaries", "empty (expected at least one human summary)");
@@ -104,7 +108,8 @@ int cm_summ_data_load(cm_summ_data **out, const char *dir, const char *subset, c
     }
     cm_records_close(r);
     if (rc >= 0 && d->n == 0)
-        rc = cm_error(CM_ERR_FORMAT, "%s: no records (expected {\"human_summaries\", \"machine_summaries\", \"relevance\"})",
+        rc = cm_error(CM_ERR_FORMAT,
+                      "%s: no records (expected {\"human_summaries\", \"machine_summaries\", \"relevance\"})",
                       d->path ? d->path : dir);
     if (rc < 0) {
         cm_summ_data_free(d);

@@ -68,7 +68,8 @@ static int opt_strv(const cJSON *obj, const char *key, char ***out, size_t *n, c
     if (!*out) return CM_ERR_NOMEM;
     const cJSON *it;
     cJSON_ArrayForEach(it, v) {
-        if (!cJSON_IsString(it)) return cm_error(CM_ERR_FORMAT, "%s: field '%s' must be an array of strings", where, key);
+        if (!cJSON_IsString(it))
+            return cm_error(CM_ERR_FORMAT, "%s: field '%s' must be an array of strings", where, key);
         if (!((*out)[*n] = cm_strdup(it->valuestring))) return CM_ERR_NOMEM;
         (*n)++;
     }
@@ -123,7 +124,8 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     } else if (cJSON_IsString(ds)) {
         if (!(t->dataset_path = cm_strdup(ds->valuestring))) { rc = CM_ERR_NOMEM; goto fail; }
     } else if (ds && !cJSON_IsNull(ds)) {
-        rc = cm_error(CM_ERR_FORMAT, "%s: field 'dataset' must be an object {\"path\", \"revision\"} or a string", where);
+        rc = cm_error(CM_ERR_FORMAT, "%s: field 'dataset' must be an object {\"path\", \"revision\"} or a string",
+                      where);
         goto fail;
     }
     if ((rc = opt_str(obj, "data", &data, where))) goto fail;
@@ -140,9 +142,15 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     if ((rc = opt_str(obj, "subset", &t->subset, where))) goto fail;
     if (t->subset && !strcmp(t->subset, "default")) { free(t->subset); t->subset = NULL; }
     if ((rc = opt_str(obj, "main_score", &t->main_score, where))) goto fail;
-    if (!t->main_score && !(t->main_score = cm_strdup(cm_task_types[t->type].default_main_score))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (!t->main_score && !(t->main_score = cm_strdup(cm_task_types[t->type].default_main_score))) {
+        rc = CM_ERR_NOMEM;
+        goto fail;
+    }
     if ((rc = opt_str(obj, "leaderboard_metric", &t->leaderboard_metric, where))) goto fail;
-    if (!t->leaderboard_metric && !(t->leaderboard_metric = cm_strdup(cm_task_types[t->type].default_main_score))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (!t->leaderboard_metric && !(t->leaderboard_metric = cm_strdup(cm_task_types[t->type].default_main_score))) {
+        rc = CM_ERR_NOMEM;
+        goto fail;
+    }
     if ((rc = opt_str(obj, "instruction", &t->instruction, where))) goto fail;
     if ((rc = opt_strv(obj, "languages", &t->languages, &t->n_languages, where))) goto fail;
     if ((rc = opt_strv(obj, "benchmarks", &t->benchmarks, &t->n_benchmarks, where))) goto fail;

@@ -19,8 +19,8 @@
  * more than 64 segments exist they are merged into one at open.
  *
  * Ownership: cm_cache_open allocates the cache, cm_cache_close frees it
- * (pending vectors are dropped: call cm_cache_flush first). Vectors returned by cm_cache_get are borrowed and valid until
- * close.
+ * (pending vectors are dropped: call cm_cache_flush first). Vectors returned by cm_cache_get are borrowed and valid
+ * until close.
  */
 #ifndef CMTEB_EVAL_EMBED_CACHE_H
 #define CMTEB_EVAL_EMBED_CACHE_H

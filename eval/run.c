@@ -81,7 +81,8 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
                  cm_run_summary *s) {
     memset(s, 0, sizeof *s);
     const cm_encoder_info *info = cm_embedder_info(emb);
-    s->model_dir = p->model_dir ? cm_strdup(p->model_dir) : cm_results_model_dir(p->output_dir, info->name, info->revision);
+    s->model_dir =
+        p->model_dir ? cm_strdup(p->model_dir) : cm_results_model_dir(p->output_dir, info->name, info->revision);
     s->results = cm_calloc(n ? n : 1, sizeof *s->results);
     if (!s->model_dir || !s->results) return CM_ERR_NOMEM;
     CM_TRY(cm_results_write_model_meta(s->model_dir, info, NULL));
@@ -133,7 +134,8 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         double t0 = cm_now();
         cm_error_clear();
         const cm_evaluator_i *ev = cm_evaluator_for(t->type);
-        int rc = ev ? ev->evaluate(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
+        int rc =
+            ev ? ev->evaluate(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
         free(prefix);
         r->seconds = cm_now() - t0;
         if (!rc && cm_alloc_failures() != failures)

@@ -51,7 +51,8 @@ int cm_items_from_arrays(cm_items **out, cm_items_kind kind, size_t n, const cha
     *out = NULL;
     if (kind != CM_ITEMS_MEAN && kind != CM_ITEMS_SPEARMAN && kind != CM_ITEMS_AP)
         return cm_error(CM_ERR_ARG, "unknown per-item kind %d", (int)kind);
-    if (kind != CM_ITEMS_MEAN && !y) return cm_error(CM_ERR_ARG, "per-item kind %s needs two arrays", cm_items_kind_name(kind));
+    if (kind != CM_ITEMS_MEAN && !y)
+        return cm_error(CM_ERR_ARG, "per-item kind %s needs two arrays", cm_items_kind_name(kind));
     cm_items *it = cm_calloc(1, sizeof *it);
     if (!it) return CM_ERR_NOMEM;
     it->kind = kind;

@@ -39,7 +39,8 @@ int cm_check_evaluate(const cm_report *r, const cm_check_params *params, cm_chec
                       size_t *n_failed) {
     *verdicts = NULL;
     *n_failed = 0;
-    if (r->n_models != 2) return cm_error(CM_ERR_ARG, "a check compares exactly two result folders, got %zu", r->n_models);
+    if (r->n_models != 2)
+        return cm_error(CM_ERR_ARG, "a check compares exactly two result folders, got %zu", r->n_models);
     cm_check_params p = params ? *params : cm_check_default_params();
     cm_check_verdict *v = cm_calloc(r->n_rows ? r->n_rows : 1, sizeof *v);
     if (!v) return CM_ERR_NOMEM;
@@ -97,16 +98,17 @@ int cm_check_render_table(const cm_report *r, const cm_check_params *params, con
         if (isnan(v[i].base) || isnan(v[i].cand)) snprintf(d, sizeof d, "\xe2\x80\x94");
         else snprintf(d, sizeof d, "%+.2f", v[i].cand - v[i].base + 0.0);
         fmt_p(pv, r, v[i].row);
-        CM_TRY(cm_str_printf(o, "| %s | %s | %s | %s | %s | %s | %s |\n", r->rows[i].task, r->rows[i].metric, b, c, d, pv,
-                             cm_check_status_name(v[i].status)));
+        CM_TRY(cm_str_printf(o, "| %s | %s | %s | %s | %s | %s | %s |\n", r->rows[i].task, r->rows[i].metric, b, c, d,
+                             pv, cm_check_status_name(v[i].status)));
     }
     if (shown) CM_TRY(cm_str_append(o, "\n"));
     for (size_t i = 0; r->models[1].diff && i < r->n_rows; i++) {
         const cm_report_diff *d = &r->models[1].diff[i];
         if (d->note && d->tested) CM_TRY(cm_str_printf(o, "Note: %s: %s\n", r->rows[i].task, d->note));
     }
-    CM_TRY(cm_str_printf(o, "%zu task%s: %zu regressed (%zu by more than %.2f points, %zu significantly), %zu missing%s, "
-                            "%zu improved, %zu within tolerance, %zu new%s\n",
+    CM_TRY(cm_str_printf(o,
+                         "%zu task%s: %zu regressed (%zu by more than %.2f points, %zu significantly), %zu missing%s, "
+                         "%zu improved, %zu within tolerance, %zu new%s\n",
                          r->n_rows, r->n_rows == 1 ? "" : "s", counts[CM_CHECK_DROPPED] + counts[CM_CHECK_SIGNIFICANT],
                          counts[CM_CHECK_DROPPED], p.tolerance, counts[CM_CHECK_SIGNIFICANT], counts[CM_CHECK_MISSING],
                          p.allow_missing ? " (allowed)" : "", counts[CM_CHECK_IMPROVED], counts[CM_CHECK_OK],
@@ -135,8 +137,10 @@ int cm_check_render_junit(const cm_report *r, const cm_check_params *params, con
         skipped += v[i].status == CM_CHECK_ABSENT;
     }
     const char *base = r->models[0].res->label, *cand = r->models[1].res->label;
-    CM_TRY(cm_str_printf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cmteb check\" tests=\"%zu\" "
-                            "failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", r->n_rows, failures, skipped));
+    CM_TRY(cm_str_printf(o,
+                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cmteb check\" tests=\"%zu\" "
+                         "failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+                         r->n_rows, failures, skipped));
     CM_TRY(cm_str_append(o, "  <testsuite name=\"cmteb check: "));
     ESC(cand);
     CM_TRY(cm_str_append(o, " vs "));
@@ -149,12 +153,15 @@ int cm_check_render_junit(const cm_report *r, const cm_check_params *params, con
     ESC(r->models[1].res->dir);
     CM_TRY(cm_str_printf(o, "\"/>\n      <property name=\"tolerance_points\" value=\"%g\"/>\n", p.tolerance));
     if (r->compared)
-        CM_TRY(cm_str_printf(o, "      <property name=\"bootstrap\" value=\"paired, one-sided, %zu resamples, seed %llu, "
-                                "alpha %g\"/>\n", r->bootstrap.resamples, (unsigned long long)r->bootstrap.seed, r->alpha));
+        CM_TRY(cm_str_printf(o,
+                             "      <property name=\"bootstrap\" value=\"paired, one-sided, %zu resamples, seed %llu, "
+                             "alpha %g\"/>\n",
+                             r->bootstrap.resamples, (unsigned long long)r->bootstrap.seed, r->alpha));
     CM_TRY(cm_str_append(o, "    </properties>\n"));
     for (size_t i = 0; i < r->n_rows; i++) {
         const char *task = r->rows[i].task;
-        CM_TRY(cm_str_printf(o, "    <testcase classname=\"cmteb.check.%s\" name=\"", cm_report_category_name(r->rows[i].category)));
+        CM_TRY(cm_str_printf(o, "    <testcase classname=\"cmteb.check.%s\" name=\"",
+                             cm_report_category_name(r->rows[i].category)));
         ESC(task);
         CM_TRY(cm_str_append(o, "\" time=\"0\">\n"));
         char msg[512], pv[48];
@@ -177,7 +184,8 @@ int cm_check_render_junit(const cm_report *r, const cm_check_params *params, con
             break;
         case CM_CHECK_MISSING:
             snprintf(msg, sizeof msg, "%s: the baseline has a score (%.2f), the candidate has none", task, v[i].base);
-            CM_TRY(cm_str_append(o, p.allow_missing ? "      <system-out>" : "      <failure type=\"missing\" message=\""));
+            CM_TRY(cm_str_append(o, p.allow_missing ? "      <system-out>"
+                                                    : "      <failure type=\"missing\" message=\""));
             ESC(msg);
             CM_TRY(cm_str_append(o, p.allow_missing ? "</system-out>\n" : "\"/>\n"));
             break;

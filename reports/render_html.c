@@ -67,7 +67,8 @@ static const char *css =
     ".chart{overflow-x:auto;margin:10px 0}ul.notes{font-size:12px;color:#444}";
 
 int cm_report_render_html(const cm_report *r, cm_str *o) {
-    CM_TRY(cm_str_append(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>cmteb report: "));
+    CM_TRY(cm_str_append(
+        o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>cmteb report: "));
     ESC(r->title);
     CM_TRY(cm_str_printf(o, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css));
     ESC(r->title);
@@ -78,7 +79,8 @@ int cm_report_render_html(const cm_report *r, cm_str *o) {
     CM_TRY(cm_str_printf(o, "<table id=\"summary\">\n<tr><th>Model</th><th>Average (%zu)</th>", r->n_rows));
     for (int c = 0; c < CM_REPORT_NCAT; c++)
         if (cat_has_rows(r, c))
-            CM_TRY(cm_str_printf(o, "<th>%s (%zu)</th>", cm_report_category_name(c), r->n_models ? r->models[0].cat[c].total : 0));
+            CM_TRY(cm_str_printf(o, "<th>%s (%zu)</th>", cm_report_category_name(c),
+                                 r->n_models ? r->models[0].cat[c].total : 0));
     CM_TRY(cm_str_append(o, "</tr>\n"));
     for (size_t m = 0; m < r->n_models; m++) {
         const cm_report_model *M = &r->models[m];
@@ -137,7 +139,8 @@ int cm_report_render_html(const cm_report *r, cm_str *o) {
         for (size_t k = 0; k < nm * ng; k++)
             if (!isnan(vals[k]) && vals[k] < lo) lo = vals[k];
         lo = lo < 0 ? -20.0 * ceil(-lo / 20.0) : 0;
-        rc = cm_svg_grouped_bars(o, "chart-categories", "Average and category means (x100)", groups, ng, series, nm, lo, 100);
+        rc = cm_svg_grouped_bars(o, "chart-categories", "Average and category means (x100)", groups, ng, series, nm, lo,
+                                 100);
         if (!rc) rc = cm_str_append(o, "</div>\n");
     }
 
@@ -173,7 +176,8 @@ int cm_report_render_html(const cm_report *r, cm_str *o) {
         if (!rc) rc = cm_str_append(o, "</div>\n");
     } else if (!rc && nm == 1) {
         double *sv = vals + ng;
-        for (size_t i = 0; i < r->n_rows; i++) sv[i] = r->models[0].cells[i] ? 100.0 * r->models[0].cells[i]->value : NAN;
+        for (size_t i = 0; i < r->n_rows; i++)
+            sv[i] = r->models[0].cells[i] ? 100.0 * r->models[0].cells[i]->value : NAN;
         series[0].values = sv;
         series[0].marks = NULL;
         CM_TRY(cm_str_append(o, "<h2>Per-task scores</h2>\n<div class=\"chart\">\n"));

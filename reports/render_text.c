@@ -44,7 +44,8 @@ static void fmt_delta(char buf[48], const cm_report *r, const cm_report_diff *d)
 static int md_agg_cell(cm_str *o, const cm_report *r, const cm_report_agg *a, const cm_report_diff *d) {
     char s[32], dl[48];
     cm_report_fmt_score(s, a->mean);
-    CM_TRY(cm_str_printf(o, " %s%s", a->present ? s : "\xe2\x80\x94", a->present && a->present < a->total ? "\xc2\xb9" : ""));
+    CM_TRY(cm_str_printf(o, " %s%s", a->present ? s : "\xe2\x80\x94",
+                         a->present && a->present < a->total ? "\xc2\xb9" : ""));
     if (d && r->compared) {
         fmt_delta(dl, r, d);
         if (dl[0]) CM_TRY(cm_str_printf(o, " (%s)", dl));
@@ -82,7 +83,8 @@ int cm_report_render_md(const cm_report *r, cm_str *o) {
     }
     CM_TRY(cm_str_append(o, "\n"));
     if (any_partial)
-        CM_TRY(cm_str_append(o, "\xc2\xb9 partial: the mean of the tasks present; the missing tasks are listed below.\n\n"));
+        CM_TRY(cm_str_append(
+            o, "\xc2\xb9 partial: the mean of the tasks present; the missing tasks are listed below.\n\n"));
     if (r->compared && r->n_models > 1)
         CM_TRY(cm_str_printf(o, "Differences are to %s (points x100). * significant at p < %g (two-sided paired "
                              "bootstrap over the task's items, %zu resamples, seed %llu; categories and the average "
@@ -168,8 +170,8 @@ int cm_report_render_md(const cm_report *r, cm_str *o) {
             if (!head++) CM_TRY(cm_str_append(o, "## Notes\n\n"));
             CM_TRY(cm_str_append(o, "- "));
             CM_TRY(md_text(o, M->res->label));
-            CM_TRY(cm_str_printf(o, ": %zu file%s store%s scores x100 (model-card conversions); read as such\n", n_percent,
-                                 n_percent == 1 ? "" : "s", n_percent == 1 ? "s" : ""));
+            CM_TRY(cm_str_printf(o, ": %zu file%s store%s scores x100 (model-card conversions); read as such\n",
+                                 n_percent, n_percent == 1 ? "" : "s", n_percent == 1 ? "s" : ""));
         }
         for (size_t w = 0; w < M->res->n_warnings; w++) {
             if (!head++) CM_TRY(cm_str_append(o, "## Notes\n\n"));

@@ -133,7 +133,8 @@ static int build_rows(cm_report *r, const cm_catalog *cat, const cm_report_param
         CM_TRY(rc);
         for (size_t j = 0; p->tasks && j < p->n_tasks; j++)
             if (!has_row(r, p->tasks[j]))
-                return cm_error(CM_ERR_NOTFOUND, "task '%s' is not part of benchmark \"%s\"", p->tasks[j], p->benchmark);
+                return cm_error(CM_ERR_NOTFOUND, "task '%s' is not part of benchmark \"%s\"", p->tasks[j],
+                                p->benchmark);
     } else if (p->tasks) {
         for (size_t j = 0; j < p->n_tasks; j++) {
             if (has_row(r, p->tasks[j])) continue;
@@ -300,9 +301,11 @@ static int compare_task(const cm_report *r, const cm_report_model *base, const c
     int rc = CM_OK;
     if (rb == CM_ERR_NOTFOUND || rcand == CM_ERR_NOTFOUND) {
         cm_error_clear();
-        rc = set_diff_note(d, cm_asprintf("no per-item data in the %s",
-                                          rb == CM_ERR_NOTFOUND && rcand == CM_ERR_NOTFOUND ? "baseline or the candidate"
-                                          : rb == CM_ERR_NOTFOUND ? "baseline" : "candidate"));
+        rc =
+            set_diff_note(d, cm_asprintf("no per-item data in the %s", rb == CM_ERR_NOTFOUND && rcand == CM_ERR_NOTFOUND
+                                                                           ? "baseline or the candidate"
+                                                                       : rb == CM_ERR_NOTFOUND ? "baseline"
+                                                                                               : "candidate"));
         goto done;
     }
     if (rb || rcand) {

@@ -15,7 +15,8 @@ static char *safe_component(const char *s) {
     for (const char *p = s; *p; p++) {
         if (*p == '/') { if (cm_str_append(&b, "__")) { cm_str_free(&b); return NULL; } continue; }
         char c = *p;
-        if (!(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+        if (!(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z')))
             c = '_';
         if (cm_str_appendn(&b, &c, 1)) { cm_str_free(&b); return NULL; }
     }
@@ -83,7 +84,8 @@ static void put_json(cm_str *b, const cJSON *o, int depth, int floats) {
         for (const cJSON *c = o->child; c; c = c->next) {
             for (int i = 0; i < 2 * (depth + 1); i++) cm_str_append(b, " ");
             if (obj) { put_string(b, c->string); cm_str_append(b, ": "); }
-            put_json(b, c, depth + 1, floats || (obj && (!strcmp(c->string, "scores") || !strcmp(c->string, "evaluation_time"))));
+            put_json(b, c, depth + 1,
+                     floats || (obj && (!strcmp(c->string, "scores") || !strcmp(c->string, "evaluation_time"))));
             cm_str_append(b, c->next ? ",\n" : "\n");
         }
         for (int i = 0; i < 2 * depth; i++) cm_str_append(b, " ");
@@ -142,7 +144,8 @@ int cm_results_write_task(const char *model_dir, const cm_task *task, const cJSO
     size_t failures = cm_alloc_failures();   /* the cJSON_Add* below drop members silently on failure */
     cJSON *o = cJSON_CreateObject();
     if (!o) return CM_ERR_NOMEM;
-    cJSON_AddStringToObject(o, "dataset_revision", task->dataset_revision ? task->dataset_revision : "no_revision_available");
+    cJSON_AddStringToObject(o, "dataset_revision",
+                            task->dataset_revision ? task->dataset_revision : "no_revision_available");
     cJSON_AddStringToObject(o, "task_name", task->name);
     cJSON_AddStringToObject(o, "mteb_version", CM_MTEB_SEMANTICS_VERSION);
     cJSON *sc = cJSON_AddObjectToObject(o, "scores");

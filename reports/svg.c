@@ -49,9 +49,10 @@ static const char *mark_text(int mark) {
 static int bar(cm_str *o, double x, double y, double w, double h, const cm_svg_series *s, size_t si, size_t li,
                const char *label) {
     int mark = s->marks ? s->marks[li] : CM_SVG_PLAIN;
-    CM_TRY(cm_str_printf(o, "<rect class=\"cm-bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s"
-                            " data-series=\"", x, y, w > 1 ? w : 1, h > 1 ? h : 1, s->color ? s->color : cm_svg_color(si),
-                         mark_style(mark)));
+    CM_TRY(cm_str_printf(o,
+                         "<rect class=\"cm-bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s"
+                         " data-series=\"",
+                         x, y, w > 1 ? w : 1, h > 1 ? h : 1, s->color ? s->color : cm_svg_color(si), mark_style(mark)));
     CM_TRY(cm_svg_escape(o, s->name));
     CM_TRY(cm_str_append(o, "\" data-label=\""));
     CM_TRY(cm_svg_escape(o, label));
@@ -69,10 +70,12 @@ static int bar(cm_str *o, double x, double y, double w, double h, const cm_svg_s
 
 static int legend(cm_str *o, const cm_svg_series *series, size_t n_series, double x, double y) {
     for (size_t s = 0; s < n_series; s++) {
-        CM_TRY(cm_str_printf(o, "<g class=\"cm-legend\"><rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">", x, y + 14.0 * (double)s,
-                             series[s].color ? series[s].color : cm_svg_color(s),
-                             x + 14, y + 14.0 * (double)s + 9));
+        CM_TRY(
+            cm_str_printf(o,
+                          "<g class=\"cm-legend\"><rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">",
+                          x, y + 14.0 * (double)s, series[s].color ? series[s].color : cm_svg_color(s), x + 14,
+                          y + 14.0 * (double)s + 9));
         CM_TRY(cm_svg_escape(o, series[s].name));
         CM_TRY(cm_str_append(o, "</text></g>\n"));
     }
@@ -83,7 +86,8 @@ static int open_svg(cm_str *o, const char *id, const char *title, double w, doub
     CM_TRY(cm_str_printf(o, "<svg class=\"cm-chart\" id=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
                             "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", id, w, h, w, h));
     CM_TRY(cm_svg_escape(o, title));
-    CM_TRY(cm_str_append(o, "\" font-family=\"sans-serif\">\n<text x=\"8\" y=\"18\" font-size=\"14\" font-weight=\"bold\">"));
+    CM_TRY(cm_str_append(
+        o, "\" font-family=\"sans-serif\">\n<text x=\"8\" y=\"18\" font-size=\"14\" font-weight=\"bold\">"));
     CM_TRY(cm_svg_escape(o, title));
     return cm_str_append(o, "</text>\n");
 }
@@ -126,7 +130,8 @@ int cm_svg_grouped_bars(cm_str *o, const char *id, const char *title, const char
             double y1 = Y(vc > base ? vc : base), y2 = Y(vc > base ? base : vc);
             CM_TRY(bar(o, x0 + barw * (double)s, y1, barw - 2, y2 - y1, &series[s], s, g, labels[g]));
             if (n_series <= 4)
-                CM_TRY(cm_str_printf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%.1f</text>\n",
+                CM_TRY(cm_str_printf(o,
+                                     "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%.1f</text>\n",
                                      x0 + barw * (double)s + (barw - 2) / 2, y1 - 3, v));
         }
         CM_TRY(cm_str_printf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">", gx + groupw / 2,
@@ -159,8 +164,8 @@ int cm_svg_hbars(cm_str *o, const char *id, const char *title, const char *const
                              x, top, x, top + plot_h, x, top + plot_h + 14, hi - lo < 8 ? 1 : 0, v));
     }
     double zero = X(fmin(fmax(0.0, lo), hi));
-    CM_TRY(cm_str_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", zero, top, zero,
-                         top + plot_h));
+    CM_TRY(cm_str_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", zero, top,
+                         zero, top + plot_h));
     for (size_t i = 0; i < n_labels; i++) {
         double ry = top + row_h * (double)i;
         CM_TRY(cm_str_printf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">", left - 6,

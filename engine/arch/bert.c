@@ -264,7 +264,8 @@ static int bert_load(void **state, const cm_hf_config *cfg, const cJSON *config,
         if (!l->wqkv || !l->bqkv) { rc = CM_ERR_NOMEM; goto fail; }
         const char *qn[3] = {"query", "key", "value"}, *qm[3] = {"q", "k", "v"};
         for (int k = 0; k < 3; k++) {
-            if (m->kind == BK_MPNET) snprintf(n, sizeof n, "encoder.layer.%lld.attention.attn.%s.weight", (long long)i, qm[k]);
+            if (m->kind == BK_MPNET)
+                snprintf(n, sizeof n, "encoder.layer.%lld.attention.attn.%s.weight", (long long)i, qm[k]);
             else snprintf(n, sizeof n, "encoder.layer.%lld.attention.self.%s.weight", (long long)i, qn[k]);
             if ((rc = get_into(&L, n, 2, h, h, l->wqkv + k * h * h))) goto fail;
             n[strlen(n) - 6] = '\0';
@@ -274,15 +275,20 @@ static int bert_load(void **state, const cm_hf_config *cfg, const cJSON *config,
 #define LAYER(field, fmt_bert, fmt_mpnet, nd, a, b)                                                        \
         snprintf(n, sizeof n, m->kind == BK_MPNET ? fmt_mpnet : fmt_bert, (long long)i);                     \
         if ((rc = get(&L, n, nd, a, b, &l->field))) goto fail;
-        LAYER(wo, "encoder.layer.%lld.attention.output.dense.weight", "encoder.layer.%lld.attention.attn.o.weight", 2, h, h)
+        LAYER(wo, "encoder.layer.%lld.attention.output.dense.weight", "encoder.layer.%lld.attention.attn.o.weight", 2,
+              h, h)
         LAYER(bo, "encoder.layer.%lld.attention.output.dense.bias", "encoder.layer.%lld.attention.attn.o.bias", 1, h, 0)
-        LAYER(ln1_g, "encoder.layer.%lld.attention.output.LayerNorm.weight", "encoder.layer.%lld.attention.LayerNorm.weight", 1, h, 0)
-        LAYER(ln1_b, "encoder.layer.%lld.attention.output.LayerNorm.bias", "encoder.layer.%lld.attention.LayerNorm.bias", 1, h, 0)
-        LAYER(wi, "encoder.layer.%lld.intermediate.dense.weight", "encoder.layer.%lld.intermediate.dense.weight", 2, I, h)
+        LAYER(ln1_g, "encoder.layer.%lld.attention.output.LayerNorm.weight",
+              "encoder.layer.%lld.attention.LayerNorm.weight", 1, h, 0)
+        LAYER(ln1_b, "encoder.layer.%lld.attention.output.LayerNorm.bias",
+              "encoder.layer.%lld.attention.LayerNorm.bias", 1, h, 0)
+        LAYER(wi, "encoder.layer.%lld.intermediate.dense.weight", "encoder.layer.%lld.intermediate.dense.weight", 2, I,
+              h)
         LAYER(bi, "encoder.layer.%lld.intermediate.dense.bias", "encoder.layer.%lld.intermediate.dense.bias", 1, I, 0)
         LAYER(wo2, "encoder.layer.%lld.output.dense.weight", "encoder.layer.%lld.output.dense.weight", 2, h, I)
         LAYER(bo2, "encoder.layer.%lld.output.dense.bias", "encoder.layer.%lld.output.dense.bias", 1, h, 0)
-        LAYER(ln2_g, "encoder.layer.%lld.output.LayerNorm.weight", "encoder.layer.%lld.output.LayerNorm.weight", 1, h, 0)
+        LAYER(ln2_g, "encoder.layer.%lld.output.LayerNorm.weight", "encoder.layer.%lld.output.LayerNorm.weight", 1, h,
+              0)
         LAYER(ln2_b, "encoder.layer.%lld.output.LayerNorm.bias", "encoder.layer.%lld.output.LayerNorm.bias", 1, h, 0)
 #undef LAYER
     }

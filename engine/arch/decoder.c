@@ -14,7 +14,8 @@
 static int get_int(const cJSON *c, const char *where, const char *key, int64_t dflt, int required, int64_t *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
     if (!v || cJSON_IsNull(v)) {
-        if (required) return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a positive integer, found none", where, key);
+        if (required)
+            return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a positive integer, found none", where, key);
         *out = dflt;
         return CM_OK;
     }
@@ -26,7 +27,8 @@ static int get_int(const cJSON *c, const char *where, const char *key, int64_t d
 static int get_num(const cJSON *c, const char *where, const char *key, double dflt, double *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
     if (!v || cJSON_IsNull(v)) { *out = dflt; return CM_OK; }
-    if (!cJSON_IsNumber(v) || v->valuedouble <= 0) return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a positive number", where, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble <= 0)
+        return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a positive number", where, key);
     *out = v->valuedouble;
     return CM_OK;
 }
@@ -55,7 +57,8 @@ int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_de
         dc->prefix = "embedding_model.";
         tc = cJSON_GetObjectItemCaseSensitive(c, "text_config");
         if (!cJSON_IsObject(tc))
-            return cm_error(CM_ERR_FORMAT, "%s: field 'text_config': expected the Mistral config object of NV-Embed", where);
+            return cm_error(CM_ERR_FORMAT, "%s: field 'text_config': expected the Mistral config object of NV-Embed",
+                            where);
         snprintf(where, sizeof where, "%s/config.json: text_config", dir);
         const cJSON *la = cJSON_GetObjectItemCaseSensitive(c, "latent_attention_config");
         if (la && !cJSON_IsObject(la))
@@ -82,9 +85,11 @@ int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_de
     CM_TRY(get_int(tc, where, "pad_token_id", -1, 0, &cfg->pad_token_id));
     if (cfg->hidden <= 0 || cfg->n_heads <= 0 || cfg->n_kv_heads <= 0 || cfg->n_layers <= 0 || cfg->vocab_size <= 0 ||
         cfg->intermediate <= 0 || cfg->n_heads % cfg->n_kv_heads)
-        return cm_error(CM_ERR_FORMAT, "%s: inconsistent sizes (hidden_size, num_hidden_layers, vocab_size, "
-                        "intermediate_size > 0; num_attention_heads %lld must be a multiple of num_key_value_heads %lld)",
-                        where, (long long)cfg->n_heads, (long long)cfg->n_kv_heads);
+        return cm_error(
+            CM_ERR_FORMAT,
+            "%s: inconsistent sizes (hidden_size, num_hidden_layers, vocab_size, "
+            "intermediate_size > 0; num_attention_heads %lld must be a multiple of num_key_value_heads %lld)",
+            where, (long long)cfg->n_heads, (long long)cfg->n_kv_heads);
     const cJSON *hd = cJSON_GetObjectItemCaseSensitive(tc, "head_dim");
     if (hd && !cJSON_IsNull(hd)) CM_TRY(get_int(tc, where, "head_dim", 0, 1, &cfg->head_dim));
     else if (cfg->hidden % cfg->n_heads)
@@ -116,7 +121,8 @@ int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_de
         int use_sw;
         CM_TRY(get_bool(tc, where, "use_sliding_window", 0, &use_sw));
         if (use_sw)
-            return cm_error(CM_ERR_UNSUPPORTED, "%s: use_sliding_window true (per-layer windows) is not supported", where);
+            return cm_error(CM_ERR_UNSUPPORTED, "%s: use_sliding_window true (per-layer windows) is not supported",
+                            where);
         dc->qkv_bias = !strcmp(base, "qwen2");
         dc->qk_norm = !strcmp(base, "qwen3");
         if (!strcmp(base, "qwen3")) {
@@ -168,7 +174,8 @@ void cm_decoder_free(cm_decoder *m) {
             cm_dec_layer *l = &m->layers[i];
             cm_wmat *w[] = {&l->q, &l->k, &l->v, &l->o, &l->gate, &l->up, &l->down};
             for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) cm_wmat_free(w[k]);
-            float *f[] = {l->bq, l->bk, l->bv, l->bo, l->bgate, l->bup, l->bdown, l->ln_in, l->ln_post, l->q_norm, l->k_norm};
+            float *f[] = {l->bq,    l->bk,    l->bv,      l->bo,     l->bgate, l->bup,
+                          l->bdown, l->ln_in, l->ln_post, l->q_norm, l->k_norm};
             for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) free(f[k]);
         }
     free(m->layers);
@@ -221,7 +228,8 @@ int cm_decoder_load(cm_decoder **out, const cm_hf_config *cfg, const cJSON *conf
         rc = cm_error(CM_ERR_INTERNAL, "%s: decoder config changed between read_config and load", dir);
     m->cfg.linear = cfg->linear;   /* engine tuning the caller resolved (model.h) */
     /* checkpoints saved from a bare MistralModel/LlamaModel have no "model." prefix */
-    if (rc == CM_OK && !m->dc.nvembed && !cm_st_find(st, "model.embed_tokens.weight") && cm_st_find(st, "embed_tokens.weight"))
+    if (rc == CM_OK && !m->dc.nvembed && !cm_st_find(st, "model.embed_tokens.weight") &&
+        cm_st_find(st, "embed_tokens.weight"))
         m->dc.prefix = "";
     char n[256];
     if (rc == CM_OK) {
@@ -252,8 +260,9 @@ static int v_read_config(const cJSON *config, const char *dir, cm_hf_config *cfg
     return cm_dec_read_config(config, dir, cfg, &dc);
 }
 
-/* read_config's exact count when present; else from cm_hf_config alone: biases by model_type; NV-Embed's latent layer at LatentAttentionConfig's
- * defaults (512 latents, 8 heads of 4096, width = hidden), which is what the released checkpoints use. */
+/* read_config's exact count when present; else from cm_hf_config alone: biases by model_type; NV-Embed's latent layer
+ * at LatentAttentionConfig's defaults (512 latents, 8 heads of 4096, width = hidden), which is what the released
+ * checkpoints use. */
 static void v_footprint(const cm_hf_config *cfg, int64_t *n_params, int64_t *bytes) {
     if (cfg->n_params_exact > 0) {
         *n_params = cfg->n_params_exact;
@@ -322,12 +331,15 @@ static int v_describe(const cJSON *config, const char *dir, cm_str *r) {
                          "intermediate %lld, vocab %lld, rope_theta %g", c.model_type, (long long)c.n_layers,
                          (long long)c.hidden, (long long)c.n_heads, (long long)c.n_kv_heads, (long long)c.head_dim,
                          (long long)c.intermediate, (long long)c.vocab_size, dc.rope_theta));
-    if (dc.sliding_window) CM_TRY(cm_str_printf(r, ", sliding window %lld (causal attention only)", (long long)dc.sliding_window));
+    if (dc.sliding_window)
+        CM_TRY(cm_str_printf(r, ", sliding window %lld (causal attention only)", (long long)dc.sliding_window));
     CM_TRY(cm_str_append(r, "\n"));
     if (dc.nvembed)
-        CM_TRY(cm_str_printf(r, "latent attention: %lld latents, %lld heads x %lld, GEGLU %lld; default pooling latent, "
-                             "bidirectional attention, EOS appended, instruction masked\n", (long long)dc.lat.n_latents,
-                             (long long)dc.lat.heads, (long long)dc.lat.head_dim, (long long)(4 * dc.lat.hidden)));
+        CM_TRY(cm_str_printf(r,
+                             "latent attention: %lld latents, %lld heads x %lld, GEGLU %lld; default pooling latent, "
+                             "bidirectional attention, EOS appended, instruction masked\n",
+                             (long long)dc.lat.n_latents, (long long)dc.lat.heads, (long long)dc.lat.head_dim,
+                             (long long)(4 * dc.lat.hidden)));
     CM_TRY(cm_str_printf(r, "parameters: %lld (decoder %lld + latent attention %lld)\n", (long long)total,
                          (long long)(total - lat), (long long)lat));
     CM_TRY(cm_str_printf(r, "weights in memory as bf16 (kept bf16): %lld bytes (%.2f GiB); as float32: %lld bytes "

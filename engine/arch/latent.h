@@ -1,5 +1,5 @@
 /*
- * latent.h: NV-Embed's latent-attention pooling (engine.md section 1.2),
+ * latent.h: NV-Embed's latent-attention pooling (reference: tests/reference/ref_dec_models.py),
  * implemented from its description:
  *
  *   q  = LN0(H) Wq^T                      H: the decoder's last hidden states (one row per token)

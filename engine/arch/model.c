@@ -32,11 +32,12 @@ int cm_hf_arch_find(const cJSON *config, const char *dir, const cm_hf_arch **out
             cm_str_append(&known, cm_hf_archs[i]->model_types[k]);
         }
     const cJSON *arch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(config, "architectures"), 0);
-    int rc = cm_error(CM_ERR_UNSUPPORTED, "%s/config.json: model_type '%s'%s%s%s is not supported by the native "
-                      "engine (supported model_type values: %s; XLM-R's SentencePiece-Unigram tokenizer may come later)",
-                      dir, mt->valuestring, cJSON_IsString(arch) ? " (architectures: " : "",
-                      cJSON_IsString(arch) ? arch->valuestring : "", cJSON_IsString(arch) ? ")" : "",
-                      known.s ? known.s : "");
+    int rc = cm_error(
+        CM_ERR_UNSUPPORTED,
+        "%s/config.json: model_type '%s'%s%s%s is not supported by the native "
+        "engine (supported model_type values: %s; XLM-R's SentencePiece-Unigram tokenizer may come later)",
+        dir, mt->valuestring, cJSON_IsString(arch) ? " (architectures: " : "",
+        cJSON_IsString(arch) ? arch->valuestring : "", cJSON_IsString(arch) ? ")" : "", known.s ? known.s : "");
     cm_str_free(&known);
     return rc;
 }

@@ -141,7 +141,8 @@ static int convert_text(const char *src, const char *dst, const struct stat *st)
         for (size_t k = 0; k < dim; k++) {
             tmp[k] = strtof(p, &end);
             if (end == p) {
-                rc = cm_error(CM_ERR_FORMAT, "%s:%zu: value %zu of word '%.40s' is not a number", src, lineno, k + 1, line);
+                rc = cm_error(CM_ERR_FORMAT, "%s:%zu: value %zu of word '%.40s' is not a number", src, lineno, k + 1,
+                              line);
                 break;
             }
             p = end;
@@ -151,7 +152,8 @@ static int convert_text(const char *src, const char *dst, const struct stat *st)
         n++;
     }
     int e;
-    if (!rc && gzeof(gz) == 0 && gzerror(gz, &e) && e != Z_OK) rc = cm_error(CM_ERR_IO, "%s: read failed: %s", src, gzerror(gz, &e));
+    if (!rc && gzeof(gz) == 0 && gzerror(gz, &e) && e != Z_OK)
+        rc = cm_error(CM_ERR_IO, "%s: read failed: %s", src, gzerror(gz, &e));
     gzclose(gz);
     free(line);
     free(tmp);
@@ -199,7 +201,10 @@ static int map_binary(cm_glove *g, const char *path, const struct stat *src_st, 
     g->map_len = (size_t)st.st_size;
     g->map = mmap(NULL, g->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (g->map == MAP_FAILED) { g->map = NULL; return cm_error(CM_ERR_IO, "%s: cannot map: %s", path, strerror(errno)); }
+    if (g->map == MAP_FAILED) {
+        g->map = NULL;
+        return cm_error(CM_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+    }
     const unsigned char *p = g->map;
     uint32_t ver, d32;
     uint64_t nw, ssz, wb, sum;
@@ -217,7 +222,8 @@ static int map_binary(cm_glove *g, const char *path, const struct stat *src_st, 
     if (!ok) {
         munmap(g->map, g->map_len);
         g->map = NULL;
-        if (!src_st) return cm_error(CM_ERR_FORMAT, "%s: not a valid cmteb GloVe binary (bad magic, size or checksum)", path);
+        if (!src_st)
+            return cm_error(CM_ERR_FORMAT, "%s: not a valid cmteb GloVe binary (bad magic, size or checksum)", path);
         *stale = 1;
         return CM_OK;
     }
@@ -263,7 +269,8 @@ int cm_glove_load(cm_glove **out, const char *path, int quiet) {
             const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
             char hex[17];
             cm_hex64(cm_hash64(path, strlen(path), 3), hex);
-            char *cdir = xdg && *xdg ? cm_asprintf("%s/cmteb/glove", xdg) : cm_asprintf("%s/.cache/cmteb/glove", home ? home : "/tmp");
+            char *cdir = xdg && *xdg ? cm_asprintf("%s/cmteb/glove", xdg)
+                                     : cm_asprintf("%s/.cache/cmteb/glove", home ? home : "/tmp");
             alt = cdir ? cm_asprintf("%s/%s.cmteb.bin", cdir, hex) : NULL;
             if (alt) rc = map_binary(g, alt, &st, &stale);
             if (!rc && stale) {
@@ -295,8 +302,12 @@ int cm_glove_load(cm_glove **out, const char *path, int quiet) {
         if (ends_with(stem, suffixes[i])) stem[strlen(stem) - strlen(suffixes[i])] = '\0';
     snprintf(g->name, sizeof g->name, "glove/%s", stem);
     char hex[17];
-    cm_hex64(cm_hash64(g->vecs, g->n_words * g->dim * sizeof(float) < (1 << 22) ? g->n_words * g->dim * sizeof(float) : (1 << 22), 11) ^
-             (uint64_t)g->n_words * 31 ^ g->dim, hex);
+    cm_hex64(
+        cm_hash64(g->vecs,
+                  g->n_words * g->dim * sizeof(float) < (1 << 22) ? g->n_words * g->dim * sizeof(float) : (1 << 22),
+                  11) ^
+            (uint64_t)g->n_words * 31 ^ g->dim,
+        hex);
     snprintf(g->fingerprint, sizeof g->fingerprint, "glove-v1-%zu-%zu-%s", g->n_words, g->dim, hex);
     *out = g;
     return CM_OK;

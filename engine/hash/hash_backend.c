@@ -72,7 +72,11 @@ static int hash_one(const hash_state *s, const char *text, float *out) {
     while (cap < 2 * need) cap <<= 1;
     feat *tab = cm_calloc(cap, sizeof *tab);
     char *low = cm_malloc(len + 3);
-    if (!tab || !low) { free(tab); free(low); return cm_error(CM_ERR_NOMEM, "out of memory hashing a text of %zu bytes", len); }
+    if (!tab || !low) {
+        free(tab);
+        free(low);
+        return cm_error(CM_ERR_NOMEM, "out of memory hashing a text of %zu bytes", len);
+    }
     size_t i = 0;
     while (i < len) {
         while (i < len && !is_word_byte((unsigned char)text[i])) i++;

@@ -76,7 +76,8 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
         size_t act1k = 0;
         if (!strcmp(a->name, "bert"))
             act1k = 1000 * (size_t)(6 * c->hidden + c->intermediate) * sizeof(float);
-        if (act1k) kv(j, &rc, "activations", "%zu bytes per 1000 packed tokens (forward scratch + hidden states)", act1k);
+        if (act1k)
+            kv(j, &rc, "activations", "%zu bytes per 1000 packed tokens (forward scratch + hidden states)", act1k);
         kv(j, &rc, "tokenizer", "%s, %zu tokens, %zu special tokens per text", cm_tokenizer_model_type(t),
            cm_tokenizer_vocab_size(t), cm_tokenizer_num_special(t));
         const cm_dense *dn = NULL;
@@ -103,7 +104,8 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
             size_t len = 0;
             if (cp && cm_read_file(cp, &text, &len) == CM_OK) {
                 cJSON *cfg = cJSON_ParseWithLength(text, len);
-                if (cfg && a->describe(cfg, dir, &extra) == CM_OK && extra.s && !rc && !cJSON_AddStringToObject(j, "details", extra.s))
+                if (cfg && a->describe(cfg, dir, &extra) == CM_OK && extra.s && !rc &&
+                    !cJSON_AddStringToObject(j, "details", extra.s))
                     rc = cm_error(CM_ERR_NOMEM, "out of memory describing a model");
                 cJSON_Delete(cfg);
             }

@@ -273,7 +273,10 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     m->dir = cm_strdup(dir);
     if (!m->dir) { rc = CM_ERR_NOMEM; goto fail; }
     if ((rc = read_json(dir, "config.json", &m->config))) goto fail;
-    if (!m->config) { rc = cm_error(CM_ERR_NOTFOUND, "%s/config.json: not found (is this a Hugging Face model folder?)", dir); goto fail; }
+    if (!m->config) {
+        rc = cm_error(CM_ERR_NOTFOUND, "%s/config.json: not found (is this a Hugging Face model folder?)", dir);
+        goto fail;
+    }
     if ((rc = cm_hf_arch_find(m->config, dir, &m->arch))) goto fail;
     if ((rc = m->arch->read_config(m->config, dir, &m->cfg))) goto fail;
     m->cfg.linear = linear_params();
@@ -321,7 +324,8 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     if (params->normalize >= 0) m->set.pool.normalize = params->normalize ? 1 : 0;
     if (params->max_length > 0) {
         if ((size_t)params->max_length > pos_limit) {
-            rc = cm_error(CM_ERR_ARG, "--max-length %d exceeds the model's %zu positions", params->max_length, pos_limit);
+            rc = cm_error(CM_ERR_ARG, "--max-length %d exceeds the model's %zu positions", params->max_length,
+                          pos_limit);
             goto fail;
         }
         m->set.max_length = (size_t)params->max_length;
@@ -331,7 +335,10 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
         free(m->query_template);
         if (!(m->query_template = cm_strdup(params->query_template))) { rc = CM_ERR_NOMEM; goto fail; }
     }
-    if (params->document_template && !(m->document_template = cm_strdup(params->document_template))) { rc = CM_ERR_NOMEM; goto fail; }
+    if (params->document_template && !(m->document_template = cm_strdup(params->document_template))) {
+        rc = CM_ERR_NOMEM;
+        goto fail;
+    }
     m->set.query_prompt = m->query_prompt ? m->query_prompt : "";
     m->set.document_prompt = m->document_prompt ? m->document_prompt : "";
     m->set.query_template = m->query_template;

@@ -114,11 +114,15 @@ static int request(oa_state *s, const char *const *texts, size_t n, float *out) 
                 const cJSON *idx = cJSON_GetObjectItemCaseSensitive(it, "index");
                 size_t row = cJSON_IsNumber(idx) ? (size_t)idx->valuedouble : k;
                 size_t d = cJSON_IsArray(emb) ? (size_t)cJSON_GetArraySize(emb) : 0;
-                if (!d) { rc = cm_error(CM_ERR_FORMAT, "%s: data[%zu].embedding is not an array of numbers", s->url, k); break; }
+                if (!d) {
+                    rc = cm_error(CM_ERR_FORMAT, "%s: data[%zu].embedding is not an array of numbers", s->url, k);
+                    break;
+                }
                 if (!s->dim) s->dim = d;
                 if (d != s->dim || row >= n) {
-                    rc = cm_error(CM_ERR_FORMAT, "%s: data[%zu]: dimension %zu or index %zu unexpected (dim %zu, %zu inputs)",
-                                  s->url, k, d, row, s->dim, n);
+                    rc = cm_error(CM_ERR_FORMAT,
+                                  "%s: data[%zu]: dimension %zu or index %zu unexpected (dim %zu, %zu inputs)", s->url,
+                                  k, d, row, s->dim, n);
                     break;
                 }
                 if (out) {

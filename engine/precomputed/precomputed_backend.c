@@ -56,7 +56,8 @@ static void pre_free(void *state) {
 }
 
 static int pre_init(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info) {
-    if (!arg || !*arg) return cm_error(CM_ERR_ARG, "precomputed:DIR needs a folder with texts.jsonl and embeddings.npy");
+    if (!arg || !*arg)
+        return cm_error(CM_ERR_ARG, "precomputed:DIR needs a folder with texts.jsonl and embeddings.npy");
     pre_state *s = cm_calloc(1, sizeof *s);
     if (!s) return CM_ERR_NOMEM;
     char *tpath = cm_path_join(arg, "texts.jsonl"), *npath = cm_path_join(arg, "embeddings.npy");
@@ -78,14 +79,17 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
         const char *t;
         if ((rc = cm_rec_string(r, o, "text", &t))) break;
         if (s->n >= rows) {
-            rc = cm_error(CM_ERR_FORMAT, "%s:%zu: more texts than the %zu rows of %s", tpath, cm_records_line(r), rows, npath);
+            rc = cm_error(CM_ERR_FORMAT, "%s:%zu: more texts than the %zu rows of %s", tpath, cm_records_line(r), rows,
+                          npath);
             break;
         }
         int role = -1;
         const cJSON *jr = cJSON_GetObjectItemCaseSensitive(o, "role");
         if (jr && !cJSON_IsNull(jr)) {
             if (cJSON_IsString(jr) && !strcmp(jr->valuestring, "query")) role = 0;
-            else if (cJSON_IsString(jr) && (!strcmp(jr->valuestring, "document") || !strcmp(jr->valuestring, "passage"))) role = 1;
+            else if (cJSON_IsString(jr) &&
+                     (!strcmp(jr->valuestring, "document") || !strcmp(jr->valuestring, "passage")))
+                role = 1;
             else { rc = cm_rec_error(r, "role", "expected \"query\" or \"document\""); break; }
         }
         s->texts[s->n] = cm_strdup(t);
@@ -94,7 +98,8 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
         s->n++;
     }
     if (rc == 0 && s->n != rows)
-        rc = cm_error(CM_ERR_FORMAT, "%s has %zu texts but %s has %zu rows (expected the same count)", tpath, s->n, npath, rows);
+        rc = cm_error(CM_ERR_FORMAT, "%s has %zu texts but %s has %zu rows (expected the same count)", tpath, s->n,
+                      npath, rows);
     cm_records_close(r);
     if (!rc) {
         s->cap = 16;

@@ -141,7 +141,8 @@ int cm_bpe_json_pattern(const cJSON *j, const char *path, const char *owner, con
     const char *s;
     if (cJSON_IsObject(p) && (s = jstr(p, "String"))) { *pat = s; *is_regex = 0; return CM_OK; }
     if (cJSON_IsObject(p) && (s = jstr(p, "Regex"))) { *pat = s; *is_regex = 1; return CM_OK; }
-    return cm_error(CM_ERR_FORMAT, "%s: %s: field 'pattern': expected {\"String\": ...} or {\"Regex\": ...}", path, owner);
+    return cm_error(CM_ERR_FORMAT, "%s: %s: field 'pattern': expected {\"String\": ...} or {\"Regex\": ...}", path,
+                    owner);
 }
 
 int cm_tok_norm_prepend_json(cm_tok_normalizer **out, const cJSON *j, const char *path) {

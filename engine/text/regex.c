@@ -11,7 +11,8 @@
 #include "engine/text/unicode.h"
 
 #define GC_BIT(g) (1u << (g))
-#define GC_MASK_L (GC_BIT(CM_UCAT_Lu) | GC_BIT(CM_UCAT_Ll) | GC_BIT(CM_UCAT_Lt) | GC_BIT(CM_UCAT_Lm) | GC_BIT(CM_UCAT_Lo))
+#define GC_MASK_L                                                                                                      \
+    (GC_BIT(CM_UCAT_Lu) | GC_BIT(CM_UCAT_Ll) | GC_BIT(CM_UCAT_Lt) | GC_BIT(CM_UCAT_Lm) | GC_BIT(CM_UCAT_Lo))
 #define GC_MASK_M (GC_BIT(CM_UCAT_Mn) | GC_BIT(CM_UCAT_Mc) | GC_BIT(CM_UCAT_Me))
 
 /* Category name ("L", "Lu", "N", "Letter", ...) to a GC_BIT mask; 0 when unknown. */
@@ -178,7 +179,8 @@ static int parse_class(parser *ps, rx_class *cls) {
         ps->i++;
         if (c == '\\') CM_TRY(parse_escape(ps, &it));
         else { memset(&it, 0, sizeof it); it.kind = IT_RANGE; it.lo = it.hi = c; }
-        if (it.kind == IT_RANGE && it.lo == it.hi && ps->i + 1 < ps->n && ps->p[ps->i] == '-' && ps->p[ps->i + 1] != ']') {
+        if (it.kind == IT_RANGE && it.lo == it.hi && ps->i + 1 < ps->n && ps->p[ps->i] == '-' &&
+            ps->p[ps->i + 1] != ']') {
             ps->i++;
             uint32_t d = ps->p[ps->i++];
             rx_item hi;
@@ -196,7 +198,8 @@ static int parse_alt(parser *ps, int icase, rx_node **out);
 static int parse_number(parser *ps, long *v) {
     size_t s = ps->i;
     long x = 0;
-    while (ps->i < ps->n && ps->p[ps->i] >= '0' && ps->p[ps->i] <= '9' && x < 100000) x = x * 10 + (long)(ps->p[ps->i++] - '0');
+    while (ps->i < ps->n && ps->p[ps->i] >= '0' && ps->p[ps->i] <= '9' && x < 100000)
+        x = x * 10 + (long)(ps->p[ps->i++] - '0');
     *v = x;
     return ps->i > s;
 }
@@ -243,9 +246,12 @@ static int parse_seq(parser *ps, int icase, rx_node **head) {
                 uint32_t k = ps->i < ps->n ? ps->p[ps->i] : 0;
                 if (k == ':') ps->i++;
                 else if (k == '=' || k == '!') { kind = N_LOOK; neg = k == '!'; ps->i++; }
-                else if (k == 'i' && ps->i + 1 < ps->n && ps->p[ps->i + 1] == ':') { sub_icase = 1; ps->i += 2; }
-                else if (k == '-' && ps->i + 2 < ps->n && ps->p[ps->i + 1] == 'i' && ps->p[ps->i + 2] == ':') { sub_icase = 0; ps->i += 3; }
-                else return perr(ps, "unsupported group kind (only (?:, (?i:, (?=, (?!)");
+                else if (k == 'i' && ps->i + 1 < ps->n && ps->p[ps->i + 1] == ':') { sub_icase = 1; ps->i += 2;
+                } else if (k == '-' && ps->i + 2 < ps->n && ps->p[ps->i + 1] == 'i' && ps->p[ps->i + 2] == ':') {
+                    sub_icase = 0;
+                    ps->i += 3;
+                } else
+                    return perr(ps, "unsupported group kind (only (?:, (?i:, (?=, (?!)");
             }
             rx_node *g = NULL;
             CM_TRY(parse_alt(ps, sub_icase, &g));
@@ -356,7 +362,9 @@ static int item_has(const rx_item *it, uint32_t ch) {
     case IT_RANGE: in = ch >= it->lo && ch <= it->hi; break;
     case IT_GC: in = (it->mask & GC_BIT(cm_u_category(ch))) != 0; break;
     case IT_SPACE: in = cm_u_is_whitespace(ch); break;
-    default: in = ((GC_MASK_L | GC_MASK_M | GC_BIT(CM_UCAT_Nd) | GC_BIT(CM_UCAT_Pc)) & GC_BIT(cm_u_category(ch))) != 0; break;
+    default:
+        in = ((GC_MASK_L | GC_MASK_M | GC_BIT(CM_UCAT_Nd) | GC_BIT(CM_UCAT_Pc)) & GC_BIT(cm_u_category(ch))) != 0;
+        break;
     }
     return in != it->neg;
 }

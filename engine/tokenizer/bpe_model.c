@@ -202,7 +202,8 @@ static int opt_str(const cJSON *j, const char *key, const char **out, const char
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     *out = NULL;
     if (!v || cJSON_IsNull(v)) return CM_OK;
-    if (!cJSON_IsString(v)) return cm_error(CM_ERR_FORMAT, "%s: model BPE: field '%s': expected a string or null", path, key);
+    if (!cJSON_IsString(v))
+        return cm_error(CM_ERR_FORMAT, "%s: model BPE: field '%s': expected a string or null", path, key);
     *out = v->valuestring;
     return CM_OK;
 }
@@ -210,7 +211,8 @@ static int opt_bool(const cJSON *j, const char *key, int *out, const char *path)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     *out = 0;
     if (!v || cJSON_IsNull(v)) return CM_OK;
-    if (!cJSON_IsBool(v)) return cm_error(CM_ERR_FORMAT, "%s: model BPE: field '%s': expected true or false", path, key);
+    if (!cJSON_IsBool(v))
+        return cm_error(CM_ERR_FORMAT, "%s: model BPE: field '%s': expected true or false", path, key);
     *out = cJSON_IsTrue(v);
     return CM_OK;
 }
@@ -232,8 +234,10 @@ static int load_merges(bpe_model *m, const cJSON *merges, const char *path) {
         if (cJSON_IsString(it)) {      /* "a b": exactly one space */
             const char *s = it->valuestring, *sp = strchr(s, ' ');
             if (!sp || strchr(sp + 1, ' ')) {
-                rc = cm_error(CM_ERR_FORMAT, "%s: model BPE: merges[%zu]: expected \"A B\" (two tokens separated by one "
-                              "space), got \"%s\"", path, rank, s);
+                rc = cm_error(CM_ERR_FORMAT,
+                              "%s: model BPE: merges[%zu]: expected \"A B\" (two tokens separated by one "
+                              "space), got \"%s\"",
+                              path, rank, s);
                 break;
             }
             a = s; al = (size_t)(sp - s); b = sp + 1; bl = strlen(b);
@@ -254,7 +258,8 @@ static int load_merges(bpe_model *m, const cJSON *merges, const char *path) {
         joined.len = 0;
         if (joined.s) joined.s[0] = 0;
         size_t skip = bl >= plen ? plen : bl;
-        if ((rc = cm_str_appendn(&joined, a, al)) != CM_OK || (rc = cm_str_appendn(&joined, b + skip, bl - skip)) != CM_OK)
+        if ((rc = cm_str_appendn(&joined, a, al)) != CM_OK ||
+            (rc = cm_str_appendn(&joined, b + skip, bl - skip)) != CM_OK)
             break;
         int32_t inew = cm_tok_vocab_get(m->vocab, joined.s, joined.len);
         if (inew < 0) {
@@ -274,7 +279,8 @@ int cm_tok_model_bpe_json(cm_tok_model **out, const cJSON *j, const char *path) 
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(j, "vocab");
     const cJSON *merges = cJSON_GetObjectItemCaseSensitive(j, "merges");
     const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(j, "dropout");
-    if (!cJSON_IsObject(vocab)) return cm_error(CM_ERR_FORMAT, "%s: model BPE: field 'vocab': expected an object", path);
+    if (!cJSON_IsObject(vocab))
+        return cm_error(CM_ERR_FORMAT, "%s: model BPE: field 'vocab': expected an object", path);
     if (merges && !cJSON_IsArray(merges))
         return cm_error(CM_ERR_FORMAT, "%s: model BPE: field 'merges': expected an array", path);
     if (dropout && !cJSON_IsNull(dropout) && !(cJSON_IsNumber(dropout) && dropout->valuedouble == 0.0))
@@ -325,7 +331,8 @@ int cm_tok_model_bpe_json(cm_tok_model **out, const cJSON *j, const char *path) 
     }
     if (rc == CM_OK && unk) {
         m->unk_id = cm_tok_vocab_get(m->vocab, unk, strlen(unk));
-        if (m->unk_id < 0) rc = cm_error(CM_ERR_FORMAT, "%s: model BPE: unk_token \"%s\" is not in the vocab", path, unk);
+        if (m->unk_id < 0)
+            rc = cm_error(CM_ERR_FORMAT, "%s: model BPE: unk_token \"%s\" is not in the vocab", path, unk);
     }
     for (int b = 0; b < 256 && rc == CM_OK; b++) {
         char name[8];

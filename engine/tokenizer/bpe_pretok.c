@@ -264,7 +264,8 @@ static const char *jstr(const cJSON *j, const char *key) {
 static int jbool(const cJSON *j, const char *key, int def, int *out, const char *path, const char *owner) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     if (!v || cJSON_IsNull(v)) { *out = def; return CM_OK; }
-    if (!cJSON_IsBool(v)) return cm_error(CM_ERR_FORMAT, "%s: %s: field '%s': expected true or false", path, owner, key);
+    if (!cJSON_IsBool(v))
+        return cm_error(CM_ERR_FORMAT, "%s: %s: field '%s': expected true or false", path, owner, key);
     *out = cJSON_IsTrue(v);
     return CM_OK;
 }

@@ -252,7 +252,8 @@ int cm_tokenizer_encode(const cm_tokenizer *t, const char *text, const cm_tok_op
             }
         }
     } else if (rc == CM_OK) {
-        for (size_t k = 0; k < body.n && rc == CM_OK; k++) rc = enc_push(enc, body.ids[k], body.offsets[k], body.special[k]);
+        for (size_t k = 0; k < body.n && rc == CM_OK; k++)
+            rc = enc_push(enc, body.ids[k], body.offsets[k], body.special[k]);
     }
     cm_tok_encoding_free(&body);
     return rc;

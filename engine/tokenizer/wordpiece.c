@@ -41,7 +41,8 @@ static int simple_pretok_split(const cm_tok_pretok *self, const cm_tok_words *in
             int ws = cp != 0xFFFFFFFFu && cm_u_is_whitespace(cp);
             int pu = p->bert && cp != 0xFFFFFFFFu && is_bert_punct(cp);
             if (ws || pu) {
-                if (i > start) CM_TRY(cm_tok_words_add(out, s->s + start, i - start, s->align + start, s->align[start]));
+                if (i > start)
+                    CM_TRY(cm_tok_words_add(out, s->s + start, i - start, s->align + start, s->align[start]));
                 if (pu) CM_TRY(cm_tok_words_add(out, s->s + i, l, s->align + i, s->align[i]));
                 start = i + l;
             }

@@ -112,7 +112,8 @@ int cm_cmd_check(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--alpha", &v, &bad)) {
             char *end;
             alpha = v ? strtod(v, &end) : 0;
-            if (!v || *end || !(alpha > 0 && alpha < 1)) return cm_cli_usage_error("check", "--alpha expects a number in (0, 1)");
+            if (!v || *end || !(alpha > 0 && alpha < 1))
+                return cm_cli_usage_error("check", "--alpha expects a number in (0, 1)");
         }
         else if (cm_opt_value(argc, argv, &i, "--resamples", &v, &bad)) {
             long x = v ? cm_opt_long("--resamples", v) : -1;
@@ -172,11 +173,12 @@ int cm_cmd_check(int argc, char **argv) {
         for (size_t i = 0; i < r->n_rows; i++) {
             if (!cm_check_status_fails(v[i].status, cp.allow_missing)) continue;
             if (shown++ == 4) { cm_str_append(&why, ", ..."); break; }
-            if (v[i].status == CM_CHECK_MISSING) cm_str_printf(&why, "%s%s missing", shown > 1 ? ", " : "", r->rows[i].task);
+            if (v[i].status == CM_CHECK_MISSING)
+                cm_str_printf(&why, "%s%s missing", shown > 1 ? ", " : "", r->rows[i].task);
             else cm_str_printf(&why, "%s%s %+.2f", shown > 1 ? ", " : "", r->rows[i].task, v[i].cand - v[i].base);
         }
-        fprintf(stderr, "cmteb check: %zu of %zu task%s regressed: %s\n", n_failed, r->n_rows, r->n_rows == 1 ? "" : "s",
-                why.s ? why.s : "");
+        fprintf(stderr, "cmteb check: %zu of %zu task%s regressed: %s\n", n_failed, r->n_rows,
+                r->n_rows == 1 ? "" : "s", why.s ? why.s : "");
         cm_str_free(&why);
         exit_code = 1;
     } else {

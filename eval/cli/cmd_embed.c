@@ -15,24 +15,27 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: cmteb embed --model SPEC --input FILE --output OUT.npy [options]\n\n"
-            "Embeds texts into a float32 (n, dim) .npy matrix, rows in input order.\n"
-            "  --input FILE          .jsonl / .jsonl.gz / .json lines {\"text\": ...}, or any other file as one text per line\n"
-            "  --output OUT.npy      where to write the matrix\n"
-            "  --model SPEC          hash[:DIM], glove:PATH, precomputed:DIR, hf:PATH, openai:URL[#MODEL]\n"
-            "  --role query|document role of the texts (default document)\n"
-            "  --instruction TEXT    task instruction (used when the model has a template for the role)\n"
-            "  --query-template T    e.g. 'Instruct: {instruction}\\nQuery: ' (hf)\n"
-            "  --document-template T template for documents (hf)\n"
-            "  --pooling P           cls|mean|last|weightedmean|max|mean_sqrt_len|latent (hf; default: the model folder's)\n"
-            "  --attention A         bidirectional|causal (hf)\n"
-            "  --normalize | --no-normalize   L2-normalise the vectors or not (default: the model's)\n"
-            "  --pool-instruction | --no-pool-instruction   keep instruction/prompt tokens in the pooled mean or not\n"
-            "  --max-length N        truncate to N tokens (hf)\n"
-            "  --batch-size N        texts per forward batch\n"
-            "  --threads N           CPU threads (default: all cores)\n"
-            "  --quiet               no load messages\n");
+    fprintf(
+        f,
+        "usage: cmteb embed --model SPEC --input FILE --output OUT.npy [options]\n\n"
+        "Embeds texts into a float32 (n, dim) .npy matrix, rows in input order.\n"
+        "  --input FILE          .jsonl / .jsonl.gz / .json lines {\"text\": ...},\n"
+        "                        or any other file as one text per line\n"
+        "  --output OUT.npy      where to write the matrix\n"
+        "  --model SPEC          hash[:DIM], glove:PATH, precomputed:DIR, hf:PATH, openai:URL[#MODEL]\n"
+        "  --role query|document role of the texts (default document)\n"
+        "  --instruction TEXT    task instruction (used when the model has a template for the role)\n"
+        "  --query-template T    e.g. 'Instruct: {instruction}\\nQuery: ' (hf)\n"
+        "  --document-template T template for documents (hf)\n"
+        "  --pooling P           cls|mean|last|weightedmean|max|mean_sqrt_len|latent\n"
+        "                        (hf; default: the model folder's)\n"
+        "  --attention A         bidirectional|causal (hf)\n"
+        "  --normalize | --no-normalize   L2-normalise the vectors or not (default: the model's)\n"
+        "  --pool-instruction | --no-pool-instruction   keep instruction/prompt tokens in the pooled mean or not\n"
+        "  --max-length N        truncate to N tokens (hf)\n"
+        "  --batch-size N        texts per forward batch\n"
+        "  --threads N           CPU threads (default: all cores)\n"
+        "  --quiet               no load messages\n");
 }
 
 /* Reads the texts of path into a growing array (owned strings). */
@@ -115,10 +118,19 @@ int cm_cmd_embed(int argc, char **argv) {
         else if (cm_opt_flag(argv, i, "--pool-instruction")) p.pool_instruction = 1;
         else if (cm_opt_flag(argv, i, "--no-pool-instruction")) p.pool_instruction = 0;
         else if (cm_opt_flag(argv, i, "--quiet")) p.quiet = 1;
-        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) { long x = cm_opt_long("--max-length", v); if (x < 0) return 2; p.max_length = (int)x; }
-        else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) { long x = cm_opt_long("--batch-size", v); if (x < 0) return 2; p.batch_size = (int)x; }
-        else if (cm_opt_value(argc, argv, &i, "--threads", &v, &bad)) { long x = cm_opt_long("--threads", v); if (x < 0) return 2; p.threads = (int)x; }
-        else {
+        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
+            long x = cm_opt_long("--max-length", v);
+            if (x < 0) return 2;
+            p.max_length = (int)x;
+        } else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
+            long x = cm_opt_long("--batch-size", v);
+            if (x < 0) return 2;
+            p.batch_size = (int)x;
+        } else if (cm_opt_value(argc, argv, &i, "--threads", &v, &bad)) {
+            long x = cm_opt_long("--threads", v);
+            if (x < 0) return 2;
+            p.threads = (int)x;
+        } else {
             char msg[300];
             snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
             return cm_cli_usage_error("embed", msg);
@@ -134,7 +146,8 @@ int cm_cmd_embed(int argc, char **argv) {
 
     char **texts = NULL;
     size_t n = 0;
-    if (read_texts(input, &texts, &n)) return cm_cli_fail("embed", "--input expects JSON Lines with a \"text\" field or one text per line");
+    if (read_texts(input, &texts, &n))
+        return cm_cli_fail("embed", "--input expects JSON Lines with a \"text\" field or one text per line");
     cm_encoder *enc = NULL;
     double t_load = cm_now();
     int rc = cm_encoder_init(&enc, model, &p);

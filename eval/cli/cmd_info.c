@@ -62,8 +62,11 @@ int cm_cmd_info(int argc, char **argv) {
         else if (cm_opt_flag(argv, i, "--no-normalize")) p.normalize = 0;
         else if (cm_opt_flag(argv, i, "--no-pool-instruction")) p.pool_instruction = 0;
         else if (cm_opt_flag(argv, i, "--pool-instruction")) p.pool_instruction = 1;
-        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) { long x = cm_opt_long("--max-length", v); if (x < 0) return 2; p.max_length = (int)x; }
-        else {
+        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
+            long x = cm_opt_long("--max-length", v);
+            if (x < 0) return 2;
+            p.max_length = (int)x;
+        } else {
             char msg[300];
             snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
             return cm_cli_usage_error("info", msg);

@@ -109,7 +109,10 @@ int cm_cmd_report(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--alpha", &v, &bad)) {
             char *end;
             alpha = v ? strtod(v, &end) : 0;
-            if (!v || *end || !(alpha > 0 && alpha < 1)) { free(dirs); return cm_cli_usage_error("report", "--alpha expects a number in (0, 1)"); }
+            if (!v || *end || !(alpha > 0 && alpha < 1)) {
+                free(dirs);
+                return cm_cli_usage_error("report", "--alpha expects a number in (0, 1)");
+            }
         }
         else if (argv[i][0] == '-' && argv[i][1]) {
             char msg[300];

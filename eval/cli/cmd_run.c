@@ -98,8 +98,12 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_flag(argv, i, "--no-cache")) no_cache = 1;
         else if (cm_opt_flag(argv, i, "--overwrite")) rp.overwrite = 1;
         else if (cm_opt_flag(argv, i, "--no-items")) rp.keep_items = 0;
-        else if (cm_opt_flag(argv, i, "--quiet") || cm_opt_flag(argv, i, "-q")) { mp.quiet = 1; rp.quiet = 1; ep.quiet = 1; }
-        else if (cm_opt_flag(argv, i, "--instructions")) mp.use_instructions = 1;
+        else if (cm_opt_flag(argv, i, "--quiet") || cm_opt_flag(argv, i, "-q")) {
+            mp.quiet = 1;
+            rp.quiet = 1;
+            ep.quiet = 1;
+        } else if (cm_opt_flag(argv, i, "--instructions"))
+            mp.use_instructions = 1;
         else if (cm_opt_flag(argv, i, "--no-instructions")) mp.use_instructions = 0;
         else if (cm_opt_value(argc, argv, &i, "--pooling", &ep.pooling, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--attention", &ep.attention, &bad)) {}
@@ -110,41 +114,43 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--query-template", &ep.query_template, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--document-template", &ep.document_template, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--device", &ep.device, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &rp.eval_options.retrieval_index, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--retrieval-index-params", &rp.eval_options.retrieval_index_params, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--clustering-protocol", &clustering_protocol, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--corpus-chunk-size", &v, &bad)) {
+        else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &rp.eval_options.retrieval_index, &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--retrieval-index-params", &rp.eval_options.retrieval_index_params,
+                                &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--clustering-protocol", &clustering_protocol, &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--corpus-chunk-size", &v, &bad)) {
             corpus_chunk = v ? cm_opt_long("--corpus-chunk-size", v) : -1;
-            if (corpus_chunk <= 0) { if (corpus_chunk == 0) fprintf(stderr, "cmteb: --corpus-chunk-size must be at least 1\n"); return 2; }
-        }
-        else if (cm_opt_flag(argv, i, "--save-predictions")) { if (!predictions_k) predictions_k = 100; }
-        else if (cm_opt_value(argc, argv, &i, "--mem-budget", &v, &bad)) {
+            if (corpus_chunk <= 0) {
+                if (corpus_chunk == 0) fprintf(stderr, "cmteb: --corpus-chunk-size must be at least 1\n");
+                return 2;
+            }
+        } else if (cm_opt_flag(argv, i, "--save-predictions")) {
+            if (!predictions_k) predictions_k = 100;
+        } else if (cm_opt_value(argc, argv, &i, "--mem-budget", &v, &bad)) {
             mem_budget = v ? cm_opt_bytes("--mem-budget", v) : -1;
             if (mem_budget < 0) return 2;
-        }
-        else if (cm_opt_value(argc, argv, &i, "--predictions-top-k", &v, &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--predictions-top-k", &v, &bad)) {
             predictions_k = v ? cm_opt_long("--predictions-top-k", v) : -1;
-            if (predictions_k <= 0) { if (predictions_k == 0) fprintf(stderr, "cmteb: --predictions-top-k must be at least 1\n"); return 2; }
-        }
-        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
+            if (predictions_k <= 0) {
+                if (predictions_k == 0) fprintf(stderr, "cmteb: --predictions-top-k must be at least 1\n");
+                return 2;
+            }
+        } else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
             long x = v ? cm_opt_long("--max-length", v) : -1;
             if (x < 0) return 2;
             ep.max_length = (int)x;
-        }
-        else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
             long x = v ? cm_opt_long("--batch-size", v) : -1;
             if (x <= 0) { if (x == 0) fprintf(stderr, "cmteb: --batch-size must be at least 1\n"); return 2; }
             ep.batch_size = (int)x;
             mp.batch_size = (int)x;
             rp.batch_size = (int)x;
-        }
-        else if (cm_opt_value(argc, argv, &i, "--threads", &v, &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--threads", &v, &bad)) {
             long x = v ? cm_opt_long("--threads", v) : -1;
             if (x < 0) return 2;
             ep.threads = (int)x;
             rp.threads = (int)x;
-        }
-        else {
+        } else {
             char msg[300];
             snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
             return cm_cli_usage_error("run", msg);
@@ -198,7 +204,8 @@ int cm_cmd_run(int argc, char **argv) {
         if (rc) goto fail;
     }
     if (!tasks_arg && !bench)
-        for (size_t i = before_files; i < cm_catalog_count(cat) && !rc; i++) rc = add_task(&sel, &n_sel, cm_catalog_get(cat, i));
+        for (size_t i = before_files; i < cm_catalog_count(cat) && !rc; i++)
+            rc = add_task(&sel, &n_sel, cm_catalog_get(cat, i));
     if (rc) goto fail;
     if (type_filter != CM_TASK_TYPE_COUNT) {
         size_t k = 0;
@@ -246,7 +253,8 @@ int cm_cmd_run(int argc, char **argv) {
     if (sum.n_failed) fprintf(stderr, "cmteb run: %zu of %zu tasks failed\n", sum.n_failed, sum.n);
     goto done;
 fail:
-    exit_code = cm_cli_fail("run", rc == CM_ERR_NOTFOUND ? "see 'cmteb list' for tasks and whether their data is present" : NULL);
+    exit_code = cm_cli_fail(
+        "run", rc == CM_ERR_NOTFOUND ? "see 'cmteb list' for tasks and whether their data is present" : NULL);
 done:
     cm_run_summary_free(&sum);
     cm_embedder_free(emb);

@@ -15,14 +15,14 @@
 #include <cjson/cJSON.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: cmteb tokenize --model hf:PATH [--input FILE] [--no-special] [--max-length N] [--json] [TEXT...]\n\n"
-            "Prints, for each text (the TEXT arguments, else each line of --input, else each line of stdin),\n"
-            "one line: the token ids, a tab, and the token pieces. With --json: one JSON object per line\n"
-            "{\"ids\": [...], \"tokens\": [...], \"offsets\": [[start, end], ...]} (byte offsets into the text).\n"
-            "  --model hf:PATH   a model folder (tokenizer.json or vocab.txt) or a tokenizer.json file\n"
-            "  --no-special      leave out the special tokens the post-processor adds ([CLS]/[SEP], <s>, ...)\n"
-            "  --max-length N    truncate like the engine does\n");
+    fprintf(
+        f, "usage: cmteb tokenize --model hf:PATH [--input FILE] [--no-special] [--max-length N] [--json] [TEXT...]\n\n"
+           "Prints, for each text (the TEXT arguments, else each line of --input, else each line of stdin),\n"
+           "one line: the token ids, a tab, and the token pieces. With --json: one JSON object per line\n"
+           "{\"ids\": [...], \"tokens\": [...], \"offsets\": [[start, end], ...]} (byte offsets into the text).\n"
+           "  --model hf:PATH   a model folder (tokenizer.json or vocab.txt) or a tokenizer.json file\n"
+           "  --no-special      leave out the special tokens the post-processor adds ([CLS]/[SEP], <s>, ...)\n"
+           "  --max-length N    truncate like the engine does\n");
 }
 
 static int one(const cm_tokenizer *t, const char *text, const cm_tok_options *o, int json, cm_tok_encoding *e) {

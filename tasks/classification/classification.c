@@ -253,7 +253,16 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
     }
 done:
     cJSON_Delete(per_exp);
-    free(Xtest); free(Xtrain); free(idxs); free(sel); free(n_sel); free(want); free(correct); free(ytrain); free(pred); free(cls_of);
+    free(Xtest);
+    free(Xtrain);
+    free(idxs);
+    free(sel);
+    free(n_sel);
+    free(want);
+    free(correct);
+    free(ytrain);
+    free(pred);
+    free(cls_of);
     free(global_of); free(sel_texts);
     cm_clf_data_free(d);
     return rc;

@@ -117,7 +117,8 @@ int cm_logreg_fit(cm_logreg **out, const float *X, size_t n, size_t d, const int
     for (size_t i = 0; i < n; i++) {
         if (y[i] < 0 || y[i] >= n_classes) {
             free(seen);
-            return cm_error(CM_ERR_ARG, "logistic regression: label %d of sample %zu is outside [0, %d)", y[i], i, n_classes);
+            return cm_error(CM_ERR_ARG, "logistic regression: label %d of sample %zu is outside [0, %d)", y[i], i,
+                            n_classes);
         }
         seen[y[i]] = 1;
     }

@@ -90,7 +90,10 @@ int cm_stratified_subsample(const int *labels, size_t n, int n_classes, size_t n
     size_t *by_class = cm_malloc((n ? n : 1) * sizeof *by_class), *perm = cm_malloc((n ? n : 1) * sizeof *perm);
     size_t *train = cm_malloc((n ? n : 1) * sizeof *train);
     int rc = CM_OK;
-    if (!counts || !start || !n_i || !t_i || !remaining || !by_class || !perm || !train) { rc = CM_ERR_NOMEM; goto done; }
+    if (!counts || !start || !n_i || !t_i || !remaining || !by_class || !perm || !train) {
+        rc = CM_ERR_NOMEM;
+        goto done;
+    }
     for (size_t i = 0; i < n; i++) {
         CM_ASSERT(labels[i] >= 0 && labels[i] < n_classes);
         counts[labels[i]]++;
@@ -103,8 +106,9 @@ int cm_stratified_subsample(const int *labels, size_t n, int n_classes, size_t n
         }
     }
     if (n_test >= n || n_train < (size_t)n_classes || n_test < (size_t)n_classes) {
-        rc = cm_error(CM_ERR_ARG, "stratified subsample: cannot split %zu rows into %zu train and %zu test with %d classes",
-                      n, n_train, n_test, n_classes);
+        rc = cm_error(CM_ERR_ARG,
+                      "stratified subsample: cannot split %zu rows into %zu train and %zu test with %d classes", n,
+                      n_train, n_test, n_classes);
         goto done;
     }
     /* Row indices grouped by class, ascending inside a class (a stable argsort). */

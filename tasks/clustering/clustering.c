@@ -98,7 +98,8 @@ static int finish(const cm_task *task, cJSON *scores, const double *v, size_t n,
     cJSON_AddItemToObjectCS(scores, "v_measures", v_measures);
     const cJSON *main = cJSON_GetObjectItemCaseSensitive(scores, task->main_score);
     if (!cJSON_IsNumber(main))
-        return cm_error(CM_ERR_FORMAT, "%s: main_score '%s' is not a clustering score (expected v_measure or v_measure_std)",
+        return cm_error(CM_ERR_FORMAT,
+                        "%s: main_score '%s' is not a clustering score (expected v_measure or v_measure_std)",
                         task->name, task->main_score);
     cJSON_AddNumberToObject(scores, "main_score", main->valuedouble);
     return CM_OK;
@@ -305,8 +306,8 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
                 cJSON_AddItemToArray(ids, cJSON_CreateString(id));
             }
             if (!ctx->quiet)
-                cm_log(CM_LOG_DEBUG, "%s: level %d, round %zu/%zu: %zu documents, %d labels, v_measure %.4f", task->name,
-                       L, r + 1, nr, nb, k, vals[nv]);
+                cm_log(CM_LOG_DEBUG, "%s: level %d, round %zu/%zu: %zu documents, %d labels, v_measure %.4f",
+                       task->name, L, r + 1, nr, nb, k, vals[nv]);
             nv++;
         }
     }

@@ -193,7 +193,8 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     float *C = cm_malloc(kd * sizeof *C), *Cnew = cm_malloc(kd * sizeof *Cnew), *Cbest = cm_malloc(kd * sizeof *Cbest);
     float *counts = cm_calloc((size_t)k, sizeof *counts);
     size_t *valid = cm_malloc(init_size * sizeof *valid), *sub = cm_malloc(init_size * sizeof *sub);
-    size_t *mb = cm_malloc(batch * sizeof *mb), *perm = cm_malloc(batch * sizeof *perm), *pick = cm_malloc(batch * sizeof *pick);
+    size_t *mb = cm_malloc(batch * sizeof *mb), *perm = cm_malloc(batch * sizeof *perm),
+           *pick = cm_malloc(batch * sizeof *pick);
     int *lab = cm_malloc(big * sizeof *lab), *order = cm_malloc((size_t)k * sizeof *order);
     char *to_reassign = cm_malloc((size_t)k);
     c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);

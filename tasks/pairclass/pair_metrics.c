@@ -1,4 +1,5 @@
-/* pair_metrics.c: accuracy/F1 threshold sweeps, AP and the paired score functions of pair classification (see pair_metrics.h). */
+/* pair_metrics.c: accuracy/F1 threshold sweeps, AP and the paired score functions of pair classification (see
+ * pair_metrics.h). */
 #include "tasks/pairclass/pair_metrics.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"

@@ -1,6 +1,6 @@
 /*
  * pair_metrics.h: MTEB's PairClassificationEvaluator metrics for one score
- * function (../shared/spec/mteb-protocol.md section 1.5).
+ * function (reference: tests/reference/ref_rank_pairclass.py).
  *
  * Rows (score, label) are sorted by score, descending when a higher score
  * means "more similar" (cosine, dot) and ascending for distances (euclidean,

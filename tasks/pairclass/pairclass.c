@@ -1,7 +1,7 @@
 /*
  * pairclass.c: the PairClassification evaluator (main score cosine_ap, the
  * metric the v1 leaderboard used), MTEB's PairClassificationEvaluator as
- * ../shared/spec/mteb-protocol.md section 1.5 describes it.
+ * tests/reference/ref_rank_pairclass.py re-implements it.
  *
  * Pairs come from datasets/pairclass_data.h. Every distinct sentence is
  * embedded once, with role query and the task instruction (MTEB encodes

@@ -1,6 +1,6 @@
 /*
  * rerank_metrics.h: the per-sample metrics of MTEB's RerankingEvaluator
- * (../shared/spec/mteb-protocol.md section 1.2).
+ * (reference: tests/reference/ref_rank_reranking.py).
  *
  * scores (n_pos + n_neg) are the similarities of the sample's documents,
  * positives first. AP is scikit-learn's average_precision_score (tied

@@ -1,6 +1,6 @@
 /*
  * reranking.c: the Reranking evaluator (main score "map"), MTEB's
- * RerankingEvaluator as ../shared/spec/mteb-protocol.md section 1.2 describes.
+ * RerankingEvaluator (reference: tests/reference/ref_rank_reranking.py).
  *
  * Samples {query, positive, negative} (datasets/reranking_data.h; samples
  * missing positives or negatives dropped). Queries are embedded with role
@@ -29,7 +29,8 @@
 
 int cm_eval_reranking(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     const size_t mrr_k = (size_t)task->settings.reranking.mrr_at_k; /* >= 1: checked when the task was parsed */
-    int main_is_mrr = task->main_score && !strncmp(task->main_score, "mrr", 3); /* per-item values follow the main score */
+    int main_is_mrr =
+        task->main_score && !strncmp(task->main_score, "mrr", 3); /* per-item values follow the main score */
     cm_rerank_data *data = NULL;
     CM_TRY(cm_rerank_data_load(&data, ctx->data_folder, task->subset, task->split));
     if (!ctx->quiet && data->n_dropped)

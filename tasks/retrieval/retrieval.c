@@ -1,6 +1,6 @@
 /*
  * retrieval.c: the Retrieval evaluator (main score ndcg_at_10), MTEB v1 as
- * ../shared/spec/mteb-protocol.md section 1.1 describes it.
+ * tests/reference/ref_rank_retrieval.py re-implements it.
  *
  * Per data folder (BEIR layout, datasets/retrieval_data.h):
  *   1. queries in the split's qrels are embedded with role query and the
@@ -78,8 +78,10 @@ static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config 
     /* the run-wide memory knob overrides the task's */
     c->chunk_size = o->corpus_chunk_size ? o->corpus_chunk_size : (size_t)st->corpus_chunk_size;
     if (c->chunk_size > 1000000000)
-        return cm_error(CM_ERR_FORMAT, "%s: 'corpus_chunk_size' (task setting or run option): expected a positive integer "
-                        "up to 10^9", task->name);
+        return cm_error(CM_ERR_FORMAT,
+                        "%s: 'corpus_chunk_size' (task setting or run option): expected a positive integer "
+                        "up to 10^9",
+                        task->name);
     c->skip_self = st->ignore_identical_ids;
     c->index = o->retrieval_index ? o->retrieval_index : "Flat";
     c->index_params = o->retrieval_index_params && *o->retrieval_index_params ? o->retrieval_index_params : NULL;
@@ -224,7 +226,8 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
         size_t n;
         if ((rc = cm_corpus_next(corpus, batch, &ids, &texts, &n))) goto done;
         if (n == 0) break;
-        if ((rc = cm_embed(ctx->embedder, (const char *const *)texts, n, CM_ROLE_DOCUMENT, NULL, what, dvec))) goto done;
+        if ((rc = cm_embed(ctx->embedder, (const char *const *)texts, n, CM_ROLE_DOCUMENT, NULL, what, dvec)))
+            goto done;
         cm_l2_normalize_rows(dvec, n, dim);
         if ((rc = cm_search_add(s, dvec, ids, n))) goto done;
     }

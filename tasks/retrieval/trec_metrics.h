@@ -1,7 +1,7 @@
 /*
  * trec_metrics.h: ranking metrics of one query with trec_eval's semantics
  * (the trec_eval inside pytrec_eval, which MTEB v1 and BEIR use), plus BEIR's
- * MRR. See ../shared/spec/mteb-protocol.md section 1.1.
+ * MRR (reference: tests/reference/ref_rank_lib.py).
  *
  *   ranking    hits sorted by score (float32) descending, ties broken by
  *              document id descending (strcmp); input order is irrelevant.

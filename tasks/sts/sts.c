@@ -1,5 +1,5 @@
 /*
- * sts.c: the STS evaluator, as MTEB v1 (mteb-protocol.md §1.6).
+ * sts.c: the STS evaluator, as MTEB v1 (reference: tests/reference/ref_sts.py).
  *
  * sentence1 and sentence2 are embedded separately (query role, with the task
  * instruction when the model uses instructions). Gold scores are mapped to
@@ -56,9 +56,11 @@ int cm_eval_sts(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     if (!e1 || !e2 || !gold || !sim) { rc = CM_ERR_NOMEM; goto done; }
     char label[300];
     snprintf(label, sizeof label, "%s: sentence1", task->name);
-    if ((rc = cm_embed(ctx->embedder, (const char *const *)data.s1, n, CM_ROLE_QUERY, task->instruction, label, e1))) goto done;
+    if ((rc = cm_embed(ctx->embedder, (const char *const *)data.s1, n, CM_ROLE_QUERY, task->instruction, label, e1)))
+        goto done;
     snprintf(label, sizeof label, "%s: sentence2", task->name);
-    if ((rc = cm_embed(ctx->embedder, (const char *const *)data.s2, n, CM_ROLE_QUERY, task->instruction, label, e2))) goto done;
+    if ((rc = cm_embed(ctx->embedder, (const char *const *)data.s2, n, CM_ROLE_QUERY, task->instruction, label, e2)))
+        goto done;
 
     double lo = st->min_score, hi = st->max_score; /* lo < hi: checked when the task was parsed */
     for (size_t i = 0; i < n; i++) gold[i] = (data.score[i] - lo) / (hi - lo);

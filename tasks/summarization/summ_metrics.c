@@ -1,4 +1,5 @@
-/* summ_metrics.c: per-text max-similarity predictions and their correlations with human relevance (see summ_metrics.h). */
+/* summ_metrics.c: per-text max-similarity predictions and their correlations with human relevance (see summ_metrics.h).
+ */
 #include "tasks/summarization/summ_metrics.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"

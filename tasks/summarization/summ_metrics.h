@@ -1,6 +1,6 @@
 /*
  * summ_metrics.h: MTEB's SummarizationEvaluator for one text
- * (../shared/spec/mteb-protocol.md section 1.7).
+ * (reference: tests/reference/ref_rank_summarization.py).
  *
  * For each machine summary the prediction is its maximum cosine (and,
  * separately, maximum dot product) over the text's human summaries, in

@@ -1,7 +1,7 @@
 /*
  * summarization.c: the Summarization evaluator (SummEval; main score
  * cosine_spearman), MTEB's SummarizationEvaluator as
- * ../shared/spec/mteb-protocol.md section 1.7 describes it.
+ * tests/reference/ref_rank_summarization.py re-implements it.
  *
  * Human and machine summaries are embedded (role query with the task
  * instruction: MTEB encodes them with the plain encode); per text

@@ -6,7 +6,7 @@
  * `cmteb check`). Rendered as markdown, CSV, JSON or a self-contained HTML
  * page with inline SVG charts.
  *
- * Aggregation follows the MTEB(eng, v1) leaderboard (mteb-protocol.md §3):
+ * Aggregation follows the MTEB(eng, v1) leaderboard (reference: tests/reference/ref_report_fixtures.py):
  * the average is the plain mean of the per-task scores, categories are plain
  * means within a task type, CQADupstackRetrieval counts once. When a model
  * misses tasks its average is over the tasks present and marked partial.

@@ -1,7 +1,7 @@
 /*
  * results_read.h: reading MTEB results folders back, in either layout.
  *
- * Two layouts exist (../shared/spec/mteb-protocol.md §2):
+ * Two layouts exist:
  *   v1 (mteb <= ~1.10):  results/<model>/[<revision>/]<Task>.json whose split
  *                        keys hold the evaluator's nested dict,
  *                        {"test": {"cos_sim": {"ap": 0.87}}} or, per language,
