@@ -332,6 +332,62 @@ const char *cm_demo_dir(void) {
     return CMTEB_SOURCE_DIR "/datasets/demo";
 }
 
+cm_task_selection cm_task_default_selection(void) {
+    cm_task_selection s = {NULL, NULL, CM_TASK_TYPE_COUNT, 0};
+    return s;
+}
+
+/* Appends t to sel unless it is there already. */
+static int select_add(const cm_task ***sel, size_t *n, size_t *cap, const cm_task *t) {
+    for (size_t i = 0; i < *n; i++)
+        if ((*sel)[i] == t) return CM_OK;
+    return cm_array_push(*sel, *n, *cap, t);
+}
+
+int cm_catalog_select(const cm_catalog *c, const cm_task_selection *s, const cm_task ***out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    const cm_task **sel = NULL, **list = NULL;
+    size_t n_sel = 0, cap = 0, n_list = 0;
+    int rc = CM_OK;
+    if (s->tasks) {
+        char *copy = cm_strdup(s->tasks), *save = NULL;
+        if (!copy) return CM_ERR_NOMEM;
+        for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            size_t len = strlen(tok);
+            while (len && tok[len - 1] == ' ') tok[--len] = '\0';
+            if (!*tok) continue;
+            const cm_task *t = cm_catalog_find(c, tok);
+            rc = t ? select_add(&sel, &n_sel, &cap, t)
+                   : cm_error(CM_ERR_NOTFOUND, "unknown task '%s' (see cmteb list)", tok);
+        }
+        free(copy);
+    }
+    if (!rc && s->benchmark) {
+        rc = cm_catalog_benchmark(c, s->benchmark, &list, &n_list);
+        for (size_t i = 0; i < n_list && !rc; i++) rc = select_add(&sel, &n_sel, &cap, list[i]);
+        free((void *)list);
+    }
+    if (!rc && !s->tasks && !s->benchmark)
+        for (size_t i = s->files_from; i < cm_catalog_count(c) && !rc; i++)
+            rc = select_add(&sel, &n_sel, &cap, cm_catalog_get(c, i));
+    if (!rc && s->type != CM_TASK_TYPE_COUNT) {
+        size_t k = 0;
+        for (size_t i = 0; i < n_sel; i++)
+            if (sel[i]->type == s->type) sel[k++] = sel[i];
+        n_sel = k;
+    }
+    if (!rc && n_sel == 0) rc = cm_error(CM_ERR_NOTFOUND, "no task selected");
+    if (rc) {
+        free((void *)sel);
+        return rc;
+    }
+    *out = sel;
+    *n = n_sel;
+    return CM_OK;
+}
+
 void cm_catalog_free(cm_catalog *c) {
     if (!c) return;
     for (size_t i = 0; i < c->n; i++) cm_task_free(c->tasks[i]);

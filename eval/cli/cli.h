@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+#include "cmteb/encoder.h"
+#include "cmteb/task.h"
+
 int cm_cmd_list(int argc, char **argv);
 int cm_cmd_run(int argc, char **argv);
 int cm_cmd_report(int argc, char **argv);
@@ -30,6 +33,32 @@ long cm_opt_long(const char *opt, const char *value);
 /* A byte size: a number with an optional K/M/G/T suffix (powers of 1024; "8G", "512MiB", "1.5g"); -1 and a
  * message on stderr if malformed. */
 double cm_opt_bytes(const char *opt, const char *value);
+
+/* ---- options several commands share ------------------------------------ */
+
+enum { CM_CLI_MAX_TASK_FILES = 64 };
+
+/* Task selection: --tasks A,B, --benchmark NAME, --type TYPE, --task-file
+ * FILE (repeatable). Strings borrow from argv. */
+typedef struct cm_cli_tasks {
+    const char *tasks, *benchmark, *type;
+    const char *files[CM_CLI_MAX_TASK_FILES];
+    int         n_files;
+} cm_cli_tasks;
+
+/* Returns 1 when argv[*i] is a task-selection option (consumed into t); sets
+ * *bad (with a message on stderr) for a missing value or too many files. */
+int cm_opt_tasks(int argc, char **argv, int *i, cm_cli_tasks *t, int *bad);
+/* The built-in catalog plus t's task files (*cat, caller frees) and the tasks
+ * t selects (*sel, caller frees the array; cm_catalog_select). */
+int cm_cli_select_tasks(const cm_cli_tasks *t, cm_catalog **cat, const cm_task ***sel, size_t *n);
+
+/* Engine options: --pooling, --attention, --normalize / --no-normalize,
+ * --pool-instruction / --no-pool-instruction, --max-length N,
+ * --query-template T, --document-template T, --device D. Returns 1 when
+ * argv[*i] is one (parsed into p); sets *bad on a bad value. Which of them a
+ * model takes is the backend's call (cm_encoder_init rejects the others). */
+int cm_opt_engine(int argc, char **argv, int *i, cm_encoder_params *p, int *bad);
 
 /* Prints "cmteb CMD: <last error>" (and a HINT line if hint) on stderr; returns 1. */
 int cm_cli_fail(const char *cmd, const char *hint);

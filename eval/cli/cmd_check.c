@@ -84,9 +84,9 @@ static int split_names(const char *s, char ***out, size_t *n) {
 }
 
 int cm_cmd_check(int argc, char **argv) {
-    const char *baseline = NULL, *candidate = NULL, *junit = NULL, *bench = NULL, *tasks_arg = NULL;
-    const char *task_files[64];
-    int n_task_files = 0, bad = 0, bootstrap = 1;
+    const char *baseline = NULL, *candidate = NULL, *junit = NULL;
+    cm_cli_tasks ts = {0};
+    int bad = 0, bootstrap = 1;
     double alpha = 0.05;
     cm_check_params cp = cm_check_default_params();
     cm_bootstrap_params bp = cm_bootstrap_default_params();
@@ -96,11 +96,7 @@ int cm_cmd_check(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--baseline", &baseline, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--candidate", &candidate, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--junit", &junit, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--benchmark", &bench, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--tasks", &tasks_arg, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--task-file", &v, &bad)) {
-            if (v && n_task_files < 64) task_files[n_task_files++] = v;
-        }
+        else if (cm_opt_tasks(argc, argv, &i, &ts, &bad)) {}
         else if (cm_opt_flag(argv, i, "--allow-missing")) cp.allow_missing = 1;
         else if (cm_opt_flag(argv, i, "--no-bootstrap")) bootstrap = 0;
         else if (cm_opt_value(argc, argv, &i, "--tolerance", &v, &bad)) {
@@ -132,6 +128,7 @@ int cm_cmd_check(int argc, char **argv) {
         }
     }
     if (bad) return 2;
+    if (ts.type) return cm_cli_usage_error("check", "--type is not supported here (use --tasks or --benchmark)");
     if (!baseline || !candidate) return cm_cli_usage_error("check", "give --baseline DIR and --candidate DIR");
 
     int rc, exit_code = 1;
@@ -143,13 +140,13 @@ int cm_cmd_check(int argc, char **argv) {
     size_t n_names = 0, n_failed = 0;
     cm_str table = {0}, xml = {0};
     if ((rc = cm_catalog_init(&cat))) goto done;
-    for (int i = 0; i < n_task_files && !rc; i++) rc = cm_catalog_add_file(cat, task_files[i]);
+    for (int i = 0; i < ts.n_files && !rc; i++) rc = cm_catalog_add_file(cat, ts.files[i]);
     if (rc) goto done;
-    if (tasks_arg && (rc = split_names(tasks_arg, &names, &n_names))) goto done;
+    if (ts.tasks && (rc = split_names(ts.tasks, &names, &n_names))) goto done;
     if ((rc = load_one(baseline, "baseline", cat, &models[0]))) goto done;
     if ((rc = load_one(candidate, "candidate", cat, &models[1]))) goto done;
     cm_report_params p = cm_report_default_params();
-    p.benchmark = bench;
+    p.benchmark = ts.benchmark;
     p.tasks = (const char *const *)names;
     p.n_tasks = n_names;
     p.label_revisions = 0;

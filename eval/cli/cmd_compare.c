@@ -53,6 +53,7 @@ static void usage(FILE *f) {
         "  --model hf:PATH        the model folder (hf: models only)\n"
         "  --model-name ORG/NAME  base name of the results (default: from the model)\n"
         "  --tasks A,B | --benchmark NAME | --task-file FILE (repeatable)\n"
+        "  --type TYPE            keep only the selected tasks of one type\n"
         "  --data-dir DIR         hub downloads (default: data)   --output DIR (default: results)\n"
         "  --overwrite            re-evaluate tasks whose result exists\n"
         "  --cache-dir DIR        embedding cache, one per variant (default: OUTPUT/.cache)\n"
@@ -150,16 +151,10 @@ static void variant_clear(variant *v) {
 
 /* ---- the command ---------------------------------------------------------------- */
 
-static int add_task(const cm_task ***v, size_t *n, size_t *cap, const cm_task *t) {
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i] == t) return CM_OK;
-    return cm_array_push(*v, *n, *cap, t);
-}
-
 typedef struct compare_opts {
-    const char *model, *model_name, *tasks, *bench, *data_dir, *output, *cache_dir;
-    const char *task_files[64];
-    int n_task_files, threads, batch_size, quiet, overwrite, no_cache;
+    const char  *model, *model_name, *data_dir, *output, *cache_dir;
+    cm_cli_tasks ts;
+    int          threads, batch_size, quiet, overwrite, no_cache;
     cm_bootstrap_params bp;
     double alpha;
 } compare_opts;
@@ -167,8 +162,8 @@ typedef struct compare_opts {
 static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
     int rc = CM_OK;
     cm_catalog *cat = NULL;
-    const cm_task **sel = NULL, **list = NULL;
-    size_t n_sel = 0, cap_sel = 0, n_list = 0;
+    const cm_task **sel = NULL;
+    size_t n_sel = 0;
     cm_variants *set = NULL;
     char *cmp_dir = NULL, *cache_dir = NULL;
     cm_report *rep = NULL;
@@ -176,33 +171,7 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
     cJSON *settings = NULL;
 
     /* Tasks. */
-    if ((rc = cm_catalog_init(&cat))) goto done;
-    size_t before = cm_catalog_count(cat);
-    for (int i = 0; i < o->n_task_files && !rc; i++) rc = cm_catalog_add_file(cat, o->task_files[i]);
-    if (rc) goto done;
-    if (o->tasks) {
-        char *copy = cm_strdup(o->tasks), *save = NULL;
-        if (!copy) { rc = CM_ERR_NOMEM; goto done; }
-        for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-            while (*tok == ' ') tok++;
-            if (!*tok) continue;
-            const cm_task *t = cm_catalog_find(cat, tok);
-            rc = t ? add_task(&sel, &n_sel, &cap_sel, t)
-                   : cm_error(CM_ERR_NOTFOUND, "unknown task '%s' (see cmteb list)", tok);
-        }
-        free(copy);
-        if (rc) goto done;
-    }
-    if (o->bench) {
-        if ((rc = cm_catalog_benchmark(cat, o->bench, &list, &n_list))) goto done;
-        for (size_t i = 0; i < n_list && !rc; i++) rc = add_task(&sel, &n_sel, &cap_sel, list[i]);
-        if (rc) goto done;
-    }
-    if (!o->tasks && !o->bench)
-        for (size_t i = before; i < cm_catalog_count(cat) && !rc; i++)
-            rc = add_task(&sel, &n_sel, &cap_sel, cm_catalog_get(cat, i));
-    if (rc) goto done;
-    if (!n_sel) { rc = cm_error(CM_ERR_NOTFOUND, "no task selected"); goto done; }
+    if ((rc = cm_cli_select_tasks(&o->ts, &cat, &sel, &n_sel))) goto done;
 
     /* The variants: one encoder and embedder (with its own cache) each, sharing forward passes. */
     if (!o->no_cache && !(cache_dir = o->cache_dir ? cm_strdup(o->cache_dir) : cm_path_join(o->output, ".cache"))) {
@@ -347,7 +316,7 @@ done:
     cm_report_free(rep);
     cm_variants_free(set);
     free(cmp_dir); free(cache_dir);
-    free((void *)sel); free((void *)list);
+    free((void *)sel);
     cm_catalog_free(cat);
     return rc;
 }
@@ -369,11 +338,7 @@ int cm_cmd_compare(int argc, char **argv) {
         if (cm_opt_flag(argv, i, "--help") || cm_opt_flag(argv, i, "-h")) { usage(stdout); code = 0; goto out; }
         else if (cm_opt_value(argc, argv, &i, "--model", &o.model, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--model-name", &o.model_name, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--tasks", &o.tasks, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--benchmark", &o.bench, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--task-file", &v, &bad)) {
-            if (v && o.n_task_files < 64) o.task_files[o.n_task_files++] = v;
-        }
+        else if (cm_opt_tasks(argc, argv, &i, &o.ts, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--data-dir", &o.data_dir, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--output", &o.output, &bad)) {}
         else if (cm_opt_flag(argv, i, "--overwrite")) o.overwrite = 1;
@@ -438,7 +403,7 @@ int cm_cmd_compare(int argc, char **argv) {
     }
     if (nv < 2) { code = cm_cli_usage_error("compare", "give at least two --variant NAME:KEY=VALUE,..."); goto out; }
     if (nv > MAX_VARIANTS) { code = cm_cli_usage_error("compare", "at most 64 variants"); goto out; }
-    if (!o.tasks && !o.bench && !o.n_task_files) {
+    if (!o.ts.tasks && !o.ts.benchmark && !o.ts.n_files) {
         code = cm_cli_usage_error("compare", "say which tasks: --tasks A,B, --benchmark NAME or --task-file FILE");
         goto out;
     }

@@ -45,7 +45,7 @@ static void print_description(const cJSON *d, int json) {
 }
 
 int cm_cmd_info(int argc, char **argv) {
-    const char *model = NULL, *v = NULL;
+    const char *model = NULL;
     cm_encoder_params p = cm_encoder_default_params();
     int json = 0, weights = 1, bad = 0;
     p.quiet = 1;
@@ -54,19 +54,8 @@ int cm_cmd_info(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--model", &model, &bad)) {}
         else if (cm_opt_flag(argv, i, "--json")) json = 1;
         else if (cm_opt_flag(argv, i, "--no-weights")) weights = 0;
-        else if (cm_opt_value(argc, argv, &i, "--pooling", &p.pooling, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--attention", &p.attention, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--query-template", &p.query_template, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--document-template", &p.document_template, &bad)) {}
-        else if (cm_opt_flag(argv, i, "--normalize")) p.normalize = 1;
-        else if (cm_opt_flag(argv, i, "--no-normalize")) p.normalize = 0;
-        else if (cm_opt_flag(argv, i, "--no-pool-instruction")) p.pool_instruction = 0;
-        else if (cm_opt_flag(argv, i, "--pool-instruction")) p.pool_instruction = 1;
-        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
-            long x = cm_opt_long("--max-length", v);
-            if (x < 0) return 2;
-            p.max_length = (int)x;
-        } else {
+        else if (cm_opt_engine(argc, argv, &i, &p, &bad)) {}
+        else {
             char msg[300];
             snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
             return cm_cli_usage_error("info", msg);

@@ -199,7 +199,7 @@ static int print_json(const row *rows, size_t n, const char *data_dir, const cha
 /* ---- command --------------------------------------------------------------------- */
 int cm_cmd_list(int argc, char **argv) {
     const char *bench = NULL, *type_s = NULL, *data_dir = "data", *format = "table";
-    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    const char **files = cm_calloc((size_t)argc + 1, sizeof *files);
     size_t n_files = 0;
     if (!files) { fprintf(stderr, "cmteb list: out of memory\n"); return 1; }
     int bad = 0;
@@ -255,8 +255,8 @@ int cm_cmd_list(int argc, char **argv) {
     if (bench) {
         if (cm_catalog_benchmark(cat, bench, &sel, &n_sel)) goto done;
         /* task-file tasks are listed with the benchmark's even when they do not declare it */
-        const cm_task **grown = realloc(sel, (n_sel + n_all - n_builtin + 1) * sizeof *grown);
-        if (!grown) { cm_error(CM_ERR_NOMEM, "out of memory"); goto done; }
+        const cm_task **grown = cm_realloc(sel, (n_sel + n_all - n_builtin + 1) * sizeof *grown);
+        if (!grown) goto done;
         sel = grown;
         for (size_t i = n_builtin; i < n_all; i++) {
             const cm_task *t = cm_catalog_get(cat, i);
@@ -266,12 +266,12 @@ int cm_cmd_list(int argc, char **argv) {
         }
     } else {
         size_t from = n_files ? n_builtin : 0;
-        sel = calloc(n_all - from + 1, sizeof *sel);
-        if (!sel) { cm_error(CM_ERR_NOMEM, "out of memory"); goto done; }
+        sel = cm_calloc(n_all - from + 1, sizeof *sel);
+        if (!sel) goto done;
         for (size_t i = from; i < n_all; i++) sel[n_sel++] = cm_catalog_get(cat, i);
     }
-    rows = calloc(n_sel + 1, sizeof *rows);
-    if (!rows) { cm_error(CM_ERR_NOMEM, "out of memory"); goto done; }
+    rows = cm_calloc(n_sel + 1, sizeof *rows);
+    if (!rows) goto done;
     for (size_t i = 0; i < n_sel; i++) {
         if (type != CM_TASK_TYPE_COUNT && sel[i]->type != type) continue;
         rows[n_rows].t = sel[i];

@@ -76,10 +76,10 @@ static int format_from_ext(const char *path, cm_report_format *f) {
 }
 
 int cm_cmd_report(int argc, char **argv) {
-    const char *bench = NULL, *tasks_arg = NULL, *fmt_arg = NULL, *output = NULL;
-    const char *task_files[64];
+    const char *fmt_arg = NULL, *output = NULL;
+    cm_cli_tasks ts = {0};
     const char **dirs = cm_calloc((size_t)argc + 1, sizeof *dirs);
-    int n_task_files = 0, bad = 0, revisions = -1, compare = 0;
+    int bad = 0, revisions = -1, compare = 0;
     size_t n_dirs = 0;
     double alpha = 0.05;
     cm_bootstrap_params bp = cm_bootstrap_default_params();
@@ -87,13 +87,9 @@ int cm_cmd_report(int argc, char **argv) {
     for (int i = 1; i < argc && !bad; i++) {
         const char *v = NULL;
         if (cm_opt_flag(argv, i, "--help") || cm_opt_flag(argv, i, "-h")) { usage(stdout); free(dirs); return 0; }
-        else if (cm_opt_value(argc, argv, &i, "--benchmark", &bench, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--tasks", &tasks_arg, &bad)) {}
+        else if (cm_opt_tasks(argc, argv, &i, &ts, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--format", &fmt_arg, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--task-file", &v, &bad)) {
-            if (v && n_task_files < 64) task_files[n_task_files++] = v;
-        }
         else if (cm_opt_flag(argv, i, "--revisions")) revisions = 1;
         else if (cm_opt_flag(argv, i, "--compare")) compare = 1;
         else if (cm_opt_value(argc, argv, &i, "--resamples", &v, &bad)) {
@@ -123,6 +119,10 @@ int cm_cmd_report(int argc, char **argv) {
         else dirs[n_dirs++] = argv[i];
     }
     if (bad) { free(dirs); return 2; }
+    if (ts.type) {
+        free(dirs);
+        return cm_cli_usage_error("report", "--type is not supported here (use --tasks or --benchmark)");
+    }
     if (!n_dirs) { free(dirs); return cm_cli_usage_error("report", "give at least one RESULTS_DIR"); }
     cm_report_format fmt = CM_REPORT_MD;
     if (fmt_arg) {
@@ -138,11 +138,11 @@ int cm_cmd_report(int argc, char **argv) {
     size_t n_names = 0;
     cm_str out = {0};
     if ((rc = cm_catalog_init(&cat))) goto done;
-    for (int i = 0; i < n_task_files && !rc; i++) rc = cm_catalog_add_file(cat, task_files[i]);
+    for (int i = 0; i < ts.n_files && !rc; i++) rc = cm_catalog_add_file(cat, ts.files[i]);
     if (rc) goto done;
-    if (tasks_arg && (rc = split_names(tasks_arg, &names, &n_names))) goto done;
+    if (ts.tasks && (rc = split_names(ts.tasks, &names, &n_names))) goto done;
     cm_report_params p = cm_report_default_params();
-    p.benchmark = bench;
+    p.benchmark = ts.benchmark;
     p.tasks = (const char *const *)names;
     p.n_tasks = n_names;
     p.label_revisions = revisions;

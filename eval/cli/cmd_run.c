@@ -58,24 +58,14 @@ static void usage(FILE *f) {
         "  --quiet                no progress output\n");
 }
 
-static int add_task(const cm_task ***v, size_t *n, const cm_task *t) {
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i] == t) return CM_OK;
-    const cm_task **nv = cm_realloc((void *)*v, (*n + 1) * sizeof *nv);
-    if (!nv) return CM_ERR_NOMEM;
-    nv[(*n)++] = t;
-    *v = nv;
-    return CM_OK;
-}
-
 int cm_cmd_run(int argc, char **argv) {
-    const char *model = "hash", *tasks_arg = NULL, *bench = NULL, *type_arg = NULL;
+    const char *model = "hash";
+    cm_cli_tasks ts = {0};
     const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
     const char *clustering_protocol = NULL;
     long corpus_chunk = 0, predictions_k = 0;
     double mem_budget = 0;
-    const char *task_files[64];
-    int n_task_files = 0, no_cache = 0, bad = 0;
+    int no_cache = 0, bad = 0;
     cm_encoder_params ep = cm_encoder_default_params();
     cm_embedder_params mp = cm_embedder_default_params();
     cm_run_params rp = cm_run_default_params();
@@ -86,12 +76,8 @@ int cm_cmd_run(int argc, char **argv) {
         if (cm_opt_flag(argv, i, "--help") || cm_opt_flag(argv, i, "-h")) { usage(stdout); return 0; }
         else if (cm_opt_value(argc, argv, &i, "--model", &model, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--model-name", &ep.model_name, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--tasks", &tasks_arg, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--benchmark", &bench, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--type", &type_arg, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--task-file", &v, &bad)) {
-            if (v && n_task_files < 64) task_files[n_task_files++] = v;
-        }
+        else if (cm_opt_tasks(argc, argv, &i, &ts, &bad)) {}
+        else if (cm_opt_engine(argc, argv, &i, &ep, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--data-dir", &data_dir, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--cache-dir", &cache_dir, &bad)) {}
@@ -105,15 +91,6 @@ int cm_cmd_run(int argc, char **argv) {
         } else if (cm_opt_flag(argv, i, "--instructions"))
             mp.use_instructions = 1;
         else if (cm_opt_flag(argv, i, "--no-instructions")) mp.use_instructions = 0;
-        else if (cm_opt_value(argc, argv, &i, "--pooling", &ep.pooling, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--attention", &ep.attention, &bad)) {}
-        else if (cm_opt_flag(argv, i, "--normalize")) ep.normalize = 1;
-        else if (cm_opt_flag(argv, i, "--no-normalize")) ep.normalize = 0;
-        else if (cm_opt_flag(argv, i, "--pool-instruction")) ep.pool_instruction = 1;
-        else if (cm_opt_flag(argv, i, "--no-pool-instruction")) ep.pool_instruction = 0;
-        else if (cm_opt_value(argc, argv, &i, "--query-template", &ep.query_template, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--document-template", &ep.document_template, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--device", &ep.device, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--retrieval-index", &rp.eval_options.retrieval_index, &bad)) {
         } else if (cm_opt_value(argc, argv, &i, "--retrieval-index-params", &rp.eval_options.retrieval_index_params,
                                 &bad)) {
@@ -135,10 +112,6 @@ int cm_cmd_run(int argc, char **argv) {
                 if (predictions_k == 0) fprintf(stderr, "cmteb: --predictions-top-k must be at least 1\n");
                 return 2;
             }
-        } else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
-            long x = v ? cm_opt_long("--max-length", v) : -1;
-            if (x < 0) return 2;
-            ep.max_length = (int)x;
         } else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
             long x = v ? cm_opt_long("--batch-size", v) : -1;
             if (x <= 0) { if (x == 0) fprintf(stderr, "cmteb: --batch-size must be at least 1\n"); return 2; }
@@ -157,7 +130,7 @@ int cm_cmd_run(int argc, char **argv) {
         }
     }
     if (bad) return 2;
-    if (!tasks_arg && !bench && !n_task_files)
+    if (!ts.tasks && !ts.benchmark && !ts.n_files)
         return cm_cli_usage_error("run", "say which tasks: --tasks A,B, --benchmark NAME or --task-file FILE");
     if (clustering_protocol) {
         cm_clustering_protocol proto;
@@ -173,47 +146,13 @@ int cm_cmd_run(int argc, char **argv) {
     cm_catalog *cat = NULL;
     cm_encoder *enc = NULL;
     cm_embedder *emb = NULL;
-    const cm_task **sel = NULL, **list = NULL;
-    size_t n_sel = 0, n_list = 0;
+    const cm_task **sel = NULL;
+    size_t n_sel = 0;
     char *default_cache = NULL;
     cJSON *settings = cJSON_CreateObject();
     cm_run_summary sum = {0};
-    cm_task_type type_filter = CM_TASK_TYPE_COUNT;
 
-    if (type_arg && (rc = cm_task_type_parse(type_arg, &type_filter))) goto fail;
-    if ((rc = cm_catalog_init(&cat))) goto fail;
-    size_t before_files = cm_catalog_count(cat);
-    for (int i = 0; i < n_task_files; i++)
-        if ((rc = cm_catalog_add_file(cat, task_files[i]))) goto fail;
-    if (tasks_arg) {
-        char *copy = cm_strdup(tasks_arg), *save = NULL;
-        if (!copy) { rc = CM_ERR_NOMEM; goto fail; }
-        for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-            while (*tok == ' ') tok++;
-            if (!*tok) continue;
-            const cm_task *t = cm_catalog_find(cat, tok);
-            if (!t) rc = cm_error(CM_ERR_NOTFOUND, "unknown task '%s' (see cmteb list)", tok);
-            else rc = add_task(&sel, &n_sel, t);
-        }
-        free(copy);
-        if (rc) goto fail;
-    }
-    if (bench) {
-        if ((rc = cm_catalog_benchmark(cat, bench, &list, &n_list))) goto fail;
-        for (size_t i = 0; i < n_list && !rc; i++) rc = add_task(&sel, &n_sel, list[i]);
-        if (rc) goto fail;
-    }
-    if (!tasks_arg && !bench)
-        for (size_t i = before_files; i < cm_catalog_count(cat) && !rc; i++)
-            rc = add_task(&sel, &n_sel, cm_catalog_get(cat, i));
-    if (rc) goto fail;
-    if (type_filter != CM_TASK_TYPE_COUNT) {
-        size_t k = 0;
-        for (size_t i = 0; i < n_sel; i++)
-            if (sel[i]->type == type_filter) sel[k++] = sel[i];
-        n_sel = k;
-    }
-    if (n_sel == 0) { rc = cm_error(CM_ERR_NOTFOUND, "no task selected"); goto fail; }
+    if ((rc = cm_cli_select_tasks(&ts, &cat, &sel, &n_sel))) goto fail;
 
     if ((rc = cm_encoder_init(&enc, model, &ep))) goto fail;
     if (!no_cache) {
@@ -260,7 +199,6 @@ done:
     cm_embedder_free(emb);
     cm_encoder_free(enc);
     free((void *)sel);
-    free((void *)list);
     free(default_cache);
     cJSON_Delete(settings);
     cm_catalog_free(cat);

@@ -59,6 +59,58 @@ double cm_opt_bytes(const char *opt, const char *value) {
     return v * mult;
 }
 
+int cm_opt_tasks(int argc, char **argv, int *i, cm_cli_tasks *t, int *bad) {
+    const char *v = NULL;
+    if (cm_opt_value(argc, argv, i, "--tasks", &t->tasks, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--benchmark", &t->benchmark, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--type", &t->type, bad)) return 1;
+    if (!cm_opt_value(argc, argv, i, "--task-file", &v, bad)) return 0;
+    if (!v) return 1;
+    if (t->n_files == CM_CLI_MAX_TASK_FILES) {
+        fprintf(stderr, "cmteb: at most %d --task-file options\n", CM_CLI_MAX_TASK_FILES);
+        *bad = 1;
+        return 1;
+    }
+    t->files[t->n_files++] = v;
+    return 1;
+}
+
+int cm_cli_select_tasks(const cm_cli_tasks *t, cm_catalog **cat, const cm_task ***sel, size_t *n) {
+    *cat = NULL;
+    *sel = NULL;
+    *n = 0;
+    cm_task_selection s = cm_task_default_selection();
+    s.tasks = t->tasks;
+    s.benchmark = t->benchmark;
+    if (t->type) CM_TRY(cm_task_type_parse(t->type, &s.type));
+    CM_TRY(cm_catalog_init(cat));
+    s.files_from = cm_catalog_count(*cat);
+    for (int k = 0; k < t->n_files; k++) CM_TRY(cm_catalog_add_file(*cat, t->files[k]));
+    return cm_catalog_select(*cat, &s, sel, n);
+}
+
+int cm_opt_engine(int argc, char **argv, int *i, cm_encoder_params *p, int *bad) {
+    const char *v = NULL;
+    if (cm_opt_value(argc, argv, i, "--pooling", &p->pooling, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--attention", &p->attention, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--query-template", &p->query_template, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--document-template", &p->document_template, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--device", &p->device, bad)) return 1;
+    if (cm_opt_flag(argv, *i, "--normalize")) { p->normalize = 1; return 1; }
+    if (cm_opt_flag(argv, *i, "--no-normalize")) { p->normalize = 0; return 1; }
+    if (cm_opt_flag(argv, *i, "--pool-instruction")) { p->pool_instruction = 1; return 1; }
+    if (cm_opt_flag(argv, *i, "--no-pool-instruction")) { p->pool_instruction = 0; return 1; }
+    if (!cm_opt_value(argc, argv, i, "--max-length", &v, bad)) return 0;
+    long x = v ? cm_opt_long("--max-length", v) : -1;
+    if (x < 0 || x > 1 << 30) {
+        if (v && x > 1 << 30) fprintf(stderr, "cmteb: option --max-length is too large: %s\n", v);
+        *bad = 1;
+    } else {
+        p->max_length = (int)x;
+    }
+    return 1;
+}
+
 int cm_cli_fail(const char *cmd, const char *hint) {
     fprintf(stderr, "cmteb %s: %s\n", cmd, cm_last_error()[0] ? cm_last_error() : "failed");
     if (hint) fprintf(stderr, "HINT: %s\n", hint);

@@ -93,6 +93,24 @@ int  cm_catalog_benchmark(const cm_catalog *c, const char *bench, const cm_task 
 const char *cm_demo_dir(void);
 void cm_catalog_free(cm_catalog *c);
 
+/* Which tasks a run covers (cmteb run / compare): the named tasks, then a
+ * benchmark's; when neither is given, the tasks of the task files (catalog
+ * entries from index files_from on); then only those of one type. */
+typedef struct cm_task_selection {
+    const char  *tasks;       /* "A,B" (exact names, else case-insensitive), or NULL */
+    const char  *benchmark;   /* a benchmark name (cm_catalog_benchmark), or NULL */
+    cm_task_type type;        /* CM_TASK_TYPE_COUNT: every type */
+    size_t       files_from;  /* cm_catalog_count before the task files were added */
+} cm_task_selection;
+
+cm_task_selection cm_task_default_selection(void);
+
+/* Resolves a selection into a new array (*out, caller frees the array only)
+ * of borrowed tasks, each once, in selection order. CM_ERR_NOTFOUND for an
+ * unknown task name ("unknown task 'X' (see cmteb list)") or when nothing is
+ * selected. */
+int cm_catalog_select(const cm_catalog *c, const cm_task_selection *s, const cm_task ***out, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif
