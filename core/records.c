@@ -15,6 +15,7 @@
  * ends are accepted everywhere.
  */
 #include "cmteb/records.h"
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -140,13 +141,7 @@ int cm_records_open(cm_records **out, const char *path) {
 static int read_line(cm_records *r, size_t *len) {
     size_t n = 0;
     for (;;) {
-        if (!r->buf || r->cap - n < 2) {
-            size_t cap = r->cap ? r->cap * 2 : 1 << 16;
-            char *nb = cm_realloc(r->buf, cap);
-            if (!nb) return CM_ERR_NOMEM;
-            r->buf = nb;
-            r->cap = cap;
-        }
+        if (r->cap - n < 2) CM_TRY(cm_array_reserve(r->buf, r->cap, cm_array_first(n + 2, 1 << 16)));
         size_t room = r->cap - n;
         if (room > 1u << 30) room = 1u << 30;
         if (!gzgets(r->gz, r->buf + n, (int)room)) {
@@ -273,13 +268,7 @@ static int next_json(cm_records *r, cJSON **obj) {
 static void csv_field_cb(void *s, size_t len, void *data) {
     cm_records *r = data;
     if (r->err) return;
-    if (r->n_fields == r->cap_fields) {
-        size_t cap = r->cap_fields ? r->cap_fields * 2 : 16;
-        char **nf = cm_realloc(r->fields, cap * sizeof *nf);
-        if (!nf) { r->err = CM_ERR_NOMEM; return; }
-        r->fields = nf;
-        r->cap_fields = cap;
-    }
+    if (cm_array_reserve(r->fields, r->cap_fields, r->n_fields + 1)) { r->err = CM_ERR_NOMEM; return; }
     char *f = s ? cm_strndup(s, len) : cm_strdup("");
     if (!f) { r->err = CM_ERR_NOMEM; return; }
     r->fields[r->n_fields++] = f;
@@ -331,12 +320,10 @@ static void csv_row_cb(int c, void *data) {
         if (r->q_head > 0) {
             memmove(r->queue, r->queue + r->q_head, r->q_len * sizeof *r->queue);
             r->q_head = 0;
-        } else {
-            size_t cap = r->q_cap ? r->q_cap * 2 : 16;
-            csv_row *nq = cm_realloc(r->queue, cap * sizeof *nq);
-            if (!nq) { r->err = CM_ERR_NOMEM; cJSON_Delete(o); return; }
-            r->queue = nq;
-            r->q_cap = cap;
+        } else if (cm_array_reserve(r->queue, r->q_cap, r->q_cap + 1)) {
+            r->err = CM_ERR_NOMEM;
+            cJSON_Delete(o);
+            return;
         }
     }
     r->queue[r->q_head + r->q_len++] = (csv_row){o, line, r->data_rows};

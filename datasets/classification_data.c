@@ -7,6 +7,7 @@
 #include "cmteb/array.h"
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
+#include "cmteb/strmap.h"
 #include "cmteb/util.h"
 
 #include <errno.h>
@@ -25,20 +26,27 @@ typedef struct {
 struct cm_label_table {
     label_value *v;
     size_t       n, cap;
-    int         *slot;     /* open addressing over ids, -1 empty */
-    size_t       nslot;
+    cm_strmap   *nums, *strs;   /* key text -> id; numbers keyed by num_key */
 };
 
 int cm_label_table_init(cm_label_table **out) {
-    *out = cm_calloc(1, sizeof **out);
-    return *out ? CM_OK : CM_ERR_NOMEM;
+    cm_strmap_params p = cm_strmap_default_params();
+    p.copy_keys = 1;
+    cm_label_table *t = cm_calloc(1, sizeof *t);
+    if (t && (cm_strmap_init(&t->nums, &p) || cm_strmap_init(&t->strs, &p))) {
+        cm_label_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return t ? CM_OK : CM_ERR_NOMEM;
 }
 
 void cm_label_table_free(cm_label_table *t) {
     if (!t) return;
     for (size_t i = 0; i < t->n; i++) free(t->v[i].name);
     free(t->v);
-    free(t->slot);
+    cm_strmap_free(t->nums);
+    cm_strmap_free(t->strs);
     free(t);
 }
 
@@ -47,32 +55,15 @@ const char *cm_label_table_name(const cm_label_table *t, int id) {
     return id >= 0 && (size_t)id < t->n ? t->v[id].name : "?";
 }
 
-static uint64_t value_hash(int is_num, double num, const char *name) {
-    if (is_num) {
-        if (num == 0) num = 0; /* -0.0 == 0.0 */
-        return cm_hash64(&num, sizeof num, 1);
-    }
-    return cm_hash64(name, strlen(name), 2);
+/* A number's text: integers below 1e15 exactly, others round-trip (%.17g),
+ * so equal numbers, and only they, share it. */
+static void num_text(double num, char buf[64]) {
+    if (num == floor(num) && fabs(num) < 1e15) snprintf(buf, 64, "%.0f", num);
+    else snprintf(buf, 64, "%.17g", num);
 }
 
-static int same_value(const label_value *a, int is_num, double num, const char *name) {
-    return a->is_num == is_num && (is_num ? a->num == num : strcmp(a->name, name) == 0);
-}
-
-static int rehash(cm_label_table *t, size_t nslot) {
-    int *s = cm_malloc(nslot * sizeof *s);
-    if (!s) return CM_ERR_NOMEM;
-    for (size_t i = 0; i < nslot; i++) s[i] = -1;
-    for (size_t id = 0; id < t->n; id++) {
-        size_t i = (size_t)value_hash(t->v[id].is_num, t->v[id].num, t->v[id].name) & (nslot - 1);
-        while (s[i] >= 0) i = (i + 1) & (nslot - 1);
-        s[i] = (int)id;
-    }
-    free(t->slot);
-    t->slot = s;
-    t->nslot = nslot;
-    return CM_OK;
-}
+/* The map key of a number: its text, with -0.0 as 0.0 (they are equal). */
+static void num_key(double num, char buf[64]) { num_text(num == 0 ? 0.0 : num, buf); }
 
 /* A string that is wholly a finite number (CSV fields). */
 static int parse_number(const char *s, double *out) {
@@ -98,34 +89,31 @@ int cm_label_table_add(cm_label_table *t, const cJSON *v, int numeric_strings, i
     } else {
         return cm_error(CM_ERR_FORMAT, "a label must be a number or a string");
     }
+    char key[64];
     if (is_num) {
-        if (num == floor(num) && fabs(num) < 1e15) snprintf(numbuf, sizeof numbuf, "%.0f", num);
-        else snprintf(numbuf, sizeof numbuf, "%.17g", num);
+        num_text(num, numbuf);
+        num_key(num, key);
         name = numbuf;
     } else {
         name = v->valuestring;
     }
-    if (2 * (t->n + 1) > t->nslot) CM_TRY(rehash(t, t->nslot ? 2 * t->nslot : 64));
-    size_t i = (size_t)value_hash(is_num, num, name) & (t->nslot - 1);
-    while (t->slot[i] >= 0) {
-        if (same_value(&t->v[t->slot[i]], is_num, num, name)) {
-            *id = t->slot[i];
-            return CM_OK;
-        }
-        i = (i + 1) & (t->nslot - 1);
+    cm_strmap *map = is_num ? t->nums : t->strs;
+    const char *k = is_num ? key : name;
+    uint64_t found;
+    if (cm_strmap_get(map, k, &found)) {
+        *id = (int)found;
+        return CM_OK;
     }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 32;
-        label_value *nv = cm_realloc(t->v, cap * sizeof *nv);
-        if (!nv) return CM_ERR_NOMEM;
-        t->v = nv;
-        t->cap = cap;
-    }
+    CM_TRY(cm_array_reserve(t->v, t->cap, cm_array_first(t->n + 1, 32)));
     label_value *lv = &t->v[t->n];
     lv->is_num = is_num;
     lv->num = num;
     if (!(lv->name = cm_strdup(name))) return CM_ERR_NOMEM;
-    t->slot[i] = (int)t->n;
+    int rc = cm_strmap_put(map, k, t->n);
+    if (rc < 0) {
+        free(lv->name);
+        return rc;
+    }
     *id = (int)t->n++;
     return CM_OK;
 }
@@ -160,8 +148,11 @@ int cm_label_table_sort(cm_label_table *t, int **remap) {
         map[p[i].old] = (int)i;
     }
     free(p);
-    int rc = rehash(t, t->nslot ? t->nslot : 64);
-    if (rc) { free(map); return rc; }
+    for (size_t i = 0; i < t->n; i++) {   /* renumber: replacing a value allocates nothing */
+        char key[64];
+        if (t->v[i].is_num) num_key(t->v[i].num, key);
+        cm_strmap_put(t->v[i].is_num ? t->nums : t->strs, t->v[i].is_num ? key : t->v[i].name, i);
+    }
     *remap = map;
     return CM_OK;
 }

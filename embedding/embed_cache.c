@@ -1,5 +1,6 @@
 /* embed_cache.c: the segment-file embedding cache (format in embed_cache.h). */
 #include "embedding/embed_cache.h"
+#include "cmteb/array.h"
 #include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -27,8 +28,8 @@ struct cm_cache {
     char    *dir;
     size_t   dim;
     segment *segs;
-    size_t   n_segs;
-    slot    *tab;           /* open addressing, power-of-two capacity */
+    size_t   n_segs, cap_segs;
+    slot    *tab;           /* open addressing, power-of-two capacity (128-bit keys, walked by compact: no cm_strmap) */
     size_t   cap, count;
     /* pending (not yet on disk) */
     cm_cache_key *pkeys;
@@ -115,9 +116,7 @@ static int load_segment(cm_cache *c, const char *path) {
         cm_log(CM_LOG_WARN, "%s: damaged or foreign cache segment; ignored", path);
         return CM_OK;
     }
-    segment *ns = cm_realloc(c->segs, (c->n_segs + 1) * sizeof *ns);
-    if (!ns) { munmap(base, len); return CM_ERR_NOMEM; }
-    c->segs = ns;
+    if (cm_array_reserve(c->segs, c->cap_segs, c->n_segs + 1)) { munmap(base, len); return CM_ERR_NOMEM; }
     c->segs[c->n_segs].base = base;
     c->segs[c->n_segs].len = len;
     if (!(c->segs[c->n_segs].path = cm_strdup(path))) { munmap(base, len); return CM_ERR_NOMEM; }
@@ -188,7 +187,7 @@ static int compact(cm_cache *c) {
     }
     free(c->segs);
     c->segs = NULL;
-    c->n_segs = 0;
+    c->n_segs = c->cap_segs = 0;
     memset(c->tab, 0, c->cap * sizeof *c->tab);
     c->count = 0;
     rc = load_segment(c, newpath);
@@ -252,15 +251,9 @@ int cm_cache_open(cm_cache **out, const char *cache_dir, const char *fingerprint
 }
 
 int cm_cache_put(cm_cache *c, cm_cache_key key, const float *vec) {
-    if (c->n_pending == c->cap_pending) {
-        size_t cap = c->cap_pending ? c->cap_pending * 2 : 256;
-        cm_cache_key *nk = cm_realloc(c->pkeys, cap * sizeof *nk);
-        if (!nk) return CM_ERR_NOMEM;
-        c->pkeys = nk;
-        float *nv = cm_realloc(c->pvecs, cap * c->dim * sizeof *nv);
-        if (!nv) return CM_ERR_NOMEM;
-        c->pvecs = nv;
-        c->cap_pending = cap;
+    if (c->n_pending == c->cap_pending) {   /* pkeys[i] and the row pvecs[i * dim ..] */
+        size_t elem[2] = {sizeof *c->pkeys, c->dim * sizeof *c->pvecs};
+        CM_TRY(cm_array_reserve_n(&c->cap_pending, c->n_pending + 1, 2, (void *const[]){&c->pkeys, &c->pvecs}, elem));
     }
     c->pkeys[c->n_pending] = key;
     memcpy(c->pvecs + c->n_pending * c->dim, vec, c->dim * sizeof *vec);

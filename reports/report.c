@@ -78,9 +78,7 @@ static int has_row(const cm_report *r, const char *task) {
 }
 
 static int add_row(cm_report *r, const char *task, int category, const char *metric) {
-    cm_report_row *nv = cm_realloc(r->rows, (r->n_rows + 1) * sizeof *nv);
-    if (!nv) return CM_ERR_NOMEM;
-    r->rows = nv;
+    CM_TRY(cm_array_reserve(r->rows, r->cap_rows, r->n_rows + 1));
     cm_report_row *row = &r->rows[r->n_rows];
     row->task = cm_strdup(task);
     row->metric = cm_strdup(metric);

@@ -472,18 +472,12 @@ static int read_model_name(cm_model_results *m, const char *folder) {
 
 static int add_warning(cm_model_results *m, char *w) {
     if (!w) return CM_ERR_NOMEM;
-    char **nv = cm_realloc(m->warnings, (m->n_warnings + 1) * sizeof *nv);
-    if (!nv) { free(w); return CM_ERR_NOMEM; }
-    m->warnings = nv;
-    m->warnings[m->n_warnings++] = w;
+    if (cm_array_push(m->warnings, m->n_warnings, m->cap_warnings, w)) { free(w); return CM_ERR_NOMEM; }
     return CM_OK;
 }
 
 static int push_score(cm_model_results *m, cm_task_score *s) {
-    cm_task_score *nv = cm_realloc(m->scores, (m->n_scores + 1) * sizeof *nv);
-    if (!nv) return CM_ERR_NOMEM;
-    m->scores = nv;
-    m->scores[m->n_scores++] = *s;
+    CM_TRY(cm_array_push(m->scores, m->n_scores, m->cap_scores, *s));
     memset(s, 0, sizeof *s);
     return CM_OK;
 }

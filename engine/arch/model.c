@@ -5,6 +5,7 @@
  */
 #include "engine/arch/model.h"
 
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -51,27 +52,8 @@ void cm_hf_batch_clear(cm_hf_batch *b) {
 
 int cm_hf_batch_add(cm_hf_batch *b, const int32_t *ids, size_t n, size_t n_instr) {
     if (n == 0) return cm_error(CM_ERR_ARG, "empty token sequence");
-    if (b->n_tokens + n > b->cap_tokens) {
-        size_t nc = b->cap_tokens ? b->cap_tokens : 1024;
-        while (nc < b->n_tokens + n) nc *= 2;
-        int32_t *ni = cm_realloc(b->ids, nc * sizeof *ni);
-        if (!ni) return CM_ERR_NOMEM;
-        b->ids = ni;
-        b->cap_tokens = nc;
-    }
-    if (b->n_seqs == b->cap_seqs) {
-        size_t nc = b->cap_seqs ? b->cap_seqs * 2 : 64;
-        size_t *o = cm_realloc(b->offset, nc * sizeof *o);
-        if (!o) return CM_ERR_NOMEM;
-        b->offset = o;
-        size_t *l = cm_realloc(b->length, nc * sizeof *l);
-        if (!l) return CM_ERR_NOMEM;
-        b->length = l;
-        size_t *k = cm_realloc(b->n_instr, nc * sizeof *k);
-        if (!k) return CM_ERR_NOMEM;
-        b->n_instr = k;
-        b->cap_seqs = nc;
-    }
+    CM_TRY(cm_array_reserve(b->ids, b->cap_tokens, b->n_tokens + n));
+    CM_TRY(cm_array_reserve3(b->offset, b->length, b->n_instr, b->cap_seqs, b->n_seqs + 1));
     memcpy(b->ids + b->n_tokens, ids, n * sizeof *ids);
     b->offset[b->n_seqs] = b->n_tokens;
     b->length[b->n_seqs] = n;

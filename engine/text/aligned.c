@@ -4,6 +4,7 @@
  */
 #include "engine/text/aligned.h"
 
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -12,18 +13,10 @@
 
 /* ---- cm_tok_nstr ------------------------------------------------------- */
 
+/* Room for need bytes and the NUL (align grows with s, one capacity). */
 static int nstr_reserve(cm_tok_nstr *s, size_t need) {
     if (need + 1 <= s->cap) return CM_OK;
-    size_t nc = s->cap ? s->cap : 64;
-    while (nc < need + 1) nc *= 2;
-    char *ns = cm_realloc(s->s, nc);
-    if (!ns) return CM_ERR_NOMEM;
-    s->s = ns;
-    cm_tok_span *na = cm_realloc(s->align, nc * sizeof *na);
-    if (!na) return CM_ERR_NOMEM;
-    s->align = na;
-    s->cap = nc;
-    return CM_OK;
+    return cm_array_reserve2(s->s, s->align, s->cap, cm_array_first(need + 1, 64));
 }
 
 int cm_tok_nstr_append(cm_tok_nstr *s, const char *bytes, size_t n, cm_tok_span span) {
@@ -55,13 +48,7 @@ void cm_tok_nstr_swap(cm_tok_nstr *a, cm_tok_nstr *b) {
 /* ---- cm_tok_words ------------------------------------------------------ */
 
 int cm_tok_words_add(cm_tok_words *w, const char *bytes, size_t n, const cm_tok_span *align, cm_tok_span span) {
-    if (w->n + 2 > w->cap) {
-        size_t nc = w->cap ? w->cap * 2 : 32;
-        size_t *no = cm_realloc(w->off, nc * sizeof *no);
-        if (!no) return CM_ERR_NOMEM;
-        w->off = no;
-        w->cap = nc;
-    }
+    if (w->n + 2 > w->cap) CM_TRY(cm_array_reserve(w->off, w->cap, cm_array_first(w->n + 2, 32)));
     if (w->n == 0) w->off[0] = w->s.len;
     CM_TRY(nstr_reserve(&w->s, w->s.len + n));
     memcpy(w->s.s + w->s.len, bytes, n);

@@ -6,6 +6,7 @@
  */
 #include "engine/text/normalizer.h"
 
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "engine/text/unicode.h"
@@ -40,16 +41,7 @@ typedef struct cpbuf {
 } cpbuf;
 
 static int cp_push(cpbuf *b, uint32_t cp, cm_tok_span sp) {
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 64;
-        uint32_t *nc1 = cm_realloc(b->cp, nc * sizeof *nc1);
-        if (!nc1) return CM_ERR_NOMEM;
-        b->cp = nc1;
-        cm_tok_span *ns = cm_realloc(b->sp, nc * sizeof *ns);
-        if (!ns) return CM_ERR_NOMEM;
-        b->sp = ns;
-        b->cap = nc;
-    }
+    if (b->n == b->cap) CM_TRY(cm_array_reserve2(b->cp, b->sp, b->cap, cm_array_first(b->n + 1, 64)));
     b->cp[b->n] = cp;
     b->sp[b->n] = sp;
     b->n++;

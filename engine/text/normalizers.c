@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "engine/text/normalizer.h"
@@ -42,12 +43,7 @@ static int find_all(const replace_norm *r, const cm_tok_nstr *s, size_t **ranges
         if (pl == 0) return CM_OK;
         for (size_t i = 0; i + pl <= s->len;) {
             if (memcmp(s->s + i, r->pattern, pl) == 0) {
-                if (n + 2 > cap) {
-                    cap = cap ? cap * 2 : 16;
-                    size_t *nv = cm_realloc(v, cap * sizeof *nv);
-                    if (!nv) { free(v); return CM_ERR_NOMEM; }
-                    v = nv;
-                }
+                if (cm_array_reserve(v, cap, cm_array_first(n + 2, 16))) { free(v); return CM_ERR_NOMEM; }
                 v[n++] = i; v[n++] = i + pl;
                 i += pl;
             } else {
@@ -73,12 +69,7 @@ static int find_all(const replace_norm *r, const cm_tok_nstr *s, size_t **ranges
     size_t from = 0, ms, me;
     int rc = CM_OK;
     while (from < nc && cm_bpe_regex_find(r->re, cps, nc, from, &ms, &me)) {
-        if (n + 2 > cap) {
-            cap = cap ? cap * 2 : 16;
-            size_t *nv = cm_realloc(v, cap * sizeof *nv);
-            if (!nv) { rc = CM_ERR_NOMEM; break; }
-            v = nv;
-        }
+        if ((rc = cm_array_reserve(v, cap, cm_array_first(n + 2, 16))) != CM_OK) break;
         v[n++] = boff[ms]; v[n++] = boff[me];
         from = me;
     }

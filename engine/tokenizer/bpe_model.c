@@ -17,7 +17,7 @@ typedef struct bpe_model {
     cm_tok_vocab *vocab;
     char        **id_tok;       /* (n_ids) token text per id, NULL for holes */
     size_t        n_ids;        /* largest id + 1 */
-    merge_ent    *mt;           /* open addressing, mcap a power of two */
+    merge_ent    *mt;           /* open addressing, mcap a power of two (integer-pair keys: no cm_strmap) */
     size_t        mcap;
     int32_t       byte_id[256]; /* id of "<0xNN>" or -1 */
     int           byte_fallback, fuse_unk, ignore_merges;

@@ -7,6 +7,7 @@
  */
 #include "engine/tokenizer/tokenizer.h"
 
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "engine/text/unicode.h"
@@ -58,19 +59,7 @@ void cm_tok_encoding_free(cm_tok_encoding *enc) {
 }
 
 static int enc_push(cm_tok_encoding *e, int32_t id, cm_tok_span off, int special) {
-    if (e->n == e->cap) {
-        size_t nc = e->cap ? e->cap * 2 : 64;
-        int32_t *ni = cm_realloc(e->ids, nc * sizeof *ni);
-        if (!ni) return CM_ERR_NOMEM;
-        e->ids = ni;
-        cm_tok_span *no = cm_realloc(e->offsets, nc * sizeof *no);
-        if (!no) return CM_ERR_NOMEM;
-        e->offsets = no;
-        uint8_t *ns = cm_realloc(e->special, nc);
-        if (!ns) return CM_ERR_NOMEM;
-        e->special = ns;
-        e->cap = nc;
-    }
+    if (e->n == e->cap) CM_TRY(cm_array_reserve3(e->ids, e->offsets, e->special, e->cap, cm_array_first(e->n + 1, 64)));
     e->ids[e->n] = id;
     e->offsets[e->n] = off;
     e->special[e->n] = (uint8_t)special;
@@ -465,21 +454,15 @@ int cm_tokenizer_load_vocab(cm_tokenizer **out, const char *path, int lowercase)
     char *text = NULL;
     size_t len = 0;
     CM_TRY(cm_read_file(path, &text, &len));
-    size_t n = 0, cap = 1024;
-    const char **toks = cm_malloc(cap * sizeof *toks);
-    int rc = toks ? CM_OK : CM_ERR_NOMEM;
+    size_t n = 0, cap = 0;
+    const char **toks = NULL;
+    int rc = cm_array_reserve(toks, cap, 1024);
     for (char *p = text; rc == CM_OK && p < text + len;) {
         char *nl = memchr(p, '\n', (size_t)(text + len - p));
         char *e = nl ? nl : text + len;
         if (e > p && e[-1] == '\r') e[-1] = '\0';
         *e = '\0';
-        if (n == cap) {
-            const char **nt = cm_realloc(toks, 2 * cap * sizeof *nt);
-            if (!nt) { rc = CM_ERR_NOMEM; break; }
-            toks = nt;
-            cap *= 2;
-        }
-        toks[n++] = p;
+        if ((rc = cm_array_push(toks, n, cap, p)) != CM_OK) break;
         p = e + 1;
     }
     cm_tokenizer *t = NULL;

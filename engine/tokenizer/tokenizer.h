@@ -50,9 +50,10 @@ typedef struct cm_tok_pieces {
 int  cm_tok_pieces_push(cm_tok_pieces *p, int32_t id, uint32_t start, uint32_t end);
 void cm_tok_pieces_free(cm_tok_pieces *p);
 
-/* A string -> id hash map (copies the strings). cm_tok_vocab_new allocates,
- * cm_tok_vocab_free releases (NULL is fine). */
-typedef struct cm_tok_vocab cm_tok_vocab;
+/* A string -> id hash map (copies the strings): a cm_strmap (cmteb/strmap.h)
+ * with copied keys. cm_tok_vocab_new allocates, cm_tok_vocab_free releases
+ * (NULL is fine). */
+typedef struct cm_strmap cm_tok_vocab;
 int     cm_tok_vocab_new(cm_tok_vocab **out, size_t expected);
 /* Adds or replaces s[0..len) -> id. */
 int     cm_tok_vocab_put(cm_tok_vocab *v, const char *s, size_t len, int32_t id);

@@ -7,6 +7,7 @@
 
 #include "cmteb/records.h"
 #include "cmteb/encoder.h"
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -55,12 +56,7 @@ static int read_texts(const char *path, char ***out, size_t *n) {
         while ((k = cm_records_next(r, &obj)) == 1) {
             const char *t = NULL;
             if ((rc = cm_rec_string(r, obj, "text", &t))) break;
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 1024;
-                char **nv = cm_realloc(v, cap * sizeof *nv);
-                if (!nv) { rc = CM_ERR_NOMEM; break; }
-                v = nv;
-            }
+            if ((rc = cm_array_reserve(v, cap, *n + 1)) != CM_OK) break;
             if (!(v[*n] = cm_strdup(t))) { rc = CM_ERR_NOMEM; break; }
             (*n)++;
         }
@@ -75,12 +71,7 @@ static int read_texts(const char *path, char ***out, size_t *n) {
             char *e = nl ? nl : text + len;
             size_t l = (size_t)(e - p);
             if (l && p[l - 1] == '\r') l--;
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 1024;
-                char **nv = cm_realloc(v, cap * sizeof *nv);
-                if (!nv) { rc = CM_ERR_NOMEM; break; }
-                v = nv;
-            }
+            if ((rc = cm_array_reserve(v, cap, *n + 1)) != CM_OK) break;
             if (!(v[*n] = cm_strndup(p, l))) { rc = CM_ERR_NOMEM; break; }
             (*n)++;
             p = e + 1;

@@ -1,5 +1,6 @@
 /* search.c: chunked top-k inner-product search over FAISS with per-query bounded heaps (see search.h). */
 #include "tasks/retrieval/search.h"
+#include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -275,24 +276,11 @@ static int search_merge(cm_search *s, FaissIndex *idx, size_t base, size_t n_in_
 static int keep_ids(cm_search *s, const char *const *ids, size_t n) {
     if (s->n_docs + n > (size_t)UINT32_MAX)
         return cm_error(CM_ERR_UNSUPPORTED, "search: more than %u documents", (unsigned)UINT32_MAX);
-    if (s->n_docs + n > s->cap_docs) {
-        size_t cap = s->cap_docs ? s->cap_docs : 1024;
-        while (cap < s->n_docs + n) cap *= 2;
-        size_t *no = cm_realloc(s->doc_off, cap * sizeof *no);
-        if (!no) return CM_ERR_NOMEM;
-        s->doc_off = no;
-        s->cap_docs = cap;
-    }
+    CM_TRY(cm_array_reserve(s->doc_off, s->cap_docs, s->n_docs + n));
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(ids[i]) + 1;
-        if (s->pool_len + len > s->pool_cap) {
-            size_t cap = s->pool_cap ? s->pool_cap : 1 << 16;
-            while (cap < s->pool_len + len) cap *= 2;
-            char *np = cm_realloc(s->pool, cap);
-            if (!np) return CM_ERR_NOMEM;
-            s->pool = np;
-            s->pool_cap = cap;
-        }
+        if (s->pool_len + len > s->pool_cap)
+            CM_TRY(cm_array_reserve(s->pool, s->pool_cap, cm_array_first(s->pool_len + len, 1 << 16)));
         memcpy(s->pool + s->pool_len, ids[i], len);
         s->doc_off[s->n_docs + i] = s->pool_len;
         s->pool_len += len;

@@ -3,6 +3,9 @@
  *   - cm_array_push / cm_array_reserve grow geometrically, keep the elements,
  *     and on a failed allocation (the hook of core/util.c) return
  *     CM_ERR_NOMEM with the array, its count and capacity unchanged;
+ *   - cm_array_reserve2 / 3 / _n grow parallel arrays together; when the
+ *     allocation of the second (or third) array fails, the capacity is
+ *     unchanged and every array is valid with its elements;
  *   - cm_strmap put / get / insertn with borrowed and copied keys, keys that
  *     are not NUL-terminated (prefixes of one buffer, embedded NULs, the
  *     empty key), replace vs keep semantics, and growth to 100k keys checked
@@ -12,22 +15,11 @@
  *     the error and the text stays as it was; cm_alloc_failures counts it.
  */
 #include "check.h"
+#include "fault.h"
 #include "cmteb/array.h"
 #include "cmteb/strmap.h"
 
 #include <string.h>
-
-static long fail_at, n_allocs;   /* fail allocation number fail_at (from arming); 0: none */
-
-static int should_fail(void) { return ++n_allocs == fail_at; }
-static void *f_malloc(size_t n) { return should_fail() ? NULL : malloc(n); }
-static void *f_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n); }
-static void arm(long k) {
-    n_allocs = 0;
-    fail_at = k;
-    cm_set_alloc_hooks(&(cm_alloc_hooks){f_malloc, f_realloc});
-}
-static void disarm(void) { cm_set_alloc_hooks(NULL); }
 
 static void test_array(void) {
     int *a = NULL;
@@ -51,16 +43,16 @@ static void test_array(void) {
     int *before_ptr = a;
     size_t before_n = n, before_cap = cap;
     size_t failures = cm_alloc_failures();
-    arm(1);
+    fault_arm(1);
     int rc = cm_array_push(a, n, cap, 42);
-    disarm();
+    fault_disarm();
     CHECK(rc == CM_ERR_NOMEM);
     CHECK(a == before_ptr && n == before_n && cap == before_cap);
     CHECK(cm_alloc_failures() == failures + 1);
     CHECK(a[0] == 0 && a[999] == 2997 && a[n - 1] == -1);
-    arm(1);
+    fault_arm(1);
     rc = cm_array_reserve(a, cap, cap + 1);
-    disarm();
+    fault_disarm();
     CHECK(rc == CM_ERR_NOMEM && a == before_ptr && cap == before_cap);
     CHECK_OK(cm_array_push(a, n, cap, 42));   /* and it works afterwards */
     CHECK(n == before_n + 1 && a[n - 1] == 42);
@@ -71,10 +63,86 @@ static void test_array(void) {
     /* From empty, a failed first push leaves NULL / 0 / 0. */
     double *d = NULL;
     size_t dn = 0, dcap = 0;
-    arm(1);
+    fault_arm(1);
     rc = cm_array_push(d, dn, dcap, 1.5);
-    disarm();
+    fault_disarm();
     CHECK(rc == CM_ERR_NOMEM && d == NULL && dn == 0 && dcap == 0);
+}
+
+/* Parallel arrays: grown together; a failure of any one leaves the capacity
+ * as it was and every array valid (the earlier ones possibly moved). */
+static void test_array_parallel(void) {
+    int *a = NULL;
+    double *b = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 100; i++) {
+        size_t before = cap;
+        CHECK_OK(cm_array_reserve2(a, b, cap, n + 1));
+        if (cap != before) CHECK(before == 0 ? cap == 8 : cap == 2 * before);
+        a[n] = i;
+        b[n] = i / 2.0;
+        n++;
+    }
+    CHECK(n == 100 && cap == 128);
+    CHECK_OK(cm_array_reserve2(a, b, cap, 128));   /* room already: nothing moves */
+    CHECK(cap == 128);
+    while (n < cap) { a[n] = (int)n; b[n] = n / 2.0; n++; }
+    for (long k = 1; k <= 2; k++) {   /* the first array's allocation fails, then the second's */
+        double *b_before = b;
+        size_t failures = cm_alloc_failures();
+        fault_arm(k);
+        int rc = cm_array_reserve2(a, b, cap, cap + 1);
+        fault_disarm();
+        CHECK(rc == CM_ERR_NOMEM && cap == 128 && b == b_before);
+        CHECK(cm_alloc_failures() == failures + 1);
+        int ok = 1;
+        for (size_t i = 0; i < n; i++) ok &= a[i] == (int)i && b[i] == i / 2.0;
+        CHECK(ok);
+    }
+    CHECK_OK(cm_array_reserve2(a, b, cap, cap + 1));   /* and it works afterwards */
+    CHECK(cap == 256 && a[127] == 127 && b[127] == 63.5);
+    a[255] = 1;
+    b[255] = 2;
+    free(a);
+    free(b);
+
+    /* From empty, the second array failing: the first holds a block, the
+     * second is still NULL, the capacity 0; both free as usual. */
+    int *x = NULL;
+    float *y = NULL;
+    unsigned char *z = NULL;
+    size_t xcap = 0;
+    fault_arm(2);
+    int rc = cm_array_reserve3(x, y, z, xcap, 5);
+    fault_disarm();
+    CHECK(rc == CM_ERR_NOMEM && xcap == 0 && y == NULL && z == NULL);
+    fault_arm(3);   /* the third */
+    rc = cm_array_reserve3(x, y, z, xcap, 5);
+    fault_disarm();
+    CHECK(rc == CM_ERR_NOMEM && xcap == 0 && x && y && z == NULL);
+    CHECK_OK(cm_array_reserve3(x, y, z, xcap, 5));
+    CHECK(xcap == 8 && x && y && z);
+    x[7] = 1; y[7] = 2; z[7] = 3;
+    free(x);
+    free(y);
+    free(z);
+
+    /* A run-time element size (rows of dim floats) through cm_array_reserve_n. */
+    enum { DIM = 5 };
+    uint64_t *keys = NULL;
+    float *rows = NULL;
+    size_t rcap = 0;
+    size_t elem[2] = {sizeof *keys, DIM * sizeof *rows};
+    for (size_t i = 0; i < 20; i++) {
+        CHECK_OK(cm_array_reserve_n(&rcap, i + 1, 2, (void *const[]){&keys, &rows}, elem));
+        keys[i] = i;
+        for (size_t d = 0; d < DIM; d++) rows[i * DIM + d] = (float)(i * DIM + d);
+    }
+    CHECK(rcap == 32 && keys[19] == 19 && rows[19 * DIM + DIM - 1] == 19 * DIM + DIM - 1);
+    CHECK(cm_array_reserve_n(&rcap, SIZE_MAX / 8, 2, (void *const[]){&keys, &rows}, elem) == CM_ERR_NOMEM);
+    CHECK(rcap == 32 && keys[0] == 0);
+    free(keys);
+    free(rows);
 }
 
 static void test_strmap_basic(int copy) {
@@ -189,9 +257,9 @@ static void test_strmap_growth(int copy) {
         for (uint64_t j = 0; j < FILL; j++) {   /* insert until an insert fails */
             key = pool + 48 * j;
             snprintf(key, 48, "fill-%ld-%llu", k, (unsigned long long)j);
-            arm(k);
+            fault_arm(k);
             rc = cm_strmap_put(m, key, j);
-            disarm();
+            fault_disarm();
             if (rc < 0) break;
             CHECK(rc == 1);
             count++;
@@ -224,9 +292,9 @@ static void test_str_sticky(void) {
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     size_t failures = cm_alloc_failures();
-    arm(1);   /* the next growth fails */
+    fault_arm(1);   /* the next growth fails */
     int rc = cm_str_append(&b, big);
-    disarm();
+    fault_disarm();
     CHECK(rc == CM_ERR_NOMEM && cm_str_error(&b) == CM_ERR_NOMEM);
     CHECK(cm_alloc_failures() == failures + 1);
     CHECK(!strcmp(b.s, "hello 42") && b.len == 8);
@@ -242,15 +310,16 @@ static void test_str_sticky(void) {
     CHECK(!strcmp(b.s, "again"));
     cm_str_free(&b);
     /* A failure on the very first append (printf path): error, no text. */
-    arm(1);
+    fault_arm(1);
     rc = cm_str_printf(&b, "%d", 7);
-    disarm();
+    fault_disarm();
     CHECK(rc == CM_ERR_NOMEM && b.s == NULL && b.len == 0 && cm_str_error(&b) == CM_ERR_NOMEM);
     cm_str_free(&b);
 }
 
 int main(void) {
     test_array();
+    test_array_parallel();
     test_strmap_basic(0);
     test_strmap_basic(1);
     test_strmap_growth(0);

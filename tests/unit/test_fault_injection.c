@@ -20,6 +20,7 @@
  * Allocations inside OpenBLAS, FAISS and libcurl are not hooked.
  */
 #include "check.h"
+#include "fault.h"
 #include "cmteb/task.h"
 #include "eval/run.h"
 
@@ -32,24 +33,6 @@
 /* Runs per phase (k strided to fit); CMTEB_FAULT_RUNS overrides it, e.g. a
  * large value for an exhaustive sweep by hand. */
 static long max_runs = 64;
-
-static long fail_at, n_allocs, n_injected;   /* fail_at 0: count only */
-
-static int should_fail(void) {
-    long k = __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
-    if (fail_at && k == fail_at) { __atomic_add_fetch(&n_injected, 1, __ATOMIC_RELAXED); return 1; }
-    return 0;
-}
-static void *f_malloc(size_t n) { return should_fail() ? NULL : malloc(n); }
-static void *f_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n); }
-
-static void arm(long k) {
-    n_allocs = 0;
-    n_injected = 0;
-    fail_at = k;
-    cm_set_alloc_hooks(&(cm_alloc_hooks){f_malloc, f_realloc});
-}
-static void disarm(void) { cm_set_alloc_hooks(NULL); }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
     (void)st; (void)flag; (void)f;
@@ -200,10 +183,10 @@ static void phase(const char *name, const cm_task *const *ts, size_t n, const ch
     const char *cache = warm ? warm : cache_dir;
     rm_rf(out_dir);
     if (!warm) rm_rf(cache_dir);
-    arm(0);
+    fault_arm(0);
     run_out o = run_once(ts, n, cache);
-    disarm();
-    long clean = n_allocs;
+    fault_disarm();
+    long clean = fault_allocs;
     CHECK_OK(o.rc);
     CHECK(o.n_failed == 0);
     bad_files = 0;
@@ -217,18 +200,18 @@ static void phase(const char *name, const cm_task *const *ts, size_t n, const ch
         phase_k = k;
         rm_rf(out_dir);
         if (!warm) rm_rf(cache_dir);
-        arm(k);
+        fault_arm(k);
         o = run_once(ts, n, cache);
-        disarm();
+        fault_disarm();
         runs++;
-        *injected += n_injected;
+        *injected += fault_injected;
         nftw(out_dir, check_file, 16, FTW_PHYS);
         nftw(cache, check_cache_file, 16, FTW_PHYS);
         if (o.n_ok_without_file || o.n_failed_with_file) {
             bad(out_dir, o.n_ok_without_file ? "a task reported done has no result file"
                                              : "a task reported failed has a result file");
         }
-        if (!n_injected) continue;
+        if (!fault_injected) continue;
         if (o.rc || o.n_failed) shown++;
         else if (o.n_ok_without_file == 0) recovered++;   /* files checked equal to the clean run's above */
         else { silent++; bad(out_dir, "failure injected, run reported success, result missing"); }
@@ -249,7 +232,7 @@ static void setup_phase(long *clean_allocs, long *injected) {
     long clean = 0;
     for (long k = 0; k == 0 || k <= clean; k += k ? clean / max_runs + 1 : 1) {
         rm_rf(cache_dir);
-        arm(k);
+        fault_arm(k);
         cm_catalog *c = NULL;
         cm_encoder *e = NULL;
         cm_embedder *b = NULL;
@@ -262,9 +245,9 @@ static void setup_phase(long *clean_allocs, long *injected) {
         if (!rc) rc = cm_catalog_find(c, "DemoRetrieval") ? CM_OK : CM_ERR_NOTFOUND;
         if (!rc) rc = cm_encoder_init(&e, "hash:64", &ep);
         if (!rc) rc = cm_embedder_init(&b, e, &bp);
-        disarm();
-        if (k == 0) { clean = n_allocs; CHECK_OK(rc); }
-        else { CHECK(rc != CM_OK || n_injected == 0); *injected += n_injected; }
+        fault_disarm();
+        if (k == 0) { clean = fault_allocs; CHECK_OK(rc); }
+        else { CHECK(rc != CM_OK || fault_injected == 0); *injected += fault_injected; }
         if (rc) CHECK(b == NULL);
         cm_embedder_free(b);
         cm_encoder_free(e);

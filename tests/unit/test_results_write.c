@@ -10,28 +10,12 @@
  * rendered prefix (a truncated JSON file) and reported success.
  */
 #include "check.h"
+#include "fault.h"
 #include "cmteb/results.h"
 
 #include <ftw.h>
 #include <string.h>
 #include <unistd.h>
-
-static long fail_at, n_allocs, n_failed;   /* fail_at 0: count only */
-
-static int should_fail(void) {
-    long k = __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
-    if (fail_at && k == fail_at) { n_failed++; return 1; }
-    return 0;
-}
-static void *f_malloc(size_t n) { return should_fail() ? NULL : malloc(n); }
-static void *f_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n); }
-
-static void arm(long k) {
-    n_allocs = 0;
-    fail_at = k;
-    cm_set_alloc_hooks(&(cm_alloc_hooks){f_malloc, f_realloc});
-}
-static void disarm(void) { cm_set_alloc_hooks(NULL); }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
     (void)st; (void)flag; (void)f;
@@ -81,19 +65,19 @@ static void sweep(const char *name, write_fn fn, const char *dir, const char *fi
                   const cJSON *scores) {
     char *path = cm_path_join(dir, file);
     rm_rf(dir);
-    arm(0);
+    fault_arm(0);
     int rc = fn(dir, t, scores);
-    disarm();
+    fault_disarm();
     CHECK_OK(rc);
-    long clean = n_allocs;
+    long clean = fault_allocs;
     char *want = slurp(path);
     CHECK(want && clean > 0);
     size_t failed_calls = 0, bad = 0;
     for (long k = 1; want && k <= clean; k++) {
         rm_rf(dir);
-        arm(k);
+        fault_arm(k);
         rc = fn(dir, t, scores);
-        disarm();
+        fault_disarm();
         char *got = slurp(path);
         if (rc) {
             failed_calls++;

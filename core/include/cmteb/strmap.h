@@ -4,7 +4,8 @@
  *
  * Keys are (pointer, length) pairs and need not be NUL-terminated. By default
  * the map borrows them (they must outlive the map: typically strings owned by
- * the data the map indexes); with copy_keys it keeps its own copies.
+ * the data the map indexes); with copy_keys it keeps its own copies. Keys of
+ * 4 GiB or more are refused (CM_ERR_ARG) and never found.
  *
  * Ownership: cm_strmap_init allocates, cm_strmap_free releases (NULL ok).
  */

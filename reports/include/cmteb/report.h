@@ -82,7 +82,7 @@ typedef struct cm_report {
     char            *title;       /* "MTEB(eng, v1)" or "Results" */
     char            *benchmark;   /* NULL: the tasks found */
     cm_report_row   *rows;
-    size_t           n_rows;
+    size_t           n_rows, cap_rows;   /* cap_rows: capacity (cmteb/array.h) */
     cm_report_model *models;
     size_t           n_models;
     int              compared;    /* cm_report_compare ran */

@@ -94,9 +94,9 @@ typedef struct cm_model_results {
     char          *label;      /* column label (name, plus the revision when the caller asks) */
     char          *dir;        /* the folder the task files are in */
     cm_task_score *scores;     /* one per task found, in file-name order */
-    size_t         n_scores;
+    size_t         n_scores, cap_scores;       /* cap_*: capacities (cmteb/array.h) */
     char         **warnings;   /* files skipped and why */
-    size_t         n_warnings;
+    size_t         n_warnings, cap_warnings;
 } cm_model_results;
 
 /* Loads every task file in folder (a folder holding <Task>.json files
