@@ -2,6 +2,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,40 @@ int cm_npy_write_f32(const char *path, const float *x, size_t n, size_t d) {
     int rc = cm_write_file_atomic(path, buf, bytes);
     free(buf);
     return rc;
+}
+
+/* Parses the header's 'shape': (a, b) into *rows, *cols; 0 when it is 2-D with
+ * non-negative decimal dims, else -1. The shape text as written goes to txt. */
+static int npy_shape(const char *hdr, char *txt, size_t cap, size_t *rows, size_t *cols) {
+    snprintf(txt, cap, "(missing)");
+    const char *p = strstr(hdr, "'shape':");
+    if (!p) return -1;
+    p += 8;
+    while (*p == ' ') p++;
+    const char *close = *p == '(' ? strchr(p, ')') : NULL;
+    if (!close) { snprintf(txt, cap, "%.20s", p); return -1; }
+    snprintf(txt, cap, "%.*s", (int)(close - p + 1 < 60 ? close - p + 1 : 60), p);
+    size_t dims[2];
+    int nd = 0;
+    p++;
+    for (;;) {
+        while (*p == ' ') p++;
+        if (p == close) break;
+        if (*p < '0' || *p > '9' || nd == 2) return -1;
+        size_t v = 0;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (v > (SIZE_MAX - 9) / 10) return -1;
+            v = v * 10 + (size_t)(*p - '0');
+        }
+        dims[nd++] = v;
+        while (*p == ' ') p++;
+        if (*p == ',') p++;
+        else if (p != close) return -1;
+    }
+    if (nd != 2) return -1;
+    *rows = dims[0];
+    *cols = dims[1];
+    return 0;
 }
 
 int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
@@ -70,12 +105,33 @@ int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
         return cm_error(CM_ERR_FORMAT, "%s: Fortran-order arrays are not supported (save with np.ascontiguousarray)",
                         path);
     }
-    const char *sh = strstr(hdr, "'shape':");
-    size_t rows = 0, cols = 0;
-    int got = sh ? sscanf(sh, "'shape': (%zu, %zu)", &rows, &cols) : 0;
+    size_t rows = 0, cols = 0, count = 0;
+    char shape[64];
+    int src = npy_shape(hdr, shape, sizeof shape, &rows, &cols);
     free(hdr);
-    if (got != 2) { fclose(f); return cm_error(CM_ERR_FORMAT, "%s: expected a 2-D array of shape (n, dim)", path); }
-    size_t count = rows * cols;
+    if (src != 0) {
+        fclose(f);
+        return cm_error(CM_ERR_FORMAT, "%s: shape %s is not supported (expected a 2-D array of shape (n, dim))",
+                        path, shape);
+    }
+    /* the data must be exactly rows x cols elements: no overflow, nothing missing or left over */
+    long here = ftell(f);
+    long end = (here >= 0 && fseek(f, 0, SEEK_END) == 0) ? ftell(f) : -1;
+    if (end < 0 || fseek(f, here, SEEK_SET) != 0) {
+        fclose(f);
+        return cm_error(CM_ERR_IO, "%s: cannot seek", path);
+    }
+    size_t avail = (size_t)(end - here);
+    if (cols != 0 && rows > SIZE_MAX / 4 / cols) {
+        fclose(f);
+        return cm_error(CM_ERR_FORMAT, "%s: shape (%zu, %zu) is too large", path, rows, cols);
+    }
+    count = rows * cols;
+    if (count * (size_t)esize != avail) {
+        fclose(f);
+        return cm_error(CM_ERR_FORMAT, "%s: shape (%zu, %zu) of %s needs %zu data bytes but the file holds %zu", path,
+                        rows, cols, esize == 4 ? "float32" : "float16", count * (size_t)esize, avail);
+    }
     float *x = cm_malloc(count * sizeof(float) + 1);
     if (!x) { fclose(f); return CM_ERR_NOMEM; }
     if (esize == 4) {

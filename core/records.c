@@ -16,6 +16,7 @@
  */
 #include "cmteb/records.h"
 #include "cmteb/array.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -67,6 +68,7 @@ struct cm_records {
     size_t     q_head, q_len, q_cap;
     int        eof;
     int        err;
+    int        utf8_warned;   /* invalid UTF-8 was reported for this file */
 };
 
 static int ends_with(const char *s, const char *suf) {
@@ -135,6 +137,35 @@ int cm_records_open(cm_records **out, const char *path) {
     return CM_OK;
 }
 
+/* Offset of the first byte that is not well-formed UTF-8 in s[0..n), or n. */
+static size_t utf8_bad(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c < 0x80) { i++; continue; }
+        size_t k = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+        if (!k || i + k >= n) return i;   /* needs bytes i+1 .. i+k */
+        unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80, hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+        if (p[i + 1] < lo || p[i + 1] > hi) return i;
+        for (size_t j = 2; j <= k; j++)
+            if ((p[i + j] & 0xC0) != 0x80) return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/* Invalid UTF-8 is used as it is, but said once per file, with its first line. */
+static void check_utf8(cm_records *r, const char *s, size_t n, size_t line) {
+    if (r->utf8_warned) return;
+    size_t at = utf8_bad(s, n);
+    if (at == n) return;
+    for (size_t i = 0; i < at; i++) line += s[i] == '\n';
+    r->utf8_warned = 1;
+    cm_log(CM_LOG_WARN, "%s:%zu: invalid UTF-8 (the first in this file; such bytes are kept as they are)", r->path,
+           line);
+}
+
 /* ---- physical lines (jsonl, csv) ------------------------------------------- */
 /* Reads one line into r->buf (NUL-terminated, the line end kept); returns 1,
  * 0 at end of file, <0 on error. *len is the byte count. */
@@ -149,6 +180,8 @@ static int read_line(cm_records *r, size_t *len) {
             const char *msg = gzerror(r->gz, &err);
             if (err != Z_OK && err != Z_STREAM_END)
                 return cm_error(CM_ERR_IO, "%s:%zu: read failed: %s", r->path, r->phys_line + 1, msg);
+            /* zlib ignores bytes after the last gzip member: an error, not a silent end */
+            if (n == 0 && !gzdirect(r->gz)) CM_TRY(cm_gz_check_end(r->path, (uint64_t)gztell(r->gz)));
             if (n == 0) return 0;
             break;
         }
@@ -157,8 +190,38 @@ static int read_line(cm_records *r, size_t *len) {
         if (gzeof(r->gz)) break;
     }
     r->phys_line++;
+    check_utf8(r, r->buf, n, r->phys_line);
     *len = n;
     return 1;
+}
+
+/* ---- U+0000 ----------------------------------------------------------------- */
+/* cJSON decodes the escape \u0000 into a NUL inside a string, which every C
+ * consumer reads as the string's end ("apple pie\u0000 zebra" would embed as
+ * "apple pie"): a record holding one is an error naming the member it is in.
+ * s[0..n) is a record that parsed as JSON, so backslashes occur only in strings. */
+static int check_nul_escape(const cm_records *r, const char *s, size_t n) {
+    if (!memmem(s, n, "\\u0000", 6)) return CM_OK;   /* the common case: one fast search */
+    const char *key = "?";
+    size_t key_len = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '"') continue;
+        size_t start = ++i;
+        int nul = 0;
+        for (; i < n && s[i] != '"'; i++)
+            if (s[i] == '\\') {
+                if (i + 5 < n && !memcmp(s + i + 1, "u0000", 5)) nul = 1;
+                i++;   /* the escaped character */
+            }
+        size_t j = i + 1;
+        while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) j++;
+        if (j < n && s[j] == ':') { key = s + start; key_len = i - start; }   /* a member's name */
+        if (nul)
+            return cm_error(CM_ERR_FORMAT, "%s:%zu: field '%.*s': contains U+0000 (NUL), which would cut the text "
+                            "there; remove it from the data", r->path, r->line, (int)(key_len < 80 ? key_len : 80),
+                            key);
+    }
+    return CM_OK;
 }
 
 /* ---- jsonl ---------------------------------------------------------------- */
@@ -184,6 +247,7 @@ static int next_jsonl(cm_records *r, cJSON **obj) {
         if (!cJSON_IsObject(r->cur))
             return cm_error(CM_ERR_FORMAT, "%s:%zu: expected a JSON object, found another JSON value", r->path,
                             r->line);
+        CM_TRY(check_nul_escape(r, p, len - (size_t)(p - r->buf)));
         *obj = r->cur;
         return 1;
     }
@@ -209,6 +273,7 @@ static int json_invalid(cm_records *r, const char *err_at, const char *expected)
 
 static int open_json(cm_records *r) {
     CM_TRY(cm_read_file(r->path, &r->text, &r->text_len));
+    check_utf8(r, r->text, r->text_len, 1);
     r->pos = r->text;
     r->pos_line = 1;
     if (r->text_len >= 3 && is_bom(r->text)) r->pos += 3;
@@ -233,6 +298,7 @@ static int next_json(cm_records *r, cJSON **obj) {
         if (!r->cur) return json_invalid(r, end, "a JSON object or an array of objects");
         if (!cJSON_IsObject(r->cur))
             return cm_error(CM_ERR_FORMAT, "%s:%zu: expected a JSON object or an array of objects", r->path, r->line);
+        CM_TRY(check_nul_escape(r, r->pos, (size_t)(end_of_text - r->pos)));
         *obj = r->cur;
         return 1;
     }
@@ -259,6 +325,7 @@ static int next_json(cm_records *r, cJSON **obj) {
     r->n_items++;
     if (!cJSON_IsObject(r->cur))
         return cm_error(CM_ERR_FORMAT, "%s:%zu: array item %zu: expected a JSON object", r->path, r->line, r->n_items);
+    CM_TRY(check_nul_escape(r, r->pos, (size_t)(end - r->pos)));
     json_advance(r, end);
     *obj = r->cur;
     return 1;

@@ -2,9 +2,11 @@
 #include "cmteb/util.h"
 #include "cmteb/status.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -206,18 +208,103 @@ static int ends_with(const char *s, const char *suffix) {
     return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+/* Slow path of cm_gz_check_end: inflate every member, then look at what is left. */
+static int gz_scan_members(const char *path, FILE *f) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return cm_error(CM_ERR_NOMEM, "out of memory inflating");
+    unsigned char *in = cm_malloc(1 << 16), *outb = cm_malloc(1 << 16);
+    int rc = in && outb ? CM_OK : CM_ERR_NOMEM, ended = 0;
+    uint64_t off = 0;   /* file offset of in[0] */
+    rewind(f);
+    while (!rc) {
+        if (!zs.avail_in) {
+            off += (uint64_t)(zs.next_in ? zs.next_in - in : 0);
+            zs.next_in = in;
+            zs.avail_in = (uInt)fread(in, 1, 1 << 16, f);
+            if (!zs.avail_in) break;
+        }
+        if (ended) {   /* a member ended: another must start here, or the file ends */
+            if (zs.avail_in < 2 && !feof(f)) {
+                in[0] = zs.next_in[0];
+                off += (uint64_t)(zs.next_in - in);
+                zs.avail_in = 1 + (uInt)fread(in + 1, 1, (1 << 16) - 1, f);
+                zs.next_in = in;
+            }
+            if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b) {
+                rc = cm_error(CM_ERR_FORMAT, "%s: trailing garbage after the gzip data (at byte %llu)", path,
+                              (unsigned long long)(off + (uint64_t)(zs.next_in - in)));
+                break;
+            }
+            inflateReset(&zs);
+            ended = 0;
+        }
+        zs.next_out = outb;
+        zs.avail_out = 1 << 16;
+        int z = inflate(&zs, Z_NO_FLUSH);
+        if (z == Z_STREAM_END) ended = 1;
+        else if (z != Z_OK && z != Z_BUF_ERROR) rc = cm_error(CM_ERR_FORMAT, "%s: corrupt gzip data", path);
+    }
+    if (!rc && ferror(f)) rc = cm_error(CM_ERR_IO, "%s: read failed", path);
+    inflateEnd(&zs);
+    free(in);
+    free(outb);
+    return rc;
+}
+
+int cm_gz_check_end(const char *path, uint64_t total) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char t[4];
+    /* One member: the file's last 4 bytes are its inflated size mod 2^32. */
+    int rc = CM_OK;
+    if (fseek(f, -4, SEEK_END) == 0 && fread(t, 1, 4, f) == 4 &&
+        ((uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24) == (uint32_t)total)
+        rc = CM_OK;
+    else
+        rc = gz_scan_members(path, f);
+    fclose(f);
+    return rc;
+}
+
+const char *cm_json_duplicate_key(const cJSON *root) {
+    if (!root) return NULL;
+    for (const cJSON *a = root->child; a; a = a->next) {
+        if (cJSON_IsObject(root) && a->string)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (b->string && !strcmp(a->string, b->string)) return a->string;
+        const char *d = cm_json_duplicate_key(a);
+        if (d) return d;
+    }
+    return NULL;
+}
+
 int cm_read_file(const char *path, char **out, size_t *len) {
+    return cm_read_file_max(path, out, len, CM_READ_MAX_DATA);
+}
+
+int cm_read_file_max(const char *path, char **out, size_t *len, size_t max) {
     *out = NULL;
     if (len) *len = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max && !ends_with(path, ".gz"))
+        return cm_error(CM_ERR_ARG, "%s: %llu bytes, more than the %zu MiB this kind of file may have", path,
+                        (unsigned long long)st.st_size, max >> 20);
     gzFile gz = gzopen(path, "rb"); /* reads plain files transparently */
     if (!gz) return cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
-    (void)ends_with;
     size_t cap = 1 << 16, n = 0;
     char *buf = cm_malloc(cap);
     if (!buf) { gzclose(gz); return CM_ERR_NOMEM; }
     for (;;) {
+        if (n > max) {
+            int rc = cm_error(CM_ERR_ARG, "%s: more than the %zu MiB this kind of file may have (stopped reading)",
+                              path, max >> 20);
+            free(buf);
+            gzclose(gz);
+            return rc;
+        }
         if (n + 65536 + 1 > cap) {
-            cap *= 2;
+            cap = cap * 2 < max + 65536 + 1 ? cap * 2 : max + 65536 + 1;   /* n <= max: room for one read */
             char *nb = cm_realloc(buf, cap);
             if (!nb) { free(buf); gzclose(gz); return CM_ERR_NOMEM; }
             buf = nb;
@@ -234,7 +321,10 @@ int cm_read_file(const char *path, char **out, size_t *len) {
         if (r == 0) break;
         n += (size_t)r;
     }
+    int direct = gzdirect(gz);
     gzclose(gz);
+    int rc = direct ? CM_OK : cm_gz_check_end(path, n);
+    if (rc) { free(buf); return rc; }
     buf[n] = '\0';
     *out = buf;
     if (len) *len = n;
@@ -365,4 +455,79 @@ uint16_t cm_f32_to_bf16(float f) {
     if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40); /* NaN */
     bits += 0x7fffu + ((bits >> 16) & 1u);
     return (uint16_t)(bits >> 16);
+}
+
+/* ---- names that become file names ---------------------------------------- */
+int cm_path_component_check(const char *value, const char *field) {
+    if (!value || !value[0]) return cm_error(CM_ERR_ARG, "%s: empty (it names a file)", field);
+    const char *why = NULL;
+    if (!strcmp(value, ".") || !strcmp(value, "..")) why = "is '.' or '..'";
+    for (const unsigned char *p = (const unsigned char *)value; *p && !why; p++) {
+        if (*p == '/' || *p == '\\') why = "contains a path separator";
+        else if (*p < 0x20 || *p == 0x7f) why = "contains a control character";
+    }
+    if (!why) return CM_OK;
+    cm_str shown = {0};   /* the value with control bytes as \xNN, so the message is safe to print */
+    for (const unsigned char *p = (const unsigned char *)value; *p && shown.len < 200; p++) {
+        if (*p < 0x20 || *p == 0x7f) cm_str_printf(&shown, "\\x%02x", *p);
+        else cm_str_appendn(&shown, (const char *)p, 1);
+    }
+    int rc = cm_error(CM_ERR_ARG, "%s: '%s' %s; it becomes a file name inside the output folder, so it must be a "
+                                  "single path component (no '/', '\\', '..' or control characters)",
+                      field, shown.s ? shown.s : "?", why);
+    cm_str_free(&shown);
+    return rc;
+}
+
+char *cm_path_component_clean(const char *s) {
+    cm_str b = {0};
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '/') { cm_str_append(&b, "__"); continue; }
+        char c = *p;
+        if (!(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z')))
+            c = '_';
+        cm_str_appendn(&b, &c, 1);
+    }
+    if (cm_str_error(&b)) { cm_str_free(&b); return NULL; }
+    if (!b.s) return cm_strdup("_");
+    if (!strcmp(b.s, ".") || !strcmp(b.s, "..")) b.s[0] = '_';
+    return b.s;
+}
+
+/* ---- temporaries of dead processes ---------------------------------------- */
+/* The pid of a cm_write_file_atomic temporary ("NAME.tmp.PID"), or 0. */
+static long temp_pid(const char *name) {
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp.")) t = p;
+    if (!t || t == name || !t[5]) return 0;
+    long pid = 0;
+    for (const char *p = t + 5; *p; p++) {
+        if (*p < '0' || *p > '9' || pid > 100000000) return 0;
+        pid = pid * 10 + (*p - '0');
+    }
+    return pid;
+}
+
+int cm_remove_stale_temps(const char *dir, int depth, size_t *removed) {
+    DIR *d = opendir(dir);
+    if (!d) return CM_OK;   /* nothing there yet */
+    int rc = CM_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *p = cm_path_join(dir, e->d_name);
+        if (!p) { rc = CM_ERR_NOMEM; break; }
+        struct stat st;
+        if (lstat(p, &st) == 0) {
+            long pid = temp_pid(e->d_name);
+            if (S_ISDIR(st.st_mode) && depth > 0) rc = cm_remove_stale_temps(p, depth - 1, removed);
+            else if (S_ISREG(st.st_mode) && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == -1 &&
+                     errno == ESRCH && unlink(p) == 0)
+                (*removed)++;
+        }
+        free(p);
+    }
+    closedir(d);
+    return rc;
 }

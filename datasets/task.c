@@ -4,9 +4,11 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct { const char *name; const char *data; size_t size; } cm_embedded_file;
@@ -97,6 +99,27 @@ static int check_keys(const cJSON *obj, const char *where) {
     return CM_OK;
 }
 
+/* The name, split, subset and retrieval subsets become file and folder names
+ * (results, side files, predictions, data files): each must be one path component. */
+static int check_path_names(const cm_task *t, const char *where) {
+    const char *fields[] = {"field 'name'", "field 'split'", "field 'subset'"};
+    const char *values[] = {t->name, t->split, t->subset};
+    for (size_t i = 0; i < 3; i++)
+        if (values[i] && cm_path_component_check(values[i], fields[i]))
+            return cm_error_wrap(CM_ERR_ARG, "%s", where);
+    /* retrieval subsets are data folders ("mteb/cqadupstack-android"); the last component names run files */
+    for (size_t i = 0; t->type == CM_TASK_RETRIEVAL && i < t->settings.retrieval.subsets.n; i++) {
+        const char *sub = t->settings.retrieval.subsets.v[i];
+        if (cm_path_component_check(cm_path_basename(sub), "its last component")) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", cm_last_error());
+            return cm_error(CM_ERR_ARG, "%s: field 'settings.subsets': '%s' must end in a folder name (the "
+                            "predictions file is named after it): %s", where, sub, why);
+        }
+    }
+    return CM_OK;
+}
+
 int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, const char *source) {
     *out = NULL;
     char where[600];
@@ -163,6 +186,7 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     if (!t->settings_json || !(t->source = cm_strdup(source))) { rc = CM_ERR_NOMEM; goto fail; }
     /* strings in t->settings borrow from t->settings_json */
     if ((rc = cm_task_settings_parse(t->type, t->settings_json, where, &t->settings))) goto fail;
+    if ((rc = check_path_names(t, where))) goto fail;
     free(type);
     free(data);
     *out = t;
@@ -212,6 +236,13 @@ static int catalog_add_json(cm_catalog *c, const char *text, const char *base_di
         return cm_error(CM_ERR_FORMAT, "%s:%zu: invalid JSON (expected a task object or an array of task objects)",
                         source, line);
     }
+    const char *dup = cm_json_duplicate_key(root);
+    if (dup) {
+        int rc = cm_error(CM_ERR_FORMAT, "%s: duplicate key '%s' in one JSON object (readers disagree on which "
+                          "one counts: keep one)", source, dup);
+        cJSON_Delete(root);
+        return rc;
+    }
     int rc = CM_OK;
     const cJSON *tasks = root;
     if (cJSON_IsObject(root) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "tasks")))
@@ -252,7 +283,11 @@ int cm_catalog_init(cm_catalog **out) {
 
 int cm_catalog_add_file(cm_catalog *c, const char *path) {
     char *text = NULL;
-    CM_TRY(cm_read_file(path, &text, NULL));
+    struct stat st;
+    if (stat(path, &st) != 0) return cm_error(CM_ERR_IO, "%s: cannot open task file: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cm_error(CM_ERR_ARG, "%s: not a regular file (a task file must be a JSON file)", path);
+    CM_TRY(cm_read_file_max(path, &text, NULL, CM_READ_MAX_JSON));
     char *dir = cm_path_dirname(path);
     size_t before = c->n;
     int rc = dir ? catalog_add_json(c, text, dir, path) : CM_ERR_NOMEM;

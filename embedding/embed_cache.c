@@ -204,6 +204,9 @@ int cm_cache_open(cm_cache **out, const char *cache_dir, const char *fingerprint
     c->dim = dim;
     c->dir = cm_asprintf("%s/%s", cache_dir, hex);
     int rc = c->dir ? cm_mkdir_p(c->dir) : CM_ERR_NOMEM;
+    size_t stale = 0;   /* segment and meta temporaries of runs killed with kill -9, any model's */
+    if (!rc) rc = cm_remove_stale_temps(cache_dir, 1, &stale);
+    if (stale) cm_log(CM_LOG_INFO, "%s: removed %zu temporary file(s) left by killed runs", cache_dir, stale);
     if (rc) { cm_cache_close(c); return rc; }
     /* meta.json says what the folder holds; a mismatch (hash collision or a
      * changed dim) is an error rather than silently wrong vectors. */

@@ -6,6 +6,7 @@
 
 #include "eval/cli/cli.h"
 #include "eval/console.h"
+#include "cmteb/interrupt.h"
 
 typedef struct {
     const char *name;
@@ -33,6 +34,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* run and compare stop gracefully on SIGINT/SIGTERM: install first, so that a signal during the startup
+     * (options, catalog, model loading) sets the flag instead of killing the process */
+    if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare"))) cm_interrupt_install();
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -52,7 +56,9 @@ int main(int argc, char **argv) {
     cm_console_install(quiet);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "cmteb: unknown command '%s'\n", argv[1]);
+    fputs("cmteb: unknown command '", stderr);
+    cm_console_put_escaped(stderr, argv[1]);
+    fputs("'\n", stderr);
     usage(stderr);
     return 2;
 }

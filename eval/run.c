@@ -1,5 +1,6 @@
 /* run.c: evaluating a list of tasks and writing their results (see run.h). */
 #include "eval/run.h"
+#include "eval/console.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/results.h"
 #include "cmteb/status.h"
@@ -70,6 +71,23 @@ static cJSON *provenance(const cm_task *t, const cm_embedder *emb, const cm_run_
     return o;
 }
 
+/* Appends the names of the non-finite numbers under o (metric paths joined
+ * with '.') to b and returns how many there are. */
+static size_t non_finite_metrics(const cJSON *o, const char *prefix, cm_str *b) {
+    size_t n = 0;
+    for (const cJSON *c = o ? o->child : NULL; c; c = c->next) {
+        char *name = c->string ? (prefix ? cm_asprintf("%s.%s", prefix, c->string) : cm_strdup(c->string)) : NULL;
+        if (cJSON_IsNumber(c) && !isfinite(c->valuedouble)) {
+            cm_str_printf(b, "%s%s", b->len ? ", " : "", name ? name : prefix ? prefix : "?");
+            n++;
+        } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+            n += non_finite_metrics(c, name ? name : prefix, b);
+        }
+        free(name);
+    }
+    return n;
+}
+
 /* Marks the started task r failed for lack of memory, for an early return. */
 static int started_failed(cm_run_summary *s, cm_run_task_result *r) {
     r->status = CM_ERR_NOMEM;
@@ -85,9 +103,16 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         p->model_dir ? cm_strdup(p->model_dir) : cm_results_model_dir(p->output_dir, info->name, info->revision);
     s->results = cm_calloc(n ? n : 1, sizeof *s->results);
     if (!s->model_dir || !s->results) return CM_ERR_NOMEM;
+    size_t stale = 0;   /* temporaries of runs killed with kill -9 (results, side files, predictions) */
+    CM_TRY(cm_remove_stale_temps(s->model_dir, 2, &stale));
+    if (stale) cm_log(CM_LOG_INFO, "%s: removed %zu temporary file(s) left by killed runs", s->model_dir, stale);
     CM_TRY(cm_results_write_model_meta(s->model_dir, info, NULL));
 
     for (size_t i = 0; i < n; i++) {
+        if (cm_interrupted()) {   /* a signal during the startup, or in an earlier task's last moments */
+            s->interrupted = 1;
+            break;
+        }
         const cm_task *t = tasks[i];
         cm_run_task_result *r = &s->results[i];
         r->task = t;
@@ -122,8 +147,10 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         char *prefix = NULL;
         if (options.predictions_top_k) {
             char *pdir = cm_path_join(s->model_dir, "predictions");
-            prefix = pdir ? cm_path_join(pdir, t->name) : NULL;
+            char *tname = cm_path_component_clean(t->name);   /* one component, as the result file's name */
+            prefix = pdir && tname ? cm_path_join(pdir, tname) : NULL;
             free(pdir);
+            free(tname);
             if (!prefix) {
                 free(folder); cJSON_Delete(scores); cJSON_Delete(items);
                 return started_failed(s, r);
@@ -147,6 +174,15 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
             else
                 r->main_score = ms->valuedouble;
         }
+        /* Degenerate data (one row, constant gold scores, all-zero vectors) gives NaN metrics: the
+         * result file records them as null, and a NaN main score fails the task with the reason. */
+        cm_str bad = {0};
+        size_t n_bad = rc ? 0 : non_finite_metrics(scores, NULL, &bad);
+        if (n_bad)
+            cm_log(CM_LOG_WARN, "%s: %zu metric(s) not finite, written as null: %s", t->name, n_bad,
+                   bad.s ? bad.s : "?");
+        cm_str_free(&bad);
+        int nan_main = !rc && !isfinite(r->main_score);
         if (!rc) {
             cJSON *prov = provenance(t, emb, p, folder);
             if (cm_alloc_failures() != failures)
@@ -154,6 +190,11 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
             else
                 rc = cm_results_write_task(s->model_dir, t, scores, r->seconds, prov, items);
             cJSON_Delete(prov);
+        }
+        if (!rc && nan_main) {
+            rc = cm_error(CM_ERR_NUMERIC, "main score %s is %s (written as null): degenerate data, e.g. constant "
+                          "gold scores, a single row or all-zero vectors", t->main_score,
+                          isnan(r->main_score) ? "NaN" : "infinite");
         }
         if (rc) {
             r->status = rc;
@@ -194,7 +235,8 @@ void cm_run_print_table(const cm_run_summary *s, FILE *f) {
     for (size_t i = 0; i < s->n; i++) {
         const cm_run_task_result *r = &s->results[i];
         char score[32], tm[32];
-        if (r->status) snprintf(score, sizeof score, "FAILED");
+        if (r->status == CM_ERR_NUMERIC) snprintf(score, sizeof score, "n/a NaN");   /* reason below the table */
+        else if (r->status) snprintf(score, sizeof score, "FAILED");
         else if (isnan(r->main_score)) snprintf(score, sizeof score, "n/a");
         else {
             snprintf(score, sizeof score, "%.2f", 100 * r->main_score);
@@ -210,7 +252,11 @@ void cm_run_print_table(const cm_run_summary *s, FILE *f) {
     if (s->n_failed) {
         fprintf(f, "\n%zu task(s) failed:\n", s->n_failed);
         for (size_t i = 0; i < s->n; i++)
-            if (s->results[i].status) fprintf(f, "  %s: %s\n", s->results[i].task->name, s->results[i].error);
+            if (s->results[i].status) {
+                fprintf(f, "  %s: ", s->results[i].task->name);
+                cm_console_put_escaped(f, s->results[i].error);   /* may quote data */
+                fputc('\n', f);
+            }
     }
 }
 

@@ -104,7 +104,8 @@ int cm_check_render_table(const cm_report *r, const cm_check_params *params, con
     if (shown) CM_TRY(cm_str_append(o, "\n"));
     for (size_t i = 0; r->models[1].diff && i < r->n_rows; i++) {
         const cm_report_diff *d = &r->models[1].diff[i];
-        if (d->note && d->tested) CM_TRY(cm_str_printf(o, "Note: %s: %s\n", r->rows[i].task, d->note));
+        if (d->note && (d->tested || d->items_unreadable))
+            CM_TRY(cm_str_printf(o, "Note: %s: %s\n", r->rows[i].task, d->note));
     }
     CM_TRY(cm_str_printf(o,
                          "%zu task%s: %zu regressed (%zu by more than %.2f points, %zu significantly), %zu missing%s, "

@@ -156,14 +156,15 @@ int cm_report_render_md(const cm_report *r, cm_str *o) {
             const cm_report_diff *d = m && M->diff ? &M->diff[i] : NULL;
             int score_note = s && !isnan(s->value) && s->note;
             n_percent += s && !isnan(s->value) && s->percent;
-            if (!score_note && !(d && d->note && d->tested)) continue;
+            int diff_note = d && d->note && (d->tested || d->items_unreadable);
+            if (!score_note && !diff_note) continue;
             if (!head++) CM_TRY(cm_str_append(o, "## Notes\n\n"));
             CM_TRY(cm_str_append(o, "- "));
             CM_TRY(md_text(o, M->res->label));
             CM_TRY(cm_str_printf(o, ", %s: ", r->rows[i].task));
             if (score_note)
                 CM_TRY(cm_str_printf(o, "%s (read %s, split %s, subset %s)", s->note, s->key, s->split, s->subset));
-            if (d && d->note && d->tested) CM_TRY(cm_str_printf(o, "%s%s", score_note ? "; " : "", d->note));
+            if (diff_note) CM_TRY(cm_str_printf(o, "%s%s", score_note ? "; " : "", d->note));
             CM_TRY(cm_str_append(o, "\n"));
         }
         if (n_percent) {

@@ -6,6 +6,7 @@
  */
 #include "cmteb/report.h"
 #include "cmteb/array.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 
 #include <math.h>
@@ -307,8 +308,10 @@ static int compare_task(const cm_report *r, const cm_report_model *base, const c
         goto done;
     }
     if (rb || rcand) {
-        /* A broken side file does not stop the report; say why there is no test. */
-        rc = set_diff_note(d, cm_asprintf("per-item data unusable: %s", cm_last_error()));
+        /* A broken side file does not stop the report; warn and say why there is no test. */
+        cm_log(CM_LOG_WARN, "%s: per-item data unreadable, difference not tested: %s", task, cm_last_error());
+        d->items_unreadable = 1;
+        rc = set_diff_note(d, cm_asprintf("difference not tested: per-item data unreadable: %s", cm_last_error()));
         cm_error_clear();
         goto done;
     }

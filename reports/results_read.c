@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -330,7 +331,8 @@ static int is_task_file_name(const char *name) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Sorted entries of dir: regular files (want_dirs 0) or folders (1), hidden ones skipped. */
+/* Sorted entries of dir: regular files (want_dirs 0), folders (1) or every
+ * entry named like a task file, whatever it is (2); hidden ones skipped. */
 static int list_dir(const char *dir, int want_dirs, char ***out, size_t *n) {
     *out = NULL;
     *n = 0;
@@ -344,7 +346,8 @@ static int list_dir(const char *dir, int want_dirs, char ***out, size_t *n) {
         char *p = cm_path_join(dir, e->d_name);
         if (!p) { rc = CM_ERR_NOMEM; break; }
         struct stat st;
-        int ok = stat(p, &st) == 0 && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+        int ok = want_dirs == 2 ? is_task_file_name(e->d_name)
+               : stat(p, &st) == 0 && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
         if (!ok) { free(p); continue; }
         if ((rc = cm_array_push(*out, *n, cap, p))) { free(p); break; }
     }
@@ -371,7 +374,7 @@ static int holds_task_files(const char *dir) {
     for (size_t i = 0; i < n && !yes; i++) {
         if (!is_task_file_name(cm_path_basename(files[i]))) continue;
         char *text = NULL;
-        if (cm_read_file(files[i], &text, NULL)) { cm_error_clear(); continue; }
+        if (cm_read_file_max(files[i], &text, NULL, CM_READ_MAX_JSON)) { cm_error_clear(); continue; }
         cJSON *root = cJSON_Parse(text);
         yes = !root || cm_results_detect_layout(root) != CM_LAYOUT_UNKNOWN;
         cJSON_Delete(root);
@@ -564,8 +567,16 @@ static size_t line_of(const char *text, const char *pos) {
 }
 
 static int load_file(cm_model_results *m, const char *path, const cm_catalog *cat) {
+    /* A task file that is not a readable file (a folder, a dangling link or a
+     * link loop) is an error: skipping it would make its task look absent. */
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cm_error(CM_ERR_IO, "%s: cannot read results file: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cm_error(CM_ERR_IO, "%s: cannot read results file: %s", path,
+                        S_ISDIR(st.st_mode) ? "is a folder" : "not a regular file");
     char *text = NULL;
-    CM_TRY(cm_read_file(path, &text, NULL));
+    CM_TRY(cm_read_file_max(path, &text, NULL, CM_READ_MAX_JSON));
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
@@ -576,15 +587,28 @@ static int load_file(cm_model_results *m, const char *path, const cm_catalog *ca
     }
     free(text);
     int rc = CM_OK;
+    const char *dup = cm_json_duplicate_key(root);
+    if (dup && (rc = add_warning(m, cm_asprintf("%s: duplicate key '%s' in one JSON object; the first one is used",
+                                                path, dup)))) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    char *stem = cm_strndup(cm_path_basename(path), strlen(cm_path_basename(path)) - 5);
+    if (!stem) { cJSON_Delete(root); return CM_ERR_NOMEM; }
     if (cm_results_detect_layout(root) == CM_LAYOUT_UNKNOWN) {
-        rc = add_warning(m, cm_asprintf("%s: skipped: not an MTEB results file (no \"scores\" and no split keys)",
-                                        path));
+        /* Not results: an error when it cannot be anything else (not an object,
+         * or named after a known task), else a note that it was skipped. */
+        if (!cJSON_IsObject(root) || (cat && cm_catalog_find(cat, stem)) || cm_results_is_cqadupstack_part(stem))
+            rc = cm_error(CM_ERR_FORMAT, "%s: not an MTEB results object (expected \"scores\": {split: [...]} or "
+                          "split keys such as \"test\" holding metrics)", path);
+        else
+            rc = add_warning(m, cm_asprintf("%s: skipped: not an MTEB results file (no \"scores\" and no split "
+                                            "keys)", path));
+        free(stem);
         cJSON_Delete(root);
         return rc;
     }
     const char *declared = cm_results_declared_task(root);
-    char *stem = cm_strndup(cm_path_basename(path), strlen(cm_path_basename(path)) - 5);
-    if (!stem) { cJSON_Delete(root); return CM_ERR_NOMEM; }
     const char *name = declared ? declared : stem;
     /* Prefer the declared name, but a file name the catalog knows wins over an unknown declared name. */
     if (cat && declared && !cm_catalog_find(cat, declared) && cm_catalog_find(cat, stem)) name = stem;
@@ -618,9 +642,8 @@ int cm_model_results_load(cm_model_results **out, const char *folder, const cm_c
     if ((rc = read_model_name(m, folder))) goto fail;
     char **files;
     size_t n;
-    if ((rc = list_dir(folder, 0, &files, &n))) goto fail;
-    for (size_t i = 0; i < n && !rc; i++)
-        if (is_task_file_name(cm_path_basename(files[i]))) rc = load_file(m, files[i], cat);
+    if ((rc = list_dir(folder, 2, &files, &n))) goto fail;
+    for (size_t i = 0; i < n && !rc; i++) rc = load_file(m, files[i], cat);
     cm_results_free_folders(files, n);
     if (rc) goto fail;
     if ((rc = add_cqadupstack(m, cat))) goto fail;

@@ -10,24 +10,10 @@
  * current results layout); MTEB's loaders parse this field as a version. */
 #define CM_MTEB_SEMANTICS_VERSION "1.12.0"
 
-static char *safe_component(const char *s) {
-    cm_str b = {0};
-    for (const char *p = s; *p; p++) {
-        if (*p == '/') { if (cm_str_append(&b, "__")) { cm_str_free(&b); return NULL; } continue; }
-        char c = *p;
-        if (!(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-              (c >= 'A' && c <= 'Z')))
-            c = '_';
-        if (cm_str_appendn(&b, &c, 1)) { cm_str_free(&b); return NULL; }
-    }
-    if (!b.s) return cm_strdup("_");
-    if (!strcmp(b.s, ".") || !strcmp(b.s, "..")) b.s[0] = '_';
-    return b.s;
-}
-
+/* Every name joined into a path goes through cm_path_component_clean: it stays one component. */
 char *cm_results_model_dir(const char *output_dir, const char *model_name, const char *revision) {
-    char *m = safe_component(model_name);
-    char *r = safe_component(revision && *revision ? revision : "no_revision_available");
+    char *m = cm_path_component_clean(model_name);
+    char *r = cm_path_component_clean(revision && *revision ? revision : "no_revision_available");
     char *out = m && r ? cm_asprintf("%s/%s/%s", output_dir, m, r) : NULL;
     free(m);
     free(r);
@@ -35,7 +21,7 @@ char *cm_results_model_dir(const char *output_dir, const char *model_name, const
 }
 
 char *cm_results_task_path(const char *model_dir, const char *task_name) {
-    char *t = safe_component(task_name);
+    char *t = cm_path_component_clean(task_name);
     char *out = t ? cm_asprintf("%s/%s.json", model_dir, t) : NULL;
     free(t);
     return out;
@@ -61,7 +47,8 @@ static void put_string(cm_str *b, const char *s) {
 }
 
 static void put_number(cm_str *b, double d, int floats) {
-    if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) { cm_str_append(b, "NaN"); return; }
+    /* JSON has no NaN or Infinity: a degenerate metric is null (readers treat it as missing) */
+    if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) { cm_str_append(b, "null"); return; }
     /* integral values print as integers, except metric values, which Python
      * writes as floats ("1.0") */
     if (d == (double)(long long)d && d > -1e15 && d < 1e15) {
@@ -173,7 +160,9 @@ int cm_results_write_task(const char *model_dir, const cm_task *task, const cJSO
                  : cm_error(CM_ERR_NOMEM, "out of memory building the result of %s", task->name);
     if (!rc && items && cJSON_GetArraySize(items) > 0) {
         char *side = cm_path_join(model_dir, ".cmteb");
-        char *tname = side ? cm_asprintf("%s/%s.items.json", side, task->name) : NULL;
+        char *clean = cm_path_component_clean(task->name);
+        char *tname = side && clean ? cm_asprintf("%s/%s.items.json", side, clean) : NULL;
+        free(clean);
         if (!tname) rc = CM_ERR_NOMEM;
         else if (!(rc = cm_mkdir_p(side))) {
             char *text = cJSON_PrintUnformatted(items);

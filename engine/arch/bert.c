@@ -88,6 +88,8 @@ static int bert_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg) 
     if (kind == BK_MPNET) cfg->type_vocab_size = 0;
     CM_TRY(cfg_int(c, dir, "pad_token_id", kind == BK_BERT ? 0 : 1, 0, &cfg->pad_token_id));
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(c, "layer_norm_eps");
+    if (eps && !cJSON_IsNull(eps) && !cJSON_IsNumber(eps))
+        return cm_error(CM_ERR_FORMAT, "%s/config.json: field 'layer_norm_eps': expected a number", dir);
     cfg->norm_eps = cJSON_IsNumber(eps) ? eps->valuedouble : 1e-12;
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "hidden_act");
     snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "%s", cJSON_IsString(act) ? act->valuestring : "gelu");
@@ -107,7 +109,9 @@ static int bert_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg) 
     cfg->head_dim = cfg->hidden / cfg->n_heads;
     cfg->out_dim = cfg->hidden;
     cfg->default_attention = CM_ATTN_BIDIRECTIONAL;
-    return CM_OK;
+    char where[4200];
+    snprintf(where, sizeof where, "%s/config.json", dir);
+    return cm_hf_config_check_limits(cfg, where, "layer_norm_eps");
 }
 
 static void bert_footprint(const cm_hf_config *c, int64_t *n_params, int64_t *bytes) {

@@ -2,6 +2,7 @@
  * (cm_hf_arch_decoder) of the decoder-LLM embedders: llama, mistral, qwen2, qwen3, nvembed. */
 #include "engine/arch/decoder.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@ static int get_int(const cJSON *c, const char *where, const char *key, int64_t d
         *out = dflt;
         return CM_OK;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < 0)
+    /* the range check first: converting an out-of-range double to int64_t is undefined */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e15) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a non-negative integer", where, key);
     *out = (int64_t)v->valuedouble;
     return CM_OK;
@@ -27,8 +30,8 @@ static int get_int(const cJSON *c, const char *where, const char *key, int64_t d
 static int get_num(const cJSON *c, const char *where, const char *key, double dflt, double *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
     if (!v || cJSON_IsNull(v)) { *out = dflt; return CM_OK; }
-    if (!cJSON_IsNumber(v) || v->valuedouble <= 0)
-        return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a positive number", where, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0)
+        return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a finite positive number", where, key);
     *out = v->valuedouble;
     return CM_OK;
 }
@@ -74,6 +77,13 @@ int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_de
         CM_TRY(get_bool(la, lw, "output_normalize", 1, &dc->lat.normalize));
         if (dc->lat.n_latents <= 0 || dc->lat.heads <= 0 || dc->lat.head_dim <= 0)
             return cm_error(CM_ERR_FORMAT, "%s: num_latents_value, num_cross_heads and cross_dim_head must be > 0", lw);
+        const struct { const char *key; int64_t v; } lf[] = {{"num_latents_value", dc->lat.n_latents},
+            {"num_cross_heads", dc->lat.heads}, {"hidden_dim", dc->lat.hidden},
+            {"latent_dim", dc->lat.latent_dim}, {"cross_dim_head", dc->lat.head_dim}};
+        for (size_t i = 0; i < sizeof lf / sizeof lf[0]; i++)
+            if (lf[i].v > ((int64_t)1 << 17))
+                return cm_error(CM_ERR_FORMAT, "%s: field '%s': %lld is outside the supported range 0..%lld", lw,
+                                lf[i].key, (long long)lf[i].v, (long long)((int64_t)1 << 17));
     }
     CM_TRY(get_int(tc, where, "vocab_size", 0, 1, &cfg->vocab_size));
     CM_TRY(get_int(tc, where, "hidden_size", 0, 1, &cfg->hidden));
@@ -140,6 +150,7 @@ int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_de
                         "qwen2, qwen3, nvembed)", where, type);
     }
     cfg->type_vocab_size = 0;
+    CM_TRY(cm_hf_config_check_limits(cfg, where, "rms_norm_eps"));
     cfg->out_dim = cfg->hidden;
     cfg->default_attention = dc->nvembed || !strcmp(type, "bidir_mistral") ? CM_ATTN_BIDIRECTIONAL : CM_ATTN_CAUSAL;
     /* Embedding defaults (the folder's sentence-transformers files and the flags win): NV-Embed pools with its

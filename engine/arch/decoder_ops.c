@@ -1,7 +1,9 @@
 /* decoder_ops.c: implements decoder_ops.h (RMSNorm, LayerNorm, RoPE, packed grouped-query attention with
  * sgemm score blocks, SwiGLU, GEGLU). */
 /* The softmax and gate loops must vectorise: allow if-conversion of fastmath.h's clamps. */
+#if !defined(__clang__)   /* clang has no optimize pragma (and does not need it) */
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
+#endif
 
 #include "engine/arch/decoder_ops.h"
 

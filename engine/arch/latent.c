@@ -1,7 +1,9 @@
 /* latent.c: NV-Embed latent-attention pooling (latent.h): loading, the latents' K/V precomputed at load,
  * and the per-token cross-attention + GEGLU feed-forward + masked mean + L2 norm. */
 /* The softmax and gate loops must vectorise: allow if-conversion of fastmath.h's clamps. */
+#if !defined(__clang__)   /* clang has no optimize pragma (and does not need it) */
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
+#endif
 
 #include "engine/arch/latent.h"
 

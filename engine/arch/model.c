@@ -15,6 +15,28 @@
 
 const cm_hf_arch *const cm_hf_archs[] = {&cm_hf_arch_bert, &cm_hf_arch_decoder, NULL};
 
+int cm_hf_config_check_limits(const cm_hf_config *cfg, const char *where, const char *eps_key) {
+    const struct { const char *key; int64_t v, max; } f[] = {
+        {"hidden_size", cfg->hidden, (int64_t)1 << 17},
+        {"num_hidden_layers", cfg->n_layers, 4096},
+        {"num_attention_heads", cfg->n_heads, (int64_t)1 << 14},
+        {"num_key_value_heads", cfg->n_kv_heads, (int64_t)1 << 14},
+        {"head_dim", cfg->head_dim, (int64_t)1 << 17},
+        {"intermediate_size", cfg->intermediate, (int64_t)1 << 20},
+        {"vocab_size", cfg->vocab_size, (int64_t)1 << 24},
+        {"max_position_embeddings", cfg->max_positions, (int64_t)1 << 24},
+        {"type_vocab_size", cfg->type_vocab_size, (int64_t)1 << 16},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].v < 0 || f[i].v > f[i].max)
+            return cm_error(CM_ERR_FORMAT, "%s: field '%s': %lld is outside the supported range 0..%lld", where,
+                            f[i].key, (long long)f[i].v, (long long)f[i].max);
+    if (!isfinite(cfg->norm_eps) || cfg->norm_eps <= 0 || cfg->norm_eps >= 1)
+        return cm_error(CM_ERR_FORMAT, "%s: field '%s': %g is not a finite number in (0, 1)", where, eps_key,
+                        cfg->norm_eps);
+    return CM_OK;
+}
+
 int cm_hf_arch_find(const cJSON *config, const char *dir, const cm_hf_arch **out) {
     *out = NULL;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(config, "model_type");

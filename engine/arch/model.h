@@ -146,6 +146,13 @@ extern const cm_hf_arch *const cm_hf_archs[];
  * model_type, the architectures entry and the supported list otherwise. */
 int cm_hf_arch_find(const cJSON *config, const char *dir, const cm_hf_arch **out);
 
+/* Checks the sizes an architecture's read_config filled against sane limits
+ * (hidden_size, intermediate_size, head_dim <= 1<<17 and 1<<20; layers <= 4096;
+ * heads <= 1<<14; vocab_size, max_position_embeddings <= 1<<24; norm eps finite
+ * and in (0, 1)), so that later size arithmetic cannot overflow. where names the
+ * file ("DIR/config.json"); the error names the field and the value. */
+int cm_hf_config_check_limits(const cm_hf_config *cfg, const char *where, const char *eps_key);
+
 /* ---- pooling ----------------------------------------------------------- */
 
 typedef enum cm_pool_kind {

@@ -7,7 +7,9 @@
  */
 /* The elementwise kernels below must vectorise: allow if-conversion of the
  * clamps (no FP traps are relied on anywhere in the engine). */
+#if !defined(__clang__)   /* clang has no optimize pragma (and does not need it) */
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
+#endif
 
 #include "engine/nn/ops.h"
 #include "engine/nn/fastmath.h"

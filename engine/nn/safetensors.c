@@ -154,6 +154,11 @@ static int load_file(cm_safetensors *st, const char *path) {
             rc = cm_error(CM_ERR_FORMAT, "%s: tensor '%s': bad shape or data_offsets", path, it->string);
             break;
         }
+        if (b1 > (double)buflen) {   /* before the casts: a huge double does not fit uint64_t */
+            rc = cm_error(CM_ERR_FORMAT, "%s: tensor '%s': data_offsets [%.0f, %.0f] run past the data buffer "
+                          "(%llu bytes); file truncated?", path, it->string, b0, b1, (unsigned long long)buflen);
+            break;
+        }
         uint64_t ob = (uint64_t)b0, oe = (uint64_t)b1;
         if (oe > buflen) {
             rc = cm_error(CM_ERR_FORMAT, "%s: tensor '%s': data_offsets [%llu, %llu] run past the data buffer "
@@ -161,7 +166,8 @@ static int load_file(cm_safetensors *st, const char *path) {
                           (unsigned long long)oe, (unsigned long long)buflen);
             break;
         }
-        if ((uint64_t)numel * t->elem_size != oe - ob) {
+        /* numel <= buflen first, so numel * elem_size cannot wrap to the byte count */
+        if ((uint64_t)numel > buflen || (uint64_t)numel * t->elem_size != oe - ob) {
             rc = cm_error(CM_ERR_FORMAT, "%s: tensor '%s': %llu bytes for %lld elements of %s (expected %llu)",
                           path, it->string, (unsigned long long)(oe - ob), (long long)numel, dt->valuestring,
                           (unsigned long long)numel * t->elem_size);

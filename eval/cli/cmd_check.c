@@ -53,6 +53,8 @@ static int load_one(const char *dir, const char *role, const cm_catalog *cat, cm
                       folders[0], folders[1], n > 2 ? ", ..." : "");
     } else {
         rc = cm_model_results_load(out, folders[0], cat);
+        for (size_t w = 0; !rc && w < (*out)->n_warnings; w++)
+            fprintf(stderr, "cmteb check: warning: %s\n", (*out)->warnings[w]);
         if (!rc) {
             char *label = cm_asprintf("%s: %s", role, (*out)->label);
             if (!label) rc = CM_ERR_NOMEM;

@@ -1,5 +1,6 @@
 /* opts.c: the option parser shared by the subcommands (see cli.h). */
 #include "eval/cli/cli.h"
+#include "eval/console.h"
 #include "cmteb/status.h"
 
 #include <errno.h>
@@ -112,12 +113,16 @@ int cm_opt_engine(int argc, char **argv, int *i, cm_encoder_params *p, int *bad)
 }
 
 int cm_cli_fail(const char *cmd, const char *hint) {
-    fprintf(stderr, "cmteb %s: %s\n", cmd, cm_last_error()[0] ? cm_last_error() : "failed");
+    fprintf(stderr, "cmteb %s: ", cmd);
+    cm_console_put_escaped(stderr, cm_last_error()[0] ? cm_last_error() : "failed");   /* may quote data */
+    fputc('\n', stderr);
     if (hint) fprintf(stderr, "HINT: %s\n", hint);
     return 1;
 }
 
 int cm_cli_usage_error(const char *cmd, const char *msg) {
-    fprintf(stderr, "cmteb %s: %s\nRun 'cmteb %s --help' for usage.\n", cmd, msg, cmd);
+    fprintf(stderr, "cmteb %s: ", cmd);
+    cm_console_put_escaped(stderr, msg);   /* may quote an argument */
+    fprintf(stderr, "\nRun 'cmteb %s --help' for usage.\n", cmd);
     return 2;
 }

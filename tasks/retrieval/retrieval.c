@@ -126,6 +126,8 @@ static size_t dedupe_hits(cm_hit *h, size_t n) {
 
 /* Writes run (TREC run lines) to PREFIX[.SUBSET].SPLIT.trec atomically. */
 static int write_run(const ret_config *c, const char *subset, const char *split, const cm_str *run) {
+    CM_TRY(cm_path_component_check(split, "split"));   /* task.c checked them; this file must not escape either */
+    if (subset) CM_TRY(cm_path_component_check(subset, "subset"));
     char *path = subset ? cm_asprintf("%s.%s.%s.trec", c->pred_prefix, subset, split)
                         : cm_asprintf("%s.%s.trec", c->pred_prefix, split);
     char *dir = path ? cm_path_dirname(path) : NULL;
@@ -174,6 +176,10 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     /* 2. the corpus, streamed and searched */
     size_t n_docs = 0;
     if ((rc = cm_corpus_count_file(data->corpus_path, &n_docs))) goto done;
+    if (!n_docs) {   /* every score would be 0.0: an error, not a result */
+        rc = cm_error(CM_ERR_FORMAT, "%s: empty corpus (no documents to retrieve)", data->corpus_path);
+        goto done;
+    }
     cm_search_params sp = cm_search_default_params();
     sp.top_k = c->top_k;
     sp.chunk_size = c->chunk_size;

@@ -74,11 +74,40 @@ int   cm_file_exists(const char *path);                 /* 1 regular file, 0 oth
 int   cm_dir_exists(const char *path);                  /* 1 directory, 0 otherwise */
 int   cm_mkdir_p(const char *path);                     /* CM_OK or CM_ERR_IO */
 /* Reads a whole file (gzip-compressed files are inflated when the name ends in
- * .gz). *out is NUL-terminated and owned by the caller. */
+ * .gz). *out is NUL-terminated and owned by the caller. At most
+ * CM_READ_MAX_DATA bytes (after inflating): more is an error naming the file,
+ * as are bytes after the last gzip member. */
 int   cm_read_file(const char *path, char **out, size_t *len);
+#define CM_READ_MAX_DATA ((size_t)4 << 30)   /* data files (corpora, texts) */
+#define CM_READ_MAX_JSON ((size_t)64 << 20)  /* task files, config and results JSON */
+struct cJSON;
+/* The first key that appears twice in one object of the tree (depth first),
+ * or NULL. cJSON keeps the first of such keys and Python's json the last, so
+ * a file with one means different things to different readers. */
+const char *cm_json_duplicate_key(const struct cJSON *root);
+/* cm_read_file with a size limit of max bytes (after inflating). */
+int   cm_read_file_max(const char *path, char **out, size_t *len, size_t max);
+/* CM_OK when the gzip file at path ends with its last gzip member, total
+ * being the bytes it inflated to; an error naming the file when bytes follow
+ * (zlib's readers ignore them). Cheap when the file is one member. */
+int   cm_gz_check_end(const char *path, uint64_t total);
 /* Writes data to path atomically: a temporary file in the same folder,
  * fsync, rename. A reader never sees a half-written file. */
 int   cm_write_file_atomic(const char *path, const void *data, size_t len);
+/* Names that become one component of a path (task names, splits, subsets,
+ * model names, revisions) must never leave the folder they are joined to.
+ * cm_path_component_check: CM_OK, or CM_ERR_ARG naming field and value when
+ * value is empty, "." or "..", or holds '/', '\\' or a control character.
+ * cm_path_component_clean: a copy safe to use as one component ('/' becomes
+ * "__", anything but [A-Za-z0-9._-] becomes '_', "." and ".." lose their
+ * first dot); caller frees; NULL when out of memory. */
+int   cm_path_component_check(const char *value, const char *field);
+char *cm_path_component_clean(const char *name);
+/* Removes the temporaries cm_write_file_atomic leaves when its process is
+ * killed ("NAME.tmp.PID" whose PID is no live process) in dir and its
+ * subfolders down to depth levels; adds their count to *removed. A missing
+ * dir is not an error. */
+int   cm_remove_stale_temps(const char *dir, int depth, size_t *removed);
 
 /* ---- hashing ------------------------------------------------------------- */
 /* 64-bit hash of a byte string (FNV-1a with a final avalanche); seed varies it. */

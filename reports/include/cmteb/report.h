@@ -65,6 +65,7 @@ typedef struct cm_report_diff {
     int    tested;           /* 1: a paired bootstrap ran */
     cm_bootstrap_result bs;  /* valid when tested (fractions; x100 for display) */
     char  *note;             /* NULL or why no test ran ("no per-item data in baseline") */
+    int    items_unreadable; /* 1: a per-item file exists but cannot be read (note says which) */
 } cm_report_diff;
 
 typedef struct cm_report_model {

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""make_seeds.py: writes the seed corpora tests/fuzz/corpus/<parser>/ from
+tests/fixtures and datasets/demo (small files only; the input layouts are in
+the header comment of each tests/fuzz/fuzz_<parser>.c). Rerun after changing
+a harness's input layout; the output is deterministic."""
+import gzip, json, os, shutil, struct, sys
+
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+OUT = os.path.join(SRC, 'tests', 'fuzz', 'corpus')
+FIX = os.path.join(SRC, 'tests', 'fixtures')
+DEMO = os.path.join(SRC, 'datasets', 'demo')
+
+
+def rd(*p):
+    path = os.path.join(*p)
+    data = open(path, 'rb').read()
+    return gzip.decompress(data) if path.endswith('.gz') else data
+
+
+def head(data, n):
+    return b''.join(data.splitlines(True)[:n])
+
+
+def put(parser, name, data):
+    d = os.path.join(OUT, parser)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def npy(shape, descr='<f4', esize=4, body=None):
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    hl = len(h) + 1
+    hl += (64 - (10 + hl) % 64) % 64
+    hdr = b'\x93NUMPY\x01\x00' + struct.pack('<H', hl) + h.encode().ljust(hl - 1) + b'\n'
+    if body is None:
+        n = 1
+        for x in shape.strip('()').split(','):
+            if x.strip():
+                n *= int(x)
+        body = bytes(range(256)) * (n * esize // 256) + bytes(n * esize % 256)
+    return hdr + body
+
+
+def safetensors(header, data):
+    h = json.dumps(header, separators=(',', ':')).encode()
+    return struct.pack('<Q', len(h)) + h + data
+
+
+def segment(keys_vecs, dim=4):
+    out = b'CMTBEMB1' + struct.pack('<IIQ', 1, dim, len(keys_vecs))
+    for k, _ in keys_vecs:
+        out += struct.pack('<QQ', *k)
+    for _, v in keys_vecs:
+        out += struct.pack('<%df' % dim, *v)
+    return out + b'\0' * 8   # checksum: the harness recomputes it when the control byte is odd
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    rec = os.path.join(FIX, 'records')
+    put('records', 'sts.jsonl', b'\0' + head(rd(DEMO, 'sts', 'test.jsonl'), 4))
+    put('records', 'bad_line4.jsonl', b'\0' + rd(rec, 'bad_line4.jsonl'))
+    put('records', 'wrong_types.jsonl', b'\0' + rd(rec, 'wrong_types.jsonl'))
+    put('records', 'bad_item.json', b'\1' + rd(rec, 'bad_item.json'))
+    put('records', 'array.json', b'\1[{"text": "a", "score": 1},\n {"text": "b\\u00e9", "score": "2.5"}]\n')
+    put('records', 'bad_fields.csv', b'\2' + rd(rec, 'bad_fields.csv'))
+    put('records', 'quoted.csv', b'\2text,score\n"a, ""quoted""\nline",1\nplain,2\n')
+    put('records', 'qrels.tsv', b'\3' + rd(FIX, 'ranking', 'beir_tiny', 'qrels', 'test.tsv'))
+    put('records', 'unclosed_quote.tsv', b'\3' + rd(rec, 'unclosed_quote.tsv'))
+    put('records', 'sts.jsonl.gz', b'\4' + gzip.compress(head(rd(DEMO, 'sts', 'test.jsonl'), 3), mtime=0))
+    put('records', 'quoted.csv.gz', b'\5' + gzip.compress(b'text,score\n"x\ty",3\n', mtime=0))
+
+    put('npy', 'f4_3x4.npy', npy('(3, 4)'))
+    put('npy', 'f2_2x3.npy', npy('(2, 3)', '<f2', 2))
+    put('npy', 'empty_0x8.npy', npy('(0, 8)'))
+    put('npy', 'pairclass.npy', rd(FIX, 'ranking', 'pairclass_e2e', 'model', 'embeddings.npy'))
+
+    data = struct.pack('<6f', 1, -2, 3.5, 0.25, -0.125, 1e-3) + struct.pack('<2H', 0x3C00, 0xC000) + \
+        struct.pack('<2H', 0x3FC0, 0xC0A0) + struct.pack('<q', 7)
+    hdr = {'a.weight': {'dtype': 'F32', 'shape': [2, 3], 'data_offsets': [0, 24]},
+           'b': {'dtype': 'F16', 'shape': [2], 'data_offsets': [24, 28]},
+           'c': {'dtype': 'BF16', 'shape': [2], 'data_offsets': [28, 32]},
+           'd': {'dtype': 'I64', 'shape': [1], 'data_offsets': [32, 40]},
+           '__metadata__': {'format': 'pt'}}
+    put('safetensors', 'mixed.safetensors', safetensors(hdr, data))
+    put('safetensors', 'scalar.safetensors',
+        safetensors({'s': {'dtype': 'F32', 'shape': [], 'data_offsets': [0, 4]}}, struct.pack('<f', 2)))
+    put('safetensors', 'empty.safetensors', safetensors({}, b''))
+
+    hf = os.path.join(FIX, 'hf')
+    put('tokenizer', 'bert_tiny.json', rd(hf, 'bert-tiny', 'tokenizer.json'))
+    put('tokenizer', 'mpnet_tiny.json', rd(hf, 'mpnet-tiny', 'tokenizer.json'))
+    for name in ('gpt2_style', 'mistral_small', 'qwen_small', 'split_variants'):
+        put('tokenizer', name + '.json', rd(FIX, 'dec', 'tok', name + '.tokenizer.json'))
+
+    st_files = ('config.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json',
+                'config_sentence_transformers.json')
+    for model in ('hf/bert-tiny', 'hf/mpnet-tiny', 'hf/roberta-tiny', 'dec/llama_tiny', 'dec/qwen3_tiny',
+                  'dec/nvembed_tiny'):
+        d = os.path.join(FIX, model)
+        parts = [rd(d, f) if os.path.exists(os.path.join(d, f)) else b'' for f in st_files]
+        while len(parts) > 1 and not parts[-1]:
+            parts.pop()
+        put('hf_config', model.replace('/', '_') + '.bin', b'\0'.join(parts))
+
+    cat = os.path.join(SRC, 'datasets', 'catalog')
+    for name in sorted(os.listdir(cat)):
+        if name.startswith('demo'):
+            put('task', name, rd(cat, name))
+    put('task', 'msrp_task.json', rd(FIX, 'ranking', 'msrp_task.json'))
+
+    base = os.path.join(FIX, 'results', 'check', 'baseline', 'cmteb-test__tiny-model', '1')
+    put('results', 'current.bin', rd(base, 'STSBenchmark.json') + b'\0' + rd(base, 'model_meta.json') + b'\0' +
+        rd(base, 'SciFact.json'))
+    v1 = os.path.join(FIX, 'results', 'published', 'v1', 'NV-Embed-v1')
+    put('results', 'v1.bin', rd(v1, 'STS22.json') + b'\0\0' + rd(v1, 'DBPedia.json'))
+
+    seg = segment([((1, 2), (1, 2, 3, 4)), ((3, 4), (0.5, -0.5, 0, 1e-3))])
+    put('embed_cache', 'valid.bin', b'\1' + seg)
+    put('embed_cache', 'bad_sum.bin', b'\0' + seg)
+    put('embed_cache', 'empty_seg.bin', b'\1' + segment([]))
+
+    for name, d in (('beir_tiny', os.path.join(FIX, 'ranking', 'beir_tiny')), ('demo', os.path.join(DEMO, 'retrieval'))):
+        put('beir', name + '.bin', b'\0'.join([rd(d, 'qrels', 'test.tsv'), head(rd(d, 'queries.jsonl'), 6),
+                                                head(rd(d, 'corpus.jsonl'), 8)]))
+    total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
+    print('make_seeds: %d bytes under %s' % (total, OUT), file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
