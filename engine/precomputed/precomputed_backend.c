@@ -109,7 +109,18 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
         if (!s->tab || !s->tab_any) rc = CM_ERR_NOMEM;
         for (size_t i = 0; !rc && i < s->n; i++) {
             size_t k = find_slot(s, s->tab, s->roles[i], s->texts[i], 1);
-            if (!s->tab[k]) s->tab[k] = (int32_t)(i + 1);
+            if (!s->tab[k]) {
+                s->tab[k] = (int32_t)(i + 1);
+            } else {
+                /* the same (role, text) twice: fine with the same vector, ambiguous otherwise */
+                size_t j = (size_t)s->tab[k] - 1;
+                if (memcmp(s->vecs + j * s->dim, s->vecs + i * s->dim, s->dim * sizeof *s->vecs))
+                    rc = cm_error(CM_ERR_FORMAT,
+                                  "%s: texts %zu and %zu are the same text%s%s but rows %zu and %zu of %s differ "
+                                  "(which vector is meant?)",
+                                  tpath, j + 1, i + 1, s->roles[i] < 0 ? "" : " for role ",
+                                  s->roles[i] < 0 ? "" : (s->roles[i] ? "document" : "query"), j, i, npath);
+            }
             k = find_slot(s, s->tab_any, 0, s->texts[i], 0);
             if (!s->tab_any[k]) s->tab_any[k] = (int32_t)(i + 1);
         }

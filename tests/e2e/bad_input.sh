@@ -46,6 +46,14 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
   expect 1 '4 of 6 requested query texts are not in texts.jsonl, e.g. "x"|2 of 3 requested' -- "$CMTEB_BIN" run --model "precomputed:$out/pre" --task-file "$out/task2.json" --output "$out/r" --quiet --no-cache
   /usr/bin/python3 -c "import numpy as np; np.save('$out/pre/embeddings.npy', np.ones((3,4),np.float32))"
   expect 1 'texts.jsonl has 2 texts but .*embeddings.npy has 3 rows' -- "$CMTEB_BIN" run --model "precomputed:$out/pre" --task-file "$out/task2.json" --output "$out/r" --quiet
+  # the same text twice with different vectors is ambiguous; with the same vector it is fine
+  printf '{"text": "a"}\n{"text": "b"}\n{"text": "a"}\n' > "$out/pre/texts.jsonl"
+  /usr/bin/python3 -c "import numpy as np; np.save('$out/pre/embeddings.npy', np.array([[1,0],[0,1],[.6,.8]],np.float32))"
+  printf 'a\nb\n' > "$out/pre/in.txt"
+  expect 1 'texts 1 and 3 are the same text but rows 0 and 2 of .*embeddings.npy differ' -- \
+    "$CMTEB_BIN" embed --model "precomputed:$out/pre" --input "$out/pre/in.txt" --output "$out/pre/o.npy" --quiet
+  /usr/bin/python3 -c "import numpy as np; np.save('$out/pre/embeddings.npy', np.array([[1,0],[0,1],[1,0]],np.float32))"
+  expect 0 '' -- "$CMTEB_BIN" embed --model "precomputed:$out/pre" --input "$out/pre/in.txt" --output "$out/pre/o.npy" --quiet
 fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
