@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -530,4 +531,47 @@ int cm_remove_stale_temps(const char *dir, int depth, size_t *removed) {
     }
     closedir(d);
     return rc;
+}
+
+/* ---- folder locks ---------------------------------------------------------- */
+int cm_dir_lock(const char *dir, const char *name, int *fd) {
+    *fd = -1;
+    char *path = cm_path_join(dir, name), *parent = path ? cm_path_dirname(path) : NULL;
+    int mrc = parent ? cm_mkdir_p(parent) : CM_ERR_NOMEM;
+    free(parent);
+    if (mrc) {
+        free(path);
+        return mrc;
+    }
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) {
+        int rc = cm_error(CM_ERR_IO, "%s: cannot open the lock file: %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        char pid[32] = "";
+        ssize_t k = busy ? pread(f, pid, sizeof pid - 1, 0) : -1;
+        if (k > 0) pid[k] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        int rc = busy ? cm_error(CM_ERR_IO, "%s is in use by another cmteb process (pid %s): wait for it to finish, "
+                                 "or write to another folder", dir, pid[0] ? pid : "?")
+                      : cm_error(CM_ERR_IO, "%s: cannot lock: %s", path, strerror(errno));
+        close(f);
+        free(path);
+        return rc;
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) != 0 || pwrite(f, buf, (size_t)len, 0) != len) {
+        /* the lock holds without the pid; the message of a second process just says "?" */
+    }
+    free(path);
+    *fd = f;
+    return CM_OK;
+}
+
+void cm_dir_unlock(int fd) {
+    if (fd >= 0) close(fd);
 }

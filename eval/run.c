@@ -103,6 +103,9 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         p->model_dir ? cm_strdup(p->model_dir) : cm_results_model_dir(p->output_dir, info->name, info->revision);
     s->results = cm_calloc(n ? n : 1, sizeof *s->results);
     if (!s->model_dir || !s->results) return CM_ERR_NOMEM;
+    /* one writer per results folder: a second run on it refuses (the lock dies with its process) */
+    CM_TRY(cm_dir_lock(s->model_dir, ".cmteb/run.lock", &s->lock_fd));
+    s->locked = 1;
     size_t stale = 0;   /* temporaries of runs killed with kill -9 (results, side files, predictions) */
     CM_TRY(cm_remove_stale_temps(s->model_dir, 2, &stale));
     if (stale) cm_log(CM_LOG_INFO, "%s: removed %zu temporary file(s) left by killed runs", s->model_dir, stale);
@@ -265,5 +268,6 @@ void cm_run_summary_free(cm_run_summary *s) {
     for (size_t i = 0; i < s->n; i++) free(s->results[i].error);
     free(s->results);
     free(s->model_dir);
+    if (s->locked) cm_dir_unlock(s->lock_fd);
     memset(s, 0, sizeof *s);
 }

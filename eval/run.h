@@ -57,6 +57,8 @@ typedef struct cm_run_summary {
     size_t n, n_failed, n_skipped;
     int    interrupted;         /* stopped by SIGINT/SIGTERM */
     char  *model_dir;
+    int    locked, lock_fd;     /* the model folder's lock (cm_dir_lock) when locked, held until
+                                   cm_run_summary_free */
 } cm_run_summary;
 
 int  cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const cm_run_params *p,

@@ -94,6 +94,14 @@ int   cm_gz_check_end(const char *path, uint64_t total);
 /* Writes data to path atomically: a temporary file in the same folder,
  * fsync, rename. A reader never sees a half-written file. */
 int   cm_write_file_atomic(const char *path, const void *data, size_t len);
+/* Takes an exclusive advisory lock on DIR/NAME (created with its folder,
+ * holding our pid; NAME may have a folder part, e.g. ".cmteb/run.lock") so
+ * that two processes never write one folder at once; *fd receives the lock
+ * (release it with cm_dir_unlock; the system releases it when the process
+ * dies, kill -9 included). CM_ERR_IO "DIR is in use by another process (pid
+ * N)" when someone holds it. */
+int   cm_dir_lock(const char *dir, const char *name, int *fd);
+void  cm_dir_unlock(int fd);   /* -1 is fine */
 /* Names that become one component of a path (task names, splits, subsets,
  * model names, revisions) must never leave the folder they are joined to.
  * cm_path_component_check: CM_OK, or CM_ERR_ARG naming field and value when
