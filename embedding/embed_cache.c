@@ -215,8 +215,11 @@ int cm_cache_open(cm_cache **out, const char *cache_dir, const char *fingerprint
     if (cm_file_exists(meta)) {
         char *text = NULL;
         rc = cm_read_file(meta, &text, NULL);
+        size_t failures = cm_alloc_failures();
         cJSON *m = rc ? NULL : cJSON_Parse(text);
         free(text);
+        if (!rc && !m && cm_alloc_failures() != failures)
+            rc = cm_error(CM_ERR_NOMEM, "%s: out of memory reading the cache's meta.json", meta);
         const cJSON *fp = cJSON_GetObjectItemCaseSensitive(m, "fingerprint");
         const cJSON *jd = cJSON_GetObjectItemCaseSensitive(m, "dim");
         if (!rc && (!cJSON_IsString(fp) || strcmp(fp->valuestring, fingerprint) || !cJSON_IsNumber(jd) ||
@@ -231,7 +234,8 @@ int cm_cache_open(cm_cache **out, const char *cache_dir, const char *fingerprint
         cJSON_AddStringToObject(m, "fingerprint", fingerprint);
         cJSON_AddNumberToObject(m, "dim", (double)dim);
         char *text = cm_alloc_failures() == failures ? cJSON_Print(m) : NULL;
-        rc = text ? cm_write_file_atomic(meta, text, strlen(text)) : CM_ERR_NOMEM;
+        rc = text ? cm_write_file_atomic(meta, text, strlen(text))
+                  : cm_error(CM_ERR_NOMEM, "%s: out of memory writing the cache's meta.json", meta);
         free(text);
         cJSON_Delete(m);
     }

@@ -176,8 +176,11 @@ int cm_items_load(cm_items **out, const char *model_dir, const char *task) {
     int rc = cm_read_file(path, &text, NULL);
     if (rc) { free(path); return rc; }
     const char *end = NULL;
+    size_t failures = cm_alloc_failures();
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
+    if (!root && cm_alloc_failures() != failures) {
+        rc = cm_error(CM_ERR_NOMEM, "%s: out of memory parsing JSON", path);
+    } else if (!root) {
         size_t line = 1;
         for (const char *p = text; end && p < end; p++) line += *p == '\n';
         rc = cm_error(CM_ERR_FORMAT, "%s:%zu: invalid JSON (expected a per-item object)", path, line);

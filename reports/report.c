@@ -307,6 +307,10 @@ static int compare_task(const cm_report *r, const cm_report_model *base, const c
                                                                                                : "candidate"));
         goto done;
     }
+    if (rb == CM_ERR_NOMEM || rcand == CM_ERR_NOMEM) {
+        rc = CM_ERR_NOMEM;
+        goto done;
+    }
     if (rb || rcand) {
         /* A broken side file does not stop the report; warn and say why there is no test. */
         cm_log(CM_LOG_WARN, "%s: per-item data unreadable, difference not tested: %s", task, cm_last_error());
@@ -315,7 +319,8 @@ static int compare_task(const cm_report *r, const cm_report_model *base, const c
         cm_error_clear();
         goto done;
     }
-    if (cm_items_pair(ib, ic, &pb, &pc)) {
+    if ((rc = cm_items_pair(ib, ic, &pb, &pc)) == CM_ERR_NOMEM) goto done;
+    if (rc) {
         rc = set_diff_note(d, cm_asprintf("per-item data cannot be paired: %s", cm_last_error()));
         cm_error_clear();
         goto done;

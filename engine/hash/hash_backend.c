@@ -214,15 +214,19 @@ static int hash_encode(void *state, const char *const *texts, size_t n, cm_role 
     (void)instruction;
     const hash_state *s = state;
     int rc = CM_OK;
+    char msg[256] = "";   /* the error is thread-local: carry a worker's message back */
 #pragma omp parallel for schedule(dynamic, 16)
     for (size_t i = 0; i < n; i++) {
         int r = hash_one(s, texts[i], out + i * s->dim);
         if (r) {
 #pragma omp critical
-            rc = r;
+            {
+                rc = r;
+                snprintf(msg, sizeof msg, "%s", cm_last_error());
+            }
         }
     }
-    return rc;
+    return rc ? cm_error(rc, "%s", msg) : CM_OK;
 }
 
 static void hash_free(void *state) { free(state); }

@@ -53,7 +53,10 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
        a->describe ? "; see the lines below for what this engine keeps" : ", as this engine keeps them");
     if (weights) {
         cm_safetensors *st = NULL;
-        if (cm_st_open(&st, dir) != CM_OK) {
+        int orc = cm_st_open(&st, dir);
+        if (orc == CM_ERR_NOMEM) {
+            rc = orc;
+        } else if (orc != CM_OK) {
             kv(j, &rc, "weights_file", "none (%s; config-derived numbers only)", cm_last_error());
             cm_error_clear();
         } else {
@@ -103,7 +106,10 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
             char *text = NULL;
             size_t len = 0;
             if (cp && cm_read_file(cp, &text, &len) == CM_OK) {
+                size_t failures = cm_alloc_failures();
                 cJSON *cfg = cJSON_ParseWithLength(text, len);
+                if (!cfg && cm_alloc_failures() != failures && !rc)
+                    rc = cm_error(CM_ERR_NOMEM, "out of memory reading %s", cp);
                 if (cfg && a->describe(cfg, dir, &extra) == CM_OK && extra.s && !rc &&
                     !cJSON_AddStringToObject(j, "details", extra.s))
                     rc = cm_error(CM_ERR_NOMEM, "out of memory describing a model");

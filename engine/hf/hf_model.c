@@ -78,8 +78,10 @@ static int read_json(const char *dir, const char *name, cJSON **out) {
     size_t len = 0;
     int rc = cm_read_file(p, &text, &len);
     if (rc == CM_OK) {
+        size_t failures = cm_alloc_failures();
         *out = cJSON_ParseWithLength(text, len);
-        if (!*out) rc = cm_error(CM_ERR_FORMAT, "%s: not valid JSON", p);
+        if (!*out && cm_alloc_failures() != failures) rc = cm_error(CM_ERR_NOMEM, "%s: out of memory parsing", p);
+        else if (!*out) rc = cm_error(CM_ERR_FORMAT, "%s: not valid JSON", p);
     }
     free(text);
     free(p);
@@ -185,8 +187,10 @@ static int read_st_files(cm_hf_model *m, size_t *st_max_len) {
     if (!cJSON_IsString(d)) d = cJSON_GetObjectItemCaseSensitive(prompts, "corpus");
     if (cJSON_IsString(q) && q->valuestring[0]) m->query_prompt = cm_strdup(q->valuestring);
     if (cJSON_IsString(d) && d->valuestring[0]) m->document_prompt = cm_strdup(d->valuestring);
+    int prc = (cJSON_IsString(q) && q->valuestring[0] && !m->query_prompt) ||
+             (cJSON_IsString(d) && d->valuestring[0] && !m->document_prompt) ? CM_ERR_NOMEM : CM_OK;
     cJSON_Delete(cs);
-    return CM_OK;
+    return prc;
 }
 
 /* A fast 64-bit hash of a byte range, 8 bytes at a time (weights can be

@@ -106,7 +106,10 @@ static int load_file(cm_safetensors *st, const char *path) {
     if (hlen > ST_MAX_HEADER || hlen > f->size - 8)
         return cm_error(CM_ERR_FORMAT, "%s: header size %llu exceeds the file (%zu bytes) or the 100 MB limit; "
                         "not a safetensors file?", path, (unsigned long long)hlen, f->size);
+    size_t failures = cm_alloc_failures();
     cJSON *h = cJSON_ParseWithLength((const char *)p + 8, (size_t)hlen);
+    if (!h && cm_alloc_failures() != failures)
+        return cm_error(CM_ERR_NOMEM, "%s: out of memory parsing the header", path);
     if (!h || !cJSON_IsObject(h)) {
         cJSON_Delete(h);
         return cm_error(CM_ERR_FORMAT, "%s: header is not a JSON object", path);
