@@ -76,7 +76,7 @@ static int read_json(const char *dir, const char *name, cJSON **out) {
     }
     char *text = NULL;
     size_t len = 0;
-    int rc = cm_read_file(p, &text, &len);
+    int rc = cm_read_file_max(p, &text, &len, CM_READ_MAX_JSON);   /* config and module files are small */
     if (rc == CM_OK) {
         size_t failures = cm_alloc_failures();
         *out = cJSON_ParseWithLength(text, len);

@@ -23,7 +23,7 @@ int cm_dense_read_config(cm_dense *d, const char *model_dir, const char *path) {
     char *cfgp = d->dir ? cm_path_join(d->dir, "config.json") : NULL;
     char *text = NULL;
     size_t len = 0;
-    int rc = cfgp ? cm_read_file(cfgp, &text, &len) : CM_ERR_NOMEM;
+    int rc = cfgp ? cm_read_file_max(cfgp, &text, &len, CM_READ_MAX_JSON) : CM_ERR_NOMEM;
     if (rc) {
         free(cfgp);
         return rc == CM_ERR_NOMEM ? rc : cm_error_wrap(rc, "sentence-transformers Dense module");
