@@ -99,21 +99,9 @@ int cm_cmd_embed(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--role", &role_s, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--instruction", &instruction, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--query-template", &p.query_template, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--document-template", &p.document_template, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--pooling", &p.pooling, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--attention", &p.attention, &bad)) {}
-        else if (cm_opt_value(argc, argv, &i, "--device", &p.device, &bad)) {}
-        else if (cm_opt_flag(argv, i, "--normalize")) p.normalize = 1;
-        else if (cm_opt_flag(argv, i, "--no-normalize")) p.normalize = 0;
-        else if (cm_opt_flag(argv, i, "--pool-instruction")) p.pool_instruction = 1;
-        else if (cm_opt_flag(argv, i, "--no-pool-instruction")) p.pool_instruction = 0;
+        else if (cm_opt_engine(argc, argv, &i, &p, &bad)) {}
         else if (cm_opt_flag(argv, i, "--quiet")) p.quiet = 1;
-        else if (cm_opt_value(argc, argv, &i, "--max-length", &v, &bad)) {
-            long x = cm_opt_long("--max-length", v);
-            if (x < 0) return 2;
-            p.max_length = (int)x;
-        } else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
+        else if (cm_opt_value(argc, argv, &i, "--batch-size", &v, &bad)) {
             long x = cm_opt_long("--batch-size", v);
             if (x < 0) return 2;
             p.batch_size = (int)x;

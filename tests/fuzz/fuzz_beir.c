@@ -12,13 +12,7 @@
 static const char *const files[] = {"beir/qrels/test.tsv", "beir/queries.jsonl", "beir/corpus.jsonl"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    enum { N = sizeof files / sizeof *files };
-    fz_part parts[N];
-    size_t n = fz_split(data, size, parts, N);
-    for (size_t i = 0; i < N; i++) {
-        if (i < n) fz_write(files[i], parts[i].data, parts[i].size);
-        else fz_remove(files[i]);
-    }
+    fz_write_parts(data, size, files, sizeof files / sizeof *files);
     char dir[4096];
     cm_retrieval_data *d = NULL;
     (void)cm_retrieval_data_load(&d, fz_path(dir, "beir"), "test");

@@ -70,3 +70,13 @@ size_t fz_split(const uint8_t *data, size_t size, fz_part *parts, size_t max) {
     parts[n++].size = size - start;
     return n;
 }
+
+void fz_write_parts(const uint8_t *data, size_t size, const char *const *files, size_t n) {
+    fz_part parts[16];
+    if (n > 16) abort();
+    size_t k = fz_split(data, size, parts, n);
+    for (size_t i = 0; i < n; i++) {
+        if (i < k) fz_write(files[i], parts[i].data, parts[i].size);
+        else fz_remove(files[i]);
+    }
+}

@@ -23,5 +23,8 @@ typedef struct fz_part { const uint8_t *data; size_t size; } fz_part;
 /* Splits data at NUL bytes into at most max parts (the last takes the rest);
  * returns how many parts there are. */
 size_t fz_split(const uint8_t *data, size_t size, fz_part *parts, size_t max);
+/* Splits data at NUL bytes into n parts written to fz_dir()/files[i]; the
+ * files with no part are removed. n is at most 16. */
+void fz_write_parts(const uint8_t *data, size_t size, const char *const *files, size_t n);
 
 #endif

@@ -31,13 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(tok);
         ready = 1;
     }
-    enum { N = sizeof files / sizeof *files };
-    fz_part parts[N];
-    size_t n = fz_split(data, size, parts, N);
-    for (size_t i = 0; i < N; i++) {
-        if (i < n) fz_write(files[i], parts[i].data, parts[i].size);
-        else fz_remove(files[i]);
-    }
+    fz_write_parts(data, size, files, sizeof files / sizeof *files);
     char dir[4096];
     cm_encoder_params p = cm_encoder_default_params();
     p.quiet = 1;

@@ -18,13 +18,7 @@ static const char *const files[] = {"res/STSBenchmark.json", "res/model_meta.jso
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static cm_catalog *cat;
     if (!cat && cm_catalog_init(&cat) != CM_OK) abort();
-    enum { N = sizeof files / sizeof *files };
-    fz_part parts[N];
-    size_t n = fz_split(data, size, parts, N);
-    for (size_t i = 0; i < N; i++) {
-        if (i < n) fz_write(files[i], parts[i].data, parts[i].size);
-        else fz_remove(files[i]);
-    }
+    fz_write_parts(data, size, files, sizeof files / sizeof *files);
     char dir[4096];
     cm_model_results *m = NULL;
     if (cm_model_results_load(&m, fz_path(dir, "res"), cat) == CM_OK) {
