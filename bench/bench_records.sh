@@ -10,7 +10,7 @@ BUILD=${1:?usage: bench/bench_records.sh BUILD_DIR [SHARED_DIR]}
 SHARED=${2:-../shared}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cc -O2 -std=c11 -D_GNU_SOURCE -I include bench/bench_records.c "$BUILD/libcmteb.a" \
+cc -O2 -std=c11 -D_GNU_SOURCE -I include $(for l in core engine embedding datasets tasks reports; do printf -- "-I %s/include " "$l"; done) bench/bench_records.c "$BUILD/libcmteb.a" \
    $(pkg-config --libs libcjson) -lcsv -lz -lm -fopenmp -o "$T/bench_records"
 /usr/bin/python3 - "$SHARED/data/mteb/scifact" "$T" <<'PY'
 import csv, gzip, json, sys

@@ -17,7 +17,7 @@ work="${TMPDIR:-/tmp}/cmteb-learning-bench"
 mkdir -p "$work"
 [ -s "$work/clu_y.npy" ] || /usr/bin/python3 "$src/bench/learning_bench.py" "$work" make
 # Build the C driver against the library of BUILD_DIR, with the same link line as cmteb.
-cc -O3 -march=native -std=gnu11 -fopenmp -I "$src/include" -I "$src" -c "$src/bench/learning_bench.c" -o "$work/learning_bench.o"
+cc -O3 -march=native -std=gnu11 -fopenmp -I "$src/include" $(for l in core engine embedding datasets tasks reports; do printf -- "-I %s/%s/include " "$src" "$l"; done) -I "$src" -c "$src/bench/learning_bench.c" -o "$work/learning_bench.o"
 libs="$(sed -e 's/^.* -o cmteb //' "$build/CMakeFiles/cmteb.dir/link.txt")"
 (cd "$build" && c++ "$work/learning_bench.o" -o "$work/learning_bench" $libs)
 

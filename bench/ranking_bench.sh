@@ -9,7 +9,7 @@ set -eu
 BUILD=${1:?usage: bench/ranking_bench.sh BUILD_DIR [N_DOCS N_QUERIES DIM]}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-c++ -O2 -fopenmp -D_GNU_SOURCE -I include -I . -I /usr/include/cjson -x c bench/ranking_bench.c -x none \
+c++ -O2 -fopenmp -D_GNU_SOURCE -I include $(for l in core engine embedding datasets tasks reports; do printf -- "-I %s/include " "$l"; done) -I . -I /usr/include/cjson -x c bench/ranking_bench.c -x none \
     "$BUILD/libcmteb.a" $(pkg-config --libs libcjson openblas) -lcsv -lfaiss -lz -lcurl -lm -lpthread \
     -o "$T/ranking_bench"
 /usr/bin/python3 bench/ranking_bench.py make "$T" "${2:-100000}" "${3:-1000}" "${4:-384}"
