@@ -40,6 +40,7 @@ const cm_hf_config *cm_hf_model_config(const cm_hf_model *m) { return &m->cfg; }
 const cm_hf_settings *cm_hf_model_settings(const cm_hf_model *m) { return &m->set; }
 const cm_tokenizer *cm_hf_model_tokenizer(const cm_hf_model *m) { return m->tok; }
 const cm_hf_arch *cm_hf_model_arch(const cm_hf_model *m) { return m->arch; }
+const void *cm_hf_model_state(const cm_hf_model *m) { return m->state; }
 const cm_safetensors *cm_hf_model_weights(const cm_hf_model *m) { return m->st; }
 const char *cm_hf_model_fingerprint(const cm_hf_model *m) { return m->fingerprint; }
 const char *cm_hf_model_dir(const cm_hf_model *m) { return m->dir; }

@@ -57,6 +57,10 @@ const cm_hf_config   *cm_hf_model_config(const cm_hf_model *m);
 const cm_hf_settings *cm_hf_model_settings(const cm_hf_model *m);
 const cm_tokenizer   *cm_hf_model_tokenizer(const cm_hf_model *m);
 const cm_hf_arch     *cm_hf_model_arch(const cm_hf_model *m);
+/* The architecture's loaded state (arch->load's *state: a cm_decoder for the
+ * decoder arch, bert.c's model for BERT-family encoders), or NULL when loaded
+ * without weights. For engines that run the same weights elsewhere (CUDA). */
+const void           *cm_hf_model_state(const cm_hf_model *m);
 /* The checkpoint, or NULL when loaded without weights. */
 const cm_safetensors *cm_hf_model_weights(const cm_hf_model *m);
 /* Stable hash of the weights (header + data sizes + sampled bytes) and of
