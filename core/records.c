@@ -27,7 +27,7 @@
 #include <string.h>
 #include <zlib.h>
 
-typedef enum { FMT_JSONL, FMT_JSON, FMT_CSV } rec_format;
+typedef enum { FMT_JSONL, FMT_JSON, FMT_CSV, FMT_SOURCE } rec_format;
 
 /* A parsed CSV row waiting to be handed out, with where it came from. */
 typedef struct {
@@ -69,6 +69,7 @@ struct cm_records {
     int        eof;
     int        err;
     int        utf8_warned;   /* invalid UTF-8 was reported for this file */
+    cm_records_source src;    /* FMT_SOURCE */
 };
 
 static int ends_with(const char *s, const char *suf) {
@@ -135,6 +136,32 @@ int cm_records_open(cm_records **out, const char *path) {
     }
     *out = r;
     return CM_OK;
+}
+
+int cm_records_open_source(cm_records **out, const char *name, cm_records_source src) {
+    *out = NULL;
+    cm_records *r = cm_calloc(1, sizeof *r);
+    if (!r || !(r->path = cm_strdup(name))) {
+        free(r);
+        if (src.close) src.close(src.ctx);
+        return CM_ERR_NOMEM;
+    }
+    r->fmt = FMT_SOURCE;
+    r->src = src;
+    *out = r;
+    return CM_OK;
+}
+
+static int next_source(cm_records *r, cJSON **obj) {
+    size_t line = 0;
+    int rc = r->src.next(r->src.ctx, obj, &line);
+    if (rc == 1) {
+        r->cur = *obj;
+        r->line = line;
+    } else {
+        *obj = NULL;
+    }
+    return rc;
 }
 
 /* Offset of the first byte that is not well-formed UTF-8 in s[0..n), or n. */
@@ -442,6 +469,7 @@ int cm_records_next(cm_records *r, cJSON **obj) {
     switch (r->fmt) {
     case FMT_JSONL: return next_jsonl(r, obj);
     case FMT_JSON:  return next_json(r, obj);
+    case FMT_SOURCE: return next_source(r, obj);
     default:        return next_csv(r, obj);
     }
 }
@@ -452,6 +480,7 @@ const char *cm_records_path(const cm_records *r) { return r->path; }
 void cm_records_close(cm_records *r) {
     if (!r) return;
     if (r->gz) gzclose(r->gz);
+    if (r->fmt == FMT_SOURCE && r->src.close) r->src.close(r->src.ctx);
     cJSON_Delete(r->cur);
     free(r->buf);
     free(r->text);

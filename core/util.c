@@ -27,9 +27,19 @@ static void count_failure(void) { __atomic_add_fetch(&alloc_failures, 1, __ATOMI
 
 size_t cm_alloc_failures(void) { return __atomic_load_n(&alloc_failures, __ATOMIC_RELAXED); }
 
+int cm_alloc_guard(int rc, size_t mark, const char *what) {
+    if (rc != CM_OK || cm_alloc_failures() == mark) return rc;
+    return cm_error(CM_ERR_NOMEM, "out of memory while %s (the result would be incomplete)", what);
+}
+
+/* Every failed allocation counts and leaves a message, also cJSON's (whose
+ * callers often return CM_ERR_NOMEM without one). */
 static void *hook_malloc(size_t n) {
     void *p = hooks.malloc_fn(n);
-    if (!p) count_failure();
+    if (!p) {
+        count_failure();
+        cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes", n);
+    }
     return p;
 }
 

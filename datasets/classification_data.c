@@ -187,7 +187,7 @@ static int load_split(cm_clf_split *s, const char *folder, const char *subset, c
                       const cm_clf_data_params *p, cm_label_table *labels, int with_texts) {
     CM_TRY(cm_data_find_split(folder, subset, split, &s->path));
     cm_records *r = NULL;
-    CM_TRY(cm_records_open(&r, s->path));
+    CM_TRY(cm_data_open(&r, s->path));
     int numeric_strings = is_delimited(s->path), rc = CM_OK;
     size_t cap_t = 0, cap_l = 0;
     cJSON *obj;
@@ -220,7 +220,7 @@ static int load_split(cm_clf_split *s, const char *folder, const char *subset, c
 
 int cm_clf_split_load_texts(cm_clf_split *s, const char *text_field, const unsigned char *want) {
     cm_records *r = NULL;
-    CM_TRY(cm_records_open(&r, s->path));
+    CM_TRY(cm_data_open(&r, s->path));
     size_t i = 0;
     int rc;
     cJSON *obj;

@@ -140,7 +140,7 @@ int cm_clustering_data_load(cm_clustering_data **out, const char *folder, const 
     if (!d) return CM_ERR_NOMEM;
     int rc = cm_data_find_split(folder, subset, split, &d->path);
     cm_records *r = NULL;
-    if (!rc) rc = cm_records_open(&r, d->path);
+    if (!rc) rc = cm_data_open(&r, d->path);
     int numeric_strings = d->path && is_delimited(d->path), layout = -1;
     size_t cap = 0;
     flat_acc f = {0};

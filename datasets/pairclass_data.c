@@ -110,7 +110,7 @@ int cm_pair_data_load(cm_pair_data **out, const char *dir, const char *subset, c
     if (!d) return CM_ERR_NOMEM;
     int rc = cm_data_find_split(dir, subset, split, &d->path);
     cm_records *r = NULL;
-    if (!rc) rc = cm_records_open(&r, d->path);
+    if (!rc) rc = cm_data_open(&r, d->path);
     size_t cap[3] = {0, 0, 0}, row = 0;
     int lists = 0;
     cJSON *obj;

@@ -165,7 +165,7 @@ static int add_qrel(cm_retrieval_data *d, cm_strmap *m, growth *g, const char *q
 
 static int load_qrels(cm_retrieval_data *d, cm_strmap *m) {
     cm_records *r = NULL;
-    CM_TRY(cm_records_open(&r, d->qrels_path));
+    CM_TRY(cm_data_open(&r, d->qrels_path));
     growth g = {0, 0, NULL};
     int rc;
     cJSON *obj;
@@ -195,7 +195,7 @@ static int load_qrels(cm_retrieval_data *d, cm_strmap *m) {
 
 static int load_queries(cm_retrieval_data *d, const cm_strmap *m) {
     cm_records *r = NULL;
-    CM_TRY(cm_records_open(&r, d->queries_path));
+    CM_TRY(cm_data_open(&r, d->queries_path));
     int rc;
     cJSON *obj;
     char buf[32];
@@ -275,7 +275,7 @@ int cm_corpus_open(cm_corpus_reader **out, const char *path) {
     *out = NULL;
     cm_corpus_reader *r = cm_calloc(1, sizeof *r);
     if (!r) return CM_ERR_NOMEM;
-    int rc = cm_records_open(&r->rec, path);
+    int rc = cm_data_open(&r->rec, path);
     if (rc) {
         free(r);
         return rc;
@@ -372,7 +372,7 @@ int cm_corpus_count_file(const char *path, size_t *n) {
         return got < 0 ? cm_error(CM_ERR_IO, "%s: read failed", path) : CM_OK;
     }
     cm_records *r = NULL;
-    CM_TRY(cm_records_open(&r, path));
+    CM_TRY(cm_data_open(&r, path));
     cJSON *obj;
     int rc;
     while ((rc = cm_records_next(r, &obj)) == 1) (*n)++;

@@ -27,7 +27,7 @@ int cm_sts_data_load(const char *folder, const char *subset, const char *split, 
     if (!fscore) fscore = "score";
     CM_TRY(cm_data_find_split(folder, subset, split, &d->path));
     cm_records *r = NULL;
-    int rc = cm_records_open(&r, d->path);
+    int rc = cm_data_open(&r, d->path);
     if (rc) { cm_sts_data_free(d); return rc; }
     size_t cap1 = 0, cap2 = 0, cap3 = 0;
     cJSON *o;

@@ -97,7 +97,7 @@ int cm_summ_data_load(cm_summ_data **out, const char *dir, const char *subset, c
     if (!d) return CM_ERR_NOMEM;
     int rc = cm_data_find_split(dir, subset, split, &d->path);
     cm_records *r = NULL;
-    if (!rc) rc = cm_records_open(&r, d->path);
+    if (!rc) rc = cm_data_open(&r, d->path);
     size_t cap = 0;
     cJSON *obj;
     while (!rc && (rc = cm_records_next(r, &obj)) == 1) {

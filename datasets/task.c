@@ -1,5 +1,6 @@
 /* task.c: parsing task objects and the task catalog (see task.h). */
 #include "cmteb/task.h"
+#include "cmteb/hub.h"
 #include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -33,6 +34,8 @@ static void free_strv(char **v, size_t n) {
 void cm_task_free(cm_task *t) {
     if (!t) return;
     free(t->name); free(t->dataset_path); free(t->dataset_revision); free(t->data);
+    for (size_t i = 0; t->dataset_files && t->dataset_files[i]; i++) free(t->dataset_files[i]);
+    free(t->dataset_files);
     free(t->split); free(t->subset); free(t->main_score); free(t->leaderboard_metric);
     free(t->instruction); free(t->source);
     free_strv(t->languages, t->n_languages);
@@ -99,6 +102,49 @@ static int check_keys(const cJSON *obj, const char *where) {
     return CM_OK;
 }
 
+/* Keys of the "dataset" object (checked for every source: the catalog too). */
+static int check_dataset_keys(const cJSON *ds, const char *where) {
+    static const char *const keys[] = {"path", "revision", "revision_note", "files", NULL};
+    const cJSON *it;
+    cJSON_ArrayForEach(it, ds) {
+        int ok = 0;
+        for (int i = 0; keys[i] && !ok; i++) ok = !strcmp(it->string, keys[i]);
+        if (!ok)
+            return cm_error(CM_ERR_FORMAT, "%s: unknown field 'dataset.%s' (expected path, revision, revision_note, "
+                            "files)", where, it->string);
+    }
+    const cJSON *note = cJSON_GetObjectItemCaseSensitive(ds, "revision_note");
+    if (note && !cJSON_IsString(note))
+        return cm_error(CM_ERR_FORMAT, "%s: field 'dataset.revision_note' must be a string", where);
+    return CM_OK;
+}
+
+/* "dataset": {"files": [...]}: non-empty glob patterns relative to the repository root, no ".."
+ * component and no leading '/', into a NULL-terminated array (*out stays NULL when absent). */
+static int dataset_files(const cJSON *ds, char ***out, const char *where) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ds, "files");
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) return CM_OK;
+    int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1;
+    if (n <= 0)
+        return cm_error(CM_ERR_FORMAT, "%s: field 'dataset.files' must be a non-empty array of glob patterns "
+                        "(paths relative to the repository root, e.g. \"data/EN_*.tsv\")", where);
+    char **f = cm_calloc((size_t)n + 1, sizeof *f);
+    if (!f) return CM_ERR_NOMEM;
+    *out = f;   /* owned by the task from here: freed with it on failure */
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) {
+        const char *s = cJSON_IsString(it) ? it->valuestring : NULL;
+        if (!s || !*s || s[0] == '/' || !strcmp(s, "..") || !strncmp(s, "../", 3) || strstr(s, "/../") ||
+            (strlen(s) >= 3 && !strcmp(s + strlen(s) - 3, "/..")))
+            return cm_error(CM_ERR_FORMAT, "%s: field 'dataset.files' item %d: expected a glob pattern relative to "
+                            "the repository root (non-empty, no leading '/', no '..' component)", where, i);
+        if (!(f[i++] = cm_strdup(s))) return CM_ERR_NOMEM;
+    }
+    return CM_OK;
+}
+
 /* The name, split, subset and retrieval subsets become file and folder names
  * (results, side files, predictions, data files): each must be one path component. */
 static int check_path_names(const cm_task *t, const char *where) {
@@ -142,8 +188,10 @@ int cm_task_from_json(cm_task **out, const cJSON *obj, const char *base_dir, con
     if ((rc = cm_task_type_parse(type, &t->type))) { rc = cm_error_wrap(rc, "%s: field 'type'", where); goto fail; }
     const cJSON *ds = cJSON_GetObjectItemCaseSensitive(obj, "dataset");
     if (cJSON_IsObject(ds)) {
+        if ((rc = check_dataset_keys(ds, where))) goto fail;
         if ((rc = opt_str(ds, "path", &t->dataset_path, where))) goto fail;
         if ((rc = opt_str(ds, "revision", &t->dataset_revision, where))) goto fail;
+        if ((rc = dataset_files(ds, &t->dataset_files, where))) goto fail;
     } else if (cJSON_IsString(ds)) {
         if (!(t->dataset_path = cm_strdup(ds->valuestring))) { rc = CM_ERR_NOMEM; goto fail; }
     } else if (ds && !cJSON_IsNull(ds)) {
@@ -201,7 +249,7 @@ fail:
 char *cm_task_data_folder(const cm_task *t, const char *data_dir) {
     if (t->data) return cm_strdup(t->data);
     if (t->source && !strcmp(t->source, "demo")) return cm_path_join(cm_demo_dir(), t->dataset_path);
-    return cm_path_join(data_dir ? data_dir : "data", t->dataset_path);
+    return cm_hub_task_folder(data_dir, t->dataset_path, t->dataset_revision);   /* DATA_DIR, else the hub cache */
 }
 
 /* ---- catalog ------------------------------------------------------------- */

@@ -223,6 +223,8 @@ static int load_model(model *m, const variant *v, const cm_variants_params *p) {
     ep.threads = p->threads;
     ep.batch_size = p->batch_size;
     ep.quiet = p->quiet;
+    ep.device = p->device;
+    ep.dtype = p->dtype;
     return cm_encoder_init(&m->enc, p->model_spec, &ep);
 }
 

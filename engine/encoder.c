@@ -2,6 +2,7 @@
 #include "backend.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
+#include "engine/cuda/gpu_plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ const char *cm_role_name(cm_role r) { return r == CM_ROLE_QUERY ? "query" : "doc
 cm_encoder_params cm_encoder_default_params(void) {
     cm_encoder_params p;
     memset(&p, 0, sizeof p);
-    p.device = "cpu";
+    p.device = NULL;   /* auto: cuda when built with it, a GPU is visible and the backend is hf */
     p.normalize = -1;
     p.pool_instruction = -1;
     return p;
@@ -40,7 +41,6 @@ static const struct { unsigned bit; const char *flag; } opt_flags[] = {
     {CM_OPT_DOCUMENT_TEMPLATE, "--document-template"},
     {CM_OPT_BATCH_SIZE, "--batch-size"},
     {CM_OPT_THREADS, "--threads"},
-    {CM_OPT_DEVICE_CUDA, "--device cuda"},
 };
 
 /* The CM_OPT_* bits of the fields p sets to something other than the default. */
@@ -55,35 +55,76 @@ static unsigned options_set(const cm_encoder_params *p) {
     if (p->document_template) m |= CM_OPT_DOCUMENT_TEMPLATE;
     if (p->batch_size > 0) m |= CM_OPT_BATCH_SIZE;
     if (p->threads > 0) m |= CM_OPT_THREADS;
-    if (p->device && !strcmp(p->device, "cuda")) m |= CM_OPT_DEVICE_CUDA;
-    return m;
+    return m;   /* the device is resolve_device's */
 }
 
-/* CM_ERR_ARG (CM_ERR_UNSUPPORTED for cuda) when params set an option be does
- * not honour, naming the backends that do. */
+/* The schemes of the backends that honour option bit, comma-separated, into *by (caller frees). */
+static int backends_with(unsigned bit, cm_str *by) {
+    for (int i = 0; cm_backends[i]; i++)
+        if (cm_backends[i]->supported & bit) {
+            if (by->len) cm_str_append(by, ", ");
+            cm_str_append(by, cm_backends[i]->scheme);
+        }
+    return cm_str_error(by) ? CM_ERR_NOMEM : CM_OK;
+}
+
+/* CM_ERR_ARG when params set an option be does not honour, naming the
+ * backends that do. */
 static int check_options(const cm_backend_i *be, const char *spec, const cm_encoder_params *params) {
-    if (params->device && strcmp(params->device, "cpu") != 0 && strcmp(params->device, "cuda") != 0)
-        return cm_error(CM_ERR_ARG, "model spec '%s': unknown device '%s' (expected cpu or cuda)", spec,
-                        params->device);
     unsigned bad = options_set(params) & ~be->supported & ~(unsigned)CM_OPT_HINTS;
     if (!bad) return CM_OK;
     for (size_t k = 0; k < sizeof opt_flags / sizeof opt_flags[0]; k++) {
         if (!(bad & opt_flags[k].bit)) continue;
         cm_str by = {0};
-        for (int i = 0; cm_backends[i]; i++)
-            if (cm_backends[i]->supported & opt_flags[k].bit) {
-                if (by.len) cm_str_append(&by, ", ");
-                cm_str_append(&by, cm_backends[i]->scheme);
-            }
-        int rc;
-        if (opt_flags[k].bit == CM_OPT_DEVICE_CUDA && !by.len)
-            rc = cm_error(CM_ERR_UNSUPPORTED, "the CUDA engine is not in this build yet; use --device cpu");
-        else
-            rc = cm_error(opt_flags[k].bit == CM_OPT_DEVICE_CUDA ? CM_ERR_UNSUPPORTED : CM_ERR_ARG,
-                          "model spec '%s': %s is not supported by the %s backend (supported by: %s)", spec,
+        int rc = backends_with(opt_flags[k].bit, &by);
+        if (!rc)
+            rc = cm_error(CM_ERR_ARG, "model spec '%s': %s is not supported by the %s backend (supported by: %s)", spec,
                           opt_flags[k].flag, be->scheme, by.len ? by.s : "none");
         cm_str_free(&by);
         return rc;
+    }
+    return CM_OK;
+}
+
+/* The device and dtype the backend be will run SPEC on: *out is *in with
+ * device resolved ("cpu" or "cuda:0,1", written into devbuf of size cap) and
+ * dtype resolved (NULL on cpu, the canonical name on cuda). Errors: a bad
+ * device or dtype string, cuda asked of a backend without a CUDA engine, a
+ * build without CUDA or a machine without a visible GPU, a dtype other than
+ * fp32 on the CPU. */
+static int resolve_device(const cm_backend_i *be, const char *spec, const cm_encoder_params *in,
+                          cm_encoder_params *out, char *devbuf, size_t cap) {
+    *out = *in;
+    cm_device_spec d, r;
+    if (cm_device_parse(in->device, &d)) return cm_error_wrap(CM_ERR_ARG, "model spec '%s'", spec);
+    cm_gpu_dtype dt = CM_GPU_BF16;
+    if (in->dtype && cm_gpu_dtype_parse(in->dtype, &dt)) return cm_error_wrap(CM_ERR_ARG, "model spec '%s'", spec);
+    int cuda_ok = (be->supported & CM_OPT_DEVICE_CUDA) != 0;
+    if (!cuda_ok && (d.kind == CM_DEVICE_CUDA || (in->dtype && dt != CM_GPU_FP32))) {
+        cm_str by = {0};
+        int rc = backends_with(CM_OPT_DEVICE_CUDA, &by);
+        if (!rc)
+            rc = cm_error(d.kind == CM_DEVICE_CUDA ? CM_ERR_UNSUPPORTED : CM_ERR_ARG,
+                          "model spec '%s': %s is not supported by the %s backend (supported by: %s)", spec,
+                          d.kind == CM_DEVICE_CUDA ? "--device cuda" : "--dtype bf16/fp16", be->scheme,
+                          by.len ? by.s : "none");
+        cm_str_free(&by);
+        return rc;
+    }
+    int built = cm_gpu_built(), n = 0;
+    if (cuda_ok && d.kind != CM_DEVICE_CPU && built) CM_TRY(cm_gpu_count(&n));
+    int rrc = cm_device_resolve(&d, built, n, cuda_ok, &r);
+    if (rrc) return cm_error_wrap(rrc, "model spec '%s'", spec);
+    cm_device_format(&r, devbuf, cap);
+    out->device = devbuf;
+    if (r.kind == CM_DEVICE_CPU) {
+        if (in->dtype && dt != CM_GPU_FP32)
+            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32 only (bf16/int8 on "
+                            "the CPU are not implemented yet); use --dtype fp32, or --device cuda on a GPU build",
+                            in->dtype);
+        out->dtype = NULL;
+    } else {
+        out->dtype = cm_gpu_dtype_name(dt);
     }
     return CM_OK;
 }
@@ -117,10 +158,13 @@ int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params 
     const char *arg = NULL;
     CM_TRY(find_backend(spec, &be, &arg));
     CM_TRY(check_options(be, spec, params));
+    cm_encoder_params rp;
+    char dev[16 * CM_GPU_MAX_DEVICES];
+    CM_TRY(resolve_device(be, spec, params, &rp, dev, sizeof dev));
     cm_encoder *e = cm_calloc(1, sizeof *e);
     if (!e) return CM_ERR_NOMEM;
     e->be = be;
-    int rc = be->init(&e->state, arg, params, &e->info);
+    int rc = be->init(&e->state, arg, &rp, &e->info);
     if (rc) {
         free(e);
         return cm_error_wrap(rc, "model %s", spec);
@@ -151,6 +195,11 @@ int cm_model_describe(const char *spec, const cm_encoder_params *params, int ope
     const char *arg = NULL;
     CM_TRY(find_backend(spec, &be, &arg));
     CM_TRY(check_options(be, spec, params));
+    cm_encoder_params rp;
+    char dev[16 * CM_GPU_MAX_DEVICES];
+    CM_TRY(resolve_device(be, spec, params, &rp, dev, sizeof dev));
+    params = &rp;
+    size_t failures = cm_alloc_failures();   /* describers skip parts they cannot read */
     cJSON *o = cJSON_CreateObject();
     if (!o) return cm_error(CM_ERR_NOMEM, "out of memory describing a model");
     int rc = CM_OK;
@@ -159,7 +208,7 @@ int cm_model_describe(const char *spec, const cm_encoder_params *params, int ope
     } else {
         /* the generic description: what the loaded encoder says of itself */
         cm_encoder *e = NULL;
-        rc = cm_encoder_init(&e, spec, params);
+        rc = cm_encoder_init(&e, spec, params);   /* resolves the resolved spec again: the same */
         const cm_encoder_info *in = e ? cm_encoder_get_info(e) : NULL;
         if (!rc) rc = add_kv(o, "model", "%s", in->name);
         if (!rc) rc = add_kv(o, "loader", "%s", in->loader);
@@ -170,9 +219,39 @@ int cm_model_describe(const char *spec, const cm_encoder_params *params, int ope
         if (!rc) rc = add_kv(o, "fingerprint", "%s", in->fingerprint);
         cm_encoder_free(e);
     }
+    rc = cm_alloc_guard(rc, failures, "describing the model");
     if (rc) {
         cJSON_Delete(o);
         return rc;
+    }
+    *out = o;
+    return CM_OK;
+}
+
+int cm_devices_describe(cJSON **out) {
+    *out = NULL;
+    int n = 0;
+    CM_TRY(cm_gpu_count(&n));
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = o ? cJSON_AddArrayToObject(o, "devices") : NULL;
+    int rc = arr && cJSON_AddStringToObject(o, "cuda", cm_gpu_built() ? "built" : "not built") ? CM_OK : CM_ERR_NOMEM;
+    for (int i = 0; rc == CM_OK && i < n; i++) {
+        cm_gpu_device dv;
+        if ((rc = cm_gpu_device_info(i, &dv))) break;
+        char cc[32];
+        snprintf(cc, sizeof cc, "%d.%d", dv.cc_major, dv.cc_minor);
+        cJSON *d = cJSON_CreateObject();
+        if (!d || !cJSON_AddItemToArray(arr, d) || !cJSON_AddNumberToObject(d, "index", dv.index) ||
+            !cJSON_AddStringToObject(d, "name", dv.name) ||
+            !cJSON_AddNumberToObject(d, "memory_total", (double)dv.mem_total) ||
+            !cJSON_AddNumberToObject(d, "memory_free", (double)dv.mem_free) ||
+            !cJSON_AddStringToObject(d, "compute_capability", cc) ||
+            !cJSON_AddNumberToObject(d, "sm_count", dv.sm_count))
+            rc = CM_ERR_NOMEM;
+    }
+    if (rc) {
+        cJSON_Delete(o);
+        return rc == CM_ERR_NOMEM ? cm_error(CM_ERR_NOMEM, "out of memory describing the GPUs") : rc;
     }
     *out = o;
     return CM_OK;

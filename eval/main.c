@@ -16,6 +16,7 @@ typedef struct {
 
 static const command commands[] = {
     {"list",     cm_cmd_list,     "list the tasks of the catalog or a benchmark"},
+    {"fetch",    cm_cmd_fetch,    "download tasks' data from the Hugging Face hub (resumable, verified)"},
     {"run",      cm_cmd_run,      "evaluate a model on tasks and write MTEB-format results"},
     {"report",   cm_cmd_report,   "per-task scores, category means and averages of result folders"},
     {"compare",  cm_cmd_compare,  "evaluate variants of one model side by side, with significance"},
@@ -34,9 +35,10 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    /* run and compare stop gracefully on SIGINT/SIGTERM: install first, so that a signal during the startup
+    /* run, compare and fetch stop gracefully on SIGINT/SIGTERM: install first, so that a signal during the startup
      * (options, catalog, model loading) sets the flag instead of killing the process */
-    if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare"))) cm_interrupt_install();
+    if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "fetch")))
+        cm_interrupt_install();
     if (argc < 2) {
         usage(stderr);
         return 2;

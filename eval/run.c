@@ -7,6 +7,7 @@
 #include "cmteb/util.h"
 #include "cmteb/interrupt.h"
 #include "cmteb/log.h"
+#include "cmteb/hub.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -62,6 +63,8 @@ static cJSON *provenance(const cm_task *t, const cm_embedder *emb, const cm_run_
     if (info->uses_instructions && t->instruction) cJSON_AddStringToObject(o, "instruction", t->instruction);
     else cJSON_AddNullToObject(o, "instruction");
     cJSON_AddStringToObject(o, "data_folder", folder);
+    char commit[41];   /* the commit the data is at (hub cache snapshot, or the download metadata), when known */
+    if (cm_hub_folder_commit(folder, commit)) cJSON_AddStringToObject(o, "dataset_commit", commit);
     cJSON_AddStringToObject(o, "split", t->split);
     cJSON_AddStringToObject(o, "task_source", t->source);
     cJSON *set = p->settings ? cJSON_Duplicate(p->settings, 1) : NULL;

@@ -202,6 +202,7 @@ static int label_models(cm_report *r, int label_revisions) {
 int cm_report_build_from(cm_report **out, const cm_catalog *cat, cm_model_results **models, size_t n_models,
                          const cm_report_params *params) {
     *out = NULL;
+    size_t failures = cm_alloc_failures();
     cm_report_params p = params ? *params : cm_report_default_params();
     cm_report *r = cm_calloc(1, sizeof *r);
     int rc = r ? CM_OK : CM_ERR_NOMEM;
@@ -242,6 +243,7 @@ int cm_report_build_from(cm_report **out, const cm_catalog *cat, cm_model_result
         for (int c = 0; c < CM_REPORT_NCAT; c++) M->cat_diff[c].delta = NAN;
     }
     if ((rc = label_models(r, p.label_revisions))) goto fail;
+    if ((rc = cm_alloc_guard(rc, failures, "building the report"))) goto fail;
     *out = r;
     return CM_OK;
 fail:
@@ -379,6 +381,7 @@ static int compare_group(const cm_report *r, const cm_report_model *cand, const 
 }
 
 int cm_report_compare(cm_report *r, const cm_bootstrap_params *bp, double alpha) {
+    size_t failures = cm_alloc_failures();   /* per-item files that cannot be read leave a task untested */
     r->bootstrap = bp ? *bp : cm_bootstrap_default_params();
     if (!r->bootstrap.resamples) r->bootstrap.resamples = 1000;
     r->alpha = alpha > 0 ? alpha : 0.05;
@@ -414,7 +417,7 @@ int cm_report_compare(cm_report *r, const cm_bootstrap_params *bp, double alpha)
     for (size_t i = 0; deltas && i < r->n_rows; i++) free(deltas[i]);
     free(deltas);
     free(in_group);
-    return rc;
+    return cm_alloc_guard(rc, failures, "comparing the models");
 }
 
 int cm_report_render(const cm_report *r, cm_report_format f, cm_str *out) {

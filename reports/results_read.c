@@ -411,7 +411,8 @@ int cm_results_find_models(const char *dir, char ***folders, size_t *n) {
     *n = 0;
     if (!cm_dir_exists(dir)) return cm_error(CM_ERR_NOTFOUND, "%s: no such results folder", dir);
     strvec acc = {0};
-    int rc = find_rec(dir, 0, &acc);
+    size_t failures = cm_alloc_failures();   /* find_rec skips unreadable files */
+    int rc = cm_alloc_guard(find_rec(dir, 0, &acc), failures, "looking for results files");
     if (rc) { cm_results_free_folders(acc.v, acc.n); return rc; }
     if (!acc.n) {
         free(acc.v);
@@ -635,6 +636,7 @@ static int load_file(cm_model_results *m, const char *path, const cm_catalog *ca
 
 int cm_model_results_load(cm_model_results **out, const char *folder, const cm_catalog *cat) {
     *out = NULL;
+    size_t failures = cm_alloc_failures();   /* a file skipped for want of memory must not pass unnoticed */
     cm_model_results *m = cm_calloc(1, sizeof *m);
     if (!m) return CM_ERR_NOMEM;
     int rc = CM_OK;
@@ -647,6 +649,7 @@ int cm_model_results_load(cm_model_results **out, const char *folder, const cm_c
     cm_results_free_folders(files, n);
     if (rc) goto fail;
     if ((rc = add_cqadupstack(m, cat))) goto fail;
+    if ((rc = cm_alloc_guard(rc, failures, "reading the results folder"))) goto fail;
     *out = m;
     return CM_OK;
 fail:

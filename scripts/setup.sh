@@ -2,7 +2,8 @@
 # setup.sh [--test]: installs what cmteb needs on Debian 12 (idempotent) and
 # builds it into build/.
 #   default: the build dependencies (compiler, CMake, OpenBLAS, cJSON, libcsv,
-#            FAISS, zlib, libcurl)
+#            FAISS, zlib, libcurl, libarchive) and DuckDB's libduckdb.so from npm
+#            into scripts/duckdb (parquet, loaded at run time)
 #   --test:  also what the tests and reference checks use (Debian python3-numpy,
 #            -scipy, -sklearn, -torch; clang + libFuzzer for tests/fuzz; Node.js/npm and the npm reference
 #            packages in tests/reference; Chromium for the HTML report test;
@@ -16,7 +17,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 pkgs=(build-essential cmake pkg-config libopenblas-dev libcjson-dev libcsv-dev libfaiss-dev zlib1g-dev
-      libcurl4-openssl-dev)
+      libcurl4-openssl-dev libssl-dev libarchive-dev)
 if [ $want_test = 1 ]; then
   pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch nodejs npm chromium)
   # the fuzz stage of scripts/test.sh: clang with libFuzzer and its OpenMP runtime (tests/fuzz)
@@ -34,6 +35,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# DuckDB's libduckdb.so (parquet, loaded at run time) and its Node API (parquet test fixtures), from npm.
+# Without it every format but parquet works and opening a parquet file says how to get it.
+if [ -f scripts/duckdb/package.json ] && [ ! -f scripts/duckdb/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so ] \
+   && command -v npm >/dev/null; then
+  echo "setup: installing DuckDB from npm (scripts/duckdb)" >&2
+  ( cd scripts/duckdb && { [ -f package-lock.json ] && npm ci --silent --no-audit --no-fund || npm install --silent --no-audit --no-fund; } ) >&2 \
+    || echo "setup: warning: DuckDB not installed; parquet files (SummEval) cannot be read" >&2
 fi
 
 if [ $want_test = 1 ] && [ -f tests/reference/package.json ]; then

@@ -9,6 +9,7 @@
  * Post-LN transformer: x = LN(x + Attn(x)); x = LN(x + FFN(x)). Weights are
  * converted to float32 at load; Q, K, V are fused into one (3h, h) matrix.
  */
+#include "engine/arch/bert.h"
 #include "engine/arch/model.h"
 
 #include "cmteb/status.h"
@@ -20,33 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BK_BERT = 0, BK_ROBERTA = 1, BK_MPNET = 2 };
+enum { BK_BERT = CM_BERT_KIND_BERT, BK_ROBERTA = CM_BERT_KIND_ROBERTA, BK_MPNET = CM_BERT_KIND_MPNET };
 
-typedef struct bert_layer {
-    float *wqkv, *bqkv;     /* (3h, h), (3h) */
-    float *wo, *bo;         /* (h, h), (h) */
-    float *ln1_g, *ln1_b;   /* (h) */
-    float *wi, *bi;         /* (I, h), (I) */
-    float *wo2, *bo2;       /* (h, I), (h) */
-    float *ln2_g, *ln2_b;   /* (h) */
-} bert_layer;
-
-typedef struct bert {
-    cm_hf_config cfg;
-    int          kind;
-    cm_act       act;
-    float       *word;            /* (V, h) */
-    float       *pos;             /* (P, h) */
-    float       *type0;           /* (h) token type 0, or NULL */
-    float       *emb_ln_g, *emb_ln_b;
-    bert_layer  *layers;
-    float       *rel_bias;        /* MPNet: (buckets, heads) */
-    int64_t      n_buckets;
-    int32_t     *bucket;          /* MPNet: bucket of relative offset r at bucket[r + max_positions] */
-    /* per-thread activations, grown on demand */
-    struct bert_ws *ws;
-    int          n_ws;
-} bert;
+typedef cm_bert_layer bert_layer;   /* bert.h */
+typedef cm_bert bert;
 
 static const char *const bert_types[] = {"bert", "roberta", "xlm-roberta", "camembert", "mpnet", NULL};
 

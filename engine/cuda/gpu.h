@@ -1,7 +1,7 @@
 /*
  * gpu.h: the CUDA side of the native engine as host code sees it.
  *
- * Built with the CUDA toolkit (CMTEB_HAVE_CUDA), engine/cuda/*.cu implement
+ * Built with the CUDA toolkit (CMTEB_HAVE_CUDA), the .cu files of engine/cuda implement
  * these functions; without it gpu_stub.c does, and every call that would need
  * a GPU fails with CM_ERR_UNSUPPORTED ("this cmteb was built without CUDA").
  * Host-only logic (device lists, dtype names, batch planning, splitting on
@@ -58,7 +58,12 @@ typedef enum cm_gpu_dtype {
 } cm_gpu_dtype;
 
 /* Bytes the weights of m take on a device in dtype (exact, from the loaded
- * model's tensors), for `cmteb info` and the "does not fit" error. */
+ * model's tensors), for `cmteb info` and the "does not fit" error: what
+ * cm_gpu_model_load allocates for them (weight matrices and embedding tables
+ * in dtype; biases, norms, MPNet's bias table, NV-Embed's precomputed latent
+ * K/V and the Dense modules in float32; each tensor 256-byte aligned). Load
+ * needs 32 MiB of cuBLAS workspace on top. m must be loaded with weights
+ * (CM_ERR_ARG otherwise). */
 int cm_gpu_weight_bytes(const cm_hf_model *m, cm_gpu_dtype dtype, size_t *bytes);
 
 typedef struct cm_gpu_model cm_gpu_model;
@@ -71,7 +76,9 @@ void cm_gpu_model_free(cm_gpu_model *g);
 
 /* Device bytes a batch of n_tokens tokens in n_seqs sequences, the longest
  * max_len tokens, needs beyond the weights (activations and scratch), for
- * planning batch sizes. */
+ * planning batch sizes: the size of the arena cm_gpu_model_encode grows to
+ * for such a batch (computed by the same layout function; the arena is kept
+ * between calls and only grows). */
 size_t cm_gpu_batch_bytes(const cm_gpu_model *g, size_t n_tokens, size_t n_seqs, size_t max_len);
 
 /* One forward pass over the packed batch b (model.h layout) with attention

@@ -90,11 +90,13 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     info->max_tokens = (int64_t)set->max_length;
     info->n_parameters = np;
     info->uses_instructions = set->query_template || set->document_template;
+    const char *dev = cm_hf_model_device(s->m);
     if (!(params && params->quiet))
-        cm_log(CM_LOG_INFO, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads",
+        cm_log(CM_LOG_INFO, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads%s%s%s%s",
                 arg, c->model_type, (long long)c->n_layers, (long long)c->hidden, cm_pool_name(set->pool.kind),
                 set->pool.exclude_instr ? " (instruction excluded)" : "", set->pool.normalize ? " + L2" : "",
-                set->max_length, set->threads);
+                set->max_length, set->threads, strcmp(dev, "cpu") ? ", on " : "", strcmp(dev, "cpu") ? dev : "",
+                strcmp(dev, "cpu") ? " in " : "", strcmp(dev, "cpu") ? cm_hf_model_dtype(s->m) : "");
     *state = s;
     return CM_OK;
 }
@@ -137,7 +139,8 @@ const cm_backend_i cm_backend_hf = {
     .scheme = "hf",
     .usage = "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
     .supported = CM_OPT_POOLING | CM_OPT_ATTENTION | CM_OPT_NORMALIZE | CM_OPT_MAX_LENGTH | CM_OPT_POOL_INSTRUCTION |
-                 CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE | CM_OPT_THREADS,
+                 CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE | CM_OPT_THREADS |
+                 CM_OPT_DEVICE_CUDA,
     .init = be_init, .encode = be_encode, .free = be_free,
     .encode_pools = be_encode_pools,
     .describe = be_describe,

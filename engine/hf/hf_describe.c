@@ -2,11 +2,13 @@
  * hf_describe.c: what `cmteb info` shows of a model folder (see
  * cm_model_describe in cmteb/encoder.h): architecture and sizes from
  * config.json, parameter count, weight dtypes and bytes (safetensors header
- * only; weights are never converted), memory footprint, tokenizer, and the
- * resolved embedding settings.
+ * only; weights are never converted), memory footprint, tokenizer, the
+ * resolved embedding settings, and the device memory the weights need in each
+ * GPU dtype with whether they fit each visible GPU.
  */
 #include "engine/hf/hf_model.h"
 #include "cmteb/status.h"
+#include "engine/cuda/gpu_plan.h"
 #include "cmteb/util.h"
 #include "engine/nn/safetensors.h"
 
@@ -24,6 +26,47 @@ static void kv(cJSON *j, int *rc, const char *key, const char *fmt, ...) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (!*rc && !cJSON_AddStringToObject(j, key, buf)) *rc = cm_error(CM_ERR_NOMEM, "out of memory describing a model");
+}
+
+/* bytes as "123.4 MiB" / "12.3 GiB" into buf. */
+static const char *human(size_t bytes, char *buf, size_t cap) {
+    double b = (double)bytes;
+    if (b >= 1024.0 * 1024 * 1024) snprintf(buf, cap, "%.1f GiB", b / (1024.0 * 1024 * 1024));
+    else snprintf(buf, cap, "%.1f MiB", b / (1024.0 * 1024));
+    return buf;
+}
+
+/* Device memory beyond the weights a replica needs to be useful: the CUDA context, cuBLAS workspaces and the
+ * activations of a batch (the planner sizes batches to what is left). */
+#define GPU_WORKING_BYTES ((size_t)1 << 30)
+
+/* Adds "gpu_weights" (what the weights take on a GPU in each dtype: n_weights elements, counted from the
+ * checkpoint or config.json) and one "gpu_fit" line per visible GPU. */
+static void describe_gpu(cJSON *j, int *rc, size_t n_weights, const char *src) {
+    char b16[32], b32[32];
+    kv(j, rc, "gpu_weights", "bf16/fp16 %s, fp32 %s (%s; plus about %s working memory per GPU)",
+       human(n_weights * 2, b16, sizeof b16), human(n_weights * 4, b32, sizeof b32), src,
+       human(GPU_WORKING_BYTES, (char[32]){0}, 32));
+    int n = 0;
+    if (*rc) return;
+    if (cm_gpu_count(&n) != CM_OK) {   /* no GPU list: nothing to fit against */
+        cm_error_clear();
+        return;
+    }
+    for (int i = 0; i < n && !*rc; i++) {
+        cm_gpu_device d;
+        if (cm_gpu_device_info(i, &d) != CM_OK) {
+            cm_error_clear();
+            continue;
+        }
+        size_t avail = d.mem_free ? d.mem_free : d.mem_total;
+        char key[32], fr[32];
+        snprintf(key, sizeof key, "gpu_fit cuda:%d", i);
+        kv(j, rc, key, "%s, %s free: bf16 %s, fp16 %s, fp32 %s", d.name, human(avail, fr, sizeof fr),
+           n_weights * 2 + GPU_WORKING_BYTES <= avail ? "fits" : "does not fit",
+           n_weights * 2 + GPU_WORKING_BYTES <= avail ? "fits" : "does not fit",
+           n_weights * 4 + GPU_WORKING_BYTES <= avail ? "fits" : "does not fit");
+    }
 }
 
 int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJSON *j) {
@@ -49,6 +92,8 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
     kv(j, &rc, "activation", "%s", c->hidden_act);
     kv(j, &rc, "embedding_dim", "%lld", (long long)c->out_dim);
     kv(j, &rc, "parameters", "%lld", (long long)np);
+    size_t n_weights = np > 0 ? (size_t)np : 0;   /* float elements the GPU holds */
+    const char *n_weights_src = "from config.json";
     kv(j, &rc, "params_as_f32", "%lld bytes (all parameters held as float32%s)", (long long)f32,
        a->describe ? "; see the lines below for what this engine keeps" : ", as this engine keeps them");
     if (weights) {
@@ -60,12 +105,15 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
             kv(j, &rc, "weights_file", "none (%s; config-derived numbers only)", cm_last_error());
             cm_error_clear();
         } else {
-            size_t cnt[4] = {0}, bytes[4] = {0};
+            size_t cnt[4] = {0}, bytes[4] = {0}, numel = 0;
             for (size_t i = 0; i < cm_st_count(st); i++) {
                 const cm_st_tensor *x = cm_st_at(st, i);
                 cnt[x->dtype]++;
                 bytes[x->dtype] += x->nbytes;
+                if (x->dtype != CM_ST_OTHER) numel += (size_t)x->numel;
             }
+            n_weights = numel;
+            n_weights_src = "from the checkpoint's tensors";
             cm_str d = {0};
             for (int k = 0; k < 4; k++)
                 if (cnt[k]) cm_str_printf(&d, "%s%s: %zu tensors, %zu bytes", d.len ? "; " : "",
@@ -98,7 +146,10 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
         kv(j, &rc, "max_length", "%zu", s->max_length);
         kv(j, &rc, "prompts", "query \"%s\", document \"%s\"", s->query_prompt, s->document_prompt);
         if (s->query_template) kv(j, &rc, "query_template", "%s", s->query_template);
+        kv(j, &rc, "device", "%s (%s)", cm_hf_model_device(m), cm_hf_model_dtype(m));
         kv(j, &rc, "fingerprint", "%s", cm_hf_model_fingerprint(m));
+        for (size_t i = 0; i < nd; i++) n_weights += dn[i].in * dn[i].out + (dn[i].has_bias ? dn[i].out : 0);
+        describe_gpu(j, &rc, n_weights, n_weights_src);
         if (a->describe) {
             cm_str extra = {0};
             /* the config object is re-read by the hook from dir; pass what we have */

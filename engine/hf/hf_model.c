@@ -9,6 +9,8 @@
 
 #include "cmteb/status.h"
 #include "cmteb/util.h"
+#include "engine/cuda/gpu_plan.h"
+#include "engine/hf/hf_gpu.h"
 
 #include <ctype.h>
 #include <omp.h>
@@ -30,6 +32,10 @@ struct cm_hf_model {
     cm_dense             dense[CM_HF_MAX_DENSE];   /* sentence-transformers Dense modules after pooling */
     size_t               n_dense;
     size_t               pool_dim;   /* width of the pooled vector (out_dim before the Dense modules) */
+    cm_device_spec       device;     /* CPU, or CUDA with the replicas' ordinals */
+    cm_gpu_dtype         dtype;      /* on CUDA */
+    char                 device_name[16 * CM_GPU_MAX_DEVICES];
+    cm_hf_gpu           *gpu;        /* the replicas when on CUDA */
     /* reusable buffers */
     cm_hf_batch          batch;
     float               *hidden;
@@ -49,8 +55,14 @@ size_t cm_hf_model_dense(const cm_hf_model *m, const cm_dense **out) {
     return m->n_dense;
 }
 
+const char *cm_hf_model_device(const cm_hf_model *m) { return m->device_name; }
+const char *cm_hf_model_dtype(const cm_hf_model *m) {
+    return m->device.kind == CM_DEVICE_CUDA ? cm_gpu_dtype_name(m->dtype) : "fp32";
+}
+
 void cm_hf_model_free(cm_hf_model *m) {
     if (!m) return;
+    cm_hf_gpu_free(m->gpu);   /* the replicas borrow the model: first */
     if (m->state) m->arch->free(m->state);
     cm_st_free(m->st);
     cm_tokenizer_free(m->tok);
@@ -248,6 +260,9 @@ static void make_fingerprint(cm_hf_model *m) {
                   m->set.pool.exclude_instr, m->set.pool.normalize, (int)m->set.attention, m->set.max_length,
                   m->set.query_prompt, m->set.document_prompt, m->set.query_template ? m->set.query_template : "-",
                   m->set.document_template ? m->set.document_template : "-");
+    /* bf16/fp16 vectors must not share cache entries with fp32 ones (fp32 on a GPU shares the CPU's) */
+    if (m->device.kind == CM_DEVICE_CUDA && m->dtype != CM_GPU_FP32)
+        cm_str_printf(&s, " dtype=%s", cm_gpu_dtype_name(m->dtype));
     if (s.s) h = cm_hash64(s.s, s.len, h);
     cm_str_free(&s);
     cm_hex64(h, m->fingerprint);
@@ -266,6 +281,29 @@ static cm_wlinear_params linear_params(void) {
     return p;
 }
 
+/* params->device and dtype into m->device / m->dtype: "cuda..." (every
+ * visible GPU for plain "cuda") or the CPU for anything else (NULL, "auto",
+ * "cpu": cm_encoder_init resolves "auto"; this internal entry stays on the
+ * CPU unless told). */
+static int resolve_device(cm_hf_model *m, const cm_encoder_params *params) {
+    cm_device_spec d;
+    CM_TRY(cm_device_parse(params->device, &d));
+    m->dtype = CM_GPU_BF16;
+    if (params->dtype) CM_TRY(cm_gpu_dtype_parse(params->dtype, &m->dtype));
+    if (d.kind != CM_DEVICE_CUDA) {
+        memset(&m->device, 0, sizeof m->device);
+        m->device.kind = CM_DEVICE_CPU;
+        if (params->dtype && m->dtype != CM_GPU_FP32)
+            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32 only", params->dtype);
+    } else {
+        int n = 0;
+        if (cm_gpu_built()) CM_TRY(cm_gpu_count(&n));
+        CM_TRY(cm_device_resolve(&d, cm_gpu_built(), n, 1, &m->device));
+    }
+    cm_device_format(&m->device, m->device_name, sizeof m->device_name);
+    return CM_OK;
+}
+
 int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params *params, int weights) {
     *out = NULL;
     cm_encoder_params dflt = cm_encoder_default_params();
@@ -282,6 +320,7 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
         rc = cm_error(CM_ERR_NOTFOUND, "%s/config.json: not found (is this a Hugging Face model folder?)", dir);
         goto fail;
     }
+    if ((rc = resolve_device(m, params))) goto fail;
     if ((rc = cm_hf_arch_find(m->config, dir, &m->arch))) goto fail;
     if ((rc = m->arch->read_config(m->config, dir, &m->cfg))) goto fail;
     m->cfg.linear = linear_params();
@@ -368,6 +407,10 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     }
     if (m->n_dense) m->cfg.out_dim = (int64_t)m->dense[m->n_dense - 1].out;
     make_fingerprint(m);
+    size_t gpu_seqs = params->batch_size > 0 ? (size_t)params->batch_size : 0;
+    if (weights && m->device.kind == CM_DEVICE_CUDA &&
+        (rc = cm_hf_gpu_open(&m->gpu, m, &m->device, m->dtype, gpu_seqs)))
+        goto fail;
     *out = m;
     return CM_OK;
 fail:
@@ -410,15 +453,52 @@ int cm_hf_model_format(const cm_hf_model *m, const char *text, cm_role role, con
 
 /* ---- encoding ------------------------------------------------------------- */
 
-typedef struct tok_item {
-    int32_t *ids;
-    size_t   n, n_instr, index;
-} tok_item;
-
-static int cmp_len(const void *a, const void *b) {
-    const tok_item *x = a, *y = b;
+int cm_hf_item_cmp(const void *a, const void *b) {
+    const cm_hf_item *x = a, *y = b;
     if (x->n != y->n) return x->n < y->n ? -1 : 1;
     return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void cm_hf_tok_scratch_free(cm_hf_tok_scratch *s) {
+    free(s->last_prefix);
+    s->last_prefix = NULL;
+    cm_tok_encoding_free(&s->enc);
+    cm_tok_encoding_free(&s->penc);
+}
+
+/* The prompt prefix's token count (sentence-transformers rule: len(tokenize(prefix)) - 1, i.e. the leading
+ * special token(s) plus the prefix tokens) marks the instruction tokens. */
+int cm_hf_tokenize(const cm_hf_model *m, cm_hf_tok_scratch *s, const char *text, cm_role role,
+                   const char *instruction, size_t index, cm_hf_item *it) {
+    cm_tok_options opt = cm_tok_default_options();
+    opt.max_length = m->set.max_length;
+    char *full = NULL;
+    size_t plen = 0;
+    CM_TRY(cm_hf_model_format(m, text ? text : "", role, instruction, &full, &plen));
+    int rc = CM_OK;
+    size_t n_instr = 0;
+    if (plen) {
+        if (!s->last_prefix || strncmp(s->last_prefix, full, plen) != 0 || s->last_prefix[plen] != '\0') {
+            free(s->last_prefix);
+            s->last_prefix = cm_strndup(full, plen);
+            cm_tok_options po = cm_tok_default_options();
+            rc = s->last_prefix ? cm_tokenizer_encode(m->tok, s->last_prefix, &po, &s->penc) : CM_ERR_NOMEM;
+            s->last_prefix_ntok = s->penc.n ? s->penc.n - 1 : 0;
+        }
+        n_instr = s->last_prefix_ntok;
+    }
+    if (rc == CM_OK) rc = cm_tokenizer_encode(m->tok, full, &opt, &s->enc);
+    free(full);
+    if (rc) return rc;
+    if (s->enc.n == 0)
+        return cm_error(CM_ERR_ARG, "text %zu produced no tokens and the tokenizer adds no special tokens", index);
+    it->ids = cm_malloc(s->enc.n * sizeof *it->ids);
+    if (!it->ids) return CM_ERR_NOMEM;
+    memcpy(it->ids, s->enc.ids, s->enc.n * sizeof *s->enc.ids);
+    it->n = s->enc.n;
+    it->n_instr = n_instr;
+    it->index = index;
+    return CM_OK;
 }
 
 int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,
@@ -428,7 +508,7 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
     size_t h = (size_t)m->cfg.hidden, pd = m->pool_dim, od = (size_t)m->cfg.out_dim, wmax = h > pd ? h : pd;
     for (size_t i = 0; i < m->n_dense; i++) wmax = m->dense[i].out > wmax ? m->dense[i].out : wmax;
     cm_pool_spec *ps = cm_malloc((npools ? npools : 1) * sizeof *ps);
-    tok_item *items = cm_calloc(n, sizeof *items);
+    cm_hf_item *items = cm_calloc(n, sizeof *items);
     int rc = (ps && items) ? CM_OK : CM_ERR_NOMEM;
     for (size_t k = 0; rc == CM_OK && k < npools; k++) {
         ps[k] = pools[k];
@@ -441,48 +521,17 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
         if (ps[k].kind == CM_POOL_LATENT && !m->arch->pool_latent)
             rc = cm_error(CM_ERR_ARG, "pooling 'latent' needs a latent-attention model (NV-Embed)");
     }
-    /* tokenize: the prompt prefix's token count (sentence-transformers rule:
-     * len(tokenize(prefix)) - 1, i.e. the leading special token(s) plus the
-     * prefix tokens) marks the instruction tokens */
-    cm_tok_encoding enc = {0}, penc = {0};
-    cm_tok_options opt = cm_tok_default_options();
-    opt.max_length = m->set.max_length;
-    char *last_prefix = NULL;
-    size_t last_prefix_ntok = 0;
-    for (size_t i = 0; rc == CM_OK && i < n; i++) {
-        char *full = NULL;
-        size_t plen = 0;
-        rc = cm_hf_model_format(m, texts[i] ? texts[i] : "", role, instruction, &full, &plen);
-        if (rc) break;
-        size_t n_instr = 0;
-        if (plen) {
-            if (!last_prefix || strncmp(last_prefix, full, plen) != 0 || last_prefix[plen] != '\0') {
-                free(last_prefix);
-                last_prefix = cm_strndup(full, plen);
-                cm_tok_options po = cm_tok_default_options();
-                rc = last_prefix ? cm_tokenizer_encode(m->tok, last_prefix, &po, &penc) : CM_ERR_NOMEM;
-                last_prefix_ntok = penc.n ? penc.n - 1 : 0;
-            }
-            n_instr = last_prefix_ntok;
-        }
-        if (rc == CM_OK) rc = cm_tokenizer_encode(m->tok, full, &opt, &enc);
-        free(full);
-        if (rc) break;
-        if (enc.n == 0) {
-            rc = cm_error(CM_ERR_ARG, "text %zu produced no tokens and the tokenizer adds no special tokens", i);
-            break;
-        }
-        items[i].ids = cm_malloc(enc.n * sizeof *items[i].ids);
-        if (!items[i].ids) { rc = CM_ERR_NOMEM; break; }
-        memcpy(items[i].ids, enc.ids, enc.n * sizeof *enc.ids);
-        items[i].n = enc.n;
-        items[i].n_instr = n_instr;
-        items[i].index = i;
+    if (rc == CM_OK && m->gpu) {   /* the GPU pipeline tokenizes, plans and pools itself */
+        free(items);
+        rc = cm_hf_gpu_encode(m->gpu, m, texts, n, role, instruction, ps, npools, outs);
+        free(ps);
+        return rc;
     }
-    free(last_prefix);
-    cm_tok_encoding_free(&enc);
-    cm_tok_encoding_free(&penc);
-    if (rc == CM_OK) qsort(items, n, sizeof *items, cmp_len);
+    cm_hf_tok_scratch ts = {0};
+    for (size_t i = 0; rc == CM_OK && i < n; i++)
+        rc = cm_hf_tokenize(m, &ts, texts[i], role, instruction, i, &items[i]);
+    cm_hf_tok_scratch_free(&ts);
+    if (rc == CM_OK) qsort(items, n, sizeof *items, cm_hf_item_cmp);
     float *pooled = NULL, *dbuf = NULL;
     cm_hf_forward_opts fo = {m->set.attention, m->set.threads};
     for (size_t i0 = 0; rc == CM_OK && i0 < n;) {

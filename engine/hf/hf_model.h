@@ -13,6 +13,12 @@
  * forward pass once, and pooled by every requested cm_pool_spec
  * (cm_hf_encode_multi: variants that share a forward pass share it).
  *
+ * Devices: params->device "cuda", "cuda:N" or "cuda:0,1,..." (resolved by
+ * cm_encoder_init; NULL, "auto" and "cpu" mean the CPU here) also loads one
+ * replica per listed GPU in params->dtype (NULL: bf16) when weights are
+ * loaded, and cm_hf_encode_multi then runs there (hf_gpu.h): tokenization on
+ * CPU threads overlapped with the GPUs' batches, results in input order.
+ *
  * Ownership: cm_hf_model_load allocates, cm_hf_model_free frees (NULL ok).
  * Strings returned are borrowed from the model.
  */
@@ -76,6 +82,38 @@ size_t                cm_hf_model_dense(const cm_hf_model *m, const cm_dense **o
  * counts as instruction. Caller frees *out. */
 int cm_hf_model_format(const cm_hf_model *m, const char *text, cm_role role, const char *instruction,
                        char **out, size_t *instr_prefix_len);
+
+/* One tokenized text: ids (n, caller frees), its leading instruction tokens
+ * and its position in the caller's input. */
+typedef struct cm_hf_item {
+    int32_t *ids;
+    size_t   n, n_instr, index;
+} cm_hf_item;
+
+/* Per-thread tokenization scratch (the last prompt prefix and its token
+ * count, encoding buffers); zero-initialised, released with
+ * cm_hf_tok_scratch_free. */
+typedef struct cm_hf_tok_scratch {
+    char            *last_prefix;
+    size_t           last_prefix_ntok;
+    cm_tok_encoding  enc, penc;
+} cm_hf_tok_scratch;
+
+void cm_hf_tok_scratch_free(cm_hf_tok_scratch *s);
+
+/* Formats and tokenizes text (NULL = "") for role and instruction into *it
+ * (it->ids allocated, caller frees), index recorded for ordering and
+ * messages. Thread-safe for distinct scratch. */
+int cm_hf_tokenize(const cm_hf_model *m, cm_hf_tok_scratch *s, const char *text, cm_role role,
+                   const char *instruction, size_t index, cm_hf_item *it);
+
+/* Orders items by length, then input position (qsort comparator). */
+int cm_hf_item_cmp(const void *a, const void *b);
+
+/* The device the model runs on ("cpu" or "cuda:0,1"), and its dtype
+ * ("fp32" on the CPU). Borrowed. */
+const char *cm_hf_model_device(const cm_hf_model *m);
+const char *cm_hf_model_dtype(const cm_hf_model *m);
 
 /* Encodes texts with the model's default pooling into out (n, out_dim). */
 int cm_hf_encode(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,

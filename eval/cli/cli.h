@@ -21,6 +21,7 @@ int cm_cmd_tokenize(int argc, char **argv);
 int cm_cmd_info(int argc, char **argv);
 int cm_cmd_compare(int argc, char **argv);
 int cm_cmd_check(int argc, char **argv);
+int cm_cmd_fetch(int argc, char **argv);
 
 /* Option parsing: walks argv; for "--name VALUE" / "--name=VALUE" returns 1
  * and sets *value when argv[*i] is that option (advancing *i past VALUE);
@@ -55,7 +56,7 @@ int cm_cli_select_tasks(const cm_cli_tasks *t, cm_catalog **cat, const cm_task *
 
 /* Engine options: --pooling, --attention, --normalize / --no-normalize,
  * --pool-instruction / --no-pool-instruction, --max-length N,
- * --query-template T, --document-template T, --device D. Returns 1 when
+ * --query-template T, --document-template T, --device D, --dtype T. Returns 1 when
  * argv[*i] is one (parsed into p); sets *bad on a bad value. Which of them a
  * model takes is the backend's call (cm_encoder_init rejects the others). */
 int cm_opt_engine(int argc, char **argv, int *i, cm_encoder_params *p, int *bad);

@@ -58,6 +58,9 @@ static void usage(FILE *f) {
         "  --overwrite            re-evaluate tasks whose result exists\n"
         "  --cache-dir DIR        embedding cache, one per variant (default: OUTPUT/.cache)\n"
         "  --no-cache             keep shared vectors in memory instead (one task's texts x variants)\n"
+        "  --device D             auto (default: the GPUs when built with CUDA and one is visible, else the\n"
+        "                         CPU), cpu, cuda (every visible GPU), cuda:N, cuda:0,1,...\n"
+        "  --dtype T              bf16 (GPU default), fp16 or fp32 (the CPU computes in fp32 only)\n"
         "  --threads N  --batch-size N  --quiet\n"
         "  --resamples N  --seed N  --alpha P   bootstrap (default 1000, 42, 0.05)\n");
 }
@@ -155,6 +158,7 @@ typedef struct compare_opts {
     const char  *model, *model_name, *data_dir, *output, *cache_dir;
     cm_cli_tasks ts;
     int          threads, batch_size, quiet, overwrite, no_cache;
+    const char  *device, *dtype;
     cm_bootstrap_params bp;
     double alpha;
 } compare_opts;
@@ -187,6 +191,8 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
     vp.cache_dir = cache_dir;
     vp.threads = o->threads;
     vp.batch_size = o->batch_size;
+    vp.device = o->device;
+    vp.dtype = o->dtype;
     vp.quiet = o->quiet;
     rc = cm_variants_init(&set, defs, nv, &vp);
     free(defs);
@@ -345,6 +351,8 @@ int cm_cmd_compare(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--cache-dir", &o.cache_dir, &bad)) {}
         else if (cm_opt_flag(argv, i, "--no-cache")) o.no_cache = 1;
         else if (cm_opt_flag(argv, i, "--quiet") || cm_opt_flag(argv, i, "-q")) o.quiet = 1;
+        else if (cm_opt_value(argc, argv, &i, "--device", &o.device, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--dtype", &o.dtype, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--variant", &v, &bad)) {
             if (!v) continue;
             if (parse_variant(v, &vs[nv])) {

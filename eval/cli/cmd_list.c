@@ -17,6 +17,7 @@
 #include "cmteb/dataset.h"
 #include "cmteb/status.h"
 #include "cmteb/task.h"
+#include "cmteb/hub.h"
 #include "cmteb/util.h"
 
 #include <stdio.h>
@@ -26,7 +27,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: cmteb list [--benchmark NAME] [--type TYPE] [--data-dir DIR] [--task-file FILE ...]\n"
-            "                  [--format table|json]\n"
+            "                  [--format table|json] [--sizes]\n"
             "\n"
             "Lists tasks with their type, evaluation split, subset, main score and whether their data is\n"
             "present under DIR, then a count line.\n"
@@ -39,7 +40,10 @@ static void usage(FILE *f) {
             "  --data-dir DIR     folder holding hub downloads, e.g. DIR/mteb/stsbenchmark-sts (default: data)\n"
             "  --task-file FILE   add the task(s) defined in FILE (repeatable); without --benchmark only\n"
             "                     the task-file tasks are listed\n"
-            "  --format FMT       table (default) or json\n"
+            "  --format FMT       table (default) or json (which always has the sizes known from listings\n"
+            "                     kept by cmteb fetch)\n"
+            "  --sizes            add a TO FETCH column: bytes still to download / total (the hub's listing,\n"
+            "                     asked for unless HF_HUB_OFFLINE=1, else a kept one, else \"unknown\")\n"
             "  --help             this text\n"
             "\n"
             "exit status: 0 success, 1 failure (reason on stderr), 2 usage error\n");
@@ -130,6 +134,24 @@ typedef struct {
 
 static const char *subset_name(const cm_task *t) { return t->subset ? t->subset : "default"; }
 
+/* --sizes: what is left to download, from the hub's listing (online) or one cmteb fetch kept */
+static int list_sizes;
+
+static cm_hub_task_size task_size(const cm_task *t, const char *data_dir, int online) {
+    cm_hub_params hp = cm_hub_default_params();
+    hp.data_dir = data_dir;
+    cm_hub_task_size z;
+    if (cm_hub_task_size_get(t, &hp, online, &z)) z.known = 0;
+    cm_error_clear();
+    return z;
+}
+
+static void size_text(const cm_hub_task_size *z, const cm_task *t, char *out, size_t cap) {
+    if (!t->dataset_path || t->data || (t->source && !strcmp(t->source, "demo"))) snprintf(out, cap, "-");
+    else if (!z->known) snprintf(out, cap, "unknown");
+    else snprintf(out, cap, "%.1f/%.1f MB", (double)(z->bytes - z->bytes_present) / 1e6, (double)z->bytes / 1e6);
+}
+
 static void print_table(const row *rows, size_t n, const char *data_dir, const char *bench, const char *type) {
     size_t w[5] = {4, 4, 5, 6, 10}; /* TASK TYPE SPLIT SUBSET MAIN SCORE */
     for (size_t i = 0; i < n; i++) {
@@ -148,6 +170,12 @@ static void print_table(const row *rows, size_t n, const char *data_dir, const c
         printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s", (int)w[0], t->name, (int)w[1], cm_task_type_name(t->type),
                (int)w[2], t->split, (int)w[3], subset_name(t), (int)w[4], t->main_score, state_names[d->state]);
         if (d->state == DATA_PARTIAL) printf(" (%zu/%zu files)", d->found, d->needed);
+        if (list_sizes) {
+            cm_hub_task_size z = task_size(t, data_dir, 1);
+            char sz[64];
+            size_text(&z, t, sz, sizeof sz);
+            printf("  TO FETCH %s", sz);
+        }
         printf("\n");
     }
     printf("%zu task%s", n, n == 1 ? "" : "s");
@@ -182,6 +210,11 @@ static int print_json(const row *rows, size_t n, const char *data_dir, const cha
         cJSON_AddStringToObject(o, "source", t->source ? t->source : "");
         cJSON_AddStringToObject(o, "data", state_names[d->state]);
         if (d->missing) cJSON_AddStringToObject(o, "data_missing", d->missing);
+        cm_hub_task_size z = task_size(t, data_dir, list_sizes);   /* bytes to fetch; null: unknown */
+        if (z.known) cJSON_AddNumberToObject(o, "fetch_bytes", (double)(z.bytes - z.bytes_present));
+        else cJSON_AddNullToObject(o, "fetch_bytes");
+        if (z.known) cJSON_AddNumberToObject(o, "dataset_bytes", (double)z.bytes);
+        else cJSON_AddNullToObject(o, "dataset_bytes");
     }
     cJSON_AddNumberToObject(root, "count", (double)n);
     cJSON_AddNumberToObject(root, "with_data", (double)with_data);
@@ -215,6 +248,10 @@ int cm_cmd_list(int argc, char **argv) {
             cm_opt_value(argc, argv, &i, "--data-dir", &data_dir, &bad) ||
             cm_opt_value(argc, argv, &i, "--format", &format, &bad)) {
             if (bad) { free(files); return 2; }
+            continue;
+        }
+        if (cm_opt_flag(argv, i, "--sizes")) {
+            list_sizes = 1;
             continue;
         }
         if (cm_opt_value(argc, argv, &i, "--task-file", &v, &bad)) {

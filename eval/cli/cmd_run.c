@@ -4,6 +4,7 @@
 #include "eval/run.h"
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
+#include "cmteb/hub.h"
 #include "cmteb/status.h"
 #include "cmteb/task.h"
 #include "cmteb/util.h"
@@ -29,7 +30,10 @@ static void usage(FILE *f) {
         "  --pooling cls|mean|last|weightedmean|max|mean_sqrt_len|latent   --attention bidirectional|causal\n"
         "  --normalize | --no-normalize   --max-length N   --query-template TEXT\n"
         "  --document-template TEXT       --pool-instruction | --no-pool-instruction\n"
-        "  --device cpu|cuda\n"
+        "  --device auto|cpu|cuda|cuda:N|cuda:0,1,...\n"
+        "                         where the hf engine runs (default auto: every visible GPU when built\n"
+        "                         with CUDA, else the CPU; other backends run on the CPU)\n"
+        "  --dtype bf16|fp16|fp32 GPU weights and activations (default bf16; the CPU computes in fp32 only)\n"
         "tasks:\n"
         "  --tasks A,B            task names (see cmteb list)\n"
         "  --benchmark NAME       \"MTEB(eng, v1)\" or demo\n"
@@ -37,7 +41,9 @@ static void usage(FILE *f) {
         "                         --tasks/--benchmark picks others\n"
         "  --type TYPE            keep only tasks of this type\n"
         "data and output:\n"
-        "  --data-dir DIR         hub downloads (DIR/mteb/<dataset>/...; default: data)\n"
+        "  --data-dir DIR         hub downloads (DIR/mteb/<dataset>/...; default: data); a dataset not\n"
+        "                         there is read from the huggingface_hub cache at its pinned revision\n"
+        "  --fetch                first download the tasks' missing files from the hub (cmteb fetch)\n"
         "  --output DIR           results root (default: results)\n"
         "  --cache-dir DIR        embedding cache (default: OUTPUT/.cache)   --no-cache\n"
         "  --overwrite            re-evaluate tasks whose result exists\n"
@@ -65,7 +71,7 @@ int cm_cmd_run(int argc, char **argv) {
     const char *clustering_protocol = NULL;
     long corpus_chunk = 0, predictions_k = 0;
     double mem_budget = 0;
-    int no_cache = 0, bad = 0;
+    int no_cache = 0, bad = 0, fetch = 0;
     cm_encoder_params ep = cm_encoder_default_params();
     cm_embedder_params mp = cm_embedder_default_params();
     cm_run_params rp = cm_run_default_params();
@@ -82,6 +88,7 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--cache-dir", &cache_dir, &bad)) {}
         else if (cm_opt_flag(argv, i, "--no-cache")) no_cache = 1;
+        else if (cm_opt_flag(argv, i, "--fetch")) fetch = 1;
         else if (cm_opt_flag(argv, i, "--overwrite")) rp.overwrite = 1;
         else if (cm_opt_flag(argv, i, "--no-items")) rp.keep_items = 0;
         else if (cm_opt_flag(argv, i, "--quiet") || cm_opt_flag(argv, i, "-q")) {
@@ -153,6 +160,21 @@ int cm_cmd_run(int argc, char **argv) {
     cm_run_summary sum = {0};
 
     if ((rc = cm_cli_select_tasks(&ts, &cat, &sel, &n_sel))) goto fail;
+    if (fetch) {   /* --fetch: the tasks' data first (a failure stops before the model loads) */
+        cm_hub_params hp = cm_hub_default_params();
+        cm_hub_fetch_stats fst;
+        hp.data_dir = data_dir;
+        hp.quiet = rp.quiet;
+        cm_interrupt_install();
+        if ((rc = cm_hub_fetch_tasks(sel, n_sel, &hp, &fst))) {
+            if (rc == CM_ERR_INTERRUPTED) {
+                fprintf(stderr, "cmteb run: interrupted while fetching; finished files are kept\n");
+                exit_code = 130;
+                goto done;
+            }
+            goto fail;
+        }
+    }
 
     if ((rc = cm_encoder_init(&enc, model, &ep))) goto fail;
     if (!no_cache) {

@@ -97,6 +97,7 @@ int cm_opt_engine(int argc, char **argv, int *i, cm_encoder_params *p, int *bad)
     if (cm_opt_value(argc, argv, i, "--query-template", &p->query_template, bad)) return 1;
     if (cm_opt_value(argc, argv, i, "--document-template", &p->document_template, bad)) return 1;
     if (cm_opt_value(argc, argv, i, "--device", &p->device, bad)) return 1;
+    if (cm_opt_value(argc, argv, i, "--dtype", &p->dtype, bad)) return 1;
     if (cm_opt_flag(argv, *i, "--normalize")) { p->normalize = 1; return 1; }
     if (cm_opt_flag(argv, *i, "--no-normalize")) { p->normalize = 0; return 1; }
     if (cm_opt_flag(argv, *i, "--pool-instruction")) { p->pool_instruction = 1; return 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # backend_options.sh: encoder options a backend does not honour are errors
 # (engine/encoder.c, cm_backend_i.supported in engine/backend.h), not silently
-# ignored: --pooling on hash, --device cuda anywhere; options the backend does
+# ignored: --pooling on hash, --device cuda on backends without a CUDA engine; options the backend does
 # honour still work (hf --pooling cls), and run-wide hints (--threads,
 # --batch-size) are accepted by every backend.
 set -uo pipefail
@@ -23,8 +23,8 @@ expect 1 "model spec 'hash': --max-length is not supported by the hash backend \
 expect 1 "model spec 'hash': --query-template is not supported by the hash backend \(supported by: hf, openai\)" -- run --model hash --query-template 'q: '
 # options are checked before the backend opens anything: no GloVe file needed
 expect 1 "--normalize/--no-normalize is not supported by the glove backend \(supported by: hf\)" -- run --model glove:/nonexistent.txt --no-normalize
-expect 1 'the CUDA engine is not in this build yet; use --device cpu' -- run --model hash --device cuda
-expect 1 'the CUDA engine is not in this build yet; use --device cpu' -- run --model "hf:$CMTEB_SRC/tests/fixtures/hf/bert-tiny" --device cuda
+expect 1 "model spec 'hash': --device cuda is not supported by the hash backend \(supported by: hf\)" -- run --model hash --device cuda
+# hf with cuda on a machine without CUDA or a GPU: tests/e2e/gpu_cli.sh
 expect 1 "unknown device 'tpu'" -- run --model hash --device tpu
 expect 0 '' -- run --model hash --threads 1 --batch-size 8 --device cpu
 expect 0 '' -- run --model "hf:$CMTEB_SRC/tests/fixtures/hf/bert-tiny" --pooling cls

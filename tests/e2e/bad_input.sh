@@ -21,7 +21,7 @@ expect 1 "test.jsonl:1: field 'score': expected a number" -- "$CMTEB_BIN" run --
 printf '{"sentence1": "a", "score": 2}\n' > "$out/sts/test.jsonl"
 expect 1 "test.jsonl:1: field 'sentence2': missing" -- "$CMTEB_BIN" run --task-file "$out/task.json" --output "$out/r" --quiet
 rm "$out/sts/test.jsonl"; touch "$out/sts/test-00000-of-00001.parquet"
-expect 1 'only available as parquet, which is not supported yet' -- "$CMTEB_BIN" run --task-file "$out/task.json" --output "$out/r" --quiet
+expect 1 'not a parquet file .expected the magic bytes PAR1' -- "$CMTEB_BIN" run --task-file "$out/task.json" --output "$out/r" --quiet
 echo '{"name": "X", "type": "Nope", "data": "sts"}' > "$out/badtype.json"
 expect 1 "badtype.json: task X: (field 'type': )?unknown task type 'Nope'" -- "$CMTEB_BIN" run --task-file "$out/badtype.json" --output "$out/r"
 echo '{"name": "X", "type": "STS",' > "$out/badjson.json"

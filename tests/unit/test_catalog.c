@@ -80,11 +80,14 @@ static void test_counts(const cm_catalog *c) {
     for (size_t i = 0; i < n; i++) {
         const cm_task *t = tasks[i];
         per_type[t->type]++;
-        /* every task: instruction, split, revision (12 hex digits), hub path, language, main score */
+        /* every task: instruction, split, revision (a full commit id: 40 lowercase hex digits, as the hub
+         * cache keys snapshots), hub path, language, main score */
         CHECK(t->instruction && strlen(t->instruction) > 10);
         CHECK(t->split && (streq(t->split, "test") || (streq(t->name, "MSMARCO") && streq(t->split, "dev"))));
-        CHECK(t->dataset_revision && strlen(t->dataset_revision) == 12 &&
-              strspn(t->dataset_revision, "0123456789abcdef") == 12);
+        int full = t->dataset_revision && strlen(t->dataset_revision) == 40 &&
+                   strspn(t->dataset_revision, "0123456789abcdef") == 40;
+        if (!full) fprintf(stderr, "  %s: revision '%s' is not 40 lowercase hex\n", t->name, t->dataset_revision);
+        CHECK(full);
         CHECK(t->dataset_path && !strncmp(t->dataset_path, "mteb/", 5));
         CHECK(t->data == NULL && streq(t->source, "builtin"));
         CHECK(t->n_languages == 1 && streq(t->languages[0], "eng-Latn"));
@@ -150,7 +153,8 @@ static void test_against_spec(const cm_catalog *c, const char *shared) {
         if (row >= n) break;
         const cm_task *t = tasks[row++];
         int ok = streq(t->name, cell[1]) && streq(cm_task_type_name(t->type), cell[2]) && streq(t->split, cell[3]) &&
-                 streq(t->subset ? t->subset : "default", cell[5]) && streq(t->dataset_revision, cell[7]) &&
+                 streq(t->subset ? t->subset : "default", cell[5]) && t->dataset_revision &&
+                 !strncmp(t->dataset_revision, cell[7], strlen(cell[7])) && strlen(cell[7]) == 12 &&
                  (cell[6][0] == '(' ? streq(t->dataset_path, "mteb/cqadupstack") : streq(t->dataset_path, cell[6]));
         if (!ok)
             fprintf(stderr, "  spec row %s (%s %s %s %s %s %s) vs catalog %s %s %s %s %s %s\n", cell[0], cell[1],
@@ -451,6 +455,63 @@ static void test_task_files(void) {
     cm_task_free(NULL);
 }
 
+/* "dataset": {"files": [...], "revision_note": ...}: the catalog's special layouts, and task files. */
+static void test_dataset_files(const cm_catalog *c) {
+    static const struct { const char *task, *first; size_t n; } want[] = {
+        {"AmazonCounterfactualClassification", "data/EN_train.tsv", 2},
+        {"MassiveIntentClassification", "amazon-massive-dataset-1.0.tar.gz", 2},
+        {"MassiveScenarioClassification", "amazon-massive-dataset-1.0.tar.gz", 2},
+        {"SummEval", "data/test-*.parquet", 1},
+    };
+    size_t with_files = 0;
+    for (size_t i = 0; i < cm_catalog_count(c); i++) with_files += cm_catalog_get(c, i)->dataset_files != NULL;
+    CHECK(with_files >= 4);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const cm_task *t = find(c, want[i].task);
+        if (!t) { CHECK(0); continue; }
+        size_t n = 0;
+        while (t->dataset_files && t->dataset_files[n]) n++;
+        CHECK(n == want[i].n);
+        CHECK(n && streq(t->dataset_files[0], want[i].first));
+    }
+    const cm_task *st = find(c, "STSBenchmark");
+    CHECK(st && st->dataset_files == NULL);
+
+    cm_catalog *u = NULL;
+    CHECK_OK(cm_catalog_init(&u));
+    if (!u) return;
+    size_t before = cm_catalog_count(u);
+    const char *ok = write_tmp("files_ok.json",
+                               "{\"name\": \"F1\", \"type\": \"STS\", \"dataset\": {\"path\": \"org/x\", "
+                               "\"revision\": \"0123456789012345678901234567890123456789\", \"revision_note\": \"n\", "
+                               "\"files\": [\"data/a_*.tsv\", \"b.parquet\"]}}");
+    CHECK_OK(cm_catalog_add_file(u, ok));
+    const cm_task *t = cm_catalog_find(u, "F1");
+    CHECK(t && t->dataset_files && streq(t->dataset_files[0], "data/a_*.tsv") &&
+          streq(t->dataset_files[1], "b.parquet") && t->dataset_files[2] == NULL);
+    static const struct { const char *json, *msg; } bad[] = {
+        {"\"files\": []", "field 'dataset.files' must be a non-empty array"},
+        {"\"files\": \"a.tsv\"", "field 'dataset.files' must be a non-empty array"},
+        {"\"files\": [\"a\", 3]", "field 'dataset.files' item 1"},
+        {"\"files\": [\"../a\"]", "no '..' component"},
+        {"\"files\": [\"x/../../a\"]", "field 'dataset.files' item 0"},
+        {"\"files\": [\"/etc/passwd\"]", "no leading '/'"},
+        {"\"revision_note\": 5", "field 'dataset.revision_note' must be a string"},
+        {"\"file\": [\"a\"]", "unknown field 'dataset.file'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "{\"name\": \"B%zu\", \"type\": \"STS\", \"dataset\": {\"path\": \"o/x\", %s}}", i,
+                 bad[i].json);
+        const char *path = write_tmp("files_bad.json", text);
+        CHECK(cm_catalog_add_file(u, path) == CM_ERR_FORMAT);
+        CHECK(err_has(bad[i].msg));
+        CHECK(err_has("files_bad.json: task B"));
+    }
+    CHECK(cm_catalog_count(u) == before + 1);
+    cm_catalog_free(u);
+}
+
 int main(void) {
     const char *tmp = check_env("CMTEB_TMP"), *src = check_env("CMTEB_SRC");
     if (!*tmp || !*src) SKIP("CMTEB_TMP and CMTEB_SRC must be set (run through ctest)");
@@ -464,6 +525,7 @@ int main(void) {
     test_against_spec(c, check_env("CMTEB_SHARED"));
     test_settings(c);
     test_lookup(c);
+    test_dataset_files(c);
     cm_catalog_free(c);
     test_catalog_json_strict(src);
     test_task_files();

@@ -27,6 +27,19 @@ extern "C" {
 typedef struct cm_records cm_records;
 
 int    cm_records_open(cm_records **out, const char *path);
+
+/* A record source another layer implements (parquet, a tar member, a loading
+ * script's mapping): next() returns 1 with *obj (a new object the reader
+ * takes) and *line (1-based, for messages), 0 at the end, <0 on error (with
+ * cm_error set); close() releases ctx. */
+typedef struct cm_records_source {
+    void *ctx;
+    int  (*next)(void *ctx, cJSON **obj, size_t *line);
+    void (*close)(void *ctx);
+} cm_records_source;
+/* A reader over src, named name in messages; it owns src.ctx from here on,
+ * even when it fails. */
+int    cm_records_open_source(cm_records **out, const char *name, cm_records_source src);
 /* 1 and *obj set: a record; 0: end of file; <0: error (message names file:line). */
 int    cm_records_next(cm_records *r, cJSON **obj);
 size_t cm_records_line(const cm_records *r);     /* line of the last record (1-based) */

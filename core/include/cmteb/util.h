@@ -47,6 +47,14 @@ void cm_set_alloc_hooks(const cm_alloc_hooks *hooks);
  * when it moved. */
 size_t cm_alloc_failures(void);
 
+/* For calls that tolerate failures of optional parts inside (a file that
+ * cannot be read is skipped, a member that cannot be added is dropped) but
+ * must not report success with an incomplete result when the reason was
+ * memory: returns rc unchanged when it is an error or when no allocation has
+ * failed since mark (a cm_alloc_failures() value taken at the start), else
+ * CM_ERR_NOMEM with "out of memory while WHAT (the result would be incomplete)". */
+int cm_alloc_guard(int rc, size_t mark, const char *what);
+
 /* ---- growable string ----------------------------------------------------- */
 /* A string builder with a sticky error: after a failed append every later
  * append does nothing and returns the same error, and cm_str_error says so,

@@ -5,7 +5,10 @@
  * demo tasks and user --task-file files; README.md "Task files" documents it):
  *
  *   {"name": "STSBenchmark", "type": "STS",
- *    "dataset": {"path": "mteb/stsbenchmark-sts", "revision": "b0fddb56ed78"},
+ *    "dataset": {"path": "mteb/stsbenchmark-sts", "revision": "b0fddb56ed78...(40 hex)",
+ *                "files": ["data/EN_*.tsv"],   // optional: exactly the files read (globs,
+ *                                              // '*', '?', '[...]' as fnmatch without FNM_PATHNAME)
+ *                "revision_note": "..."},      // optional: free text on the revision
  *    "data": "relative/folder",          // task files: data folder relative to the file
  *    "split": "test", "subset": null,    // hf_subset; null means "default"
  *    "main_score": "cosine_spearman",    // what the result's main_score holds
@@ -50,6 +53,9 @@ typedef struct cm_task {
     cm_task_type type;
     char        *dataset_path;        /* hub repository, e.g. "mteb/stsbenchmark-sts"; may be NULL */
     char        *dataset_revision;    /* may be NULL */
+    char       **dataset_files;       /* "dataset": {"files": [...]}: glob patterns relative to the repository
+                                         root naming exactly the files the task reads, NULL-terminated; NULL
+                                         when absent (the per-type rules of cm_data_find_split apply) */
     char        *data;                /* task files: absolute data folder; NULL for catalog tasks */
     char        *split;
     char        *subset;              /* NULL means "default" */

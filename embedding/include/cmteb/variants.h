@@ -56,6 +56,8 @@ typedef struct cm_variants_params {
     int         threads;     /* 0: all cores */
     int         batch_size;  /* 0: defaults */
     int         quiet;       /* 1: no load messages or progress */
+    const char *device;      /* NULL (auto) or a cm_encoder_params device ("cpu", "cuda:0", ...) */
+    const char *dtype;       /* NULL (the device's default) or bf16|fp16|fp32 */
 } cm_variants_params;
 
 cm_variants_params cm_variants_default_params(void);

@@ -35,7 +35,11 @@ const char *cm_role_name(cm_role r);   /* "query" / "document" */
 typedef struct cm_encoder_params {
     int         threads;            /* 0: all cores */
     int         batch_size;         /* texts per forward batch; 0: backend default */
-    const char *device;             /* "cpu" (default) or "cuda" */
+    const char *device;             /* NULL or "auto" (default): cuda when the build has CUDA, a GPU is visible
+                                       and the backend runs there (hf), else cpu; "cpu"; "cuda" (every visible
+                                       GPU, one model replica each); "cuda:N"; "cuda:0,1,3" */
+    const char *dtype;              /* NULL (default: bf16 on cuda, fp32 on cpu) or bf16|fp16|fp32; the CPU
+                                       engine computes in fp32 only (other dtypes there are refused) */
     const char *pooling;            /* NULL or cls|mean|last|weightedmean|latent */
     const char *attention;          /* NULL or bidirectional|causal */
     int         normalize;          /* -1 model default, 0 off, 1 L2-normalise */
@@ -109,6 +113,13 @@ typedef int (*cm_encode_fn)(void *ctx, const char *const *texts, size_t n, cm_ro
 int cm_encoder_init_fn(cm_encoder **out, cm_encode_fn encode, void *ctx, const cm_encoder_info *info);
 
 void cm_encoder_free(cm_encoder *e);
+
+/* The GPUs this process sees, as `cmteb info` shows them: a new cJSON object
+ * (*out, caller frees with cJSON_Delete) {"cuda": "built" | "not built",
+ * "devices": [{"index", "name", "memory_total", "memory_free" (bytes),
+ * "compute_capability" ("9.0"), "sm_count"}, ...]} (an empty array when none
+ * is visible or the build has no CUDA). */
+int cm_devices_describe(cJSON **out);
 
 /* Describes the model behind SPEC as `cmteb info` shows it: a new cJSON
  * object (*out, caller frees with cJSON_Delete) of string values in display
