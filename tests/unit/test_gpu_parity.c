@@ -117,6 +117,7 @@ static void run_model(const char *dir, const char *name) {
         cm_encoder_params ep = cm_encoder_default_params();
         ep.quiet = 1;
         ep.threads = 2;
+        ep.device = "cpu";   /* the reference: the CPU engine */
         ep.attention = attn_names[ai];
         ep.query_template = "Instruct: {instruction}\nQuery: ";
         cm_hf_model *m = NULL;
@@ -135,54 +136,54 @@ static void run_model(const char *dir, const char *name) {
             ps[np++] = (cm_pool_spec){CM_POOL_LATENT, 1, 1};
             ps[np++] = (cm_pool_spec){CM_POOL_LATENT, 0, 0};
         }
-        float *cpu[16], *gpu[16];
-        for (size_t k = 0; k < np; k++) {
-            cpu[k] = calloc(NT * od, sizeof(float));
-            gpu[k] = calloc(NT * od, sizeof(float));
-        }
-        size_t wb[3] = {0, 0, 0};
-        for (int role = 0; role < 2; role++) {
+        float *cpu[2][16], *gpu[16];
+        cm_hf_batch bs[2] = {{0}, {0}};
+        for (int role = 0; role < 2; role++) {   /* the CPU's vectors and the batches, documents then queries */
             cm_role r = role ? CM_ROLE_QUERY : CM_ROLE_DOCUMENT;
             const char *ins = role ? INSTRUCTION : NULL;
-            CHECK_OK(cm_hf_encode_multi(m, TEXTS, NT, r, ins, ps, np, cpu));
-            cm_hf_batch b = {0};
-            CHECK_OK(make_batch(m, r, ins, &b));
-            if (role) {
-                int any_instr = 0;
-                for (size_t s = 0; s < b.n_seqs; s++) any_instr |= b.n_instr[s] > 0;
-                CHECK(any_instr);
-            }
-            for (size_t di = 0; di < sizeof dts / sizeof dts[0]; di++) {
-                CHECK_OK(cm_gpu_weight_bytes(m, dts[di], &wb[di]));
-                cm_gpu_model *g = NULL;
-                CHECK_OK(cm_gpu_model_load(&g, m, 0, dts[di]));
-                if (!g) continue;
-                CHECK(cm_gpu_batch_bytes(g, b.n_tokens, b.n_seqs, 64) > 0);
-                CHECK(cm_gpu_batch_bytes(g, 2 * b.n_tokens, b.n_seqs, 64) > cm_gpu_batch_bytes(g, b.n_tokens,
-                                                                                             b.n_seqs, 64));
-                cm_attn_kind ak = ai ? CM_ATTN_CAUSAL : CM_ATTN_BIDIRECTIONAL;
+            for (size_t k = 0; k < np; k++) cpu[role][k] = calloc(NT * od, sizeof(float));
+            CHECK_OK(cm_hf_encode_multi(m, TEXTS, NT, r, ins, ps, np, cpu[role]));
+            CHECK_OK(make_batch(m, r, ins, &bs[role]));
+        }
+        int any_instr = 0;
+        for (size_t s = 0; s < bs[1].n_seqs; s++) any_instr |= bs[1].n_instr[s] > 0;
+        CHECK(any_instr);
+        for (size_t k = 0; k < np; k++) gpu[k] = calloc(NT * od, sizeof(float));
+        size_t wb[3] = {0, 0, 0};
+        cm_attn_kind ak = ai ? CM_ATTN_CAUSAL : CM_ATTN_BIDIRECTIONAL;
+        for (size_t di = 0; di < sizeof dts / sizeof dts[0]; di++) {
+            CHECK_OK(cm_gpu_weight_bytes(m, dts[di], &wb[di]));
+            cm_gpu_model *g = NULL;
+            CHECK_OK(cm_gpu_model_load(&g, m, 0, dts[di]));
+            if (!g) continue;
+            size_t nb = bs[0].n_tokens;
+            CHECK(cm_gpu_batch_bytes(g, nb, NT, 64) > 0);
+            CHECK(cm_gpu_batch_bytes(g, 2 * nb, NT, 64) > cm_gpu_batch_bytes(g, nb, NT, 64));
+            for (int role = 0; role < 2; role++) {
                 for (size_t k = 0; k < np; k++) memset(gpu[k], 0, NT * od * sizeof(float));
-                CHECK_OK(cm_gpu_model_encode(g, &b, ak, ps, np, gpu));
+                CHECK_OK(cm_gpu_model_encode(g, &bs[role], ak, ps, np, gpu));
                 for (size_t k = 0; k < np; k++) {
                     char what[512];
                     snprintf(what, sizeof what, "%s %s %s %s excl=%d norm=%d", name, attn_names[ai],
                              role ? "query" : "document", cm_pool_name(ps[k].kind), ps[k].exclude_instr,
                              ps[k].normalize);
-                    compare(what, dts[di], gpu[k], cpu[k], NT, od);
+                    compare(what, dts[di], gpu[k], cpu[role][k], NT, od);
                 }
-                if (!latent) {   /* latent pooling needs the layer */
-                    cm_pool_spec lp = {CM_POOL_LATENT, 0, 0};
-                    CHECK(cm_gpu_model_encode(g, &b, ak, &lp, 1, gpu) == CM_ERR_ARG);
-                }
-                cm_gpu_model_free(g);
             }
-            cm_hf_batch_free(&b);
+            if (!latent) {   /* latent pooling needs the layer */
+                cm_pool_spec lp = {CM_POOL_LATENT, 0, 0};
+                CHECK(cm_gpu_model_encode(g, &bs[0], ak, &lp, 1, gpu) == CM_ERR_ARG);
+            }
+            cm_gpu_model_free(g);
         }
         CHECK(wb[0] > wb[1] && wb[1] == wb[2]);   /* fp32 > bf16 == fp16 */
         for (size_t k = 0; k < np; k++) {
-            free(cpu[k]);
+            free(cpu[0][k]);
+            free(cpu[1][k]);
             free(gpu[k]);
         }
+        cm_hf_batch_free(&bs[0]);
+        cm_hf_batch_free(&bs[1]);
         cm_hf_model_free(m);
     }
 }
