@@ -96,7 +96,11 @@ static int resolve_device(const cm_backend_i *be, const char *spec, const cm_enc
                           cm_encoder_params *out, char *devbuf, size_t cap) {
     *out = *in;
     cm_device_spec d, r;
-    if (cm_device_parse(in->device, &d)) return cm_error_wrap(CM_ERR_ARG, "model spec '%s'", spec);
+    /* no --device: $CMTEB_DEVICE (the test suites pin cpu with it), else auto */
+    const char *want = in->device ? in->device : getenv("CMTEB_DEVICE");
+    if (want && !*want) want = NULL;
+    if (cm_device_parse(want, &d))
+        return cm_error_wrap(CM_ERR_ARG, in->device ? "model spec '%s'" : "model spec '%s' ($CMTEB_DEVICE)", spec);
     cm_gpu_dtype dt = CM_GPU_BF16;
     if (in->dtype && cm_gpu_dtype_parse(in->dtype, &dt)) return cm_error_wrap(CM_ERR_ARG, "model spec '%s'", spec);
     int cuda_ok = (be->supported & CM_OPT_DEVICE_CUDA) != 0;

@@ -11,6 +11,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,47 @@ static void usage(FILE *f) {
         "  --quiet               no load messages\n");
 }
 
+/* Reads a plain text file whole into *out (caller frees), in chunks, so that
+ * a binary input (a NUL byte: /dev/zero, an .npy, a gzip file without its
+ * suffix) stops at the first chunk with an error naming the byte offset
+ * instead of being read to the size cap. */
+static int read_text_file(const char *path, char **out, size_t *len) {
+    *out = NULL;
+    *len = 0;
+    size_t pl = strlen(path);
+    if (pl > 3 && !strcmp(path + pl - 3, ".gz")) {   /* inflated whole by cm_read_file, then checked */
+        CM_TRY(cm_read_file(path, out, len));
+        const char *nul = memchr(*out, '\0', *len);
+        if (!nul) return CM_OK;
+        size_t at = (size_t)(nul - *out);
+        free(*out);
+        *out = NULL;
+        return cm_error(CM_ERR_FORMAT, "%s: byte %zu (inflated) is NUL: expected text", path, at);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) return cm_error(CM_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    cm_str s = {0};
+    char buf[1 << 16];
+    size_t got;
+    int rc = CM_OK;
+    while (!rc && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+        const char *nul = memchr(buf, '\0', got);
+        if (nul)
+            rc = cm_error(CM_ERR_FORMAT, "%s: byte %zu is NUL: expected text (JSON Lines with a \"text\" field, or one "
+                          "text per line)", path, s.len + (size_t)(nul - buf));
+        else if (s.len + got > CM_READ_MAX_DATA)
+            rc = cm_error(CM_ERR_FORMAT, "%s: larger than %zu bytes", path, (size_t)CM_READ_MAX_DATA);
+        else if (cm_str_appendn(&s, buf, got))
+            rc = CM_ERR_NOMEM;
+    }
+    if (!rc && ferror(f)) rc = cm_error(CM_ERR_IO, "%s: read error (%s)", path, strerror(errno));
+    fclose(f);
+    if (rc) { cm_str_free(&s); return rc; }
+    *len = s.len;
+    *out = s.s ? s.s : cm_strdup("");
+    return *out ? CM_OK : CM_ERR_NOMEM;
+}
+
 /* Reads the texts of path into a growing array (owned strings). */
 static int read_texts(const char *path, char ***out, size_t *n) {
     *out = NULL;
@@ -68,7 +110,7 @@ static int read_texts(const char *path, char ***out, size_t *n) {
     } else {
         char *text = NULL;
         size_t len = 0;
-        CM_TRY(cm_read_file(path, &text, &len));
+        CM_TRY(read_text_file(path, &text, &len));
         for (char *p = text; rc == CM_OK && p < text + len;) {
             char *nl = memchr(p, '\n', (size_t)(text + len - p));
             char *e = nl ? nl : text + len;

@@ -58,6 +58,9 @@ has items_report "difference not tested: per-item data unreadable"
 # Task files: not a regular file, too large.
 run 1 taskzero -- timeout 20 $CMTEB_BIN list --task-file /dev/zero
 has taskzero "/dev/zero: not a regular file"
+# A binary --input for embed (plain-text path) stops at the first NUL, not at the size cap.
+run 1 embedzero -- timeout 20 $CMTEB_BIN embed --model hash --input /dev/zero --output "$out/z.npy"
+has embedzero "/dev/zero: byte 0 is NUL: expected text"
 truncate -s 65M "$out/huge.json"
 run 1 taskhuge -- $CMTEB_BIN list --task-file "$out/huge.json"
 has taskhuge "huge.json: 68157440 bytes, more than the 64 MiB"
