@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -544,6 +545,31 @@ int cm_remove_stale_temps(const char *dir, int depth, size_t *removed) {
 }
 
 /* ---- folder locks ---------------------------------------------------------- */
+size_t cm_address_space_left(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return SIZE_MAX;
+    char line[256];
+    unsigned long long kb = 0;
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) found = sscanf(line, "VmSize: %llu kB", &kb) == 1;
+    fclose(f);
+    if (!found) return SIZE_MAX;
+    unsigned long long used = kb * 1024ull;
+    return used >= (unsigned long long)rl.rlim_cur ? 0 : (size_t)((unsigned long long)rl.rlim_cur - used);
+}
+
+int cm_address_space_check(size_t need, const char *what) {
+    size_t left = cm_address_space_left();
+    if (left >= need) return CM_OK;
+    struct rlimit rl;
+    getrlimit(RLIMIT_AS, &rl);
+    return cm_error(CM_ERR_NOMEM, "the address-space limit (ulimit -v %llu kB) leaves %zu MiB, but %s needs about %zu MiB "
+                    "more: raise the limit, or use fewer --threads", (unsigned long long)rl.rlim_cur / 1024,
+                    left >> 20, what, need >> 20);
+}
+
 int cm_dir_lock(const char *dir, const char *name, int *fd) {
     *fd = -1;
     char *path = cm_path_join(dir, name), *parent = path ? cm_path_dirname(path) : NULL;

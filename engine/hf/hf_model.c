@@ -411,6 +411,12 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
     if (weights && m->device.kind == CM_DEVICE_CUDA &&
         (rc = cm_hf_gpu_open(&m->gpu, m, &m->device, m->dtype, gpu_seqs)))
         goto fail;
+    /* OpenBLAS maps a 128 MiB buffer per calling thread and, when the map fails, retries it forever:
+     * a small `ulimit -v` would hang the first forward pass instead of failing it */
+    if (weights && m->device.kind != CM_DEVICE_CUDA &&
+        (rc = cm_address_space_check((size_t)(m->set.threads + 1) * ((size_t)136 << 20),
+                                     "the CPU engine's OpenBLAS buffers (128 MiB per thread)")))
+        goto fail;
     *out = m;
     return CM_OK;
 fail:

@@ -84,6 +84,12 @@ cap="ulimit -v 1000000;"
 case "$(ldd "$CMTEB_BIN" 2>/dev/null)" in *libasan*) cap="" ;; esac
 run 0 bigtext -- bash -c "$cap OMP_NUM_THREADS=1 $CMTEB_BIN embed --model hash --threads 1 \
   --input $out/big.txt --output $out/big.npy"
+# A small ulimit -v: the CPU engine refuses with the limit named (OpenBLAS would retry its buffer map forever).
+if [ -n "$cap" ]; then
+  run 1 ulimit_small -- timeout -k 5 60 bash -c "ulimit -v 400000; $CMTEB_BIN run --model \
+    hf:$CMTEB_SRC/tests/fixtures/hf/bert-tiny --threads 2 --tasks DemoSTS --output $out/ulim"
+  has ulimit_small "address-space limit (ulimit -v 400000 kB)"
+fi
 # Duplicate keys: an error in a task file, a warning in a results file.
 mkdir -p "$out/ret"; cp -r "$CMTEB_SRC/datasets/demo/retrieval" "$out/ret/data"
 cat > "$out/ret/dup.json" <<'JSON'

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -110,6 +111,15 @@ int   cm_write_file_atomic(const char *path, const void *data, size_t len);
  * N)" when someone holds it. */
 int   cm_dir_lock(const char *dir, const char *name, int *fd);
 void  cm_dir_unlock(int fd);   /* -1 is fine */
+/* Bytes of address space this process may still map under RLIMIT_AS
+ * (`ulimit -v`): the limit minus its current VmSize; SIZE_MAX when there is no
+ * limit or it cannot be read. */
+size_t cm_address_space_left(void);
+/* CM_ERR_NOMEM with a message naming the limit, what needs the memory and
+ * how to fix it, when cm_address_space_left() < need; else CM_OK. For code
+ * about to call a dependency that never fails an allocation but retries it
+ * forever (OpenBLAS's per-thread 128 MiB buffers under a small ulimit -v). */
+int   cm_address_space_check(size_t need, const char *what);
 /* Names that become one component of a path (task names, splits, subsets,
  * model names, revisions) must never leave the folder they are joined to.
  * cm_path_component_check: CM_OK, or CM_ERR_ARG naming field and value when
@@ -150,6 +160,10 @@ int cm_npy_write_f32(const char *path, const float *x, size_t n, size_t d);
  * float32 buffer (*out, caller frees). Other dtypes or layouts are errors
  * that name the file and the dtype found. */
 int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d);
+/* Opens a .npy file as cm_npy_read_f32 checks it (same errors) and leaves
+ * *f at the first data byte of its (n, d) elements of elem_size bytes (4:
+ * float32, 2: float16), for reading in pieces; caller fcloses *f. */
+int cm_npy_open(const char *path, FILE **f, size_t *n, size_t *d, int *elem_size);
 
 /* IEEE half and bfloat16 to float. */
 float cm_f16_to_f32(uint16_t h);
