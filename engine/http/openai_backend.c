@@ -1,18 +1,22 @@
 /*
- * openai_backend.c: `openai:URL[#MODEL]`, an OpenAI-compatible embeddings
- * endpoint (OpenAI, vLLM, TEI, llama.cpp server, ...).
+ * openai_backend.c: `openai:URL[,URL...][#MODEL]`, OpenAI-compatible
+ * embeddings endpoints (OpenAI, vLLM, TEI, llama.cpp server, ...).
  *
- * POSTs {"model": MODEL, "input": [texts...]} to URL (".../v1/embeddings"
- * is appended when URL does not already end in "/embeddings") and reads
- * {"data": [{"index": i, "embedding": [...]}, ...]}. The key comes from
- * $OPENAI_API_KEY (sent as a Bearer token when set). Batches of
- * --batch-size texts (default 64); HTTP 429 and 5xx are retried with
- * exponential backoff (5 tries). Queries and documents can get prefixes with
- * --query-template / --document-template ("{instruction}" and "{text}" are
- * substituted; without "{text}" the template is a prefix). The dimension is
- * learned from one probe request at start-up.
+ * Several comma-separated URLs are replicas of one served model (a URL given
+ * twice gets twice the share of requests). Each URL gets ".../v1/embeddings"
+ * appended unless it already ends in "/embeddings". Requests are
+ * {"model": MODEL, "input": [texts...]} in batches of --batch-size texts
+ * (default 64), spread over the replicas with several in flight, retried and
+ * failed over by openai_pool.c (knobs: CMTEB_OPENAI_* variables, see
+ * openai_int.h). The key comes from $OPENAI_API_KEY (sent as a Bearer token
+ * when set). Queries and documents can get prefixes with --query-template /
+ * --document-template ("{instruction}" and "{text}" are substituted; without
+ * "{text}" the template is a prefix). The dimension is learned from one probe
+ * request at start-up. The cache fingerprint names the first URL only, so
+ * adding or removing replicas keeps cached vectors.
  */
 #include "engine/backend.h"
+#include "engine/http/openai_int.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -21,15 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct {
-    char  *url;
+    oa_pool *pool;
+    char  *url;      /* the first endpoint (fingerprint) */
     char  *model;
     char  *key;
     char  *qtpl, *dtpl;
     size_t dim;
-    int    batch;
+    size_t batch;
     char   name[300];
     char   fingerprint[400];
 } oa_state;
@@ -37,13 +41,9 @@ typedef struct {
 static void oa_free(void *state) {
     oa_state *s = state;
     if (!s) return;
+    oa_pool_free(s->pool);
     free(s->url); free(s->model); free(s->key); free(s->qtpl); free(s->dtpl);
     free(s);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud) {
-    cm_str *b = ud;
-    return cm_str_appendn(b, p, size * n) ? 0 : size * n;
 }
 
 /* Applies a template: "{instruction}" and "{text}" substituted; no "{text}"
@@ -58,111 +58,85 @@ static char *apply_template(const char *tpl, const char *instruction, const char
         else { cm_str_appendn(&b, p, 1); p++; }
     }
     if (!has_text) cm_str_append(&b, text);
+    if (cm_str_error(&b)) { cm_str_free(&b); return NULL; }
     return b.s ? b.s : cm_strdup("");
 }
 
-/* One request; out may be NULL (probe: sets s->dim). */
-static int request(oa_state *s, const char *const *texts, size_t n, float *out) {
-    cJSON *body = cJSON_CreateObject();
-    if (s->model) cJSON_AddStringToObject(body, "model", s->model);
-    cJSON *in = cJSON_AddArrayToObject(body, "input");
-    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(in, cJSON_CreateString(texts[i]));
-    cJSON_AddStringToObject(body, "encoding_format", "float");
-    char *payload = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    if (!payload) return CM_ERR_NOMEM;
+/* The endpoint URL for one spec element base (trimmed, non-empty). Caller
+ * frees. */
+static char *endpoint_url(const char *base, size_t bl) {
+    if (bl >= 11 && !strncmp(base + bl - 11, "/embeddings", 11)) return cm_strndup(base, bl);
+    return cm_asprintf("%.*s%s", (int)bl, base, base[bl - 1] == '/' ? "v1/embeddings" : "/v1/embeddings");
+}
+
+/* Splits "URL1,URL2,..." into endpoint URLs in *urls (n_urls; caller frees
+ * each and the array). */
+static int parse_urls(const char *list, char ***urls, size_t *n_urls) {
+    *urls = NULL;
+    *n_urls = 0;
+    size_t cap = 1;
+    for (const char *c = list; *c; c++) cap += *c == ',';
+    char **u = cm_calloc(cap, sizeof *u);
+    if (!u) return CM_ERR_NOMEM;
+    size_t n = 0;
     int rc = CM_OK;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        CURL *c = curl_easy_init();
-        if (!c) { rc = cm_error(CM_ERR_INTERNAL, "libcurl failed to start"); break; }
-        cm_str resp = {0};
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        char *auth = s->key ? cm_asprintf("Authorization: Bearer %s", s->key) : NULL;
-        if (auth) h = curl_slist_append(h, auth);
-        curl_easy_setopt(c, CURLOPT_URL, s->url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        CURLcode cc = curl_easy_perform(c);
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(h);
-        free(auth);
-        curl_easy_cleanup(c);
-        if (cc != CURLE_OK) {
-            rc = cm_error(CM_ERR_IO, "%s: request failed: %s", s->url, curl_easy_strerror(cc));
-        } else if (status == 429 || status >= 500) {
-            rc = cm_error(CM_ERR_IO, "%s: HTTP %ld: %.200s", s->url, status, resp.s ? resp.s : "");
-        } else if (status != 200) {
-            rc = cm_error(CM_ERR_IO, "%s: HTTP %ld: %.300s", s->url, status, resp.s ? resp.s : "");
-            cm_str_free(&resp);
-            break; /* not retryable */
-        } else {
-            rc = CM_OK;
-            cJSON *o = cJSON_Parse(resp.s ? resp.s : "");
-            const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
-            if (!cJSON_IsArray(data) || (size_t)cJSON_GetArraySize(data) != n)
-                rc = cm_error(CM_ERR_FORMAT, "%s: response has no \"data\" array of %zu embeddings", s->url, n);
-            size_t k = 0;
-            const cJSON *it;
-            cJSON_ArrayForEach(it, data) {
-                if (rc) break;
-                const cJSON *emb = cJSON_GetObjectItemCaseSensitive(it, "embedding");
-                const cJSON *idx = cJSON_GetObjectItemCaseSensitive(it, "index");
-                size_t row = cJSON_IsNumber(idx) ? (size_t)idx->valuedouble : k;
-                size_t d = cJSON_IsArray(emb) ? (size_t)cJSON_GetArraySize(emb) : 0;
-                if (!d) {
-                    rc = cm_error(CM_ERR_FORMAT, "%s: data[%zu].embedding is not an array of numbers", s->url, k);
-                    break;
-                }
-                if (!s->dim) s->dim = d;
-                if (d != s->dim || row >= n) {
-                    rc = cm_error(CM_ERR_FORMAT,
-                                  "%s: data[%zu]: dimension %zu or index %zu unexpected (dim %zu, %zu inputs)", s->url,
-                                  k, d, row, s->dim, n);
-                    break;
-                }
-                if (out) {
-                    size_t j = 0;
-                    const cJSON *x;
-                    cJSON_ArrayForEach(x, emb) out[row * d + j++] = (float)x->valuedouble;
-                }
-                k++;
-            }
-            cJSON_Delete(o);
-            cm_str_free(&resp);
+    for (const char *p = list;; p++) {
+        const char *e = strchr(p, ',');
+        if (!e) e = p + strlen(p);
+        const char *a = p, *b = e;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (a == b) {
+            rc = cm_error(CM_ERR_ARG, "openai: endpoint %zu of '%s' is empty (expected openai:URL[,URL...][#MODEL])",
+                          n + 1, list);
             break;
         }
-        cm_str_free(&resp);
-        usleep((useconds_t)(250000u << attempt));   /* 0.25, 0.5, 1, 2 s */
+        if (strncmp(a, "http://", 7) && strncmp(a, "https://", 8)) {
+            rc = cm_error(CM_ERR_ARG, "openai: endpoint '%.*s' must start with http:// or https://", (int)(b - a), a);
+            break;
+        }
+        if (!(u[n] = endpoint_url(a, (size_t)(b - a)))) { rc = CM_ERR_NOMEM; break; }
+        n++;
+        if (!*e) break;
+        p = e;
     }
-    free(payload);
-    return rc;
+    if (rc) {
+        for (size_t i = 0; i < n; i++) free(u[i]);
+        free(u);
+        return rc;
+    }
+    *urls = u;
+    *n_urls = n;
+    return CM_OK;
 }
 
 static int oa_init(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info) {
-    if (!arg || !*arg) return cm_error(CM_ERR_ARG, "openai:URL[#MODEL] needs the endpoint URL");
+    if (!arg || !*arg) return cm_error(CM_ERR_ARG, "openai:URL[,URL...][#MODEL] needs the endpoint URL");
     oa_state *s = cm_calloc(1, sizeof *s);
     if (!s) return CM_ERR_NOMEM;
     const char *hash = strchr(arg, '#');
-    char *base = hash ? cm_strndup(arg, (size_t)(hash - arg)) : cm_strdup(arg);
-    if (hash) s->model = cm_strdup(hash + 1);
-    size_t bl = base ? strlen(base) : 0;
-    if (base && bl >= 11 && !strcmp(base + bl - 11, "/embeddings")) s->url = cm_strdup(base);
-    else if (base) s->url = cm_asprintf("%s%s", base, base[bl - 1] == '/' ? "v1/embeddings" : "/v1/embeddings");
-    free(base);
+    char *list = hash ? cm_strndup(arg, (size_t)(hash - arg)) : cm_strdup(arg);
+    if (hash && hash[1]) s->model = cm_strdup(hash + 1);
+    char **urls = NULL;
+    size_t n_urls = 0;
+    int rc = list ? parse_urls(list, &urls, &n_urls) : CM_ERR_NOMEM;
+    free(list);
+    if (!rc && !(s->url = cm_strdup(urls[0]))) rc = CM_ERR_NOMEM;
     const char *key = getenv("OPENAI_API_KEY");
-    if (key && *key) s->key = cm_strdup(key);
+    if (!rc && key && *key && !(s->key = cm_strdup(key))) rc = CM_ERR_NOMEM;
     s->qtpl = params && params->query_template ? cm_strdup(params->query_template) : NULL;
     s->dtpl = params && params->document_template ? cm_strdup(params->document_template) : NULL;
-    s->batch = params && params->batch_size > 0 ? params->batch_size : 64;
-    if (!s->url) { oa_free(s); return CM_ERR_NOMEM; }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    s->batch = params && params->batch_size > 0 ? (size_t)params->batch_size : 64;
+    oa_settings st = oa_settings_default(n_urls);
+    if (!rc) rc = oa_settings_from_env(&st);
+    if (!rc) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = oa_pool_init(&s->pool, (const char *const *)urls, n_urls, s->key, &st);
+    }
+    for (size_t i = 0; i < n_urls; i++) free(urls[i]);
+    free(urls);
     const char *probe = "dimension probe";
-    int rc = request(s, &probe, 1, NULL);
+    if (!rc) rc = oa_pool_embed(s->pool, s->model, &probe, 1, 1, &s->dim, NULL);
     if (rc) { oa_free(s); return rc; }
     if (params && params->model_name) snprintf(s->name, sizeof s->name, "%s", params->model_name);
     else snprintf(s->name, sizeof s->name, "%s", s->model ? s->model : "openai/endpoint");
@@ -175,6 +149,9 @@ static int oa_init(void **state, const char *arg, const cm_encoder_params *param
     info->max_tokens = -1;
     info->n_parameters = -1;
     info->uses_instructions = s->qtpl && strstr(s->qtpl, "{instruction}") != NULL;
+    /* enough texts per call to keep every request slot busy */
+    size_t chunk = s->batch * (size_t)st.concurrency * 2;
+    info->chunk = chunk > s->batch * 8 && chunk > 256 ? chunk : 0;
     *state = s;
     return CM_OK;
 }
@@ -183,24 +160,21 @@ static int oa_encode(void *state, const char *const *texts, size_t n, cm_role ro
                      float *out) {
     oa_state *s = state;
     const char *tpl = role == CM_ROLE_QUERY ? s->qtpl : s->dtpl;
-    for (size_t off = 0; off < n; off += (size_t)s->batch) {
-        size_t m = n - off < (size_t)s->batch ? n - off : (size_t)s->batch;
-        char **in = cm_calloc(m, sizeof *in);
-        if (!in) return CM_ERR_NOMEM;
-        int rc = CM_OK;
-        for (size_t i = 0; i < m && !rc; i++)
-            if (!(in[i] = apply_template(tpl, instruction, texts[off + i]))) rc = CM_ERR_NOMEM;
-        if (!rc) rc = request(s, (const char *const *)in, m, out + off * s->dim);
-        for (size_t i = 0; i < m; i++) free(in[i]);
-        free(in);
-        if (rc) return rc;
-    }
-    return CM_OK;
+    char **in = cm_calloc(n ? n : 1, sizeof *in);
+    if (!in) return CM_ERR_NOMEM;
+    int rc = CM_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!(in[i] = apply_template(tpl, instruction, texts[i]))) rc = CM_ERR_NOMEM;
+    size_t dim = s->dim;
+    if (!rc) rc = oa_pool_embed(s->pool, s->model, (const char *const *)in, n, s->batch, &dim, out);
+    for (size_t i = 0; i < n; i++) free(in[i]);
+    free(in);
+    return rc;
 }
 
 const cm_backend_i cm_backend_openai = {
     .scheme = "openai",
-    .usage = "openai:URL[#MODEL]  an OpenAI-compatible /v1/embeddings endpoint ($OPENAI_API_KEY)",
+    .usage = "openai:URL[,URL...][#MODEL]  OpenAI-compatible /v1/embeddings endpoints, replicas ($OPENAI_API_KEY)",
     .supported = CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE,
     .init = oa_init, .encode = oa_encode, .free = oa_free,
 };
