@@ -67,7 +67,7 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then row deps ok "all build packages present"
 elif [ $DRY = 1 ] || [ "$(id -u)" != 0 ]; then row deps "missing" "${missing[*]} (not root or --dry: not installed)"
-elif run 150 bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]}"
+elif run 60 bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]}"
 then row deps installed "${missing[*]}"
 else row deps FAILED "apt-get install ${missing[*]} (see log)"; fi
 
@@ -89,7 +89,7 @@ run 30 cc -O2 -std=c11 -o "$GM" "$SRC/bench/gpu_models.c" -lm && row gpu_models 
 # GPUs: what cmteb sees
 GPU_NAME=""
 if [ $built = 1 ]; then
-  info=$("$BIN" info 2>&1); echo "$info" >> "$LOG"
+  info=$(timeout -k 5 30 "$BIN" info 2>&1); echo "$info" >> "$LOG"
   GPU_NAME=$(grep -m1 '^gpu cuda:0' <<<"$info" | sed 's/^gpu cuda:0 *//; s/,.*//')
   row "cmteb info" "$(grep -cE '^gpu cuda:' <<<"$info") GPU(s)" "$(grep -E '^gpus? ' <<<"$info" | head -2 | tr '\n' ' ')"
 fi
@@ -163,7 +163,7 @@ now() { date +%s.%N; }
 tput() {
   local name=$1 dir=$2 input=$3 maxlen=$4 lim=$5
   [ $built = 1 ] && [ -d "$dir" ] || return
-  local tok; tok=$("$BIN" tokenize --model "hf:$dir" --input "$input" --max-length "$maxlen" | cut -f1 | wc -w)
+  local tok; tok=$(timeout -k 5 60 "$BIN" tokenize --model "hf:$dir" --input "$input" --max-length "$maxlen" | cut -f1 | wc -w)
   local n; n=$(wc -l < "$input")
   local avg; avg=$(awk -v t="$tok" -v n="$n" 'BEGIN {printf "%.1f", t / n}')
   local fpt; fpt=$("$GM" flops "$(basename "$dir")" "$avg")

@@ -360,6 +360,10 @@ int cm_gpu_model_load(cm_gpu_model **out, const cm_hf_model *m, int device, cm_g
         rc = walk_model(&w, g, m);
         if (rc == CM_OK && w.off != g->weight_bytes)
             rc = cm_error(CM_ERR_INTERNAL, "CUDA upload laid out %zu bytes, counted %zu", w.off, g->weight_bytes);
+        /* cudaMemcpy from pageable memory may return before its DMA lands, and g->stream (non-blocking) does not
+         * wait for the legacy stream: the weights must be on the device before the first kernel reads them */
+        if (rc == CM_OK && (e = cudaDeviceSynchronize()) != cudaSuccess)
+            rc = gpu_cuda_fail(e, device, "cudaDeviceSynchronize (weights)", __FILE__, __LINE__);
     }
     free(w.tmp);
     if (rc != CM_OK) {
