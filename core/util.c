@@ -565,9 +565,10 @@ int cm_address_space_check(size_t need, const char *what) {
     if (left >= need) return CM_OK;
     struct rlimit rl;
     getrlimit(RLIMIT_AS, &rl);
-    return cm_error(CM_ERR_NOMEM, "the address-space limit (ulimit -v %llu kB) leaves %zu MiB, but %s needs about %zu MiB "
-                    "more: raise the limit, or use fewer --threads", (unsigned long long)rl.rlim_cur / 1024,
-                    left >> 20, what, need >> 20);
+    return cm_error(CM_ERR_NOMEM,
+                    "the address-space limit (ulimit -v %llu kB) leaves %zu MiB, but %s needs about %zu MiB "
+                    "more: raise the limit, or use fewer --threads",
+                    (unsigned long long)rl.rlim_cur / 1024, left >> 20, what, need >> 20);
 }
 
 int cm_dir_lock(const char *dir, const char *name, int *fd) {
