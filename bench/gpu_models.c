@@ -4,13 +4,19 @@
  *
  *   gpu_models write SHAPE DIR TOKENIZER_JSON   config.json + model.safetensors (BF16) + tokenizer.json
  *   gpu_models flops SHAPE LEN                  model FLOPs per token at sequence length LEN (one line)
+ *   gpu_models bytes SHAPE                      bytes of model.safetensors' data (BF16 weights; one line)
  *   gpu_models cmp A.npy B.npy                  float32 (n, d) matrices: "max_rel R min_cos C rows N"
  *
  * SHAPE: bge-small (BertModel, 384 hidden, 12 layers, 12 heads, 1536 ff),
  * bert-base (768/12/12/3072), nvembed-7b (Mistral-7B: 4096 hidden, 32
  * layers, 32 heads, 8 kv heads, 14336 ff, vocab 32000, + NV-Embed latent
- * attention: 512 latents, 8 heads of 512). Weights: uniform with std 0.02
- * (norm weights 1, biases 0), from a fixed seed.
+ * attention: 512 latents, 8 heads of 512); SHAPE:N takes N layers instead
+ * (e.g. nvembed-7b:8 when the disk or the time cannot hold all 32; `flops`
+ * counts the same N). Weights: uniform with std 0.02 on 65536 levels (norm
+ * weights 1, biases 0); element e of the data is a function of e alone (a
+ * hash), so the file is the same whatever the thread count. The data is
+ * written by one thread per core (pwrite of 2 MB chunks): the 14.5 GB of
+ * nvembed-7b are bound by the disk, not the generator.
  *
  * FLOPs: 2 * (parameters in matmuls) per token, plus attention (QK^T and PV:
  * 4 * LEN * heads * head_dim per token per layer, bidirectional), plus for
@@ -18,13 +24,18 @@
  * attention over 512 latents). Embedding gathers, norms and the BERT pooler
  * are not counted.
  */
+#define _GNU_SOURCE   /* pwrite, sysconf */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct shape {
     const char *name;
@@ -39,10 +50,25 @@ static const shape shapes[] = {
     {"nvembed-7b", 1, 4096, 32, 32, 8, 14336, 32000, 32768, 512, 8, 512},
 };
 
+/* NAME or NAME:LAYERS -> a copy in *out (static storage: one shape per run); NULL with a message when unknown. */
 static const shape *find_shape(const char *name) {
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        if (!strcmp(shapes[i].name, name)) return &shapes[i];
-    fprintf(stderr, "gpu_models: unknown shape '%s' (bge-small, bert-base, nvembed-7b)\n", name);
+    static shape out;
+    size_t len = strcspn(name, ":");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        if (strlen(shapes[i].name) != len || strncmp(shapes[i].name, name, len)) continue;
+        out = shapes[i];
+        if (name[len] == ':') {
+            char *end;
+            long n = strtol(name + len + 1, &end, 10);
+            if (*end || n < 1 || n > shapes[i].layers) {
+                fprintf(stderr, "gpu_models: '%s': layers must be 1..%ld\n", name, shapes[i].layers);
+                return NULL;
+            }
+            out.layers = n;
+        }
+        return &out;
+    }
+    fprintf(stderr, "gpu_models: unknown shape '%s' (bge-small, bert-base, nvembed-7b, optionally :LAYERS)\n", name);
     return NULL;
 }
 
@@ -142,14 +168,6 @@ static void nvembed_tensors(const shape *s, tlist *l) {
 
 /* ---- writing ------------------------------------------------------------ */
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static inline uint64_t next(void) {   /* xorshift64* */
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 2685821657736338717ull;
-}
-
 /* float -> bf16 bits (round to nearest even). */
 static uint16_t bf16(float f) {
     uint32_t u;
@@ -158,16 +176,74 @@ static uint16_t bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
+/* splitmix64's finaliser: element e's 64 random bits. */
+static inline uint64_t mix(uint64_t z) {
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+enum { CHUNK = 1 << 20 };   /* elements per pwrite (2 MB) */
+
+typedef struct writer {
+    const tlist    *l;
+    const uint64_t *first;   /* (n + 1) element index where tensor i starts; first[n] = total */
+    uint16_t        lut[65536], one, zero;
+    int             fd;
+    uint64_t        base;    /* file offset of element 0 */
+    atomic_ulong    next;    /* next chunk to write */
+    atomic_int      failed;
+} writer;
+
+/* One thread: takes chunks in turn, fills them (tensor by tensor) and writes them at their offsets. */
+static void *write_chunks(void *arg) {
+    writer *w = arg;
+    uint64_t total = w->first[w->l->n];
+    uint16_t *buf = malloc(CHUNK * sizeof *buf);
+    if (!buf) { atomic_store(&w->failed, 1); return NULL; }
+    size_t t = 0;
+    for (;;) {
+        uint64_t c0 = (uint64_t)atomic_fetch_add(&w->next, 1) * CHUNK;
+        if (c0 >= total || atomic_load(&w->failed)) break;
+        uint64_t c1 = c0 + CHUNK < total ? c0 + CHUNK : total;
+        while (t > 0 && w->first[t] > c0) t--;   /* chunks come in increasing order per thread */
+        while (w->first[t + 1] <= c0) t++;
+        for (uint64_t e = c0; e < c1;) {
+            uint64_t end = w->first[t + 1] < c1 ? w->first[t + 1] : c1;
+            int init = w->l->t[t].init;
+            uint16_t *o = buf + (e - c0);
+            if (init == INIT_RANDOM)
+                for (uint64_t k = e; k < end; k++) *o++ = w->lut[mix(k) >> 48];
+            else
+                for (uint64_t k = e; k < end; k++) *o++ = init == INIT_ONE ? w->one : w->zero;
+            e = end;
+            if (e == w->first[t + 1]) t++;
+        }
+        size_t bytes = (size_t)(c1 - c0) * 2, done = 0;
+        while (done < bytes) {
+            ssize_t k = pwrite(w->fd, (char *)buf + done, bytes - done, (off_t)(w->base + 2 * c0 + done));
+            if (k <= 0) { atomic_store(&w->failed, 1); break; }
+            done += (size_t)k;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
 static int write_weights(const char *path, const tlist *l) {
     /* header: {"NAME": {"dtype": "BF16", "shape": [...], "data_offsets": [a, b]}, ...} */
     size_t cap = 256 + l->n * 256, len = 0;
     char *hdr = malloc(cap);
-    if (!hdr) return -1;
+    uint64_t *first = malloc((l->n + 1) * sizeof *first);
+    writer *w = calloc(1, sizeof *w);
+    if (!hdr || !first || !w) { free(hdr); free(first); free(w); return -1; }
     len += (size_t)snprintf(hdr + len, cap - len, "{\"__metadata__\":{\"format\":\"pt\"}");
     uint64_t off = 0;
     for (size_t i = 0; i < l->n; i++) {
         const tensor *t = &l->t[i];
-        uint64_t bytes = 2 * (uint64_t)t->shape[0] * (uint64_t)(t->ndim == 2 ? t->shape[1] : 1);
+        uint64_t elems = (uint64_t)t->shape[0] * (uint64_t)(t->ndim == 2 ? t->shape[1] : 1), bytes = 2 * elems;
+        first[i] = off / 2;
         if (t->ndim == 2)
             len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"BF16\",\"shape\":[%ld,%ld],"
                                     "\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", t->name, t->shape[0], t->shape[1],
@@ -178,33 +254,34 @@ static int write_weights(const char *path, const tlist *l) {
                                     off + bytes);
         off += bytes;
     }
+    first[l->n] = off / 2;
     len += (size_t)snprintf(hdr + len, cap - len, "}");
     while (len % 8) hdr[len++] = ' ';   /* 8-byte aligned data */
-    FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); free(hdr); return -1; }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) { perror(path); free(hdr); free(first); free(w); return -1; }
     uint64_t hl = len;
-    int ok = fwrite(&hl, 8, 1, f) == 1 && fwrite(hdr, 1, len, f) == len;
+    int ok = pwrite(fd, &hl, 8, 0) == 8 && pwrite(fd, hdr, len, 8) == (ssize_t)len;
     free(hdr);
-    enum { CHUNK = 1 << 20 };
-    uint16_t *buf = malloc(CHUNK * sizeof *buf);
-    if (!buf) { fclose(f); return -1; }
     const float a = 0.02f * sqrtf(3.0f);   /* uniform(-a, a): std 0.02 */
-    for (size_t i = 0; ok && i < l->n; i++) {
-        const tensor *t = &l->t[i];
-        uint64_t n = (uint64_t)t->shape[0] * (uint64_t)(t->ndim == 2 ? t->shape[1] : 1);
-        while (ok && n) {
-            size_t k = n < CHUNK ? (size_t)n : CHUNK;
-            for (size_t j = 0; j < k; j++) {
-                float v = t->init == INIT_ONE ? 1.0f : 0.0f;
-                if (t->init == INIT_RANDOM) v = a * (2.0f * (float)(next() >> 40) / 16777216.0f - 1.0f);
-                buf[j] = bf16(v);
-            }
-            ok = fwrite(buf, 2, k, f) == k;
-            n -= k;
-        }
-    }
-    free(buf);
-    if (fclose(f) != 0) ok = 0;
+    for (int u = 0; u < 65536; u++) w->lut[u] = bf16(a * (2.0f * ((float)u + 0.5f) / 65536.0f - 1.0f));
+    w->one = bf16(1.0f);
+    w->zero = bf16(0.0f);
+    w->l = l;
+    w->first = first;
+    w->fd = fd;
+    w->base = 8 + hl;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > 32 ? 32 : (int)ncpu;
+    pthread_t th[32];
+    int started = 0;
+    for (; ok && started < nt; started++)
+        if (pthread_create(&th[started], NULL, write_chunks, w) != 0) break;
+    if (ok && started == 0) write_chunks(w);
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    if (atomic_load(&w->failed)) ok = 0;
+    if (close(fd) != 0) ok = 0;
+    free(first);
+    free(w);
     if (!ok) fprintf(stderr, "gpu_models: writing %s failed\n", path);
     return ok ? 0 : -1;
 }
@@ -342,6 +419,19 @@ int main(int argc, char **argv) {
         const shape *s = find_shape(argv[2]);
         return s && cmd_write(s, argv[3], argv[4]) == 0 ? 0 : 1;
     }
+    if (argc == 3 && !strcmp(argv[1], "bytes")) {
+        const shape *s = find_shape(argv[2]);
+        if (!s) return 1;
+        tlist l = {0};
+        if (s->decoder) nvembed_tensors(s, &l);
+        else bert_tensors(s, &l);
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < l.n; i++)
+            bytes += 2 * (uint64_t)l.t[i].shape[0] * (uint64_t)(l.t[i].ndim == 2 ? l.t[i].shape[1] : 1);
+        free(l.t);
+        printf("%" PRIu64 "\n", bytes);
+        return 0;
+    }
     if (argc == 4 && !strcmp(argv[1], "flops")) {
         const shape *s = find_shape(argv[2]);
         if (!s) return 1;
@@ -349,7 +439,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     fprintf(stderr, "usage: gpu_models write SHAPE DIR TOKENIZER_JSON | gpu_models flops SHAPE LEN | "
-                    "gpu_models cmp A.npy B.npy\n"
+                    "gpu_models bytes SHAPE | gpu_models cmp A.npy B.npy\n"
                     "shapes: bge-small, bert-base, nvembed-7b\n");
     return 2;
 }

@@ -106,6 +106,8 @@ static int bench_cluster(char **argv) {
     cm_kmeans_params p = cm_kmeans_default_params();
     p.n_clusters = L;
     p.batch_size = atoi(argv[2]);
+    /* CMTEB_KMEANS_POINTWISE=1: the point-by-point assignment loop (before the sgemm path), for comparison */
+    p.pointwise = getenv("CMTEB_KMEANS_POINTWISE") && !strcmp(getenv("CMTEB_KMEANS_POINTWISE"), "1");
     int *pred = malloc(n * sizeof *pred);
     cm_mt19937 rng;
     cm_mt_seed(&rng, 42);

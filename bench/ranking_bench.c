@@ -62,6 +62,8 @@ int main(int argc, char **argv) {
     double t0 = cm_now();
     cm_l2_normalize_rows(q, nq, dim);
     cm_search_params sp = cm_search_default_params();
+    /* topk.c; CMTEB_FAISS_EXACT=1: the FAISS IndexFlatIP kernel (cm_search's default), for comparison */
+    sp.faiss_exact = getenv("CMTEB_FAISS_EXACT") && !strcmp(getenv("CMTEB_FAISS_EXACT"), "1");
     cm_search *s = NULL;
     if (cm_search_init(&s, q, (const char *const *)qids, nq, dim, &sp)) { fprintf(stderr, "%s\n", cm_last_error()); return 1; }
     /* documents arrive in batches of 4096 as the evaluator feeds them (normalised per batch) */

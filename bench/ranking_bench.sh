@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ranking_bench.sh: retrieval scoring, cmteb (FAISS exact search in chunks +
+# ranking_bench.sh: retrieval scoring, cmteb (exact search in chunks, tasks/retrieval/topk.c;
+# CMTEB_FAISS_EXACT=1 runs the earlier FAISS IndexFlatIP kernel instead +
 # trec_eval-semantics metrics in C) against numpy + the Python reference of
 # MTEB v1's search and metrics, on the same synthetic data, in one run.
 # usage: bench/ranking_bench.sh BUILD_DIR [N_DOCS N_QUERIES DIM]   (from the repository root;
@@ -10,7 +11,7 @@ BUILD=${1:?usage: bench/ranking_bench.sh BUILD_DIR [N_DOCS N_QUERIES DIM]}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 c++ -O2 -fopenmp -D_GNU_SOURCE -I include $(for l in core engine embedding datasets tasks reports; do printf -- "-I %s/include " "$l"; done) -I . -I /usr/include/cjson -x c bench/ranking_bench.c -x none \
-    "$BUILD/libcmteb.a" $(pkg-config --libs libcjson openblas) -lcsv -lfaiss -lz -lcurl -lm -lpthread \
+    "$BUILD/libcmteb.a" $(pkg-config --libs libcjson openblas) -lcsv -lfaiss -lz -lcurl -lcrypto -larchive -ldl -lm -lpthread \
     -o "$T/ranking_bench"
 /usr/bin/python3 bench/ranking_bench.py make "$T" "${2:-100000}" "${3:-1000}" "${4:-384}"
 echo "cmteb:"

@@ -62,8 +62,8 @@ static int npy_shape(const char *hdr, char *txt, size_t cap, size_t *rows, size_
     return 0;
 }
 
-int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
-    *out = NULL;
+int cm_npy_open(const char *path, FILE **fp, size_t *n, size_t *d, int *elem_size) {
+    *fp = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return cm_error(CM_ERR_IO, "%s: cannot open", path);
     unsigned char magic[12];
@@ -132,6 +132,20 @@ int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
         return cm_error(CM_ERR_FORMAT, "%s: shape (%zu, %zu) of %s needs %zu data bytes but the file holds %zu", path,
                         rows, cols, esize == 4 ? "float32" : "float16", count * (size_t)esize, avail);
     }
+    *fp = f;
+    *n = rows;
+    *d = cols;
+    *elem_size = esize;
+    return CM_OK;
+}
+
+int cm_npy_read_f32(const char *path, float **out, size_t *n, size_t *d) {
+    *out = NULL;
+    FILE *f = NULL;
+    size_t rows = 0, cols = 0;
+    int esize = 4;
+    CM_TRY(cm_npy_open(path, &f, &rows, &cols, &esize));
+    size_t count = rows * cols;
     float *x = cm_malloc(count * sizeof(float) + 1);
     if (!x) { fclose(f); return CM_ERR_NOMEM; }
     if (esize == 4) {

@@ -1,26 +1,24 @@
 /*
- * embed_cache.h: the on-disk embedding cache.
+ * embed_cache.h: the on-disk embedding cache, a vector store (cmteb/store.h).
  *
  * Layout: CACHE_DIR/<16-hex hash of the encoder fingerprint>/
- *   meta.json           {"format": 1, "fingerprint": "...", "dim": D}
- *   seg-<16hex>.bin     segments, each written atomically (temp file + rename)
+ *   meta.json    {"format": 2, "fingerprint": "...", "dim": D}; a folder
+ *                whose meta.json names another fingerprint or dim is an
+ *                error (never mixed)
+ *   store/       the vectors: float32 rows, key = cm_cache_make_key(role,
+ *                instruction, text) (the same 128-bit keys as format 1),
+ *                tag = the fingerprint
+ * cm_cache_flush commits (rows and keys fsync'd, then the store's head
+ * replaced), so kill -9 loses at most what was not flushed; the next open
+ * sees the last commit and a rerun resumes from it.
  *
- * Segment format (little-endian), version 1:
- *   char     magic[8]   "CMTBEMB1"
- *   uint32   version    1
- *   uint32   dim
- *   uint64   count
- *   uint64   keys[count][2]      128-bit keys (hash of role, instruction, text)
- *   float32  vecs[count][dim]
- *   uint64   checksum            cm_hash64 of all bytes before it
- * Segments are memory-mapped at open; a segment that fails its checksum or
- * magic is ignored with a warning (it cannot be produced by a crash, since
- * segments appear only by rename, but disks and people do odd things). When
- * more than 64 segments exist they are merged into one at open.
+ * Format 1 caches (seg-<16hex>.bin segments: "CMTBEMB1", version, dim,
+ * count, keys, vectors, checksum) are read once at open: every valid
+ * segment is copied into the store, committed, then removed, with an INFO
+ * line; a damaged one is skipped with a warning (as format 1 did).
  *
  * Ownership: cm_cache_open allocates the cache, cm_cache_close frees it
- * (pending vectors are dropped: call cm_cache_flush first). Vectors returned by cm_cache_get are borrowed and valid
- * until close.
+ * (pending vectors are dropped: call cm_cache_flush first).
  */
 #ifndef CMTEB_EVAL_EMBED_CACHE_H
 #define CMTEB_EVAL_EMBED_CACHE_H
@@ -28,16 +26,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct cm_cache_key { uint64_t lo, hi; } cm_cache_key;
+#include "cmteb/store.h"
+
+typedef cm_store_key cm_cache_key;
 typedef struct cm_cache cm_cache;
 
 int  cm_cache_open(cm_cache **out, const char *cache_dir, const char *fingerprint, size_t dim);
 cm_cache_key cm_cache_make_key(int role, const char *instruction, const char *text);
-/* The cached vector for key, or NULL. */
-const float *cm_cache_get(const cm_cache *c, cm_cache_key key);
-/* Adds a vector (copied); written at the next flush. */
+/* Copies the cached vector for key into out (dim floats): 1 found, 0 not
+ * cached, or an error (CM_ERR_NUMERIC for a row that is not finite). */
+int  cm_cache_get(const cm_cache *c, cm_cache_key key, float *out);
+/* 1 when key is cached (or pending), else 0. */
+int  cm_cache_has(const cm_cache *c, cm_cache_key key);
+/* Adds a vector (copied); on disk at the next flush. */
 int  cm_cache_put(cm_cache *c, cm_cache_key key, const float *vec);
-/* Writes pending vectors as one new segment. */
+/* Commits pending vectors to the store. */
 int  cm_cache_flush(cm_cache *c);
 size_t cm_cache_size(const cm_cache *c);
 size_t cm_cache_pending(const cm_cache *c);

@@ -99,8 +99,9 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
         tab[s].idx = i;
         src[i] = i;
         n_unique++;
-        const float *v = e->cache ? cm_cache_get(e->cache, keys[i]) : NULL;
-        if (v) { memcpy(out + i * dim, v, dim * sizeof *out); hits++; }
+        int got = e->cache ? cm_cache_get(e->cache, keys[i], out + i * dim) : 0;
+        if (got < 0) { rc = cm_error_wrap(got, "%s: embedding cache", label ? label : "embed"); goto done; }
+        if (got) hits++;
         else todo[n_todo++] = i;
     }
 
@@ -167,6 +168,9 @@ done:
 }
 
 size_t cm_embedder_dim(const cm_embedder *e) { return cm_encoder_dim(e->enc); }
+size_t cm_embedder_reserve_bytes(const cm_embedder *e) {
+    return e->cache ? (size_t)FLUSH_VECTORS * cm_encoder_dim(e->enc) * sizeof(float) : 0;
+}
 const cm_encoder_info *cm_embedder_info(const cm_embedder *e) { return cm_encoder_get_info(e->enc); }
 cm_embedder_stats cm_embedder_get_stats(const cm_embedder *e) { return e->st; }
 
@@ -179,7 +183,7 @@ int cm_embedder_flush(cm_embedder *e) {
 int cm_embedder_put(cm_embedder *e, cm_role role, const char *instruction, const char *text, const float *vec) {
     if (!e->cache) return 0;
     cm_cache_key k = cm_cache_make_key((int)role, instruction && *instruction ? instruction : NULL, text);
-    if (cm_cache_get(e->cache, k)) return 0;
+    if (cm_cache_has(e->cache, k)) return 0;
     size_t dim = cm_encoder_get_info(e->enc)->dim;
     CM_TRY(cm_check_finite(vec, dim, "a shared-pass vector for the embedding cache"));
     CM_TRY(cm_cache_put(e->cache, k, vec));

@@ -209,7 +209,7 @@ static int same_str(const char *a, const char *b) { return a == b || (a && b && 
 
 /* Variants a and b run the same forward pass. */
 static int same_pass(const cm_encoder_params *a, const cm_encoder_params *b) {
-    return same_str(a->attention, b->attention) && a->max_length == b->max_length &&
+    return same_str(a->attention, b->attention) && a->max_length == b->max_length && a->dim == b->dim &&
            same_str(a->query_template, b->query_template) && same_str(a->document_template, b->document_template);
 }
 
@@ -217,6 +217,7 @@ static int load_model(model *m, const variant *v, const cm_variants_params *p) {
     cm_encoder_params ep = cm_encoder_default_params();
     ep.attention = v->params.attention;
     ep.max_length = v->params.max_length;
+    ep.dim = v->params.dim;
     ep.query_template = v->params.query_template;
     ep.document_template = v->params.document_template;
     ep.model_name = p->model_name;

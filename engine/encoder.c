@@ -36,6 +36,7 @@ static const struct { unsigned bit; const char *flag; } opt_flags[] = {
     {CM_OPT_ATTENTION, "--attention"},
     {CM_OPT_NORMALIZE, "--normalize/--no-normalize"},
     {CM_OPT_MAX_LENGTH, "--max-length"},
+    {CM_OPT_DIM, "--dim"},
     {CM_OPT_POOL_INSTRUCTION, "--pool-instruction/--no-pool-instruction"},
     {CM_OPT_QUERY_TEMPLATE, "--query-template"},
     {CM_OPT_DOCUMENT_TEMPLATE, "--document-template"},
@@ -50,6 +51,7 @@ static unsigned options_set(const cm_encoder_params *p) {
     if (p->attention) m |= CM_OPT_ATTENTION;
     if (p->normalize >= 0) m |= CM_OPT_NORMALIZE;
     if (p->max_length > 0) m |= CM_OPT_MAX_LENGTH;
+    if (p->dim != 0) m |= CM_OPT_DIM;
     if (p->pool_instruction >= 0) m |= CM_OPT_POOL_INSTRUCTION;
     if (p->query_template) m |= CM_OPT_QUERY_TEMPLATE;
     if (p->document_template) m |= CM_OPT_DOCUMENT_TEMPLATE;

@@ -18,8 +18,10 @@ static const command commands[] = {
     {"list",     cm_cmd_list,     "list the tasks of the catalog or a benchmark"},
     {"fetch",    cm_cmd_fetch,    "download tasks' data from the Hugging Face hub (resumable, verified)"},
     {"run",      cm_cmd_run,      "evaluate a model on tasks and write MTEB-format results"},
+    {"merge",    cm_cmd_merge,    "merge the folders of sharded runs (run --shard I/N) into one run's results"},
     {"report",   cm_cmd_report,   "per-task scores, category means and averages of result folders"},
     {"compare",  cm_cmd_compare,  "evaluate variants of one model side by side, with significance"},
+    {"train-pooler", cm_cmd_train_pooler, "train a pooling head on a frozen hf: backbone (InfoNCE, hard negatives)"},
     {"check",    cm_cmd_check,    "fail when a candidate's results regress against a baseline (CI)"},
     {"embed",    cm_cmd_embed,    "embed a file of texts into a .npy matrix"},
     {"tokenize", cm_cmd_tokenize, "print token ids and pieces of a model's tokenizer"},
@@ -37,7 +39,8 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     /* run, compare and fetch stop gracefully on SIGINT/SIGTERM: install first, so that a signal during the startup
      * (options, catalog, model loading) sets the flag instead of killing the process */
-    if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "fetch")))
+    if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "fetch") ||
+                      !strcmp(argv[1], "train-pooler")))
         cm_interrupt_install();
     if (argc < 2) {
         usage(stderr);

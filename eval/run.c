@@ -1,6 +1,7 @@
 /* run.c: evaluating a list of tasks and writing their results (see run.h). */
 #include "eval/run.h"
 #include "eval/console.h"
+#include "eval/shard.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/results.h"
 #include "cmteb/status.h"
@@ -113,6 +114,9 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
     CM_TRY(cm_remove_stale_temps(s->model_dir, 2, &stale));
     if (stale) cm_log(CM_LOG_INFO, "%s: removed %zu temporary file(s) left by killed runs", s->model_dir, stale);
     CM_TRY(cm_results_write_model_meta(s->model_dir, info, NULL));
+    int sharded = p->shard_count > 0;
+    if (sharded) CM_TRY(cm_shard_write_manifest(s->model_dir, p->shard_index, p->shard_count, tasks, n, info,
+                                                &p->eval_options, p->keep_items));
 
     for (size_t i = 0; i < n; i++) {
         if (cm_interrupted()) {   /* a signal during the startup, or in an earlier task's last moments */
@@ -123,7 +127,16 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         cm_run_task_result *r = &s->results[i];
         r->task = t;
         r->main_score = NAN;
-        char *path = cm_results_task_path(s->model_dir, t->name);
+        int shard_part = sharded && t->type == CM_TASK_RETRIEVAL;   /* a slice of the corpus, merged later */
+        if (sharded && !shard_part && p->shard_index != 0) {   /* shard 0 evaluates the other tasks whole */
+            r->skipped = 1;
+            s->n_skipped++;
+            s->n = i + 1;
+            if (!p->quiet) cm_log(CM_LOG_INFO, "%s: evaluated by shard 0 (only retrieval tasks are split)", t->name);
+            continue;
+        }
+        char *path = shard_part ? cm_shard_task_path(s->model_dir, t->name)
+                                : cm_results_task_path(s->model_dir, t->name);
         if (!path) return started_failed(s, r);
         if (!p->overwrite && cm_file_exists(path)) {
             r->skipped = 1;
@@ -163,6 +176,17 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
             }
             options.predictions_prefix = prefix;
         }
+        char *shard_prefix = NULL;   /* --shard: the retrieval evaluator writes its hits there */
+        if (shard_part) {
+            if (!(shard_prefix = cm_shard_task_prefix(s->model_dir, t->name))) {
+                free(folder); free(prefix); cJSON_Delete(scores); cJSON_Delete(items);
+                return started_failed(s, r);
+            }
+            options.shard_index = p->shard_index;
+            options.shard_count = p->shard_count;
+            options.shard_prefix = shard_prefix;
+            options.predictions_top_k = 0;   /* the merge writes them */
+        }
         cm_eval_ctx ctx = {emb, folder, p->threads, p->quiet, &options, items};
         double t0 = cm_now();
         cm_error_clear();
@@ -170,10 +194,21 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         int rc =
             ev ? ev->evaluate(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
         free(prefix);
+        free(shard_prefix);
         r->seconds = cm_now() - t0;
         if (!rc && cm_alloc_failures() != failures)
             rc = cm_error(CM_ERR_NOMEM, "%s: out of memory while evaluating (its result would be incomplete)", t->name);
-        if (!rc) {
+        if (!rc && shard_part) {   /* no metrics yet: the hits file, and what the merge writes beside them */
+            cJSON *prov = provenance(t, emb, p, folder);
+            rc = cm_alloc_failures() != failures
+                     ? cm_error(CM_ERR_NOMEM, "%s: out of memory recording provenance", t->name)
+                     : cm_shard_write_task(s->model_dir, t->name, p->shard_index, p->shard_count, r->seconds, prov);
+            cJSON_Delete(prov);
+            if (!rc && !p->quiet) cm_log(CM_LOG_INFO, "%s: shard %zu of %zu searched (%.1fs); cmteb merge scores it",
+                                         t->name, p->shard_index, p->shard_count, r->seconds);
+            shard_part = 2;   /* done: no result file of its own */
+        }
+        if (!rc && shard_part != 2) {
             const cJSON *ms = cJSON_GetObjectItemCaseSensitive(scores, "main_score");
             if (!cJSON_IsNumber(ms))
                 rc = cm_error(CM_ERR_INTERNAL, "%s: evaluator gave no main_score", t->name);
@@ -183,13 +218,13 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         /* Degenerate data (one row, constant gold scores, all-zero vectors) gives NaN metrics: the
          * result file records them as null, and a NaN main score fails the task with the reason. */
         cm_str bad = {0};
-        size_t n_bad = rc ? 0 : non_finite_metrics(scores, NULL, &bad);
+        size_t n_bad = rc || shard_part == 2 ? 0 : non_finite_metrics(scores, NULL, &bad);
         if (n_bad)
             cm_log(CM_LOG_WARN, "%s: %zu metric(s) not finite, written as null: %s", t->name, n_bad,
                    bad.s ? bad.s : "?");
         cm_str_free(&bad);
-        int nan_main = !rc && !isfinite(r->main_score);
-        if (!rc) {
+        int nan_main = !rc && shard_part != 2 && !isfinite(r->main_score);
+        if (!rc && shard_part != 2) {
             cJSON *prov = provenance(t, emb, p, folder);
             if (cm_alloc_failures() != failures)
                 rc = cm_error(CM_ERR_NOMEM, "%s: out of memory recording provenance", t->name);
@@ -208,7 +243,7 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
             r->main_score = NAN;
             s->n_failed++;
             cm_log(CM_LOG_WARN, "%s failed: %s", t->name, r->error ? r->error : "?");
-        } else if (!p->quiet) {
+        } else if (!p->quiet && shard_part != 2) {
             cm_log(CM_LOG_INFO, "%s: %s = %.5f (%.1fs)", t->name, t->main_score, r->main_score, r->seconds);
         }
         cJSON_Delete(scores);

@@ -35,6 +35,9 @@ typedef struct cm_run_params {
                                      predictions_prefix is set per task when predictions_top_k is;
                                      the options set are recorded in each result's provenance */
     const cJSON *settings;     /* engine settings recorded in provenance; may be NULL */
+    size_t      shard_index;   /* shard_count > 0: this run is shard shard_index of shard_count (eval/shard.h): */
+    size_t      shard_count;   /* retrieval tasks search one corpus slice and write hits for cmteb merge;
+                                  the other tasks run whole on shard 0 and are skipped by the others */
 } cm_run_params;
 
 cm_run_params cm_run_default_params(void);

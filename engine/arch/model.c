@@ -5,6 +5,8 @@
  */
 #include "engine/arch/model.h"
 
+#include "engine/arch/enc.h"
+
 #include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -13,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const cm_hf_arch *const cm_hf_archs[] = {&cm_hf_arch_bert, &cm_hf_arch_decoder, NULL};
+const cm_hf_arch *const cm_hf_archs[] = {&cm_hf_arch_bert, &cm_hf_arch_decoder, &cm_hf_arch_nomic, &cm_hf_arch_jina,
+                                         &cm_hf_arch_modernbert, &cm_hf_arch_t5, NULL};
 
 int cm_hf_config_check_limits(const cm_hf_config *cfg, const char *where, const char *eps_key) {
     const struct { const char *key; int64_t v, max; } f[] = {
@@ -42,6 +45,12 @@ int cm_hf_arch_find(const cJSON *config, const char *dir, const cm_hf_arch **out
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(config, "model_type");
     if (!cJSON_IsString(mt))
         return cm_error(CM_ERR_FORMAT, "%s/config.json: field 'model_type': expected a string such as \"bert\"", dir);
+    /* JinaBert (jina-embeddings-v2) says model_type "bert"; its ALiBi positions pick the arch */
+    const cJSON *pet = cJSON_GetObjectItemCaseSensitive(config, "position_embedding_type");
+    if (!strcmp(mt->valuestring, "bert") && cJSON_IsString(pet) && !strcmp(pet->valuestring, "alibi")) {
+        *out = &cm_hf_arch_jina;
+        return CM_OK;
+    }
     for (size_t i = 0; cm_hf_archs[i]; i++)
         for (size_t k = 0; cm_hf_archs[i]->model_types[k]; k++)
             if (!strcmp(cm_hf_archs[i]->model_types[k], mt->valuestring)) {
@@ -58,7 +67,7 @@ int cm_hf_arch_find(const cJSON *config, const char *dir, const cm_hf_arch **out
     int rc = cm_error(
         CM_ERR_UNSUPPORTED,
         "%s/config.json: model_type '%s'%s%s%s is not supported by the native "
-        "engine (supported model_type values: %s; XLM-R's SentencePiece-Unigram tokenizer may come later)",
+        "engine (supported model_type values: %s)",
         dir, mt->valuestring, cJSON_IsString(arch) ? " (architectures: " : "",
         cJSON_IsString(arch) ? arch->valuestring : "", cJSON_IsString(arch) ? ")" : "", known.s ? known.s : "");
     cm_str_free(&known);
@@ -104,6 +113,7 @@ int cm_pool_parse(const char *s, cm_pool_kind *out) {
         {"weightedmean_tokens", CM_POOL_WEIGHTEDMEAN},                    {"latent", CM_POOL_LATENT},
         {"max", CM_POOL_MAX},           {"max_tokens", CM_POOL_MAX},      {"mean_sqrt_len", CM_POOL_MEAN_SQRT},
         {"mean_sqrt_len_tokens", CM_POOL_MEAN_SQRT},
+        {"head", CM_POOL_HEAD},
         {"default", CM_POOL_DEFAULT},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
@@ -111,8 +121,8 @@ int cm_pool_parse(const char *s, cm_pool_kind *out) {
             *out = tab[i].k;
             return CM_OK;
         }
-    return cm_error(CM_ERR_ARG, "unknown pooling '%s' (expected cls, mean, last, weightedmean, max, mean_sqrt_len or "
-                    "latent)", s);
+    return cm_error(CM_ERR_ARG, "unknown pooling '%s' (expected cls, mean, last, weightedmean, max, mean_sqrt_len, "
+                    "latent or head)", s);
 }
 
 const char *cm_pool_name(cm_pool_kind k) {
@@ -124,6 +134,7 @@ const char *cm_pool_name(cm_pool_kind k) {
     case CM_POOL_MAX: return "max";
     case CM_POOL_MEAN_SQRT: return "mean_sqrt_len";
     case CM_POOL_LATENT: return "latent";
+    case CM_POOL_HEAD: return "head";
     default: return "default";
     }
 }

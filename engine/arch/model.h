@@ -138,6 +138,7 @@ typedef struct cm_hf_arch {
 
 extern const cm_hf_arch cm_hf_arch_bert;     /* bert.c */
 extern const cm_hf_arch cm_hf_arch_decoder;  /* decoder*.c */
+extern const cm_hf_arch cm_hf_arch_t5;       /* t5.c */
 
 /* NULL-terminated list (model.c). */
 extern const cm_hf_arch *const cm_hf_archs[];
@@ -164,6 +165,7 @@ typedef enum cm_pool_kind {
     CM_POOL_LATENT       = 5,   /* the arch's pool_latent (NV-Embed) */
     CM_POOL_MAX          = 6,   /* elementwise max over the (pool-masked) tokens */
     CM_POOL_MEAN_SQRT    = 7,   /* sum over the (pool-masked) tokens / sqrt(their count) */
+    CM_POOL_HEAD         = 8,   /* a trained pooling head (the model folder `cmteb train-pooler` writes) */
 } cm_pool_kind;
 
 /* Parses "cls|mean|last|weightedmean|max|mean_sqrt_len|latent" (also

@@ -240,6 +240,11 @@ static int describe(cm_gpu_model *g, const cm_hf_model *m, cm_gpu_dtype dtype) {
         if (!g->blayers) return CM_ERR_NOMEM;
     } else if (arch == &cm_hf_arch_decoder) {
         const cm_decoder *d = (const cm_decoder *)state;
+        if (d->dc.gemma3 || d->dc.rope.kind != CM_ROPE_DEFAULT || d->dc.per_layer_window)   /* CPU engine only */
+            return cm_error(CM_ERR_UNSUPPORTED, "%s: the CUDA engine does not run %s (use --device cpu)",
+                            cm_hf_model_dir(m), d->dc.gemma3 ? "Gemma 3 (model_type gemma3_text)"
+                            : d->dc.rope.kind != CM_ROPE_DEFAULT ? "rotary scaling (config.json rope_scaling)"
+                                                                  : "per-layer sliding windows (max_window_layers)");
         g->arch = GPU_ARCH_DECODER;
         g->cfg = d->cfg;
         g->dlayers = (gpu_dec_layer *)cm_calloc((size_t)d->cfg.n_layers, sizeof *g->dlayers);

@@ -71,6 +71,13 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     int rc = cm_hf_model_load(&s->m, arg, params, 1);
     if (rc == CM_OK) {
         s->name = params && params->model_name ? cm_strdup(params->model_name) : cm_hf_folder_model_name(arg);
+        /* Matryoshka truncation files results under their own name: "org/model-dimN" (--model-name wins) */
+        const cm_hf_settings *st = cm_hf_model_settings(s->m);
+        if (s->name && !(params && params->model_name) && st->dim < (size_t)cm_hf_model_config(s->m)->out_dim) {
+            char *suffixed = cm_asprintf("%s-dim%zu", s->name, st->dim);
+            free(s->name);
+            s->name = suffixed;
+        }
         s->revision = cm_hf_folder_revision(arg);
         if (!s->name) rc = CM_ERR_NOMEM;
     }
@@ -86,7 +93,7 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     info->revision = s->revision;   /* NULL -> "no_revision_available" */
     info->loader = "hf";
     info->fingerprint = cm_hf_model_fingerprint(s->m);
-    info->dim = (size_t)c->out_dim;
+    info->dim = set->dim;
     info->max_tokens = (int64_t)set->max_length;
     info->n_parameters = np;
     info->uses_instructions = set->query_template || set->document_template;
@@ -140,7 +147,7 @@ const cm_backend_i cm_backend_hf = {
     .usage = "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
     .supported = CM_OPT_POOLING | CM_OPT_ATTENTION | CM_OPT_NORMALIZE | CM_OPT_MAX_LENGTH | CM_OPT_POOL_INSTRUCTION |
                  CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE | CM_OPT_THREADS |
-                 CM_OPT_DEVICE_CUDA,
+                 CM_OPT_DEVICE_CUDA | CM_OPT_DIM,
     .init = be_init, .encode = be_encode, .free = be_free,
     .encode_pools = be_encode_pools,
     .describe = be_describe,

@@ -90,7 +90,11 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
     kv(j, &rc, "vocab", "%lld", (long long)c->vocab_size);
     kv(j, &rc, "max_positions", "%lld", (long long)c->max_positions);
     kv(j, &rc, "activation", "%s", c->hidden_act);
-    kv(j, &rc, "embedding_dim", "%lld", (long long)c->out_dim);
+    if (s->dim < (size_t)c->out_dim)
+        kv(j, &rc, "embedding_dim", "%zu (--dim: the first %zu of the model's %lld values%s)", s->dim, s->dim,
+           (long long)c->out_dim, s->pool.normalize ? ", renormalised" : "");
+    else
+        kv(j, &rc, "embedding_dim", "%lld", (long long)c->out_dim);
     kv(j, &rc, "parameters", "%lld", (long long)np);
     size_t n_weights = np > 0 ? (size_t)np : 0;   /* float elements the GPU holds */
     const char *n_weights_src = "from config.json";

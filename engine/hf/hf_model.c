@@ -11,6 +11,7 @@
 #include "cmteb/util.h"
 #include "engine/cuda/gpu_plan.h"
 #include "engine/hf/hf_gpu.h"
+#include "engine/train/pooler_model.h"
 
 #include <ctype.h>
 #include <omp.h>
@@ -36,6 +37,7 @@ struct cm_hf_model {
     cm_gpu_dtype         dtype;      /* on CUDA */
     char                 device_name[16 * CM_GPU_MAX_DEVICES];
     cm_hf_gpu           *gpu;        /* the replicas when on CUDA */
+    cm_head             *head;       /* a trained pooling head (train-pooler's folder), or NULL */
     /* reusable buffers */
     cm_hf_batch          batch;
     float               *hidden;
@@ -63,6 +65,7 @@ const char *cm_hf_model_dtype(const cm_hf_model *m) {
 void cm_hf_model_free(cm_hf_model *m) {
     if (!m) return;
     cm_hf_gpu_free(m->gpu);   /* the replicas borrow the model: first */
+    cm_head_free(m->head);
     if (m->state) m->arch->free(m->state);
     cm_st_free(m->st);
     cm_tokenizer_free(m->tok);
@@ -255,6 +258,7 @@ static void make_fingerprint(cm_hf_model *m) {
         }
     }
     for (size_t i = 0; i < m->n_dense; i++) h = cm_dense_hash(&m->dense[i], h);
+    if (m->head) h = hash_words(cm_head_weights(m->head), cm_head_n_params(m->head) * sizeof(float), h ^ 0x4ead);
     cm_str s = {0};
     cm_str_printf(&s, "pool=%d excl=%d norm=%d attn=%d maxlen=%zu qp=%s dp=%s qt=%s dt=%s", (int)m->set.pool.kind,
                   m->set.pool.exclude_instr, m->set.pool.normalize, (int)m->set.attention, m->set.max_length,
@@ -263,6 +267,7 @@ static void make_fingerprint(cm_hf_model *m) {
     /* bf16/fp16 vectors must not share cache entries with fp32 ones (fp32 on a GPU shares the CPU's) */
     if (m->device.kind == CM_DEVICE_CUDA && m->dtype != CM_GPU_FP32)
         cm_str_printf(&s, " dtype=%s", cm_gpu_dtype_name(m->dtype));
+    if (m->set.dim < (size_t)m->cfg.out_dim) cm_str_printf(&s, " dim=%zu", m->set.dim);   /* Matryoshka */
     if (s.s) h = cm_hash64(s.s, s.len, h);
     cm_str_free(&s);
     cm_hex64(h, m->fingerprint);
@@ -304,7 +309,7 @@ static int resolve_device(cm_hf_model *m, const cm_encoder_params *params) {
     return CM_OK;
 }
 
-int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params *params, int weights) {
+static int load_folder(cm_hf_model **out, const char *dir, const cm_encoder_params *params, int weights) {
     *out = NULL;
     cm_encoder_params dflt = cm_encoder_default_params();
     if (!params) params = &dflt;
@@ -406,6 +411,13 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
             if ((rc = cm_dense_load_weights(&m->dense[i]))) goto fail;
     }
     if (m->n_dense) m->cfg.out_dim = (int64_t)m->dense[m->n_dense - 1].out;
+    m->set.dim = (size_t)m->cfg.out_dim;
+    if (params->dim < 0 || (params->dim > 0 && (int64_t)params->dim > m->cfg.out_dim)) {
+        rc = cm_error(CM_ERR_ARG, "--dim %d: expected 1..%lld (the model's output width)", params->dim,
+                      (long long)m->cfg.out_dim);
+        goto fail;
+    }
+    if (params->dim > 0) m->set.dim = (size_t)params->dim;
     make_fingerprint(m);
     size_t gpu_seqs = params->batch_size > 0 ? (size_t)params->batch_size : 0;
     if (weights && m->device.kind == CM_DEVICE_CUDA &&
@@ -422,6 +434,63 @@ int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params
 fail:
     cm_hf_model_free(m);
     return rc;
+}
+
+/* A trained-pooler folder (engine/train/pooler_model.h) loads its backbone with the folder's settings under
+ * the flags, then the head, which becomes the default pooling (instruction tokens left out, L2-normalised:
+ * as trained). Any other folder loads as itself. */
+int cm_hf_model_load(cm_hf_model **out, const char *dir, const cm_encoder_params *params, int weights) {
+    *out = NULL;
+    cm_pooler_ref *ref = NULL;
+    if (dir && *dir) CM_TRY(cm_pooler_ref_read(dir, &ref));
+    cm_encoder_params dflt = cm_encoder_default_params();
+    cm_encoder_params p = params ? *params : dflt;
+    if (ref) {
+        if (!p.attention) p.attention = ref->attention;
+        if (!p.query_template) p.query_template = ref->query_template;
+        if (p.max_length <= 0) p.max_length = ref->max_length;
+    }
+    cm_pool_kind asked = CM_POOL_DEFAULT;
+    if (p.pooling) {
+        int prc = cm_pool_parse(p.pooling, &asked);
+        if (prc) { cm_pooler_ref_free(ref); return prc; }
+        if (asked == CM_POOL_HEAD && !ref) return cm_error(CM_ERR_ARG, "%s: pooling 'head' needs a folder that "
+                                                           "`cmteb train-pooler` wrote", dir);
+        if (asked == CM_POOL_HEAD) p.pooling = NULL;
+    }
+    cm_hf_model *m = NULL;
+    int rc = load_folder(&m, ref ? ref->backbone : dir, &p, weights);
+    if (rc == CM_OK && ref) {
+        if (weights) rc = cm_head_load(&m->head, ref->head_dir, m->cfg.hidden);
+        if (rc == CM_OK && m->gpu)
+            rc = cm_error(CM_ERR_UNSUPPORTED, "%s: trained pooling heads run on the CPU only (use --device cpu)", dir);
+        if (rc == CM_OK && (!p.pooling || asked == CM_POOL_HEAD)) {
+            m->set.pool.kind = CM_POOL_HEAD;
+            m->set.pool.exclude_instr = p.pool_instruction >= 0 ? !p.pool_instruction : 1;
+            m->set.pool.normalize = p.normalize >= 0 ? (p.normalize ? 1 : 0) : 1;
+        }
+        if (rc == CM_OK && m->n_dense)
+            rc = cm_error(CM_ERR_UNSUPPORTED, "%s: a trained head over a backbone with Dense modules", dir);
+        if (rc == CM_OK) make_fingerprint(m);
+    }
+    cm_pooler_ref_free(ref);
+    if (rc != CM_OK) {
+        cm_hf_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return CM_OK;
+}
+
+/* Pools every sequence of b with the trained head into out (n_seqs, hidden). */
+static int pool_head(const cm_hf_model *m, const cm_hf_batch *b, const float *hidden, int exclude_instr,
+                     float *out) {
+    if (!m->head) return cm_error(CM_ERR_ARG, "pooling 'head' needs a folder that `cmteb train-pooler` wrote");
+    size_t d = (size_t)m->cfg.hidden;
+    for (size_t s = 0; s < b->n_seqs; s++)
+        CM_TRY(cm_head_forward(m->head, hidden + b->offset[s] * d, b->length[s], exclude_instr ? b->n_instr[s] : 0,
+                               out + s * d));
+    return CM_OK;
 }
 
 /* ---- formatting ----------------------------------------------------------- */
@@ -507,6 +576,30 @@ int cm_hf_tokenize(const cm_hf_model *m, cm_hf_tok_scratch *s, const char *text,
     return CM_OK;
 }
 
+/* Matryoshka: the first dim values of a pooled vector src into dst,
+ * L2-renormalised when the pooling normalises (a copy when dim is the full width). */
+static void truncate_row(const float *src, float *dst, size_t dim, int normalize) {
+    memcpy(dst, src, dim * sizeof *dst);
+    if (normalize) cm_l2_normalize_rows(dst, 1, dim);
+}
+
+/* The GPU pipeline writes full-width rows: encode into (n, out_dim)
+ * buffers, then truncate into outs (n, set.dim). pools are resolved. */
+static int gpu_encode_truncated(cm_hf_model *m, const char *const *texts, size_t n, cm_role role,
+                                const char *instruction, const cm_pool_spec *ps, size_t npools, float *const *outs) {
+    size_t od = (size_t)m->cfg.out_dim, dim = m->set.dim;
+    float **full = cm_calloc(npools ? npools : 1, sizeof *full);
+    int rc = full ? CM_OK : CM_ERR_NOMEM;
+    for (size_t k = 0; rc == CM_OK && k < npools; k++)
+        if (!(full[k] = cm_malloc(n * od * sizeof **full))) rc = CM_ERR_NOMEM;
+    if (rc == CM_OK) rc = cm_hf_gpu_encode(m->gpu, m, texts, n, role, instruction, ps, npools, full);
+    for (size_t k = 0; rc == CM_OK && k < npools; k++)
+        for (size_t i = 0; i < n; i++) truncate_row(full[k] + i * od, outs[k] + i * dim, dim, ps[k].normalize);
+    for (size_t k = 0; full && k < npools; k++) free(full[k]);
+    free(full);
+    return rc;
+}
+
 int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,
                        const cm_pool_spec *pools, size_t npools, float *const *outs) {
     if (!m->state) return cm_error(CM_ERR_ARG, "%s: model loaded without weights", m->dir);
@@ -529,7 +622,8 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
     }
     if (rc == CM_OK && m->gpu) {   /* the GPU pipeline tokenizes, plans and pools itself */
         free(items);
-        rc = cm_hf_gpu_encode(m->gpu, m, texts, n, role, instruction, ps, npools, outs);
+        rc = m->set.dim < od ? gpu_encode_truncated(m, texts, n, role, instruction, ps, npools, outs)
+                             : cm_hf_gpu_encode(m->gpu, m, texts, n, role, instruction, ps, npools, outs);
         free(ps);
         return rc;
     }
@@ -571,6 +665,8 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
             if (pk.kind == CM_POOL_LATENT) {
                 d = pd;
                 rc = m->arch->pool_latent(m->state, &m->batch, m->hidden, pk.exclude_instr, m->set.threads, pooled);
+            } else if (pk.kind == CM_POOL_HEAD) {
+                rc = pool_head(m, &m->batch, m->hidden, pk.exclude_instr, pooled);
             } else {
                 rc = cm_hf_pool(&m->batch, m->hidden, h, &pk, pooled);
             }
@@ -585,7 +681,7 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
             }
             if (rc == CM_OK && ps[k].normalize) cm_l2_normalize_rows(v, ns, od);
             for (size_t s = 0; rc == CM_OK && s < ns; s++)
-                memcpy(outs[k] + items[i0 + s].index * od, v + s * od, od * sizeof(float));
+                truncate_row(v + s * od, outs[k] + items[i0 + s].index * m->set.dim, m->set.dim, ps[k].normalize);
         }
         i0 = i1;
     }

@@ -52,6 +52,8 @@ typedef struct cm_hf_settings {
     const char   *document_prompt;   /* fixed prefix for documents ("" if none) */
     const char   *query_template;    /* "{instruction}" template for queries with an instruction, or NULL */
     const char   *document_template; /* same for documents, or NULL */
+    size_t        dim;               /* width of the vectors encode writes: cfg.out_dim, or --dim (Matryoshka:
+                                        the first dim values, L2-renormalised when pool.normalize) */
 } cm_hf_settings;
 
 /* Loads DIR (a model folder). Only reads config.json and the tokenizer when
@@ -115,10 +117,10 @@ int cm_hf_item_cmp(const void *a, const void *b);
 const char *cm_hf_model_device(const cm_hf_model *m);
 const char *cm_hf_model_dtype(const cm_hf_model *m);
 
-/* Encodes texts with the model's default pooling into out (n, out_dim). */
+/* Encodes texts with the model's default pooling into out (n, settings.dim). */
 int cm_hf_encode(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,
                  float *out);
-/* One forward pass, npools poolings: outs[k] is (n, out_dim) float32,
+/* One forward pass, npools poolings: outs[k] is (n, settings.dim) float32,
  * caller-allocated, for pools[k]. A spec with kind CM_POOL_DEFAULT takes the
  * model's pooling; normalize < 0 takes the model's choice. */
 int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_role role,

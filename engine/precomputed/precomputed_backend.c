@@ -3,56 +3,88 @@
  *
  * DIR holds texts.jsonl (one object per line: {"text": ...} with an optional
  * "role": "query"|"document") and embeddings.npy (float32 or float16, shape
- * (n, dim), rows in the order of texts.jsonl). A text is looked up by (role,
- * text) first, then by text alone. Every text a task asks for must be found:
- * a miss is an error that says how many of the requested texts are missing
- * and shows one. Vectors are checked for NaN/Inf at load.
+ * (n, dim), rows in the order of texts.jsonl), or is itself a vector store
+ * (cmteb/store.h). The first use indexes the two files into a store
+ * (precomputed_index.c) in DIR/.cmteb-store, or, when DIR is not writable,
+ * in $XDG_CACHE_HOME/cmteb/precomputed/<hash of DIR> (~/.cache when unset);
+ * later runs map it, and a changed file (size, mtime, inode) is indexed
+ * again. A text is looked up by (role, text) first, then as a line without
+ * a role, then as a line of the other role. Every text a task asks for
+ * must be found: a miss is an error that says how many of the requested
+ * texts are missing and shows one. Vectors are checked for NaN/Inf when a
+ * task reads them.
  */
 #include "engine/backend.h"
-#include "cmteb/records.h"
+#include "engine/precomputed/precomputed_index.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
+#include "cmteb/store.h"
 #include "cmteb/util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
-    float   *vecs;      /* (n, dim) */
-    size_t   n, dim;
-    char   **texts;     /* (n) */
-    int     *roles;     /* (n): -1 none, 0 query, 1 document */
-    int32_t *tab;       /* open addressing over (role, text): row + 1 */
-    int32_t *tab_any;   /* over text alone: first row + 1 */
-    size_t   cap;
-    char     name[256];
-    char     fingerprint[96];
+    cm_store *store;
+    size_t    dim;
+    char      name[256];
+    char      fingerprint[96];
+    char     *label;   /* DIR/embeddings.npy or the store folder: what errors name */
 } pre_state;
-
-static uint64_t key_hash(int role, const char *t) { return cm_hash64(t, strlen(t), (uint64_t)(role + 2)); }
-
-static size_t find_slot(const pre_state *s, const int32_t *tab, int role, const char *t, int by_role) {
-    size_t i = (size_t)key_hash(by_role ? role : -5, t) & (s->cap - 1);
-    for (;;) {
-        int32_t v = tab[i];
-        if (!v) return i;
-        size_t r = (size_t)v - 1;
-        if ((!by_role || s->roles[r] == role) && !strcmp(s->texts[r], t)) return i;
-        i = (i + 1) & (s->cap - 1);
-    }
-}
 
 static void pre_free(void *state) {
     pre_state *s = state;
     if (!s) return;
-    for (size_t i = 0; i < s->n; i++) free(s->texts[i]);
-    free(s->texts);
-    free(s->roles);
-    free(s->vecs);
-    free(s->tab);
-    free(s->tab_any);
+    cm_store_close(s->store);
+    free(s->label);
     free(s);
+}
+
+/* Where DIR's store lives: DIR/.cmteb-store, or a cache folder when DIR is read-only. */
+static char *store_dir_for(const char *dir) {
+    if (access(dir, W_OK) == 0) return cm_path_join(dir, ".cmteb-store");
+    char *abs = realpath(dir, NULL);
+    char hex[17];
+    cm_hex64(cm_hash64(abs ? abs : dir, strlen(abs ? abs : dir), 0x57), hex);
+    free(abs);
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char *d = xdg && *xdg ? cm_asprintf("%s/cmteb/precomputed/%s", xdg, hex)
+                          : cm_asprintf("%s/.cache/cmteb/precomputed/%s", home && *home ? home : "/tmp", hex);
+    char *parent = d ? cm_path_dirname(d) : NULL;
+    if (parent && cm_mkdir_p(parent)) { free(d); d = NULL; }
+    free(parent);
+    if (d) cm_log(CM_LOG_INFO, "%s is read-only: its vector store lives in %s", dir, d);
+    return d;
+}
+
+/* Opens DIR's store, indexing the files first when it is missing or out of date. */
+static int open_indexed(pre_state *s, const char *dir) {
+    char *stamp = NULL, *sdir = NULL;
+    CM_TRY(pre_source_stamp(dir, &stamp));
+    int rc = (sdir = store_dir_for(dir)) ? CM_OK : CM_ERR_NOMEM;
+    cm_store_params p = cm_store_default_params();
+    for (int attempt = 0; !rc && attempt < 2; attempt++) {
+        if (cm_store_exists(sdir)) {
+            rc = cm_store_open(&s->store, sdir, &p);
+            const char *tag = rc ? NULL : cm_store_tag(s->store);
+            const char *nl = tag ? strchr(tag, '\n') : NULL;
+            if (!rc && nl && !strcmp(nl + 1, stamp)) break;   /* up to date */
+            if (!rc) cm_log(CM_LOG_INFO, "%s: texts.jsonl or embeddings.npy changed since %s was built; indexing again",
+                            dir, sdir);
+            else cm_log(CM_LOG_WARN, "%s: unusable vector store (%s); indexing again", sdir, cm_last_error());
+            cm_store_close(s->store);
+            s->store = NULL;
+            rc = CM_OK;
+        }
+        if (attempt == 0) rc = pre_build_store(dir, sdir, stamp);
+        else rc = cm_error(CM_ERR_INTERNAL, "%s: the vector store just built does not open as up to date", sdir);
+    }
+    free(stamp);
+    free(sdir);
+    return rc;
 }
 
 static int pre_init(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info) {
@@ -60,79 +92,31 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
         return cm_error(CM_ERR_ARG, "precomputed:DIR needs a folder with texts.jsonl and embeddings.npy");
     pre_state *s = cm_calloc(1, sizeof *s);
     if (!s) return CM_ERR_NOMEM;
-    char *tpath = cm_path_join(arg, "texts.jsonl"), *npath = cm_path_join(arg, "embeddings.npy");
-    int rc = tpath && npath ? CM_OK : CM_ERR_NOMEM;
-    size_t rows = 0;
-    if (!rc) rc = cm_npy_read_f32(npath, &s->vecs, &rows, &s->dim);
-    if (!rc) rc = cm_check_finite(s->vecs, rows * s->dim, npath);
-    if (!rc && s->dim == 0) rc = cm_error(CM_ERR_FORMAT, "%s: dimension is 0", npath);
-    cm_records *r = NULL;
-    if (!rc) rc = cm_records_open(&r, tpath);
-    if (!rc) {
-        s->texts = cm_calloc(rows + 1, sizeof *s->texts);
-        s->roles = cm_calloc(rows + 1, sizeof *s->roles);
-        if (!s->texts || !s->roles) rc = CM_ERR_NOMEM;
+    int direct = cm_store_exists(arg);
+    int rc = CM_OK;
+    if (direct) {
+        cm_store_params p = cm_store_default_params();
+        rc = cm_store_open(&s->store, arg, &p);
+        s->label = cm_asprintf("%s/rows.bin", arg);
+    } else {
+        rc = open_indexed(s, arg);
+        s->label = cm_path_join(arg, "embeddings.npy");
     }
-    cJSON *o;
-    while (!rc && (rc = cm_records_next(r, &o)) == 1) {
-        rc = CM_OK;
-        const char *t;
-        if ((rc = cm_rec_string(r, o, "text", &t))) break;
-        if (s->n >= rows) {
-            rc = cm_error(CM_ERR_FORMAT, "%s:%zu: more texts than the %zu rows of %s", tpath, cm_records_line(r), rows,
-                          npath);
-            break;
-        }
-        int role = -1;
-        const cJSON *jr = cJSON_GetObjectItemCaseSensitive(o, "role");
-        if (jr && !cJSON_IsNull(jr)) {
-            if (cJSON_IsString(jr) && !strcmp(jr->valuestring, "query")) role = 0;
-            else if (cJSON_IsString(jr) &&
-                     (!strcmp(jr->valuestring, "document") || !strcmp(jr->valuestring, "passage")))
-                role = 1;
-            else { rc = cm_rec_error(r, "role", "expected \"query\" or \"document\""); break; }
-        }
-        s->texts[s->n] = cm_strdup(t);
-        s->roles[s->n] = role;
-        if (!s->texts[s->n]) { rc = CM_ERR_NOMEM; break; }
-        s->n++;
-    }
-    if (rc == 0 && s->n != rows)
-        rc = cm_error(CM_ERR_FORMAT, "%s has %zu texts but %s has %zu rows (expected the same count)", tpath, s->n,
-                      npath, rows);
-    cm_records_close(r);
-    if (!rc) {
-        s->cap = 16;
-        while (s->cap < 2 * s->n) s->cap <<= 1;
-        s->tab = cm_calloc(s->cap, sizeof *s->tab);
-        s->tab_any = cm_calloc(s->cap, sizeof *s->tab_any);
-        if (!s->tab || !s->tab_any) rc = CM_ERR_NOMEM;
-        for (size_t i = 0; !rc && i < s->n; i++) {
-            size_t k = find_slot(s, s->tab, s->roles[i], s->texts[i], 1);
-            if (!s->tab[k]) {
-                s->tab[k] = (int32_t)(i + 1);
-            } else {
-                /* the same (role, text) twice: fine with the same vector, ambiguous otherwise */
-                size_t j = (size_t)s->tab[k] - 1;
-                if (memcmp(s->vecs + j * s->dim, s->vecs + i * s->dim, s->dim * sizeof *s->vecs))
-                    rc = cm_error(CM_ERR_FORMAT,
-                                  "%s: texts %zu and %zu are the same text%s%s but rows %zu and %zu of %s differ "
-                                  "(which vector is meant?)",
-                                  tpath, j + 1, i + 1, s->roles[i] < 0 ? "" : " for role ",
-                                  s->roles[i] < 0 ? "" : (s->roles[i] ? "document" : "query"), j, i, npath);
-            }
-            k = find_slot(s, s->tab_any, 0, s->texts[i], 0);
-            if (!s->tab_any[k]) s->tab_any[k] = (int32_t)(i + 1);
-        }
-    }
-    free(tpath);
-    free(npath);
+    if (!rc && !s->label) rc = CM_ERR_NOMEM;
+    if (!rc) rc = cm_store_set_label(s->store, s->label);
     if (rc) { pre_free(s); return rc; }
+    s->dim = cm_store_dim(s->store);
     if (params && params->model_name) snprintf(s->name, sizeof s->name, "%s", params->model_name);
     else snprintf(s->name, sizeof s->name, "precomputed/%s", cm_path_basename(arg));
-    char hex[17];
-    cm_hex64(cm_hash64(s->vecs, s->n * s->dim * sizeof(float), 5) ^ (uint64_t)s->n, hex);
-    snprintf(s->fingerprint, sizeof s->fingerprint, "precomputed-v1-%zu-%zu-%s", s->n, s->dim, hex);
+    const char *tag = cm_store_tag(s->store);
+    size_t fl = strcspn(tag, "\n");
+    if (fl) snprintf(s->fingerprint, sizeof s->fingerprint, "%.*s", (int)(fl < 95 ? fl : 95), tag);
+    else {   /* a store made by other means: its size and place */
+        char hex[17];
+        cm_hex64(cm_hash64(arg, strlen(arg), 0x77), hex);
+        snprintf(s->fingerprint, sizeof s->fingerprint, "precomputed-store-%zu-%zu-%s", cm_store_rows(s->store),
+                 s->dim, hex);
+    }
     info->name = s->name;
     info->loader = "precomputed";
     info->fingerprint = s->fingerprint;
@@ -150,14 +134,20 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
     (void)instruction;
     const pre_state *s = state;
     size_t missing = 0, first = 0;
+    int order[3] = {(int)role, -1, role == CM_ROLE_QUERY ? CM_ROLE_DOCUMENT : CM_ROLE_QUERY};
     for (size_t i = 0; i < n; i++) {
-        int32_t v = s->tab[find_slot(s, s->tab, (int)role, texts[i], 1)];
-        if (!v) v = s->tab_any[find_slot(s, s->tab_any, 0, texts[i], 0)];
-        if (!v) {
+        size_t row;
+        int found = 0;
+        for (int k = 0; k < 3 && !found; k++)
+            found = cm_store_find(s->store, cm_store_key_text(order[k], NULL, texts[i]), &row);
+        if (!found) {
             if (!missing++) first = i;
             continue;
         }
-        memcpy(out + i * s->dim, s->vecs + (size_t)(v - 1) * s->dim, s->dim * sizeof *out);
+        int rc = cm_store_read(s->store, row, 1, out + i * s->dim);
+        if (rc == CM_ERR_NUMERIC)
+            return cm_error_wrap(rc, "%s text \"%.80s\" (texts.jsonl line %zu)", cm_role_name(role), texts[i], row + 1);
+        if (rc) return rc;
     }
     if (missing)
         return cm_error(CM_ERR_NOTFOUND, "%zu of %zu requested %s texts are not in texts.jsonl, e.g. \"%.120s\"",
@@ -167,7 +157,7 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
 
 const cm_backend_i cm_backend_precomputed = {
     .scheme = "precomputed",
-    .usage = "precomputed:DIR     vectors made elsewhere (DIR/texts.jsonl + DIR/embeddings.npy)",
+    .usage = "precomputed:DIR     vectors made elsewhere (DIR/texts.jsonl + DIR/embeddings.npy, or a vector store)",
     .supported = 0,   /* no encoder options: vectors made elsewhere */
     .init = pre_init, .encode = pre_encode, .free = pre_free,
 };

@@ -244,8 +244,10 @@ static int simple_norm_apply(const cm_tok_normalizer *self, cm_tok_nstr *s) {
             if (!cm_u_is_whitespace(cp)) break;
             e = b;
         }
-        memmove(s->s, s->s + a, e - a);
-        memmove(s->align, s->align + a, (e - a) * sizeof *s->align);
+        if (e > a) {   /* (s->s is NULL for an empty string that was never allocated) */
+            memmove(s->s, s->s + a, e - a);
+            memmove(s->align, s->align + a, (e - a) * sizeof *s->align);
+        }
         s->len = e - a;
         if (s->s) s->s[s->len] = '\0';
         return CM_OK;

@@ -1,6 +1,6 @@
-/* nfc.c: NFC (canonical decomposition from unicode.c, canonical ordering, canonical composition
- * with the generated pair table of nfc_tables.c and the Hangul algorithm) over a cm_tok_nstr, keeping byte
- * alignment (see normalizer.h). */
+/* nfc.c: NFC, NFKC and NFKD (canonical decomposition from unicode.c, or compatibility decomposition from
+ * nfkc_tables.c; canonical ordering; canonical composition with the generated pair table of nfc_tables.c and
+ * the Hangul algorithm) over a cm_tok_nstr, keeping byte alignment (see normalizer.h). */
 #include "engine/text/normalizer.h"
 
 #include <stdlib.h>
@@ -11,6 +11,25 @@
 
 extern const uint32_t cm_bpe_comp_tab[][3];
 extern const size_t cm_bpe_comp_n;
+extern const uint32_t cm_u_compat_tab[][3];
+extern const size_t cm_u_compat_n;
+extern const uint32_t cm_u_compat_pool[];
+
+/* Full compatibility decomposition of cp (NFKD of one code point): up to 18 code points. */
+static int decompose_compat(uint32_t cp, uint32_t out[18]) {
+    size_t lo = 0, hi = cm_u_compat_n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cm_u_compat_tab[mid][0] < cp) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < cm_u_compat_n && cm_u_compat_tab[lo][0] == cp) {
+        uint32_t n = cm_u_compat_tab[lo][2];
+        for (uint32_t k = 0; k < n; k++) out[k] = cm_u_compat_pool[cm_u_compat_tab[lo][1] + k];
+        return (int)n;
+    }
+    return cm_u_decompose(cp, out);
+}
 
 enum { SBASE = 0xAC00, LBASE = 0x1100, VBASE = 0x1161, TBASE = 0x11A7, LCOUNT = 19, VCOUNT = 21, TCOUNT = 28,
        NCOUNT = VCOUNT * TCOUNT, SCOUNT = LCOUNT * NCOUNT };
@@ -33,7 +52,8 @@ static uint32_t compose(uint32_t a, uint32_t b) {
 
 typedef struct ucp { uint32_t cp; cm_tok_span span; } ucp;
 
-int cm_bpe_nfc(const cm_tok_nstr *in, cm_tok_nstr *out) {
+/* One of NFC (compat 0, compose 1), NFKC (1, 1), NFKD (1, 0) of in into out. */
+static int norm_form(const cm_tok_nstr *in, cm_tok_nstr *out, int compat, int compose_too) {
     cm_tok_nstr_clear(out);
     size_t i = 0;
     while (i < in->len && (unsigned char)in->s[i] < 0xC0) i++;   /* ASCII (or stray bytes): already NFC */
@@ -53,7 +73,7 @@ int cm_bpe_nfc(const cm_tok_nstr *in, cm_tok_nstr *out) {
             v[n++].span = sp;
         } else {
             uint32_t d[18];
-            int nd = cm_u_decompose(cp, d);
+            int nd = compat ? decompose_compat(cp, d) : cm_u_decompose(cp, d);
             for (int k = 0; k < nd; k++) { v[n].cp = d[k]; v[n++].span = sp; }
         }
         i += l;
@@ -75,7 +95,8 @@ int cm_bpe_nfc(const cm_tok_nstr *in, cm_tok_nstr *out) {
     /* composition */
     size_t on = 0;
     long starter = -1;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < n && !compose_too; k++) v[on++] = v[k];
+    for (size_t k = 0; k < n && compose_too; k++) {
         ucp c = v[k];
         int bad = (c.cp & 0x80000000u) != 0;
         int cc = bad ? 0 : cm_u_ccc(c.cp);
@@ -109,3 +130,7 @@ int cm_bpe_nfc(const cm_tok_nstr *in, cm_tok_nstr *out) {
     free(v);
     return rc;
 }
+
+int cm_bpe_nfc(const cm_tok_nstr *in, cm_tok_nstr *out) { return norm_form(in, out, 0, 1); }
+int cm_bpe_nfkc(const cm_tok_nstr *in, cm_tok_nstr *out) { return norm_form(in, out, 1, 1); }
+int cm_bpe_nfkd(const cm_tok_nstr *in, cm_tok_nstr *out) { return norm_form(in, out, 1, 0); }

@@ -4,8 +4,10 @@
  *
  *   bert_normalizers.c  BertNormalizer, Lowercase, NFD, StripAccents, Strip,
  *                       and the Sequence wrapper
- *   normalizers.c       Prepend, Replace (String or Regex, regex.h), NFC
- *   nfc.c               NFC with per-byte alignment (tables in nfc_tables.c)
+ *   normalizers.c       Prepend, Replace (String or Regex, regex.h), NFC, NFKC, NFKD, Nmt
+ *   nfc.c               NFC/NFKC/NFKD with per-byte alignment (tables in nfc_tables.c,
+ *                       nfkc_tables.c: generated from Debian python3's unicodedata)
+ *   precompiled.c       Precompiled (SentencePiece's precompiled_charsmap)
  *
  * Each type has a JSON constructor (j is the component's object, path the
  * tokenizer.json path for messages); engine/tokenizer/components.c maps the
@@ -57,10 +59,17 @@ int cm_tok_norm_strip_json(cm_tok_normalizer **out, const cJSON *j, const char *
 int cm_tok_norm_prepend_json(cm_tok_normalizer **out, const cJSON *j, const char *path);      /* Prepend */
 int cm_tok_norm_replace_json(cm_tok_normalizer **out, const cJSON *j, const char *path);      /* Replace */
 int cm_tok_norm_nfc_json(cm_tok_normalizer **out, const cJSON *j, const char *path);          /* NFC */
+int cm_tok_norm_nfkc_json(cm_tok_normalizer **out, const cJSON *j, const char *path);         /* NFKC */
+int cm_tok_norm_nfkd_json(cm_tok_normalizer **out, const cJSON *j, const char *path);         /* NFKD */
+int cm_tok_norm_nmt_json(cm_tok_normalizer **out, const cJSON *j, const char *path);          /* Nmt */
+int cm_tok_norm_precompiled_json(cm_tok_normalizer **out, const cJSON *j, const char *path);  /* Precompiled */
 
 /* NFC of in into out (out cleared first); each output character is aligned
  * to the union of the original spans of the characters it came from. */
 int cm_bpe_nfc(const cm_tok_nstr *in, cm_tok_nstr *out);
+/* NFKC / NFKD of in into out, aligned the same way. */
+int cm_bpe_nfkc(const cm_tok_nstr *in, cm_tok_nstr *out);
+int cm_bpe_nfkd(const cm_tok_nstr *in, cm_tok_nstr *out);
 
 /* Reads a "pattern" field {"String": s} or {"Regex": r}; *pat borrowed from j.
  * owner names the component for messages ("pre_tokenizer Split"). */

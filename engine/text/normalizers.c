@@ -1,5 +1,5 @@
-/* normalizers.c: the normalizers BPE tokenizers use (Prepend, Replace with a String or Regex
- * pattern, NFC) and their tokenizer.json constructors (see normalizer.h). */
+/* normalizers.c: Prepend, Replace (String or Regex pattern), NFC, NFKC, NFKD and Nmt, and their
+ * tokenizer.json constructors (see normalizer.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,16 +109,55 @@ static void replace_free(cm_tok_normalizer *self) {
     free(r);
 }
 
-/* ---- NFC -------------------------------------------------------------------- */
-static int nfc_normalize(const cm_tok_normalizer *self, cm_tok_nstr *s) {
-    (void)self;
+/* ---- NFC, NFKC, NFKD ---------------------------------------------------------- */
+typedef struct form_norm { cm_tok_normalizer base; int (*form)(const cm_tok_nstr *, cm_tok_nstr *); } form_norm;
+
+static int form_normalize(const cm_tok_normalizer *self, cm_tok_nstr *s) {
     cm_tok_nstr o = {0};
-    int rc = cm_bpe_nfc(s, &o);
+    int rc = ((const form_norm *)self)->form(s, &o);
     if (rc == CM_OK) cm_tok_nstr_swap(&o, s);
     cm_tok_nstr_free(&o);
     return rc;
 }
 static void plain_free(cm_tok_normalizer *self) { free(self); }
+
+/* ---- Nmt: SentencePiece's NMT cleaning (HF normalizers/unicode.rs do_nmt) ------------------------------ */
+static int nmt_drop(uint32_t c) {
+    return (c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F || c == 0x8F || c == 0x9F;
+}
+static int nmt_space(uint32_t c) {
+    return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0x1680 || (c >= 0x200B && c <= 0x200F) ||
+           c == 0x2028 || c == 0x2029 || c == 0x2581 || c == 0xFEFF || c == 0xFFFD;
+}
+
+static int nmt_normalize(const cm_tok_normalizer *self, cm_tok_nstr *s) {
+    (void)self;
+    cm_tok_nstr o = {0};
+    int rc = CM_OK;
+    for (size_t i = 0; i < s->len && rc == CM_OK;) {
+        uint32_t cp;
+        size_t l = cm_utf8_decode(s->s + i, s->len - i, &cp);
+        cm_tok_span sp = {s->align[i].start, s->align[i + l - 1].end};
+        if (cp != 0xFFFFFFFFu && nmt_space(cp)) rc = cm_tok_nstr_append(&o, " ", 1, sp);
+        else if (cp == 0xFFFFFFFFu || !nmt_drop(cp))
+            for (size_t k = i; k < i + l && rc == CM_OK; k++) rc = cm_tok_nstr_append(&o, s->s + k, 1, s->align[k]);
+        i += l;
+    }
+    if (rc == CM_OK) cm_tok_nstr_swap(&o, s);
+    cm_tok_nstr_free(&o);
+    return rc;
+}
+
+int cm_tok_norm_nmt_json(cm_tok_normalizer **out, const cJSON *j, const char *path) {
+    (void)j, (void)path;
+    *out = NULL;
+    cm_tok_normalizer *n = cm_calloc(1, sizeof *n);
+    if (!n) return CM_ERR_NOMEM;
+    n->normalize = nmt_normalize;
+    n->free = plain_free;
+    *out = n;
+    return CM_OK;
+}
 
 /* ---- JSON ------------------------------------------------------------------- */
 static const char *jstr(const cJSON *j, const char *key) {
@@ -169,13 +208,28 @@ int cm_tok_norm_replace_json(cm_tok_normalizer **out, const cJSON *j, const char
     return CM_OK;
 }
 
+static int form_new(cm_tok_normalizer **out, int (*form)(const cm_tok_nstr *, cm_tok_nstr *)) {
+    *out = NULL;
+    form_norm *n = cm_calloc(1, sizeof *n);
+    if (!n) return CM_ERR_NOMEM;
+    n->base.normalize = form_normalize;
+    n->base.free = plain_free;
+    n->form = form;
+    *out = &n->base;
+    return CM_OK;
+}
+
 int cm_tok_norm_nfc_json(cm_tok_normalizer **out, const cJSON *j, const char *path) {
     (void)j, (void)path;
-    *out = NULL;
-    cm_tok_normalizer *n = cm_calloc(1, sizeof *n);
-    if (!n) return CM_ERR_NOMEM;
-    n->normalize = nfc_normalize;
-    n->free = plain_free;
-    *out = n;
-    return CM_OK;
+    return form_new(out, cm_bpe_nfc);
+}
+
+int cm_tok_norm_nfkc_json(cm_tok_normalizer **out, const cJSON *j, const char *path) {
+    (void)j, (void)path;
+    return form_new(out, cm_bpe_nfkc);
+}
+
+int cm_tok_norm_nfkd_json(cm_tok_normalizer **out, const cJSON *j, const char *path) {
+    (void)j, (void)path;
+    return form_new(out, cm_bpe_nfkd);
 }

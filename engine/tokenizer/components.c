@@ -22,6 +22,10 @@ const cm_tok_normalizer_type cm_tok_normalizer_types[] = {
     {"StripAccents", cm_tok_norm_strip_accents_json},
     {"NFD", cm_tok_norm_nfd_json},
     {"NFC", cm_tok_norm_nfc_json},
+    {"NFKC", cm_tok_norm_nfkc_json},
+    {"NFKD", cm_tok_norm_nfkd_json},
+    {"Precompiled", cm_tok_norm_precompiled_json},
+    {"Nmt", cm_tok_norm_nmt_json},
     {"Strip", cm_tok_norm_strip_json},
     {"Prepend", cm_tok_norm_prepend_json},
     {"Replace", cm_tok_norm_replace_json},
@@ -43,6 +47,7 @@ const cm_tok_pretok_type cm_tok_pretok_types[] = {
 const cm_tok_model_type cm_tok_model_types[] = {
     {"WordPiece", cm_tok_model_wordpiece_json},
     {"BPE", cm_tok_model_bpe_json},
+    {"Unigram", cm_tok_model_unigram_json},
     {NULL, NULL},
 };
 
@@ -97,8 +102,7 @@ int cm_tok_model_from_json(cm_tok_model **out, const cJSON *j, const char *path)
     if (!type) return cm_error(CM_ERR_FORMAT, "%s: model: expected an object with a \"type\" string", path);
     for (const cm_tok_model_type *t = cm_tok_model_types; t->type; t++)
         if (!strcmp(t->type, type)) return t->make(out, j, path);
-    return unsupported(path, "tokenizer model", type, cm_tok_model_types, sizeof cm_tok_model_types[0],
-                       "; SentencePiece Unigram is not implemented yet");
+    return unsupported(path, "tokenizer model", type, cm_tok_model_types, sizeof cm_tok_model_types[0], "");
 }
 
 /* ---- Sequence: built from the tables, recursively --------------------- */

@@ -37,6 +37,9 @@ struct cm_tokenizer {
     cm_tok_model      *model;
     added_tok         *added;
     size_t             n_added;
+    uint32_t          *added_order;        /* (n_added) added indices grouped by first byte, in order */
+    uint32_t           added_first[257];   /* byte b's group: added_order[added_first[b] .. added_first[b+1]) */
+    size_t             n_indexed;          /* n_added when the index was built (else find_added scans all) */
     cm_tok_vocab      *added_vocab;
     tmpl_item         *tmpl;          /* single-sequence template, NULL if no post-processor */
     size_t             n_tmpl;
@@ -74,6 +77,7 @@ void cm_tokenizer_free(cm_tokenizer *t) {
     if (t->model) t->model->free(t->model);
     for (size_t i = 0; i < t->n_added; i++) free(t->added[i].content);
     free(t->added);
+    free(t->added_order);
     cm_tok_vocab_free(t->added_vocab);
     for (size_t i = 0; i < t->n_tmpl; i++) free(t->tmpl[i].ids);
     free(t->tmpl);
@@ -94,9 +98,14 @@ static int is_word_char(uint32_t cp) {
  * absorbed) and *which. Returns 1 when found. */
 static int find_added(const cm_tokenizer *t, const char *s, size_t len, size_t from, int want_norm, size_t *ma,
                       size_t *me, size_t *which) {
+    if (!t->n_added) return 0;
     for (size_t i = from; i < len; i++) {
         size_t best = (size_t)-1, blen = 0;
-        for (size_t k = 0; k < t->n_added; k++) {
+        unsigned char b0 = (unsigned char)s[i];
+        int idx = t->added_order && t->n_indexed == t->n_added;
+        size_t lo = idx ? t->added_first[b0] : 0, hi = idx ? t->added_first[b0 + 1] : t->n_added;
+        for (size_t q = lo; q < hi; q++) {
+            size_t k = idx ? t->added_order[q] : q;
             const added_tok *a = &t->added[k];
             if (a->normalized != want_norm || a->len == 0 || a->len <= blen || a->len > len - i) continue;
             if (memcmp(s + i, a->content, a->len) != 0) continue;
@@ -382,6 +391,24 @@ static int add_added(cm_tokenizer *t, const char *content, int32_t id, int speci
     return cm_tok_vocab_put(t->added_vocab, content, a->len, id);
 }
 
+/* Groups the added tokens by first byte (a counting sort that keeps their order) for find_added; call
+ * after the last add_added. */
+static int index_added(cm_tokenizer *t) {
+    free(t->added_order);
+    t->added_order = cm_malloc((t->n_added ? t->n_added : 1) * sizeof *t->added_order);
+    if (!t->added_order) return CM_ERR_NOMEM;
+    memset(t->added_first, 0, sizeof t->added_first);
+    for (size_t k = 0; k < t->n_added; k++)
+        if (t->added[k].len) t->added_first[(unsigned char)t->added[k].content[0] + 1]++;
+    for (size_t b = 0; b < 256; b++) t->added_first[b + 1] += t->added_first[b];
+    uint32_t fill[256];
+    memcpy(fill, t->added_first, sizeof fill);
+    for (size_t k = 0; k < t->n_added; k++)
+        if (t->added[k].len) t->added_order[fill[(unsigned char)t->added[k].content[0]]++] = (uint32_t)k;
+    t->n_indexed = t->n_added;
+    return CM_OK;
+}
+
 static int jb(const cJSON *j, const char *k, int d) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
     return cJSON_IsBool(v) ? cJSON_IsTrue(v) : d;
@@ -421,6 +448,7 @@ static int load_json_obj(cm_tokenizer *t, const cJSON *j, const char *path) {
         CM_TRY(add_added(t, c->valuestring, (int32_t)id->valueint, jb(a, "special", 0), jb(a, "single_word", 0),
                          jb(a, "lstrip", 0), jb(a, "rstrip", 0), jb(a, "normalized", 0)));
     }
+    CM_TRY(index_added(t));
     const cJSON *tr = cJSON_GetObjectItemCaseSensitive(j, "truncation");
     const cJSON *ml = cJSON_GetObjectItemCaseSensitive(tr, "max_length");
     if (cJSON_IsNumber(ml) && ml->valuedouble > 0) t->json_max_length = (size_t)ml->valuedouble;
@@ -490,6 +518,7 @@ int cm_tokenizer_load_vocab(cm_tokenizer **out, const char *path, int lowercase)
         if (rc == CM_OK && (cls < 0 || sep < 0))
             rc = cm_error(CM_ERR_FORMAT, "%s: vocab.txt lacks [CLS] or [SEP]; expected a BERT vocabulary", path);
     }
+    if (rc == CM_OK) rc = index_added(t);
     if (rc == CM_OK) rc = tmpl_add(t, 0, &cls, 1);
     if (rc == CM_OK) rc = tmpl_add(t, 1, NULL, 0);
     if (rc == CM_OK) rc = tmpl_add(t, 0, &sep, 1);

@@ -14,6 +14,8 @@
  *   bpe_model.c          the BPE model (SentencePiece style with byte
  *                        fallback, and byte-level); bpe.h
  *   bpe_pretok.c         Metaspace / ByteLevel / Split / Digits pre-tokenizers
+ *   unigram.c            the Unigram model (SentencePiece Unigram: Viterbi over
+ *                        a byte trie of the pieces, byte fallback, fused unk)
  *   vocab.c              model outputs (cm_tok_pieces), the string -> id map
  *   engine/text/         aligned text, Unicode, normalizers, the regex engine
  *
@@ -117,12 +119,13 @@ int cm_tok_pretok_bytelevel_json(cm_tok_pretok **out, const cJSON *j, const char
 int cm_tok_pretok_split_json(cm_tok_pretok **out, const cJSON *j, const char *path);           /* Split */
 int cm_tok_pretok_digits_json(cm_tok_pretok **out, const cJSON *j, const char *path);          /* Digits */
 
-/* Model constructors (wordpiece.c, bpe_model.c). */
+/* Model constructors (wordpiece.c, bpe_model.c, unigram.c). */
 /* WordPiece over vocab (n tokens, id = index; copied). */
 int cm_tok_wordpiece_new(cm_tok_model **out, const char *const *vocab, size_t n, const char *unk_token,
                          const char *prefix, size_t max_input_chars_per_word);
 int cm_tok_model_wordpiece_json(cm_tok_model **out, const cJSON *j, const char *path);   /* WordPiece */
 int cm_tok_model_bpe_json(cm_tok_model **out, const cJSON *j, const char *path);         /* BPE */
+int cm_tok_model_unigram_json(cm_tok_model **out, const cJSON *j, const char *path);     /* Unigram */
 
 /* The tokenizer itself (cm_tokenizer_load, _encode, ...) is public: cmteb/tokenizer.h. */
 

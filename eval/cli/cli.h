@@ -22,6 +22,24 @@ int cm_cmd_info(int argc, char **argv);
 int cm_cmd_compare(int argc, char **argv);
 int cm_cmd_check(int argc, char **argv);
 int cm_cmd_fetch(int argc, char **argv);
+int cm_cmd_merge(int argc, char **argv);
+int cm_cmd_train_pooler(int argc, char **argv);
+
+struct cm_merge_params;
+/* cm_shard_merge of dirs (n) and its table on stdout; returns the exit code (eval/cli/cmd_merge.c). */
+int cm_cli_merge_dirs(const char *const *dirs, size_t n, const struct cm_merge_params *mp);
+
+/* ---- MPI (eval/cli/mpi.c; real only in a build with Open MPI) ---------- */
+/* 1 when the environment says this process is one rank of several launched by mpirun/srun (*size may be -1:
+ * unknown); 0 otherwise. */
+int  cm_cli_mpi_launched(long *size, long *rank);
+/* 1 when the build has MPI. */
+int  cm_cli_mpi_available(void);
+/* MPI_Init and this rank's place in MPI_COMM_WORLD; CM_ERR_UNSUPPORTED without MPI in the build. */
+int  cm_cli_mpi_begin(size_t *rank, size_t *size);
+/* Every rank's ok (1) or not (0), combined: 1 when all are ok. A collective: every rank calls it once. */
+int  cm_cli_mpi_all_ok(int ok);
+void cm_cli_mpi_end(void);
 
 /* Option parsing: walks argv; for "--name VALUE" / "--name=VALUE" returns 1
  * and sets *value when argv[*i] is that option (advancing *i past VALUE);

@@ -39,7 +39,7 @@ static void usage(FILE *f) {
         "as model <model>-<NAME> in the normal layout (cmteb report reads them); the comparison\n"
         "(each variant's scores, its difference to the first variant, paired-bootstrap\n"
         "significance) goes to OUTPUT/comparisons/<model>/comparison.{md,html,json}.\n"
-        "Variants that share a forward pass (same attention, max_length and instruction use)\n"
+        "Variants that share a forward pass (same attention, max_length, dim and instruction use)\n"
         "share it: the backbone runs once per text and every pooling reads the same hidden\n"
         "states. The run prints how many forward passes that saved.\n"
         "\n"
@@ -47,7 +47,7 @@ static void usage(FILE *f) {
         "  pooling=cls|mean|last|weightedmean|max|mean_sqrt_len|latent   attention=bidirectional|causal\n"
         "  instructions=on|off        pass the task instruction (default: as the model says)\n"
         "  pool_instruction=on|off    instruction tokens inside the pooled mean or left out\n"
-        "  normalize=on|off           L2-normalise   max_length=N\n"
+        "  normalize=on|off           L2-normalise   max_length=N   dim=N (Matryoshka truncation)\n"
         "  example: --variant mean:pooling=mean --variant lastcausal:pooling=last,attention=causal\n"
         "\n"
         "  --model hf:PATH        the model folder (hf: models only)\n"
@@ -135,9 +135,16 @@ static int parse_variant(const char *arg, variant *v) {
                 rc = cm_error(CM_ERR_ARG, "--variant %s: max_length expects a positive integer", v->name);
             else
                 d->params.max_length = (int)x;
+        } else if (!strcmp(k, "dim")) {   /* Matryoshka truncation (hf) */
+            char *end;
+            long x = strtol(val, &end, 10);
+            if (*end || x <= 0 || x > 1 << 20)
+                rc = cm_error(CM_ERR_ARG, "--variant %s: dim expects a positive integer", v->name);
+            else
+                d->params.dim = (int)x;
         } else {
             rc = cm_error(CM_ERR_ARG, "--variant %s: unknown key '%s' (expected pooling, attention, instructions, "
-                          "pool_instruction, normalize, max_length)", v->name, k);
+                          "pool_instruction, normalize, max_length, dim)", v->name, k);
         }
     }
     free(copy);

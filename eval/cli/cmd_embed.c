@@ -35,6 +35,7 @@ static void usage(FILE *f) {
         "  --normalize | --no-normalize   L2-normalise the vectors or not (default: the model's)\n"
         "  --pool-instruction | --no-pool-instruction   keep instruction/prompt tokens in the pooled mean or not\n"
         "  --max-length N        truncate to N tokens (hf)\n"
+        "  --dim N               keep the first N values of each vector, renormalised (Matryoshka; hf)\n"
         "  --device D            auto (default: the GPUs when built with CUDA and one is visible, else\n"
         "                        the CPU), cpu, cuda (every visible GPU), cuda:N, cuda:0,1,... (hf)\n"
         "  --dtype T             bf16 (GPU default), fp16 or fp32 (the CPU computes in fp32 only)\n"

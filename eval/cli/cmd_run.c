@@ -2,6 +2,7 @@
 #include "eval/cli/cli.h"
 #include "cmteb/interrupt.h"
 #include "eval/run.h"
+#include "eval/shard.h"
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
 #include "cmteb/hub.h"
@@ -28,7 +29,7 @@ static void usage(FILE *f) {
         "  --instructions | --no-instructions\n"
         "                         pass task instructions to the model (default: as the model says)\n"
         "  --pooling cls|mean|last|weightedmean|max|mean_sqrt_len|latent   --attention bidirectional|causal\n"
-        "  --normalize | --no-normalize   --max-length N   --query-template TEXT\n"
+        "  --normalize | --no-normalize   --max-length N   --dim N   --query-template TEXT\n"
         "  --document-template TEXT       --pool-instruction | --no-pool-instruction\n"
         "  --device auto|cpu|cuda|cuda:N|cuda:0,1,...\n"
         "                         where the hf engine runs (default auto: every visible GPU when built\n"
@@ -59,6 +60,13 @@ static void usage(FILE *f) {
         "                              MODEL_DIR/predictions/<Task>.<split>.trec (top 100)\n"
         "  --predictions-top-k N       hits per query in those files (implies --save-predictions)\n"
         "  --clustering-protocol v1|fast\n"
+        "scale-out:\n"
+        "  --shard I/N            shard I of N (0-based): retrieval tasks embed and search only the\n"
+        "                         I-th contiguous slice of each corpus and write top-k hits; the other\n"
+        "                         tasks run whole on shard 0. One --output folder per shard, then\n"
+        "                         `cmteb merge DIR...` writes the single run's files. Under mpirun\n"
+        "                         (a build with MPI) rank I runs as shard I/N into OUTPUT/.shards/\n"
+        "                         and rank 0 merges into OUTPUT.\n"
         "performance:\n"
         "  --batch-size N  --threads N\n"
         "  --quiet                no progress output\n");
@@ -68,7 +76,7 @@ int cm_cmd_run(int argc, char **argv) {
     const char *model = "hash";
     cm_cli_tasks ts = {0};
     const char *data_dir = getenv("CMTEB_DATA_DIR"), *output = "results", *cache_dir = NULL;
-    const char *clustering_protocol = NULL;
+    const char *clustering_protocol = NULL, *shard = NULL;
     long corpus_chunk = 0, predictions_k = 0;
     double mem_budget = 0;
     int no_cache = 0, bad = 0, fetch = 0;
@@ -86,6 +94,7 @@ int cm_cmd_run(int argc, char **argv) {
         else if (cm_opt_engine(argc, argv, &i, &ep, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--data-dir", &data_dir, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {}
+        else if (cm_opt_value(argc, argv, &i, "--shard", &shard, &bad)) {}
         else if (cm_opt_value(argc, argv, &i, "--cache-dir", &cache_dir, &bad)) {}
         else if (cm_opt_flag(argv, i, "--no-cache")) no_cache = 1;
         else if (cm_opt_flag(argv, i, "--fetch")) fetch = 1;
@@ -148,6 +157,30 @@ int cm_cmd_run(int argc, char **argv) {
     rp.eval_options.corpus_chunk_size = corpus_chunk > 0 ? (size_t)corpus_chunk : 0;
     rp.eval_options.predictions_top_k = predictions_k > 0 ? (size_t)predictions_k : 0;
     rp.eval_options.mem_budget = mem_budget > 0 ? (size_t)mem_budget : 0;
+    if (shard && cm_shard_parse(shard, &rp.shard_index, &rp.shard_count))
+        return cm_cli_usage_error("run", cm_last_error());
+    /* mpirun: rank I of N runs as shard I/N into OUTPUT/.shards/I-of-N; rank 0 merges into OUTPUT */
+    long world = 0, world_rank = 0;
+    int mpi = 0;
+    char *shard_out = NULL;
+    if (!shard && cm_cli_mpi_launched(&world, &world_rank)) {
+        if (!cm_cli_mpi_available()) {
+            fprintf(stderr, "cmteb run: launched as rank %ld of %ld (mpirun/srun), but this cmteb was built without "
+                    "MPI: every rank would run the whole benchmark\n", world_rank, world);
+            fprintf(stderr, "HINT: rebuild with Open MPI (apt-get install libopenmpi-dev openmpi-bin; cmake finds it), "
+                    "or give each rank --shard RANK/N and its own --output, then cmteb merge\n");
+            return 1;
+        }
+        if (cm_cli_mpi_begin(&rp.shard_index, &rp.shard_count)) return cm_cli_fail("run", NULL);
+        mpi = 1;
+        shard_out = cm_asprintf("%s/.shards/%zu-of-%zu", output, rp.shard_index, rp.shard_count);
+        if (!shard_out) {
+            cm_cli_mpi_all_ok(0);
+            cm_cli_mpi_end();
+            return cm_cli_fail("run", NULL);
+        }
+    }
+    const char *run_output = mpi ? shard_out : output;
 
     int rc = CM_OK, exit_code = 1;
     cm_catalog *cat = NULL;
@@ -178,7 +211,7 @@ int cm_cmd_run(int argc, char **argv) {
 
     if ((rc = cm_encoder_init(&enc, model, &ep))) goto fail;
     if (!no_cache) {
-        if (!cache_dir) cache_dir = default_cache = cm_path_join(output, ".cache");
+        if (!cache_dir) cache_dir = default_cache = cm_path_join(run_output, ".cache");
         mp.cache_dir = cache_dir;
     }
     if ((rc = cm_embedder_init(&emb, enc, &mp))) goto fail;
@@ -190,17 +223,19 @@ int cm_cmd_run(int argc, char **argv) {
     if (ep.attention) cJSON_AddStringToObject(settings, "attention", ep.attention);
     if (ep.normalize >= 0) cJSON_AddBoolToObject(settings, "normalize", ep.normalize);
     if (ep.max_length) cJSON_AddNumberToObject(settings, "max_length", ep.max_length);
+    if (ep.dim) cJSON_AddNumberToObject(settings, "dim", ep.dim);
     if (ep.pool_instruction >= 0) cJSON_AddBoolToObject(settings, "pool_instruction", ep.pool_instruction);
     if (ep.query_template) cJSON_AddStringToObject(settings, "query_template", ep.query_template);
     if (ep.document_template) cJSON_AddStringToObject(settings, "document_template", ep.document_template);
     if (mp.use_instructions >= 0) cJSON_AddBoolToObject(settings, "use_instructions", mp.use_instructions);
     rp.data_dir = data_dir;
-    rp.output_dir = output;
+    rp.output_dir = run_output;
     rp.model_spec = model;
     rp.settings = settings;
     cm_interrupt_install();
     if ((rc = cm_run_tasks(emb, sel, n_sel, &rp, &sum))) goto fail;
     cm_embedder_stats st = cm_embedder_get_stats(emb);
+    if (rp.shard_count) printf("\nShard %zu of %zu", rp.shard_index, rp.shard_count);
     printf("\nModel %s -> %s\n\n", cm_encoder_get_info(enc)->name, sum.model_dir);
     cm_run_print_table(&sum, stdout);
     printf("\nTexts: %zu requested, %zu unique, %zu from the cache, %zu embedded (%.1fs in the encoder)\n",
@@ -218,6 +253,28 @@ fail:
         "run", rc == CM_ERR_NOTFOUND ? "see 'cmteb list' for tasks and whether their data is present" : NULL);
 done:
     cm_run_summary_free(&sum);
+    if (mpi) {   /* every rank meets here once; rank 0 merges when all shards succeeded */
+        int all_ok = cm_cli_mpi_all_ok(exit_code == 0);
+        if (rp.shard_index == 0 && all_ok) {
+            const char **dirs = cm_calloc(rp.shard_count, sizeof *dirs);
+            int bad_dir = !dirs;
+            for (size_t k = 0; k < rp.shard_count && !bad_dir; k++)
+                bad_dir = !(dirs[k] = cm_asprintf("%s/.shards/%zu-of-%zu", output, k, rp.shard_count));
+            cm_merge_params mgp = cm_merge_default_params();
+            mgp.output_dir = output;
+            mgp.threads = rp.threads;
+            mgp.quiet = rp.quiet;
+            exit_code = bad_dir ? cm_cli_fail("run", NULL) : cm_cli_merge_dirs(dirs, rp.shard_count, &mgp);
+            for (size_t k = 0; dirs && k < rp.shard_count; k++) free((void *)dirs[k]);
+            free(dirs);
+        } else if (rp.shard_index == 0) {
+            fprintf(stderr, "cmteb run: not merged: a shard failed (see its messages); rerun the same command to "
+                            "resume\n");
+            if (!exit_code) exit_code = 1;
+        }
+        cm_cli_mpi_end();
+    }
+    free(shard_out);
     cm_embedder_free(emb);
     cm_encoder_free(enc);
     free((void *)sel);

@@ -102,6 +102,16 @@ int cm_opt_engine(int argc, char **argv, int *i, cm_encoder_params *p, int *bad)
     if (cm_opt_flag(argv, *i, "--no-normalize")) { p->normalize = 0; return 1; }
     if (cm_opt_flag(argv, *i, "--pool-instruction")) { p->pool_instruction = 1; return 1; }
     if (cm_opt_flag(argv, *i, "--no-pool-instruction")) { p->pool_instruction = 0; return 1; }
+    if (cm_opt_value(argc, argv, i, "--dim", &v, bad)) {
+        long d = v ? cm_opt_long("--dim", v) : -1;
+        if (d < 1 || d > 1 << 20) {
+            if (v && d >= 0) fprintf(stderr, "cmteb: option --dim expects a positive integer up to 1048576: %s\n", v);
+            *bad = 1;
+        } else {
+            p->dim = (int)d;
+        }
+        return 1;
+    }
     if (!cm_opt_value(argc, argv, i, "--max-length", &v, bad)) return 0;
     long x = v ? cm_opt_long("--max-length", v) : -1;
     if (x < 0 || x > 1 << 30) {

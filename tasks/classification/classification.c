@@ -28,7 +28,9 @@
 #include "tasks/classification/logreg.h"
 #include "tasks/classification/sampling.h"
 
+#include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +121,9 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
     float *Xtest = NULL, *Xtrain = NULL;
     size_t *idxs = NULL, *sel = NULL, *correct = NULL, *n_sel = NULL;
     unsigned char *want = NULL;
-    int *ytrain = NULL, *pred = NULL, *cls_of = NULL, *global_of = NULL;
+    int *ytrain = NULL, *pred = NULL, *cls_of = NULL, *global_of = NULL, *n_cls = NULL, *fit_rc = NULL;
     const char **sel_texts = NULL;
+    char *fit_err = NULL;
     double sums[4] = {0, 0, 0, 0};
     int binary = 0;
     cJSON *per_exp = NULL;
@@ -134,20 +137,23 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
     /* at most samples_per_label rows per label are kept per experiment */
     const size_t cap = s.samples_per_label * L < ntr ? s.samples_per_label * L : ntr;
     Xtest = cm_malloc(nte * dim * sizeof *Xtest);
-    Xtrain = cm_malloc(cap * dim * sizeof *Xtrain);
+    Xtrain = cm_malloc((size_t)s.n_experiments * cap * dim * sizeof *Xtrain);
     idxs = cm_malloc(ntr * sizeof *idxs);
     sel = cm_malloc((size_t)s.n_experiments * cap * sizeof *sel);
     n_sel = cm_calloc((size_t)s.n_experiments, sizeof *n_sel);
     want = cm_calloc(ntr, 1);
     correct = cm_calloc(nte, sizeof *correct);
-    ytrain = cm_malloc(cap * sizeof *ytrain);
-    pred = cm_malloc(nte * sizeof *pred);
+    ytrain = cm_malloc((size_t)s.n_experiments * cap * sizeof *ytrain);
+    pred = cm_malloc((size_t)s.n_experiments * nte * sizeof *pred);
     cls_of = cm_malloc(L * sizeof *cls_of);
-    global_of = cm_malloc(L * sizeof *global_of);
+    global_of = cm_malloc((size_t)s.n_experiments * L * sizeof *global_of);
+    n_cls = cm_malloc((size_t)s.n_experiments * sizeof *n_cls);
+    fit_rc = cm_calloc((size_t)s.n_experiments, sizeof *fit_rc);
+    fit_err = cm_malloc((size_t)s.n_experiments * 512);
     sel_texts = cm_malloc(cap * sizeof *sel_texts);
     per_exp = cJSON_CreateArray();
     if (!Xtest || !Xtrain || !idxs || !sel || !n_sel || !want || !correct || !ytrain || !pred || !cls_of ||
-        !global_of || !sel_texts || !per_exp) {
+        !global_of || !sel_texts || !per_exp || !n_cls || !fit_rc || !fit_err) {
         rc = CM_ERR_NOMEM;
         goto done;
     }
@@ -167,41 +173,67 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
         for (size_t i = 0; i < n_sel[e]; i++) want[se[i]] = 1;
     }
     if ((rc = cm_clf_split_load_texts(&d->train, dp.text_field, want))) goto done;
+    /* 1. every experiment's training vectors (embedder calls stay sequential, in experiment order) */
     for (int e = 0; e < s.n_experiments; e++) {
         const size_t k = n_sel[e], *se = sel + (size_t)e * cap;
+        int *go = global_of + (size_t)e * L, *yt = ytrain + (size_t)e * cap;
         /* classes_: the sorted distinct labels of this training sample */
         for (size_t c = 0; c < L; c++) cls_of[c] = -1;
         for (size_t i = 0; i < k; i++) cls_of[d->train.labels[se[i]]] = 0;
         int K = 0;
         for (size_t c = 0; c < L; c++)
-            if (cls_of[c] == 0) { global_of[K] = (int)c; cls_of[c] = K++; }
+            if (cls_of[c] == 0) { go[K] = (int)c; cls_of[c] = K++; }
         if (K < 2) {
             rc = cm_error(CM_ERR_FORMAT, "%s: %s: the training split has a single label (%s); classification needs two",
                           task->name, d->train.path, cm_label_table_name(d->labels, d->train.labels[se[0]]));
             goto done;
         }
-        binary = K == 2;
+        n_cls[e] = K;
         for (size_t i = 0; i < k; i++) {
             sel_texts[i] = d->train.texts[se[i]];
-            ytrain[i] = cls_of[d->train.labels[se[i]]];
+            yt[i] = cls_of[d->train.labels[se[i]]];
         }
         snprintf(label, sizeof label, "%s: %s (experiment %d/%d)", task->name, dp.train_split,
                  e + 1, s.n_experiments);
-        if ((rc = cm_embed(ctx->embedder, sel_texts, k, CM_ROLE_QUERY, task->instruction, label, Xtrain))) goto done;
-        cm_logreg *m = NULL;
-        if ((rc = cm_logreg_fit(&m, Xtrain, k, dim, ytrain, K, &s.lr))) {
-            rc = cm_error_wrap(rc, "%s: experiment %d", task->name, e + 1);
+        if ((rc = cm_embed(ctx->embedder, sel_texts, k, CM_ROLE_QUERY, task->instruction, label,
+                           Xtrain + (size_t)e * cap * dim)))
             goto done;
+    }
+    /* 2. the fits and predictions, one experiment per thread with single-threaded BLAS: each is
+     * deterministic whatever the BLAS thread count (test_logreg), so the results are the sequential ones,
+     * without OpenBLAS's thread hand-off on every small dgemm */
+    {
+        int nt = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
+        if (nt > s.n_experiments) nt = s.n_experiments;
+        int blas_threads = openblas_get_num_threads();
+        if (nt > 1 && blas_threads != 1) openblas_set_num_threads(1);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+        for (int e = 0; e < s.n_experiments; e++) {
+            cm_logreg *m = NULL;
+            int frc = cm_logreg_fit(&m, Xtrain + (size_t)e * cap * dim, n_sel[e], dim, ytrain + (size_t)e * cap,
+                                    n_cls[e], &s.lr);
+            if (frc) frc = cm_error_wrap(frc, "%s: experiment %d", task->name, e + 1);
+            else frc = cm_logreg_predict(m, Xtest, nte, pred + (size_t)e * nte);
+            cm_logreg_free(m);
+            fit_rc[e] = frc;
+            if (frc) snprintf(fit_err + (size_t)e * 512, 512, "%s", cm_last_error()); /* messages are per thread */
         }
-        rc = cm_logreg_predict(m, Xtest, nte, pred);
-        cm_logreg_free(m);
+        if (nt > 1 && blas_threads != 1) openblas_set_num_threads(blas_threads);
+        for (int e = 0; e < s.n_experiments && !rc; e++)
+            if (fit_rc[e]) rc = cm_error(fit_rc[e], "%s", fit_err + (size_t)e * 512);
         if (rc) goto done;
+    }
+    /* 3. scores in experiment order */
+    for (int e = 0; e < s.n_experiments; e++) {
+        int *pe = pred + (size_t)e * nte;
+        const int *go = global_of + (size_t)e * L;
+        binary = n_cls[e] == 2;
         for (size_t i = 0; i < nte; i++) {
-            pred[i] = global_of[pred[i]];
-            correct[i] += pred[i] == d->eval.labels[i];
+            pe[i] = go[pe[i]];
+            correct[i] += pe[i] == d->eval.labels[i];
         }
         cm_clf_scores sc;
-        if ((rc = cm_clf_scores_compute(d->eval.labels, pred, nte, (int)L, binary ? global_of[1] : -1, &sc))) goto done;
+        if ((rc = cm_clf_scores_compute(d->eval.labels, pe, nte, (int)L, binary ? go[1] : -1, &sc))) goto done;
         cJSON *one = cJSON_CreateObject();
         if (!one) { rc = CM_ERR_NOMEM; goto done; }
         cJSON_AddItemToArray(per_exp, one);
@@ -218,7 +250,7 @@ int cm_eval_classification(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores)
         sums[3] += sc.ap;
         if (!ctx->quiet)
             cm_log(CM_LOG_DEBUG, "%s: experiment %d/%d: %zu training texts, accuracy %.4f", task->name, e + 1,
-                   s.n_experiments, k, sc.accuracy);
+                   s.n_experiments, n_sel[e], sc.accuracy);
     }
     double ne = (double)s.n_experiments;
     cJSON_AddNumberToObject(scores, "accuracy", sums[0] / ne);
@@ -263,7 +295,7 @@ done:
     free(ytrain);
     free(pred);
     free(cls_of);
-    free(global_of); free(sel_texts);
+    free(global_of); free(sel_texts); free(n_cls); free(fit_rc); free(fit_err);
     cm_clf_data_free(d);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 #define PAR_MIN_WORK 16000000u
 
 cm_kmeans_params cm_kmeans_default_params(void) {
-    cm_kmeans_params p = {8, 1024, 100, 10, 0.01, 0.0, 1, 0, 0};
+    cm_kmeans_params p = {8, 1024, 100, 10, 0.01, 0.0, 1, 0, 0, 0};
     return p;
 }
 
@@ -59,14 +60,21 @@ typedef struct {
     const float *X;
     size_t       n, d;
     int          k, threads;
-    float       *cnorm;   /* (k) ||c||^2 */
+    float       *cnorm;   /* (k) ||c||^2 as dotf computes it */
+    double      *slack;   /* (k) bound on |gemm - dotf| of ||c||^2 - 2 x.c, per unit ||x|| */
     double      *dist;    /* (n) per-point squared distance scratch */
+    const float *xnorm;   /* (n) ||x|| of every point (NULL: computed per tile) */
+    float       *tile_x;  /* (KM_TILE, d) gathered rows */
+    float       *tile_s;  /* (KM_TILE, k) x.c from sgemm */
+    int          pointwise;
 } km_ctx;
 
-/* Nearest centre (first minimum of ||c||^2 - 2 x.c, as sklearn's
- * _labels_inertia) for m points X[rows[i]] (rows NULL: 0..m-1); returns the
- * sum of exact squared distances to the chosen centres. */
-static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab) {
+/* Rows per sgemm in the assignment step. */
+#define KM_TILE 512
+
+/* The point-by-point loop the GEMM path reproduces (kept as the reference
+ * that tests and CM_KMEANS_POINTWISE compare against). */
+static double assign_pointwise(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab) {
     const size_t d = c->d;
     const int k = c->k;
     for (int j = 0; j < k; j++) c->cnorm[j] = dotf(C + (size_t)j * d, C + (size_t)j * d, d);
@@ -84,6 +92,83 @@ static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, in
         }
         lab[i] = bj;
         dist[i] = sqdist(x, C + (size_t)bj * d, d);
+    }
+    double s = 0.0;
+    for (size_t i = 0; i < m; i++) s += dist[i];
+    return s;
+}
+
+/* Nearest centre (first minimum of ||c||^2 - 2 x.c with x.c as dotf sums it,
+ * as sklearn's _labels_inertia) for m points X[rows[i]] (rows NULL: 0..m-1);
+ * returns the sum of exact squared distances to the chosen centres.
+ *
+ * x.c comes from one sgemm per tile of points; its rounding differs from
+ * dotf's by at most a bound E_j (both are within d * u * ||x|| ||c_j|| of
+ * the exact product, u = 2^-24), so the dotf minimum is among the centres
+ * whose sgemm value is within E of the sgemm minimum. Where that set has more
+ * than one centre (a near-tie) those centres are re-scored with dotf and the
+ * first minimum taken, so the labels are exactly the point-by-point loop's,
+ * whatever the BLAS or thread count. */
+static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab) {
+    if (c->pointwise) return assign_pointwise(c, rows, m, C, lab);
+    const size_t d = c->d;
+    const int k = c->k;
+    const double u = 1.0 / 16777216.0;
+    for (int j = 0; j < k; j++) {
+        const float *cj = C + (size_t)j * d;
+        c->cnorm[j] = dotf(cj, cj, d);
+        /* 2 x |2 dot| error of each side, + the subtraction's rounding on each side, doubled for safety */
+        c->slack[j] = 2.0 * ((8.0 * ((double)d + 2.0) + 8.0) * u * sqrt(dotd(cj, cj, d)));
+    }
+    double *dist = c->dist;
+    const float *cn = c->cnorm;
+    const float *X = c->X;
+    for (size_t i0 = 0; i0 < m; i0 += KM_TILE) {
+        size_t t = m - i0 < KM_TILE ? m - i0 : KM_TILE;
+        const float *A = X + i0 * d;
+        if (rows) {
+            for (size_t i = 0; i < t; i++) memcpy(c->tile_x + i * d, X + rows[i0 + i] * d, d * sizeof(float));
+            A = c->tile_x;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)t, (blasint)k, (blasint)d, 1.0f, A,
+                    (blasint)d, C, (blasint)d, 0.0f, c->tile_s, (blasint)k);
+#pragma omp parallel for num_threads(c->threads) schedule(static) if (t * (size_t)d * 4 > PAR_MIN_WORK)
+        for (size_t i = 0; i < t; i++) {
+            size_t row = rows ? rows[i0 + i] : i0 + i;
+            const float *x = X + row * d;
+            const float *s = c->tile_s + i * (size_t)k;
+            double xn = c->xnorm ? (double)c->xnorm[row] : sqrt(dotd(x, x, d));
+            /* M = min_j (v_j + E_j): the dotf minimum is at most M */
+            double M = INFINITY;
+            int bj = 0;
+            for (int j = 0; j < k; j++) {
+                double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
+                double hi = (double)(cn[j] - 2.0f * s[j]) + e;
+                if (hi < M) { M = hi; bj = j; }
+            }
+            int first = -1, ncand = 0;
+            for (int j = 0; j < k; j++) {
+                double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
+                if ((double)(cn[j] - 2.0f * s[j]) - e <= M) {
+                    if (first < 0) first = j;
+                    ncand++;
+                }
+            }
+            if (ncand > 1) {   /* near-tie: decide with the point-by-point values */
+                float best = cn[first] - 2.0f * dotf(x, C + (size_t)first * d, d);
+                bj = first;
+                for (int j = first + 1; j < k; j++) {
+                    double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
+                    if ((double)(cn[j] - 2.0f * s[j]) - e > M) continue;
+                    float v = cn[j] - 2.0f * dotf(x, C + (size_t)j * d, d);
+                    if (v < best) { best = v; bj = j; }
+                }
+            } else {
+                bj = first;
+            }
+            lab[i0 + i] = bj;
+            dist[i0 + i] = sqdist(x, C + (size_t)bj * d, d);
+        }
     }
     double s = 0.0;
     for (size_t i = 0; i < m; i++) s += dist[i];
@@ -161,8 +246,29 @@ done:
 int cm_kmeans_plusplus(const float *X, size_t d, const size_t *rows, size_t m, int k, cm_mt19937 *rng, int threads,
                        float *C, size_t *chosen) {
     if (k < 1 || m < (size_t)k) return cm_error(CM_ERR_ARG, "k-means++: need at least k=%d points, got %zu", k, m);
-    km_ctx c = {X, m, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL};
+    km_ctx c = {X, m, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL, 0};
     return kmeans_pp(&c, rows, m, rng, C, chosen);
+}
+
+int cm_kmeans_assign(const float *X, size_t n, size_t d, const float *C, int k, int pointwise, int threads,
+                     int *labels, double *inertia) {
+    if (k < 1) return cm_error(CM_ERR_ARG, "k-means assignment: need at least one centre, got k=%d", k);
+    km_ctx c = {X, n, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL,
+                pointwise};
+    c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);
+    c.slack = cm_malloc((size_t)k * sizeof *c.slack);
+    c.dist = cm_malloc((n ? n : 1) * sizeof *c.dist);
+    c.tile_x = cm_malloc((size_t)KM_TILE * d * sizeof *c.tile_x);
+    c.tile_s = cm_malloc((size_t)KM_TILE * (size_t)k * sizeof *c.tile_s);
+    int rc = CM_OK;
+    if (!c.cnorm || !c.slack || !c.dist || !c.tile_x || !c.tile_s) {
+        rc = CM_ERR_NOMEM;
+    } else {
+        double s = assign(&c, NULL, n, C, labels);
+        if (inertia) *inertia = s;
+    }
+    free(c.cnorm); free(c.slack); free(c.dist); free(c.tile_x); free(c.tile_s);
+    return rc;
 }
 
 /* Stable argsort of counts (ascending) into order[0..k). */
@@ -187,7 +293,8 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     size_t init_size = p.init_size > 0 ? (size_t)p.init_size : 3 * batch;
     if (init_size < (size_t)k) init_size = 3 * (size_t)k;
     if (init_size > n) init_size = n;
-    km_ctx c = {X, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL};
+    km_ctx c = {X, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL,
+                p.pointwise};
 
     size_t kd = (size_t)k * d, big = n > init_size ? n : init_size;
     float *C = cm_malloc(kd * sizeof *C), *Cnew = cm_malloc(kd * sizeof *Cnew), *Cbest = cm_malloc(kd * sizeof *Cbest);
@@ -199,12 +306,20 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     char *to_reassign = cm_malloc((size_t)k);
     c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);
     c.dist = cm_malloc(big * sizeof *c.dist);
+    c.slack = cm_malloc((size_t)k * sizeof *c.slack);
+    float *xnorm = cm_malloc(n * sizeof *xnorm);
+    c.tile_x = cm_malloc((size_t)KM_TILE * d * sizeof *c.tile_x);
+    c.tile_s = cm_malloc((size_t)KM_TILE * (size_t)k * sizeof *c.tile_s);
     int rc = CM_OK;
     if (!C || !Cnew || !Cbest || !counts || !valid || !sub || !mb || !perm || !pick || !lab || !order || !to_reassign ||
-        !c.cnorm || !c.dist) {
+        !c.cnorm || !c.dist || !c.slack || !xnorm || !c.tile_x || !c.tile_s) {
         rc = CM_ERR_NOMEM;
         goto done;
     }
+    /* ||x|| once per point, for the GEMM path's rounding bound (rounded up: the bound only grows) */
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (n * d > PAR_MIN_WORK)
+    for (size_t i = 0; i < n; i++) xnorm[i] = (float)(sqrt(dotd(X + i * d, X + i * d, d)) * (1.0 + 1e-6));
+    c.xnorm = xnorm;
 
     /* tol relative to the data's mean variance (sklearn's _tolerance) */
     double tol = 0.0;
@@ -341,6 +456,6 @@ done:
     free(C);
     free(Cnew);
     free(Cbest); free(counts); free(valid); free(sub); free(mb); free(perm); free(pick); free(lab); free(order);
-    free(to_reassign); free(c.cnorm); free(c.dist);
+    free(to_reassign); free(c.cnorm); free(c.dist); free(c.slack); free(xnorm); free(c.tile_x); free(c.tile_s);
     return rc;
 }

@@ -22,8 +22,11 @@
  *                         tol > 0, when the centres move less than tol)
  *   result                labels of all points for the final centres.
  *
- * Distances are computed point by point in a fixed order, so the result does
- * not depend on the number of threads. It is not bit-identical to
+ * Labels: x.c for a tile of points comes from one OpenBLAS sgemm; where two
+ * centres are within that product's rounding bound of each other (a
+ * near-tie) they are re-scored point by point in a fixed order, so the labels
+ * equal those of the point-by-point loop (params.pointwise = 1) exactly and do
+ * not depend on the BLAS or the number of threads. It is not bit-identical to
  * scikit-learn's (BLAS summation order differs), so long runs may drift
  * apart; the scores agree statistically.
  *
@@ -46,6 +49,8 @@ typedef struct cm_kmeans_params {
     int    n_init;              /* default 1 (what n_init="auto" means for k-means++) */
     int    init_size;           /* 0: 3 * batch_size (at least 3 k), at most n */
     int    threads;             /* 0: all cores */
+    int    pointwise;           /* 1: assignment by the point-by-point loop instead of sgemm (the
+                                   reference the GEMM path must equal; default 0) */
 } cm_kmeans_params;
 
 cm_kmeans_params cm_kmeans_default_params(void);
@@ -67,5 +72,13 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
  * the rows picked (as indices into X) to chosen[0..k). threads 0: all. */
 int cm_kmeans_plusplus(const float *X, size_t d, const size_t *rows, size_t m, int k, cm_mt19937 *rng, int threads,
                        float *C, size_t *chosen);
+
+/* Nearest of the k centres C (k, d) for every point of X (n, d) into
+ * labels[0..n) (first minimum of ||c||^2 - 2 x.c, as the step above uses);
+ * *inertia (may be NULL) gets the sum of squared distances. pointwise 1: the
+ * point-by-point reference loop; 0: sgemm with exact near-tie re-checks (same
+ * labels). All buffers borrowed; threads 0: all. */
+int cm_kmeans_assign(const float *X, size_t n, size_t d, const float *C, int k, int pointwise, int threads,
+                     int *labels, double *inertia);
 
 #endif

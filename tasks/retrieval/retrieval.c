@@ -29,6 +29,10 @@
  * metrics saw, go to PREFIX[.<subset>].<split>.trec as a TREC run file
  * ("qid Q0 docid rank score cmteb", written atomically).
  * The scores also say which index was used ("cmteb_index").
+ * Shards (tasks/retrieval/shard.h): with shard_count set, only that shard's
+ * slice of the corpus is embedded and searched and the hits go to a file
+ * (no metrics); with n_merge set, nothing is embedded and step 3 runs on the
+ * shards' merged hits, which gives the single run's result.
  */
 #include "cmteb/evaluator.h"
 #include "cmteb/log.h"
@@ -36,6 +40,7 @@
 #include "cmteb/util.h"
 #include "datasets/retrieval_data.h"
 #include "tasks/retrieval/search.h"
+#include "tasks/retrieval/shard.h"
 #include "tasks/retrieval/trec_metrics.h"
 
 #include <stdio.h>
@@ -58,6 +63,9 @@ typedef struct {
     size_t pred_k;        /* hits per query in the run file; 0: none */
     double mem_budget;    /* bytes, 0: none (chunk size from the settings) */
     const char *pred_prefix;
+    size_t shard_i, shard_n, n_merge; /* shards (tasks/retrieval/shard.h): search one slice, or merge n_merge */
+    const char *shard_prefix;
+    const char *const *merge_prefixes;
 } ret_config;
 
 typedef struct {
@@ -93,6 +101,14 @@ static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config 
         c->pred_k = o->predictions_top_k < c->top_k ? o->predictions_top_k : c->top_k;
         c->pred_prefix = o->predictions_prefix;
     }
+    c->shard_i = o->shard_index;
+    c->shard_n = o->shard_count;
+    c->shard_prefix = o->shard_prefix;
+    c->merge_prefixes = o->merge_prefixes;
+    c->n_merge = o->n_merge;
+    if ((c->shard_n && (c->shard_i >= c->shard_n || !c->shard_prefix)) || (c->n_merge && !c->merge_prefixes))
+        return cm_error(CM_ERR_ARG, "%s: shard %zu of %zu needs shard_index < shard_count and shard_prefix",
+                        task->name, c->shard_i, c->shard_n);
     /* The main score as (metric, cutoff), for per-query items. */
     c->main_metric = -1;
     for (int m = 0; m < CM_RANK_NMETRICS && task->main_score; m++) {
@@ -138,6 +154,38 @@ static int write_run(const ret_config *c, const char *subset, const char *split,
     return rc;
 }
 
+/* --shard: writes the finished search's hits for this shard's slice of n_docs. */
+static int retrieval_write_hits(const ret_config *c, const char *subset, const char *split, const cm_search *s,
+                                const char *const *qids, size_t nq, size_t n_docs, size_t grid) {
+    size_t lo, hi;
+    cm_shard_slice(n_docs, grid, c->shard_i, c->shard_n, &lo, &hi);
+    char *path = cm_shard_hits_path(c->shard_prefix, subset, split);
+    int rc = path ? cm_shard_hits_write(path, s, qids, nq, c->top_k, c->shard_i, c->shard_n, lo, hi) : CM_ERR_NOMEM;
+    free(path);
+    return rc;
+}
+
+/* merge: reads every shard's hits file of this folder and split (*out: caller frees). */
+static int retrieval_merge_hits(const ret_config *c, const char *subset, const char *split, const char *const *qids,
+                                size_t nq, cm_shard_hits **out) {
+    char **paths = cm_calloc(c->n_merge, sizeof *paths);
+    int rc = paths ? CM_OK : CM_ERR_NOMEM;
+    for (size_t i = 0; i < c->n_merge && !rc; i++)
+        if (!(paths[i] = cm_shard_hits_path(c->merge_prefixes[i], subset, split))) rc = CM_ERR_NOMEM;
+    if (!rc) rc = cm_shard_hits_read(out, (const char *const *)paths, c->n_merge, qids, nq, c->top_k);
+    for (size_t i = 0; paths && i < c->n_merge; i++) free(paths[i]);
+    free(paths);
+    return rc;
+}
+
+/* What --mem-budget holds back from the search for the rest of the run: the
+ * corpus batch being embedded and the embedder's copy of it, the embedding
+ * cache's uncommitted rows (cm_embedder_reserve_bytes), and the document ids
+ * the search keeps (about 32 bytes each). */
+static size_t run_reserve(const cm_embedder *e, size_t batch, size_t dim, size_t n_docs) {
+    return 2 * batch * dim * sizeof(float) + cm_embedder_reserve_bytes(e) + n_docs * 32;
+}
+
 /* Evaluates one BEIR folder (subset: its name for the run file, or NULL)
  * and adds its per-query values to t. */
 static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *c, const char *folder,
@@ -145,7 +193,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     cm_retrieval_data *data = NULL;
     CM_TRY(cm_retrieval_data_load(&data, folder, task->split));
     int rc = CM_OK;
-    size_t dim = cm_embedder_dim(ctx->embedder);
+    size_t dim = ctx->embedder ? cm_embedder_dim(ctx->embedder) : 1;   /* merge: no embedder */
     size_t nq = data->n_with_text;
     const char **qtexts = cm_calloc(nq ? nq : 1, sizeof *qtexts);
     const char **qids = cm_calloc(nq ? nq : 1, sizeof *qids);
@@ -155,6 +203,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     cm_search *s = NULL;
     cm_corpus_reader *corpus = NULL;
     cm_hit *hits = NULL;
+    cm_shard_hits *merged = NULL; /* merge: the shards' hits instead of a search */
     char *what = NULL;
     cm_str run = {0};
     if (!qtexts || !qids || !qindex || !qvec) { rc = CM_ERR_NOMEM; goto done; }
@@ -168,6 +217,11 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
         cm_log(CM_LOG_INFO, "%s: %zu of the %zu qrels queries have no text in %s; they score 0 in MRR and are left "
                "out of the other averages", label, data->n_queries - nq, data->n_queries, data->queries_path);
 
+    if (c->n_merge) {   /* cmteb merge: the shards embedded and searched; only step 3 runs here */
+        if ((rc = retrieval_merge_hits(c, subset, task->split, qids, nq, &merged))) goto done;
+        t->index_name = c->index && strcmp(c->index, "Flat") && strcmp(c->index, "flat") ? c->index : "Flat";
+        goto metrics;
+    }
     /* 1. queries */
     if (!(what = cm_asprintf("%s: queries", label))) { rc = CM_ERR_NOMEM; goto done; }
     if ((rc = cm_embed(ctx->embedder, qtexts, nq, CM_ROLE_QUERY, task->instruction, what, qvec))) goto done;
@@ -189,7 +243,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     size_t batch = EMBED_BATCH;
     int exact = !c->index || !strcmp(c->index, "Flat") || !strcmp(c->index, "flat");
     if (c->mem_budget > 0) {
-        size_t reserve = batch * dim * sizeof(float), budget = (size_t)c->mem_budget;
+        size_t reserve = run_reserve(ctx->embedder, batch, dim, n_docs), budget = (size_t)c->mem_budget;
         size_t chunk = budget > reserve ? cm_search_chunk_for_budget(budget - reserve, nq, dim, n_docs, &sp) : 0;
         if (exact && chunk == 0) {
             sp.chunk_size = 1;
@@ -208,16 +262,24 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
         if (!ctx->quiet && exact)
             cm_log(CM_LOG_INFO, "%s: --mem-budget %.1f MiB: corpus chunks of %zu documents", label, mib(budget), chunk);
     }
+    const char *how = !exact ? "approximate FAISS index"
+                      : sp.faiss_exact ? "exact inner-product search (FAISS IndexFlatIP) in chunks"
+                                       : "exact inner-product search (sgemm tiles) in chunks";
     if (!ctx->quiet) {
-        size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + batch * dim * sizeof(float);
+        size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + run_reserve(ctx->embedder, batch, dim, n_docs);
         cm_log(CM_LOG_INFO, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
                "(%s %.1f MiB, query vectors %.1f MiB, top-%zu heaps %.1f MiB)",
                 label, n_docs, nq, dim,
-                exact ? "exact inner-product search (FAISS IndexFlatIP) in chunks" : "approximate FAISS index",
+                how,
                 mib(est), exact ? "one chunk of document vectors" : "index vectors (upper bound)",
                 mib((exact ? (n_docs < sp.chunk_size ? n_docs : sp.chunk_size) : n_docs) * dim * sizeof(float)),
                 mib(nq * dim * sizeof(float)), c->top_k,
                 mib(nq * c->top_k * (sizeof(float) + sizeof(uint32_t) + sizeof(char *))));
+    }
+    if (c->shard_n) {   /* the slice's first document, so that topk.c tiles it as the whole-corpus run does */
+        size_t lo, hi;
+        cm_shard_slice(n_docs, exact ? sp.chunk_size : 1, c->shard_i, c->shard_n, &lo, &hi);
+        sp.tile_origin = lo;
     }
     if ((rc = cm_search_init(&s, qvec, qids, nq, dim, &sp))) goto done;
     free(qvec);
@@ -227,11 +289,15 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     if (!(what = cm_asprintf("%s: corpus", label))) { rc = CM_ERR_NOMEM; goto done; }
     if (!(dvec = cm_malloc(batch * dim * sizeof *dvec))) { rc = CM_ERR_NOMEM; goto done; }
     if ((rc = cm_corpus_open(&corpus, data->corpus_path))) goto done;
+    size_t shard_seen = 0, shard_grid = exact ? sp.chunk_size : 1;   /* --shard: only its slice is embedded */
     for (;;) {
         const char *const *ids, *const *texts;
         size_t n;
         if ((rc = cm_corpus_next(corpus, batch, &ids, &texts, &n))) goto done;
         if (n == 0) break;
+        if (c->shard_n && !(n = cm_shard_clip(c->shard_i, c->shard_n, n_docs, shard_grid, &shard_seen, &ids, &texts,
+                                              n)))
+            continue;
         if ((rc = cm_embed(ctx->embedder, (const char *const *)texts, n, CM_ROLE_DOCUMENT, NULL, what, dvec)))
             goto done;
         cm_l2_normalize_rows(dvec, n, dim);
@@ -242,15 +308,20 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     free(dvec);
     dvec = NULL;
     if ((rc = cm_search_finish(s))) goto done;
+    if (c->shard_n) {   /* --shard: the hits go to a file; the metrics are computed by the merge */
+        rc = retrieval_write_hits(c, subset, task->split, s, qids, nq, n_docs, shard_grid);
+        goto done;
+    }
 
     /* 3. metrics per query */
+metrics:
     if (!(hits = cm_malloc(c->top_k * sizeof *hits))) { rc = CM_ERR_NOMEM; goto done; }
     double vals[CM_RANK_NMETRICS * MAX_K];
     for (size_t k = 0; k < nq; k++) {
         const cm_retrieval_query *q = &data->queries[qindex[k]];
         const char *const *ids;
         const float *sc;
-        size_t n = cm_search_hits(s, k, &ids, &sc);
+        size_t n = merged ? cm_shard_hits_get(merged, k, &ids, &sc) : cm_search_hits(s, k, &ids, &sc);
         for (size_t i = 0; i < n; i++) {
             hits[i].doc = ids[i];
             hits[i].score = sc[i];
@@ -285,6 +356,7 @@ done:
     free(qindex);
     cm_corpus_close(corpus);
     cm_search_free(s);
+    cm_shard_hits_free(merged);
     cm_retrieval_data_free(data);
     return rc;
 }

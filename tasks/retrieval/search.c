@@ -1,5 +1,6 @@
 /* search.c: chunked top-k inner-product search over FAISS with per-query bounded heaps (see search.h). */
 #include "tasks/retrieval/search.h"
+#include "tasks/retrieval/topk.h"
 #include "cmteb/array.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
@@ -31,8 +32,9 @@ struct cm_search {
     float    *h_score;
     uint32_t *h_doc;
     size_t   *h_n;          /* (nq) */
-    /* exact: the current chunk */
+    /* exact: the current chunk (FAISS IndexFlatIP with faiss_exact, else raw vectors for topk.c) */
     FaissIndex *chunk;
+    float      *chunk_vecs; /* (chunk_size, dim) */
     size_t      chunk_first, chunk_n;
     /* approximate: one index, trained on the first chunk_size vectors */
     FaissIndex *index;
@@ -52,6 +54,7 @@ cm_search_params cm_search_default_params(void) {
     p.index = NULL;
     p.index_params = NULL;
     p.skip_self = 1;
+    p.faiss_exact = 0;
     return p;
 }
 
@@ -67,9 +70,13 @@ size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_sea
     size_t bytes = nq * dim * sizeof(float);                   /* query vectors */
     bytes += nq * k * (sizeof(float) + sizeof(uint32_t));      /* heaps */
     bytes += nq * k * sizeof(char *);                          /* ordered results */
-    bytes += qb * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* one FAISS result block */
-    bytes += qb * 2 * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* FAISS's top-k reservoirs (2k per query) */
-    bytes += (qb < 4096 ? qb : 4096) * (in_index < 1024 ? in_index : 1024) * sizeof(float); /* FAISS's BLAS tile */
+    if (is_exact(p.index) && !p.faiss_exact) {
+        bytes += cm_topk_scratch_bytes(0);                     /* topk.c's score tiles */
+    } else {
+        bytes += qb * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* one FAISS result block */
+        bytes += qb * 2 * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* FAISS's top-k reservoirs (2k per query) */
+        bytes += (qb < 4096 ? qb : 4096) * (in_index < 1024 ? in_index : 1024) * sizeof(float); /* BLAS tile */
+    }
     bytes += in_index * dim * sizeof(float);                   /* one chunk, or the whole index (upper bound) */
     if (!is_exact(p.index)) bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float); /* training sample */
     bytes += n_docs * sizeof(size_t);                          /* id offsets */
@@ -107,6 +114,7 @@ void cm_search_free(cm_search *s) {
     free(s->h_doc);
     free(s->h_n);
     if (s->chunk) faiss_Index_free(s->chunk);
+    free(s->chunk_vecs);
     if (s->index) faiss_Index_free(s->index);
     free(s->train_buf);
     free(s->res_ids);
@@ -189,48 +197,14 @@ int cm_search_init(cm_search **out, const float *queries, const char *const *que
 size_t cm_search_n_docs(const cm_search *s) { return s->n_docs; }
 const char *cm_search_index_name(const cm_search *s) { return s->index_desc; }
 
-/* ---- heaps ---------------------------------------------------------------- */
+/* ---- heaps (topk.c) -------------------------------------------------------- */
 static inline const char *doc_id(const cm_search *s, uint32_t d) { return s->pool + s->doc_off[d]; }
 
-/* (score a, id a) < (score b, id b) as Python compares the tuples. */
-static inline int worse(const cm_search *s, float sa, uint32_t da, float sb, uint32_t db) {
-    if (sa != sb) return sa < sb;
-    return strcmp(doc_id(s, da), doc_id(s, db)) < 0;
-}
-
-static void heap_offer(cm_search *s, size_t q, float score, uint32_t doc) {
-    float *hs = s->h_score + q * s->k;
-    uint32_t *hd = s->h_doc + q * s->k;
-    size_t n = s->h_n[q];
-    if (n < s->k) { /* push, sift up */
-        size_t i = n;
-        while (i > 0) {
-            size_t parent = (i - 1) / 2;
-            if (!worse(s, score, doc, hs[parent], hd[parent])) break;
-            hs[i] = hs[parent];
-            hd[i] = hd[parent];
-            i = parent;
-        }
-        hs[i] = score;
-        hd[i] = doc;
-        s->h_n[q] = n + 1;
-        return;
-    }
-    if (!worse(s, hs[0], hd[0], score, doc)) return; /* not better than the worst kept */
-    size_t i = 0;                                    /* replace the root, sift down */
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        float ms = score;
-        uint32_t md = doc;
-        if (l < n && worse(s, hs[l], hd[l], ms, md)) { m = l; ms = hs[l]; md = hd[l]; }
-        if (r < n && worse(s, hs[r], hd[r], ms, md)) { m = r; }
-        if (m == i) break;
-        hs[i] = hs[m];
-        hd[i] = hd[m];
-        i = m;
-    }
-    hs[i] = score;
-    hd[i] = doc;
+/* The heaps as topk.c sees them (the id pool may have moved since the last call). */
+static cm_topk_heaps heaps_of(const cm_search *s) {
+    cm_topk_heaps h = {s->nq, s->k, s->h_score, s->h_doc, s->h_n, s->pool, s->doc_off,
+                       (const char *const *)s->qids, s->p.skip_self};
+    return h;
 }
 
 /* Searches idx (whose label 0 is global document `base`) for every query and
@@ -248,6 +222,7 @@ static int search_merge(cm_search *s, FaissIndex *idx, size_t base, size_t n_in_
         return CM_ERR_NOMEM;
     }
     int rc = CM_OK;
+    cm_topk_heaps h = heaps_of(s);
     for (size_t q0 = 0; q0 < s->nq && !rc; q0 += qb) {
         size_t nb = s->nq - q0 < qb ? s->nq - q0 : qb;
         int frc = faiss_Index_search(idx, (idx_t)nb, s->queries + q0 * s->dim, (idx_t)kk, dist, lab);
@@ -263,7 +238,7 @@ static int search_merge(cm_search *s, FaissIndex *idx, size_t base, size_t n_in_
                 if (l < 0) continue; /* fewer hits than asked (approximate indexes) */
                 uint32_t d = (uint32_t)(base + (size_t)l);
                 if (s->p.skip_self && !strcmp(doc_id(s, d), s->qids[q])) continue;
-                heap_offer(s, q, dist[i * kk + j], d);
+                cm_topk_offer(&h, q, dist[i * kk + j], d);
             }
         }
     }
@@ -289,6 +264,15 @@ static int keep_ids(cm_search *s, const char *const *ids, size_t n) {
 }
 
 static int flush_chunk(cm_search *s) {
+    if (s->chunk_vecs) {   /* topk.c kernel */
+        cm_topk_heaps h = heaps_of(s);
+        int rc = s->chunk_n ? cm_topk_ip(&h, s->queries, s->chunk_vecs, s->chunk_n, s->dim, (uint32_t)s->chunk_first,
+                                         s->p.tile_origin, 0)
+                            : CM_OK;
+        s->chunk_first += s->chunk_n;
+        s->chunk_n = 0;
+        return rc;
+    }
     if (!s->chunk) return CM_OK;
     int rc = search_merge(s, s->chunk, s->chunk_first, s->chunk_n);
     faiss_Index_free(s->chunk);
@@ -299,6 +283,19 @@ static int flush_chunk(cm_search *s) {
 }
 
 static int add_exact(cm_search *s, const float *vecs, size_t n) {
+    if (!s->p.faiss_exact) {
+        while (n > 0) {
+            if (!s->chunk_vecs && !(s->chunk_vecs = cm_malloc(s->p.chunk_size * s->dim * sizeof(float))))
+                return CM_ERR_NOMEM;
+            size_t room = s->p.chunk_size - s->chunk_n, take = n < room ? n : room;
+            memcpy(s->chunk_vecs + s->chunk_n * s->dim, vecs, take * s->dim * sizeof(float));
+            s->chunk_n += take;
+            vecs += take * s->dim;
+            n -= take;
+            if (s->chunk_n == s->p.chunk_size) CM_TRY(flush_chunk(s));
+        }
+        return CM_OK;
+    }
     while (n > 0) {
         if (!s->chunk) {
             FaissIndexFlatIP *ix = NULL;

@@ -2,12 +2,16 @@
  * search.h: top-k inner-product search of a fixed set of queries against a
  * corpus that arrives in pieces, through FAISS's C API.
  *
- * Exact mode (index "Flat", the default): documents are gathered into an
- * IndexFlatIP of at most chunk_size vectors; when it is full (and at the end)
- * every query searches it for its top_k + 1 and the hits are merged into one
- * bounded min-heap per query, so the memory held is one chunk of vectors plus
- * the heaps, whatever the corpus size (BEIR's DenseRetrievalExactSearch with
- * corpus_chunk_size, done the same way).
+ * Exact mode (index "Flat", the default): documents are gathered into a
+ * chunk of at most chunk_size vectors; when it is full (and at the end) every
+ * query is scored against it by topk.c (faiss_exact = 0) (tiled sgemm, then each score that can
+ * still enter the query's bounded min-heap is merged into it), so the memory
+ * held is one chunk of vectors plus the heaps, whatever the corpus size. The
+ * hits are those of a heapq over every (score, id) pair, i.e. BEIR's
+ * DenseRetrievalExactSearch with a chunk of one document (faiss_exact = 0). With faiss_exact the
+ * chunk is a FAISS IndexFlatIP searched for top_k + 1 per query instead (the
+ * earlier kernel): the same hits except where equal scores straddle a
+ * chunk's (top_k + 1)-th place, where FAISS chooses among them by position.
  *
  * Approximate mode (any other faiss_index_factory description, e.g. "HNSW32",
  * "IVF1024,Flat", "IVF4096,PQ64"): one index of that kind over the whole
@@ -39,6 +43,11 @@ typedef struct cm_search_params {
     const char *index;        /* NULL or "Flat": exact; else a faiss_index_factory description */
     const char *index_params; /* NULL or a FAISS ParameterSpace string such as "nprobe=64" */
     int         skip_self;    /* drop hits whose id equals the query id (default 1) */
+    int         faiss_exact;  /* 0 (default): topk.c, about 2x faster than FAISS; 1: the earlier kernel, FAISS
+                                 IndexFlatIP (the same hits except where equal scores straddle a chunk) */
+    size_t      tile_origin;  /* global number of this search's first document when it searches a slice of a
+                                 corpus (--shard): topk.c places its sgemm tiles by global number, so a slice
+                                 rounds every score exactly as the whole-corpus search does (default 0) */
 } cm_search_params;
 
 cm_search_params cm_search_default_params(void);
@@ -46,7 +55,8 @@ cm_search_params cm_search_default_params(void);
 /* Bytes the search holds at its peak for nq queries of width dim over a
  * corpus of n_docs: the query vectors, one chunk of document vectors (exact)
  * or the index's vectors uncompressed (approximate: an upper bound), the
- * heaps, the FAISS result block, reservoirs and BLAS tile. Document id
+ * heaps, and the FAISS result block, reservoirs and BLAS tile (faiss_exact or
+ * approximate) or topk.c's per-thread score tiles (exact). Document id
  * strings are not included (their offsets are). */
 size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_search_params *p);
 

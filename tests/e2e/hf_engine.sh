@@ -37,9 +37,9 @@ out=$("$B" embed --model "hf:$F/bert-tiny" --input "$T/badfield.jsonl" --output 
 expect "missing text field names file:line and field" '[ $? -ne 0 ] && echo "$out" | grep -q "badfield.jsonl:1" && echo "$out" | grep -q "text"'
 out=$("$B" embed --model "hf:$T/nowhere" --input "$T/in.txt" --output "$T/x.npy" 2>&1)
 expect "missing model folder" '[ $? -ne 0 ] && echo "$out" | grep -q "not found"'
-mkdir -p "$T/t5" && echo '{"model_type": "t5", "architectures": ["T5EncoderModel"]}' > "$T/t5/config.json"
-out=$("$B" embed --model "hf:$T/t5" --input "$T/in.txt" --output "$T/x.npy" 2>&1)
-expect "unsupported architecture is named" '[ $? -ne 0 ] && echo "$out" | grep -q "t5" && echo "$out" | grep -q "T5EncoderModel" && echo "$out" | grep -q "supported"'
+mkdir -p "$T/neox" && echo '{"model_type": "gpt_neox", "architectures": ["GPTNeoXForCausalLM"]}' > "$T/neox/config.json"
+out=$("$B" embed --model "hf:$T/neox" --input "$T/in.txt" --output "$T/x.npy" 2>&1)
+expect "unsupported architecture is named" '[ $? -ne 0 ] && echo "$out" | grep -q "gpt_neox" && echo "$out" | grep -q "GPTNeoXForCausalLM" && echo "$out" | grep -q "supported"'
 
 # --- tokenize: ids from HF tokenizers (bert-base-uncased vocabulary) ---
 out=$("$B" tokenize --model "hf:$F/bert-uncased-tok/tokenizer.json.gz" "Hello, naïve world! 中文")

@@ -21,9 +21,14 @@ JSON
 CMTEB_TEST_ENCODE_DELAY_MS=300 "$CMTEB_BIN" run --model hash --task-file "$out/tasks.json" --output "$out/run" \
   --batch-size 64 --quiet > "$out/run1.log" 2>&1 &
 pid=$!
-# wait until the first task's result exists and SICK-R's first segment is cached
+# wait until the first task's result exists and SICK-R's first vectors are committed to the cache's store
+k0=
 for i in $(seq 1 200); do
-  if ls "$out"/run/*/*/STSB-resume.json >/dev/null 2>&1 && [ "$(ls "$out"/run/.cache/*/seg-*.bin 2>/dev/null | wc -l)" -ge 3 ]; then break; fi
+  k=$( (cat "$out"/run/.cache/*/store/keys.bin 2>/dev/null || true) | wc -c)
+  if ls "$out"/run/*/*/STSB-resume.json >/dev/null 2>&1; then
+    [ -n "$k0" ] || k0=$k
+    [ "$k" -gt "$k0" ] && break
+  fi
   sleep 0.1
 done
 kill -9 $pid 2>/dev/null || { echo "run finished before it could be killed"; exit 1; }

@@ -111,7 +111,7 @@ sleep 0 & dead=$!; wait $dead   # a pid that no longer runs
 mk="$out/r2/a/b/T1M/1"
 "$CMTEB_BIN" run --task-file "$out/t_ok.json" --model-name T1M --output "$out/r2/a/b" --save-predictions --quiet \
   >/dev/null 2>&1 || no "run for the temporaries test failed"
-seg=$(ls "$out"/r2/a/b/.cache/*/seg-*.bin | head -1)
+seg=$(ls "$out"/r2/a/b/.cache/*/store/head | head -1)   # the embedding cache's vector store (commit record)
 for f in "$mk/T1.json.tmp.$dead" "$mk/.cmteb/T1.items.json.tmp.$dead" "$mk/predictions/T1.test.trec.tmp.$dead" \
          "$seg.tmp.$dead" "$mk/model_meta.json.tmp.$$" "$mk/notes.tmp.txt"; do echo junk > "$f"; done
 msg=$("$CMTEB_BIN" run --task-file "$out/t_ok.json" --model-name T1M --output "$out/r2/a/b" 2>&1)

@@ -1,7 +1,7 @@
 /*
  * fuzz_embed_cache.c: libFuzzer harness for the embedding cache's segment
- * reader (embedding/embed_cache.c, load_segment through cm_cache_open; format
- * in embedding/embed_cache.h). The input is a control byte, then one segment
+ * reader (embedding/embed_cache.c: format 1 segments imported into the
+ * vector store by cm_cache_open; formats in embedding/embed_cache.h). The input is a control byte, then one segment
  * file of a dim-4 cache. When the control byte is odd the segment's trailing
  * checksum is recomputed first, so the fuzzer gets past it to the index.
  */
@@ -40,11 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cm_cache *c = NULL;
     if (cm_cache_open(&c, fz_path(dir, "cache"), FINGERPRINT, 4) == CM_OK) {
         (void)cm_cache_size(c);
-        const float *v = cm_cache_get(c, cm_cache_make_key(0, NULL, "hello"));
-        if (v) { volatile float s = v[0] + v[3]; (void)s; }
+        float v[4];
+        if (cm_cache_get(c, cm_cache_make_key(0, NULL, "hello"), v) == 1) { volatile float s = v[0] + v[3]; (void)s; }
         cm_cache_key k = {0, 0};
-        v = cm_cache_get(c, k);
-        if (v) { volatile float s = v[0] + v[3]; (void)s; }
+        if (cm_cache_get(c, k, v) == 1) { volatile float s = v[0] + v[3]; (void)s; }
     }
     cm_cache_close(c);
     return 0;

@@ -93,6 +93,8 @@ def main():
     put('tokenizer', 'mpnet_tiny.json', rd(hf, 'mpnet-tiny', 'tokenizer.json'))
     for name in ('gpt2_style', 'mistral_small', 'qwen_small', 'split_variants'):
         put('tokenizer', name + '.json', rd(FIX, 'dec', 'tok', name + '.tokenizer.json'))
+    for name in ('nfkd_unk', 'rules', 'nfkc_bytes'):   # Unigram models ('rules': a small Precompiled charsmap)
+        put('tokenizer', 'unigram_' + name + '.json', rd(FIX, 'tok_unigram', name + '.tokenizer.json.gz'))
 
     st_files = ('config.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json',
                 'config_sentence_transformers.json')

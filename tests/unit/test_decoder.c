@@ -201,7 +201,8 @@ static void check_config_errors(void) {
         {"{\"model_type\": \"mistral\", \"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
          "\"intermediate_size\": 8}", "vocab_size"},
         {"{\"model_type\": \"qwen2\", \"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
-         "\"intermediate_size\": 8, \"vocab_size\": 10, \"use_sliding_window\": true}", "use_sliding_window"},
+         "\"intermediate_size\": 8, \"vocab_size\": 10, \"use_sliding_window\": true, \"layer_types\": "
+         "[\"full_attention\"]}", "layer_types"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cJSON *c = cJSON_Parse(bad[i].json);

@@ -150,9 +150,17 @@ static void run_model(const char *dir, const char *name) {
         CHECK(any_instr);
         for (size_t k = 0; k < np; k++) gpu[k] = calloc(NT * od, sizeof(float));
         size_t wb[3] = {0, 0, 0};
+        int refused = 0;
         cm_attn_kind ak = ai ? CM_ATTN_CAUSAL : CM_ATTN_BIDIRECTIONAL;
         for (size_t di = 0; di < sizeof dts / sizeof dts[0]; di++) {
-            CHECK_OK(cm_gpu_weight_bytes(m, dts[di], &wb[di]));
+            int wrc = cm_gpu_weight_bytes(m, dts[di], &wb[di]);
+            if (wrc == CM_ERR_UNSUPPORTED) {   /* an architecture the CUDA engine refuses by design (CPU only) */
+                if (di == 0) printf("skip %s: %s\n", name, cm_last_error());
+                CHECK(strstr(cm_last_error(), "CUDA engine does not run") != NULL);
+                refused = 1;
+                break;
+            }
+            CHECK_OK(wrc);
             cm_gpu_model *g = NULL;
             CHECK_OK(cm_gpu_model_load(&g, m, 0, dts[di]));
             if (!g) continue;
@@ -176,7 +184,7 @@ static void run_model(const char *dir, const char *name) {
             }
             cm_gpu_model_free(g);
         }
-        CHECK(wb[0] > wb[1] && wb[1] == wb[2]);   /* fp32 > bf16 == fp16 */
+        CHECK(refused || (wb[0] > wb[1] && wb[1] == wb[2]));   /* fp32 > bf16 == fp16 */
         for (size_t k = 0; k < np; k++) {
             free(cpu[0][k]);
             free(cpu[1][k]);

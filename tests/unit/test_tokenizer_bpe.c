@@ -147,13 +147,13 @@ static void test_errors(void) {
         "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a a a\"]}}",
         "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [], \"dropout\": 0.1}}",
         "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}, \"merges\": []}}",
-        "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}",
+        "{\"model\": {\"type\": \"Unigram\", \"vocab\": [], \"unk_id\": 0}}",
         "{\"pre_tokenizer\": {\"type\": \"Metaspace\", \"prepend_scheme\": \"sometimes\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
         "{\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"(?<n>x)\"}, \"behavior\": \"Isolated\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
-        "{\"normalizer\": {\"type\": \"NFKC\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
+        "{\"normalizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
     };
     static const char *want[] = {"merges[0]", "merges[0]", "dropout", "vocab[\"a\"]", "Unigram", "prepend_scheme",
-                                 "(?<n>x)", "NFKC"};
+                                 "(?<n>x)", "ByteLevel"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_OK(cm_write_file_atomic(path, bad[i], strlen(bad[i])));
         cm_tokenizer *t = NULL;

@@ -39,6 +39,9 @@ int  cm_embedder_init(cm_embedder **out, cm_encoder *enc, const cm_embedder_para
 int  cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role,
               const char *instruction, const char *label, float *out);
 size_t cm_embedder_dim(const cm_embedder *e);
+/* Bytes the embedder may hold between calls: the embedding cache's
+ * uncommitted rows (at most 16384 x dim floats; 0 without a cache). */
+size_t cm_embedder_reserve_bytes(const cm_embedder *e);
 const cm_encoder_info *cm_embedder_info(const cm_embedder *e);
 
 typedef struct cm_embedder_stats {

@@ -44,6 +44,8 @@ typedef struct cm_encoder_params {
     const char *attention;          /* NULL or bidirectional|causal */
     int         normalize;          /* -1 model default, 0 off, 1 L2-normalise */
     int         max_length;         /* 0 model default, else truncate to this many tokens */
+    int         dim;                /* 0 the model's width, else keep the first dim values of each vector
+                                       (Matryoshka), L2-renormalised when the model normalises (hf) */
     int         pool_instruction;   /* -1 model default, 0 leave instruction tokens out of the pool, 1 keep */
     const char *query_template;     /* NULL or e.g. "Instruct: {instruction}\nQuery: " */
     const char *document_template;  /* NULL or a template for documents */

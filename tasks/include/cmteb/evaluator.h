@@ -49,6 +49,11 @@ typedef struct cm_eval_options {
                                            max(k_values)); 0: none */
     const char *predictions_prefix;     /* where those go: PREFIX[.<subset>].<split>.trec; needed when
                                            predictions_top_k is set (cm_run_tasks sets it per task) */
+    size_t      shard_index, shard_count; /* retrieval: shard_count > 0 searches only shard_index's corpus
+                                           slice and writes its hits to shard_prefix (tasks/retrieval/shard.h) */
+    const char *shard_prefix;           /* PREFIX[.<subset>].<split>.hits (set per task by cm_run_tasks) */
+    const char *const *merge_prefixes;  /* retrieval: n_merge > 0 embeds nothing and merges those shards' hits */
+    size_t      n_merge;
 } cm_eval_options;
 
 /* Every option off: exact retrieval, the tasks' own settings. */

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# shard.sh: `cmteb run --shard 0/2` + `--shard 1/2` + `cmteb merge` write exactly the files of the
+# single run (every result, items side file and prediction file byte for byte, except the
+# evaluation_time values): on the demo benchmark (every task type; retrieval split across the
+# shards, the rest run by shard 0) and on SciFact from $CMTEB_SHARED/data (hash model, 5183
+# documents, top-1000 hits, --save-predictions) also in 3 shards given in any order. Shards own whole
+# chunks (--corpus-chunk-size) of the single run's exact search, so FAISS computes every score the same way. Then the
+# errors: a missing shard, shards of different commands, a truncated hits file, a bad --shard.
+set -euo pipefail
+B="$CMTEB_BIN"
+out="$CMTEB_TMP/e2e_shard"
+rm -rf "$out"; mkdir -p "$out"; cd "$out"
+
+# same_files SINGLE MERGED: every file of the single run's model folder equals the merged one
+same_files() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import os, re, sys
+a, b = sys.argv[1], sys.argv[2]
+def files(root):
+    out = set()
+    for d, dirs, fs in os.walk(root):
+        for f in fs:
+            rel = os.path.relpath(os.path.join(d, f), root)
+            if rel in (".cmteb/run.lock",) or rel.startswith(".cmteb/shard"):
+                continue
+            out.add(rel)
+    return out
+fa, fb = files(a), files(b)
+assert fa == fb, ("file sets differ", sorted(fa ^ fb))
+timing = re.compile(rb'"evaluation_time": [-0-9.eE+]+')
+n_time = 0
+for rel in sorted(fa):
+    x, y = open(os.path.join(a, rel), "rb").read(), open(os.path.join(b, rel), "rb").read()
+    if rel.endswith(".json"):
+        n_time += len(timing.findall(x))
+        x, y = timing.sub(b'"evaluation_time": T', x), timing.sub(b'"evaluation_time": T', y)
+    assert x == y, f"{rel} differs between the single run and the merge"
+print(f"{len(fa)} files identical ({n_time} evaluation_time values left out)")
+PY
+}
+
+# 1. the demo benchmark, every task type
+# (--corpus-chunk-size 3: shards own whole chunks of the single run, and the demo corpus is small)
+demo=(--model hash --benchmark demo --corpus-chunk-size 3 --quiet)
+"$B" run "${demo[@]}" --output single >/dev/null
+"$B" run "${demo[@]}" --output s1 --shard 1/2 >/dev/null
+"$B" run "${demo[@]}" --output s0 --shard 0/2 >/dev/null
+[ -f s0/cmteb__hash-512/1/.cmteb/shard/DemoRetrieval.test.hits ] || { echo "no hits file in shard 0"; exit 1; }
+[ ! -e s1/cmteb__hash-512/1/DemoSTS.json ] || { echo "shard 1 evaluated a non-retrieval task"; exit 1; }
+"$B" merge --output merged --quiet s0 s1 >/dev/null
+same_files single/cmteb__hash-512/1 merged/cmteb__hash-512/1
+
+# 2. SciFact (real data), predictions too; 2 shards and 3 shards (given out of order)
+data="$CMTEB_SHARED/data"
+if [ -d "$data/mteb/scifact" ]; then
+  common=(--model hash --tasks SciFact --data-dir "$data" --save-predictions --quiet)
+  "$B" run "${common[@]}" --output sf --corpus-chunk-size 1000 >/dev/null
+  for i in 0 1; do "$B" run "${common[@]}" --output "sf2_$i" --shard "$i/2" --corpus-chunk-size 1000 >/dev/null; done
+  "$B" merge --output sf2 --quiet sf2_1 sf2_0 >/dev/null
+  same_files sf/cmteb__hash-512/1 sf2/cmteb__hash-512/1
+  for i in 0 1 2; do "$B" run "${common[@]}" --output "sf3_$i" --shard "$i/3" --corpus-chunk-size 700 >/dev/null; done
+  "$B" run "${common[@]}" --output sf1c --corpus-chunk-size 700 >/dev/null
+  "$B" merge --output sf3 --quiet sf3_2 sf3_0/cmteb__hash-512/1 sf3_1 >/dev/null
+  same_files sf1c/cmteb__hash-512/1 sf3/cmteb__hash-512/1
+  # the shards did split the corpus: their slices are disjoint and cover it
+  /usr/bin/python3 - sf3_0 sf3_1 sf3_2 <<'PY'
+import sys
+spans = []
+for d in sys.argv[1:]:
+    head = open(f"{d}/cmteb__hash-512/1/.cmteb/shard/SciFact.test.hits").read().split("\n")[1].split()
+    spans.append((int(head[4]), int(head[5])))
+assert spans[0][0] == 0 and spans[0][1] == spans[1][0] and spans[1][1] == spans[2][0] and spans[2][1] == 5183, spans
+assert all(lo % 700 == 0 and lo < hi for lo, hi in spans), spans   # whole chunks of 700, none empty
+print("SciFact slices", spans)
+PY
+else
+  echo "note: $data/mteb/scifact absent, SciFact part skipped"
+fi
+
+# 3. errors
+set +e
+msg=$("$B" merge --output bad s0 2>&1); rc=$?
+set -e
+[ $rc = 1 ] && grep -q "shard 0 of 2, but 1 shard folders" <<<"$msg" || { echo "missing shard: $rc $msg"; exit 1; }
+"$B" run "${demo[@]}" --output x1 --shard 1/2 --no-items >/dev/null
+set +e
+msg=$("$B" merge --output bad s0 x1 2>&1); rc=$?
+set -e
+[ $rc = 1 ] && grep -q "ran different" <<<"$msg" || { echo "mixed commands: $rc $msg"; exit 1; }
+cp -r s1 cut
+h=cut/cmteb__hash-512/1/.cmteb/shard/DemoRetrieval.test.hits
+head -n 5 "$h" > "$h.tmp" && mv "$h.tmp" "$h"
+set +e
+msg=$("$B" merge --output bad s0 cut 2>&1); rc=$?
+set -e
+[ $rc = 1 ] && grep -q "DemoRetrieval.test.hits:" <<<"$msg" || { echo "truncated hits: $rc $msg"; exit 1; }
+for bad in 2/2 1 -1/2 a/b 0/0; do
+  set +e; "$B" run --model hash --benchmark demo --output x --shard "$bad" --quiet >/dev/null 2>&1; rc=$?; set -e
+  [ $rc = 2 ] || { echo "--shard $bad: exit $rc, expected 2"; exit 1; }
+done
+echo "shard: all checks passed"

@@ -1,0 +1,155 @@
+/*
+ * test_kmeans_gemm.c: the sgemm assignment step of tasks/clustering/kmeans.c
+ * against the point-by-point loop it replaced (params.pointwise = 1, the path
+ * test_kmeans pins to scikit-learn):
+ *   - cm_kmeans_assign on planted near-ties (points at the midpoint of two
+ *     centres plus noise of a few ulps, exact duplicates of centres, an
+ *     integer grid with exact ties): labels and inertia identical; a plain
+ *     sgemm argmin (computed here) disagrees with the loop on some of these
+ *     points, so the data does exercise the re-check;
+ *   - whole MiniBatchKMeans runs (Gaussian blobs, the grid, 1 and 4 threads):
+ *     labels, centres, steps and inertia identical to the pointwise run.
+ */
+#include "check.h"
+#include "tasks/clustering/kmeans.h"
+
+#include <cblas.h>
+#include <stdint.h>
+#include <string.h>
+
+static uint64_t rs = 88172645463325252ull;
+static double urand(void) { /* xorshift64*, [0, 1) */
+    rs ^= rs >> 12; rs ^= rs << 25; rs ^= rs >> 27;
+    return (double)((rs * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+static double nrand(void) {
+    double u = urand() + 1e-12, v = urand();
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* argmin_j fl(||c_j||^2 - 2 * sgemm(x, c_j)) with ||c||^2 from sgemm too: the shortcut without re-check. */
+static size_t naive_disagreements(const float *X, size_t n, size_t d, const float *C, int k, const int *ref) {
+    float *S = malloc(n * (size_t)k * sizeof *S), *cn = malloc((size_t)k * sizeof *cn);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, k, (blasint)d, 1.0f, X, (blasint)d, C,
+                (blasint)d, 0.0f, S, k);
+    for (int j = 0; j < k; j++) {
+        float s = 0;
+        for (size_t f = 0; f < d; f++) s += C[(size_t)j * d + f] * C[(size_t)j * d + f];
+        cn[j] = s;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int bj = 0;
+        float best = cn[0] - 2.0f * S[i * (size_t)k];
+        for (int j = 1; j < k; j++) {
+            float v = cn[j] - 2.0f * S[i * (size_t)k + j];
+            if (v < best) { best = v; bj = j; }
+        }
+        bad += bj != ref[i];
+    }
+    free(S);
+    free(cn);
+    return bad;
+}
+
+static void check_assign(const char *name, const float *X, size_t n, size_t d, const float *C, int k,
+                         int expect_naive_bad) {
+    int *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *b4 = malloc(n * sizeof *b4);
+    double ia = 0, ib = 0, ib4 = 0;
+    CHECK_OK(cm_kmeans_assign(X, n, d, C, k, 1, 1, a, &ia));
+    CHECK_OK(cm_kmeans_assign(X, n, d, C, k, 0, 1, b, &ib));
+    CHECK_OK(cm_kmeans_assign(X, n, d, C, k, 0, 4, b4, &ib4));
+    size_t diff = 0;
+    for (size_t i = 0; i < n; i++) diff += a[i] != b[i];
+    size_t naive = naive_disagreements(X, n, d, C, k, a);
+    printf("%-28s n=%zu d=%zu k=%d: gemm vs pointwise %zu differ; unchecked sgemm argmin %zu differ\n", name, n, d, k,
+           diff, naive);
+    CHECK(diff == 0);
+    CHECK(memcmp(b, b4, n * sizeof *b) == 0);
+    CHECK(ia == ib && ib == ib4);
+    if (expect_naive_bad) CHECK(naive > 0);
+    free(a); free(b); free(b4);
+}
+
+static void check_run(const char *name, const float *X, size_t n, size_t d, int k, int batch) {
+    for (int threads = 1; threads <= 4; threads += 3) {
+        cm_kmeans_params p = cm_kmeans_default_params();
+        p.n_clusters = k;
+        p.batch_size = batch;
+        p.threads = threads;
+        int *la = malloc(n * sizeof *la), *lb = malloc(n * sizeof *lb);
+        float *ca = malloc((size_t)k * d * sizeof *ca), *cb = malloc((size_t)k * d * sizeof *cb);
+        cm_kmeans_info ia, ib;
+        cm_mt19937 rng;
+        p.pointwise = 1;
+        cm_mt_seed(&rng, 42);
+        CHECK_OK(cm_minibatch_kmeans(X, n, d, &p, &rng, la, ca, &ia));
+        p.pointwise = 0;
+        cm_mt_seed(&rng, 42);
+        CHECK_OK(cm_minibatch_kmeans(X, n, d, &p, &rng, lb, cb, &ib));
+        int same = !memcmp(la, lb, n * sizeof *la) && !memcmp(ca, cb, (size_t)k * d * sizeof *ca) &&
+                   ia.n_steps == ib.n_steps && ia.inertia == ib.inertia;
+        printf("%-28s threads %d: steps %d vs %d, inertia %.9g vs %.9g: %s\n", name, threads, ia.n_steps, ib.n_steps,
+               ia.inertia, ib.inertia, same ? "identical" : "DIFFERENT");
+        CHECK(same);
+        free(la); free(lb); free(ca); free(cb);
+    }
+}
+
+int main(void) {
+    /* 1. midpoints of centre pairs (+ a few ulps of noise), duplicates of centres */
+    {
+        const size_t d = 384, n = 6000;
+        const int k = 24;
+        float *C = malloc((size_t)k * d * sizeof *C), *X = malloc(n * d * sizeof *X);
+        for (size_t i = 0; i < (size_t)k * d; i++) C[i] = (float)nrand();
+        for (size_t i = 0; i < n; i++) {
+            int a = (int)(urand() * k), b = (int)(urand() * k);
+            float *x = X + i * d;
+            if (i % 10 == 0) {
+                memcpy(x, C + (size_t)a * d, d * sizeof *x);
+                continue;
+            }
+            for (size_t f = 0; f < d; f++) {
+                float m = 0.5f * (C[(size_t)a * d + f] + C[(size_t)b * d + f]);
+                x[f] = m * (float)(1.0 + 4e-7 * nrand());
+            }
+        }
+        check_assign("midpoints + duplicates", X, n, d, C, k, 1);
+        free(C); free(X);
+    }
+    /* 2. integer grid, integer centres: many exact ties */
+    {
+        const size_t d = 8, n = 4000;
+        const int k = 16;
+        float *C = malloc((size_t)k * d * sizeof *C), *X = malloc(n * d * sizeof *X);
+        for (size_t i = 0; i < (size_t)k * d; i++) C[i] = (float)(int)(urand() * 4);
+        for (size_t i = 0; i < n * d; i++) X[i] = (float)(int)(urand() * 4);
+        check_assign("integer grid (exact ties)", X, n, d, C, k, 0);
+        check_run("k-means on the grid", X, n, d, k, 500);
+        free(C); free(X);
+    }
+    /* 3. whole runs on Gaussian blobs, unnormalised and L2-normalised (as embeddings are) */
+    {
+        const size_t d = 64, n = 5000;
+        const int k = 20, labels = 12;
+        float *M = malloc((size_t)labels * d * sizeof *M), *X = malloc(n * d * sizeof *X);
+        for (size_t i = 0; i < (size_t)labels * d; i++) M[i] = (float)nrand();
+        for (size_t i = 0; i < n; i++) {
+            int y = (int)(urand() * labels);
+            for (size_t f = 0; f < d; f++) X[i * d + f] = M[(size_t)y * d + f] + (float)(1.5 * nrand());
+        }
+        check_run("Gaussian blobs", X, n, d, k, 500);
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t f = 0; f < d; f++) s += (double)X[i * d + f] * X[i * d + f];
+            for (size_t f = 0; f < d; f++) X[i * d + f] = (float)(X[i * d + f] / sqrt(s));
+        }
+        check_run("normalised blobs", X, n, d, k, 500);
+        free(M); free(X);
+    }
+    float C1[2] = {0, 1};
+    int l1[1];
+    CHECK(cm_kmeans_assign(C1, 1, 2, C1, 0, 0, 1, l1, NULL) == CM_ERR_ARG);
+    return check_report();
+}
