@@ -89,6 +89,10 @@ if [ -n "$cap" ]; then
   run 1 ulimit_small -- timeout -k 5 60 bash -c "ulimit -v 400000; $CMTEB_BIN run --model \
     hf:$CMTEB_SRC/tests/fixtures/hf/bert-tiny --threads 2 --tasks DemoSTS --output $out/ulim"
   has ulimit_small "address-space limit (ulimit -v 400000 kB)"
+  # smaller still: the error, then no hang in OpenBLAS's exit handler (timeout would give 124/137)
+  run 1 ulimit_tiny -- timeout -k 5 60 bash -c "ulimit -v 160000; $CMTEB_BIN run --model \
+    hf:$CMTEB_SRC/tests/fixtures/hf/bert-tiny --threads 2 --tasks DemoSTS --output $out/ulim2"
+  has ulimit_tiny "address-space limit (ulimit -v 160000 kB)"
 fi
 # Duplicate keys: an error in a task file, a warning in a results file.
 mkdir -p "$out/ret"; cp -r "$CMTEB_SRC/datasets/demo/retrieval" "$out/ret/data"
