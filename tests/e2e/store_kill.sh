@@ -20,7 +20,9 @@ N=20000
 store="$out/store"
 prev=0; kills=0
 for round in $(seq 1 25); do
-  "$helper" append "$store" $N &
+  # a target far past what a writer commits before its kill, so that every round's writer is still running
+  # when the kill comes, however fast the machine (a fixed N let later writers finish first)
+  "$helper" append "$store" $((prev + 1000000)) &
   pid=$!
   ms=$(( 20 + RANDOM % 400 ))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
@@ -37,6 +39,7 @@ echo "$kills kill(s), $prev rows committed before the last kill"
 [ $kills -ge 10 ] && ok || bad "only $kills of 25 writers were killed"
 [ $prev -gt 0 ] && ok || bad "no row was ever committed"
 ls "$store"/*.tmp.* >/dev/null 2>&1 && echo "(temporaries of killed writers present; the next writer removes them)"
+v=$("$helper" verify "$store"); N=$(( $(sed -n 's/^rows \([0-9]*\) .*/\1/p' <<<"$v") + N ))
 "$helper" append "$store" $N || bad "final append failed"
 v=$("$helper" verify "$store") && grep -q "^rows $N bad 0" <<<"$v" && ok || bad "final store: $v"
 [ -z "$(ls "$store"/*.tmp.* 2>/dev/null)" ] && ok || bad "temporaries left after a clean writer: $(ls "$store")"
