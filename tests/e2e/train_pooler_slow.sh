@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# train_pooler.sh: `cmteb train-pooler` end to end on the random-weight fixture backbone
+# train_pooler_slow.sh: `cmteb train-pooler` end to end on the random-weight fixture backbone
 # (tests/fixtures/hf/bert-tiny) with SciFact's train qrels from ../shared/data (skipped when absent):
 # mean-linear and latent heads train and their loss decreases; the output folder loads with
 # --model hf:DIR (run and compare, the head as default pooling); an interrupted run (SIGINT, and a run
