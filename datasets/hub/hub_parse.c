@@ -118,25 +118,54 @@ static int class_match(const char **pp, char c) {
     return neg ? !hit : hit;
 }
 
+/* What a glob match remembers: the (pattern, path) positions already found not
+ * to match, so that patterns of many stars take O(len(pat) * len(s)^2) steps,
+ * not exponentially many (memo NULL when it could not be allocated: no memory). */
+typedef struct glob_ctx {
+    const char    *pat0, *s0;
+    size_t         ns;         /* strlen(s0) + 1: the memo's row width */
+    unsigned char *memo;       /* (strlen(pat0) + 1, ns) bits */
+} glob_ctx;
+
+static int glob_body(glob_ctx *g, const char *pat, const char *s);
+
+/* hub_glob_match of pat against s, both suffixes of g's strings, remembering failures. */
+static int glob_at(glob_ctx *g, const char *pat, const char *s) {
+    size_t bit = (size_t)(pat - g->pat0) * g->ns + (size_t)(s - g->s0);
+    if (g->memo && (g->memo[bit >> 3] >> (bit & 7) & 1)) return 0;
+    int r = glob_body(g, pat, s);
+    if (!r && g->memo) g->memo[bit >> 3] |= (unsigned char)(1u << (bit & 7));
+    return r;
+}
+
 int hub_glob_match(const char *pat, const char *s) {
+    glob_ctx g = {pat, s, strlen(s) + 1, NULL};
+    size_t np = strlen(pat) + 1;
+    if (np <= ((size_t)1 << 30) / g.ns) g.memo = cm_calloc((np * g.ns + 7) / 8, 1);
+    int r = glob_at(&g, pat, s);
+    free(g.memo);
+    return r;
+}
+
+static int glob_body(glob_ctx *g, const char *pat, const char *s) {
     while (*pat) {
         if (pat[0] == '*' && pat[1] == '*') {
             const char *rest = pat + 2;
             if (*rest == '/') {
                 rest++;   /* zero or more whole folders */
-                if (hub_glob_match(rest, s)) return 1;
+                if (glob_at(g, rest, s)) return 1;
                 for (const char *q = s; *q; q++)
-                    if (*q == '/' && hub_glob_match(rest, q + 1)) return 1;
+                    if (*q == '/' && glob_at(g, rest, q + 1)) return 1;
                 return 0;
             }
             for (const char *q = s;; q++) {
-                if (hub_glob_match(rest, q)) return 1;
+                if (glob_at(g, rest, q)) return 1;
                 if (!*q) return 0;
             }
         }
         if (*pat == '*') {
             for (const char *q = s;; q++) {
-                if (hub_glob_match(pat + 1, q)) return 1;
+                if (glob_at(g, pat + 1, q)) return 1;
                 if (!*q || *q == '/') return 0;
             }
         }

@@ -360,7 +360,7 @@ cm_store_key cm_store_key_text(int role, const char *instruction, const char *te
 int cm_store_find(const cm_store *s, cm_store_key key, size_t *row) {
     if (s->idx_cap) {
         size_t i = (size_t)(key.lo ^ (key.hi >> 7)) & (s->idx_cap - 1);
-        for (;;) {
+        for (size_t probes = 0; probes < s->idx_cap; probes++) {   /* a damaged index may have no empty slot */
             const unsigned char *sl = s->idx_map + STORE_HDR + i * STORE_KEY_BYTES;
             uint64_t r1 = rd64(sl + 16);
             if (!r1) break;

@@ -2,6 +2,7 @@
 #include "fuzz_common.h"
 
 #include "cmteb/log.h"
+#include "cmteb/status.h"
 #include "cmteb/util.h"
 
 #include <ftw.h>
@@ -79,4 +80,26 @@ void fz_write_parts(const uint8_t *data, size_t size, const char *const *files, 
         if (i < k) fz_write(files[i], parts[i].data, parts[i].size);
         else fz_remove(files[i]);
     }
+}
+
+void fz_split_len(const uint8_t *data, size_t size, fz_part *parts, size_t n) {
+    if (n == 0 || n > 16) abort();
+    size_t hdr = 2 * (n - 1), pos = hdr < size ? hdr : size;
+    for (size_t i = 0; i < n; i++) {
+        size_t want = size - pos;
+        if (i + 1 < n) {
+            size_t w = 2 * i + 1 < size ? (size_t)data[2 * i] | (size_t)data[2 * i + 1] << 8 : 0;
+            if (w < want) want = w;
+        }
+        parts[i].data = data + pos;
+        parts[i].size = want;
+        pos += want;
+    }
+}
+
+int fz_debug_rc(int rc) {
+    static int on = -1;
+    if (on < 0) on = getenv("FZ_DEBUG") != NULL;
+    if (on) fprintf(stderr, "fuzz: rc %d%s%s\n", rc, rc ? ": " : "", rc ? cm_last_error() : "");
+    return rc;
 }

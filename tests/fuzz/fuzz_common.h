@@ -27,4 +27,12 @@ size_t fz_split(const uint8_t *data, size_t size, fz_part *parts, size_t max);
  * files with no part are removed. n is at most 16. */
 void fz_write_parts(const uint8_t *data, size_t size, const char *const *files, size_t n);
 
+/* With $FZ_DEBUG set, prints rc and cm_last_error() to stderr (checking that seeds parse); returns rc. */
+int fz_debug_rc(int rc);
+
+/* Splits data into n parts by lengths: n - 1 little-endian uint16 lengths
+ * first, then the parts in order, the last taking the rest (parts past the
+ * end are empty). For binary files, where NUL bytes are data. n is at most 16. */
+void fz_split_len(const uint8_t *data, size_t size, fz_part *parts, size_t n);
+
 #endif

@@ -56,6 +56,31 @@ def segment(keys_vecs, dim=4):
     return out + b'\0' * 8   # checksum: the harness recomputes it when the control byte is odd
 
 
+def lenparts(*parts):
+    """The fz_split_len layout: len(parts) - 1 uint16 lengths, then the parts."""
+    return b''.join(struct.pack('<H', len(x)) for x in parts[:-1]) + b''.join(parts)
+
+
+def store(dim, rows, keys, tag=b'fuzz', cap=16):
+    """A float32 vector store (engine/include/cmteb/store.h) as the fuzz_store
+    input: control byte 3 (the harness fixes both checksums), head, keys.bin,
+    index-1.bin holding every key, rows.bin."""
+    head = b'CMTBSTO1' + struct.pack('<IIQQQQQQ', 1, 0, dim, len(rows), len(keys), 1, len(keys), len(tag)) + tag
+    head += b'\0' * 8
+    log = b''.join(struct.pack('<QQQ', lo, hi, r) for (lo, hi), r in keys)
+    slots = [None] * cap
+    for (lo, hi), r in keys:
+        i = (lo ^ (hi >> 7)) & (cap - 1)
+        while slots[i] is not None:
+            i = (i + 1) & (cap - 1)
+        slots[i] = (lo, hi, r + 1)
+    idx = b'CMTBIDX1' + struct.pack('<QQQQ', cap, len(keys), len(keys), 0).ljust(56, b'\0')
+    idx += b''.join(struct.pack('<QQQ', *(x or (0, 0, 0))) for x in slots)
+    rws = b'CMTBROW1' + struct.pack('<IIQ', 0, 0, dim).ljust(56, b'\0')
+    rws += b''.join(struct.pack('<%df' % dim, *v) for v in rows)
+    return b'\3' + lenparts(head, log, idx, rws)
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     rec = os.path.join(FIX, 'records')
@@ -126,6 +151,42 @@ def main():
     for name, d in (('beir_tiny', os.path.join(FIX, 'ranking', 'beir_tiny')), ('demo', os.path.join(DEMO, 'retrieval'))):
         put('beir', name + '.bin', b'\0'.join([rd(d, 'qrels', 'test.tsv'), head(rd(d, 'queries.jsonl'), 6),
                                                 head(rd(d, 'corpus.jsonl'), 8)]))
+    put('store', 'tiny.bin', store(4, [(1, 2, 3, 4), (0.5, -0.5, 0, 1e-3)], [((1, 2), 0), ((3, 4), 1), ((5, 6), 0)]))
+    put('store', 'empty.bin', store(2, [], []))
+    sto = os.path.join(FIX, 'ranking', 'pairclass_e2e', 'model', '.cmteb-store')
+    put('store', 'pairclass.bin', b'\0' + lenparts(*[rd(sto, f) for f in ('head', 'keys.bin', 'index-1.bin',
+                                                                         'rows.bin')]))
+
+    put('hub', 'listing.bin', json.dumps([
+        {'type': 'file', 'oid': 'a' * 40, 'size': 12, 'path': 'data/test.jsonl'},
+        {'type': 'directory', 'oid': 'b' * 40, 'size': 0, 'path': 'data'},
+        {'type': 'file', 'oid': 'c' * 40, 'size': 5, 'path': 'corpus.jsonl.gz',
+         'lfs': {'oid': 'd' * 64, 'size': 99, 'pointerSize': 130}}]).encode() + b'\0data/test.jsonl')
+    put('hub', 'link.bin', b'<https://huggingface.co/api/datasets/x/tree/main?cursor=abc>; rel="next", '
+        b'<https://h/last>; rel="last"\0**/*.json[l]')
+    put('hub', 'retry_date.bin', b'Wed, 21 Oct 2015 07:28:00 GMT\0a/b/c.txt')
+    put('hub', 'retry_secs.bin', b'120\0**/test-*.parquet')
+    put('hub', 'etag.bin', b'W/"0123456789abcdef0123456789abcdef01234567"\0data/*/x?.csv')
+    put('hub', 'glob.bin', b'data/**/[!a-c]*.jsonl\0data/x/y/dev.jsonl')
+
+    hits0 = (b'cmteb-shard-hits 1\nshard 0 2 docs 0 3 top_k 3 queries 2\n'
+             b'q q1\t2\n0x1.8p-1\td2\n0x1p-2\td1\nq q2\t1\n-0x1p-3\td3\nend\n')
+    hits1 = (b'cmteb-shard-hits 1\nshard 1 2 docs 3 5 top_k 3 queries 2\n'
+             b'q q1\t2\n0x1.8p-1\td5\n0x1p-4\td4\nq q2\t0\nend\n')
+    put('shard', 'two.bin', bytes([1 | 2 << 1 | 2 << 3]) + hits0 + b'\0' + hits1)
+    put('shard', 'one.bin', bytes([2 << 1 | 2 << 3]) + hits0.replace(b'shard 0 2 docs 0 3', b'shard 0 1 docs 0 3'))
+
+    t1 = safetensors({'a.weight': {'dtype': 'F32', 'shape': [2, 2], 'data_offsets': [0, 16]},
+                      '__metadata__': {'format': 'pt'}}, struct.pack('<4f', 1, -2, 0.5, 3))
+    t2 = safetensors({'b': {'dtype': 'F16', 'shape': [2], 'data_offsets': [0, 4]},
+                      'c': {'dtype': 'BF16', 'shape': [1], 'data_offsets': [4, 6]}},
+                     struct.pack('<3H', 0x3C00, 0xC000, 0x3FC0))
+    index = json.dumps({'metadata': {'total_size': 22},
+                        'weight_map': {'a.weight': 'model-1.safetensors', 'b': 'model-2.safetensors',
+                                       'c': 'model-2.safetensors'}}).encode()
+    put('st_index', 'two_shards.bin', lenparts(index, t1, t2))
+    put('st_index', 'one_shard.bin', lenparts(json.dumps({'weight_map': {'a.weight': 'model-1.safetensors'}}).encode(),
+                                              t1, b''))
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
     print('make_seeds: %d bytes under %s' % (total, OUT), file=sys.stderr)
 
