@@ -10,8 +10,9 @@
  * - Classification: the evaluation split and the training split
  *   (settings.train_split, default "train").
  * - Every other type: the evaluation split.
- * "parquet" means the files are there but only as parquet, which the
- * loaders do not read yet.
+ * "parquet" means the files are there but only as parquet that this
+ * installation cannot read (DuckDB's libduckdb.so missing, or a split in
+ * several parquet shards).
  */
 #include "eval/cli/cli.h"
 #include "cmteb/dataset.h"
