@@ -33,7 +33,7 @@ static const command commands[] = {
 static void usage(FILE *f) {
     fprintf(f, "usage: cmteb COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nRun 'cmteb COMMAND --help' for a command's options.\n"
                "Quick start: cmteb run --model hash --benchmark demo\n");
 }
