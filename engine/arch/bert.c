@@ -10,6 +10,7 @@
  * converted to float32 at load; Q, K, V are fused into one (3h, h) matrix.
  */
 #include "engine/arch/bert.h"
+#include "engine/arch/enc.h"
 #include "engine/arch/model.h"
 
 #include "cmteb/status.h"
@@ -78,18 +79,7 @@ static int bert_read_config(const cJSON *c, const char *dir, cm_hf_config *cfg) 
     if (cJSON_IsString(pet) && strcmp(pet->valuestring, "absolute") != 0)
         return cm_error(CM_ERR_UNSUPPORTED, "%s/config.json: position_embedding_type '%s' is not supported "
                         "(absolute only)", dir, pet->valuestring);
-    if (cfg->hidden <= 0 || cfg->n_heads <= 0 || cfg->hidden % cfg->n_heads || cfg->n_layers <= 0 ||
-        cfg->vocab_size <= 0 || cfg->intermediate <= 0 || cfg->max_positions <= 0)
-        return cm_error(CM_ERR_FORMAT, "%s/config.json: inconsistent sizes (hidden_size %lld must be a positive "
-                        "multiple of num_attention_heads %lld; layers, vocab, intermediate > 0)", dir,
-                        (long long)cfg->hidden, (long long)cfg->n_heads);
-    cfg->n_kv_heads = cfg->n_heads;
-    cfg->head_dim = cfg->hidden / cfg->n_heads;
-    cfg->out_dim = cfg->hidden;
-    cfg->default_attention = CM_ATTN_BIDIRECTIONAL;
-    char where[4200];
-    snprintf(where, sizeof where, "%s/config.json", dir);
-    return cm_hf_config_check_limits(cfg, where, "layer_norm_eps");
+    return cm_enc_cfg_finish(cfg, dir, "layer_norm_eps");
 }
 
 static void bert_footprint(const cm_hf_config *c, int64_t *n_params, int64_t *bytes) {

@@ -56,12 +56,8 @@ int cm_decoder_forward(const cm_decoder *m, const cm_hf_batch *b, int causal, in
     float eps = (float)c->norm_eps;
     if (threads < 1) threads = 1;
     if (N == 0) return CM_OK;
-    size_t max_len = 0;
-    for (size_t s = 0; s < b->n_seqs; s++) max_len = b->length[s] > max_len ? b->length[s] : max_len;
-    for (size_t i = 0; i < N; i++)
-        if (b->ids[i] < 0 || b->ids[i] >= c->vocab_size)
-            return cm_error(CM_ERR_ARG, "token id %d is outside the model's vocabulary (vocab_size %lld): tokenizer "
-                            "and model do not match", b->ids[i], (long long)c->vocab_size);
+    size_t max_len;
+    CM_TRY(cm_hf_batch_check(b, c->vocab_size, &max_len));
     float *t = cm_malloc(N * h * sizeof(float));
     float *q = cm_malloc(N * qd * sizeof(float));
     float *kb = cm_malloc(N * kvd * sizeof(float));

@@ -94,6 +94,16 @@ int cm_hf_batch_add(cm_hf_batch *b, const int32_t *ids, size_t n, size_t n_instr
     return CM_OK;
 }
 
+int cm_hf_batch_check(const cm_hf_batch *b, int64_t vocab_size, size_t *max_len) {
+    *max_len = 0;
+    for (size_t s = 0; s < b->n_seqs; s++) *max_len = b->length[s] > *max_len ? b->length[s] : *max_len;
+    for (size_t i = 0; i < b->n_tokens; i++)
+        if (b->ids[i] < 0 || b->ids[i] >= vocab_size)
+            return cm_error(CM_ERR_ARG, "token id %d is outside the model's vocabulary (vocab_size %lld): tokenizer "
+                            "and model do not match", b->ids[i], (long long)vocab_size);
+    return CM_OK;
+}
+
 void cm_hf_batch_free(cm_hf_batch *b) {
     if (!b) return;
     free(b->ids);

@@ -93,6 +93,10 @@ void cm_hf_batch_clear(cm_hf_batch *b);
 /* Appends one sequence (ids copied). */
 int  cm_hf_batch_add(cm_hf_batch *b, const int32_t *ids, size_t n, size_t n_instr);
 void cm_hf_batch_free(cm_hf_batch *b);
+/* The longest sequence of b into *max_len, after checking every token id is
+ * in [0, vocab_size): CM_ERR_ARG naming the id otherwise (a tokenizer that does
+ * not match the model). For the forward passes. */
+int  cm_hf_batch_check(const cm_hf_batch *b, int64_t vocab_size, size_t *max_len);
 
 /* ---- architecture vtable --------------------------------------------- */
 

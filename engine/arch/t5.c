@@ -222,12 +222,8 @@ static int v_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts
     int threads = fo->threads < 1 ? 1 : fo->threads;
     float eps = (float)c->norm_eps;
     if (N == 0) return CM_OK;
-    size_t max_len = 0;
-    for (size_t s = 0; s < b->n_seqs; s++) max_len = b->length[s] > max_len ? b->length[s] : max_len;
-    for (size_t i = 0; i < N; i++)
-        if (b->ids[i] < 0 || b->ids[i] >= c->vocab_size)
-            return cm_error(CM_ERR_ARG, "token id %d is outside the model's vocabulary (vocab_size %lld): tokenizer "
-                            "and model do not match", b->ids[i], (long long)c->vocab_size);
+    size_t max_len;
+    CM_TRY(cm_hf_batch_check(b, c->vocab_size, &max_len));
     size_t span = 2 * max_len - 1;
     float *t = cm_malloc(N * h * sizeof(float));
     float *q = cm_malloc(N * inner * sizeof(float));
