@@ -210,6 +210,7 @@ static int same_str(const char *a, const char *b) { return a == b || (a && b && 
 /* Variants a and b run the same forward pass. */
 static int same_pass(const cm_encoder_params *a, const cm_encoder_params *b) {
     return same_str(a->attention, b->attention) && a->max_length == b->max_length && a->dim == b->dim &&
+           same_str(a->dtype, b->dtype) &&
            same_str(a->query_template, b->query_template) && same_str(a->document_template, b->document_template);
 }
 
@@ -225,7 +226,7 @@ static int load_model(model *m, const variant *v, const cm_variants_params *p) {
     ep.batch_size = p->batch_size;
     ep.quiet = p->quiet;
     ep.device = p->device;
-    ep.dtype = p->dtype;
+    ep.dtype = v->params.dtype ? v->params.dtype : p->dtype;   /* a variant's dtype=... over --dtype */
     return cm_encoder_init(&m->enc, p->model_spec, &ep);
 }
 

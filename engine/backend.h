@@ -31,6 +31,7 @@ enum {
     CM_OPT_THREADS           = 1u << 8,   /* threads > 0 (a hint) */
     CM_OPT_DEVICE_CUDA       = 1u << 9,   /* device "cuda" ("cpu" is every backend's) */
     CM_OPT_DIM               = 1u << 10,  /* dim > 0 (Matryoshka truncation) */
+    CM_OPT_DTYPE             = 1u << 11,  /* dtype other than fp32 on the CPU (bf16, int8) */
 };
 #define CM_OPT_HINTS (CM_OPT_BATCH_SIZE | CM_OPT_THREADS)
 

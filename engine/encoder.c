@@ -3,6 +3,7 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 #include "engine/cuda/gpu_plan.h"
+#include "engine/nn/bf16.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,10 +91,12 @@ static int check_options(const cm_backend_i *be, const char *spec, const cm_enco
 
 /* The device and dtype the backend be will run SPEC on: *out is *in with
  * device resolved ("cpu" or "cuda:0,1", written into devbuf of size cap) and
- * dtype resolved (NULL on cpu, the canonical name on cuda). Errors: a bad
- * device or dtype string, cuda asked of a backend without a CUDA engine, a
- * build without CUDA or a machine without a visible GPU, a dtype other than
- * fp32 on the CPU. */
+ * dtype resolved (on the CPU: NULL for fp32, else "bf16" or "int8"; on cuda
+ * the canonical name). Errors: a bad device or dtype string, cuda asked of a
+ * backend without a CUDA engine, a build without CUDA or a machine without a
+ * visible GPU, a dtype the backend or the device does not compute in (fp16
+ * is a GPU dtype, int8 a CPU one). --dtype int8 with the device left to
+ * auto picks the CPU. */
 static int resolve_device(const cm_backend_i *be, const char *spec, const cm_encoder_params *in,
                           cm_encoder_params *out, char *devbuf, size_t cap) {
     *out = *in;
@@ -103,34 +106,55 @@ static int resolve_device(const cm_backend_i *be, const char *spec, const cm_enc
     if (want && !*want) want = NULL;
     if (cm_device_parse(want, &d))
         return cm_error_wrap(CM_ERR_ARG, in->device ? "model spec '%s'" : "model spec '%s' ($CMTEB_DEVICE)", spec);
-    cm_gpu_dtype dt = CM_GPU_BF16;
-    if (in->dtype && cm_gpu_dtype_parse(in->dtype, &dt)) return cm_error_wrap(CM_ERR_ARG, "model spec '%s'", spec);
-    int cuda_ok = (be->supported & CM_OPT_DEVICE_CUDA) != 0;
-    if (!cuda_ok && (d.kind == CM_DEVICE_CUDA || (in->dtype && dt != CM_GPU_FP32))) {
+    /* the dtype: a GPU one (bf16, fp16, fp32) or a CPU one (fp32, bf16, int8) */
+    cm_gpu_dtype gdt = CM_GPU_BF16;
+    cm_cpu_dtype cdt = CM_CPU_FP32;
+    int is_gpu_dt = 0, is_cpu_dt = 0;
+    if (in->dtype) {
+        is_gpu_dt = cm_gpu_dtype_parse(in->dtype, &gdt) == CM_OK;
+        is_cpu_dt = cm_cpu_dtype_parse(in->dtype, &cdt) == CM_OK;
+        cm_error_clear();
+        if (!is_gpu_dt && !is_cpu_dt)
+            return cm_error(CM_ERR_ARG, "model spec '%s': unknown dtype '%s' (expected fp32, bf16, int8 on the "
+                            "CPU or fp32, bf16, fp16 on a GPU)", spec, in->dtype);
+        if (!is_gpu_dt && d.kind == CM_DEVICE_AUTO) d.kind = CM_DEVICE_CPU;   /* int8: a CPU dtype */
+    }
+    int fp32 = !in->dtype || (is_cpu_dt && cdt == CM_CPU_FP32);
+    int cuda_ok = (be->supported & CM_OPT_DEVICE_CUDA) != 0, dtype_ok = (be->supported & CM_OPT_DTYPE) != 0;
+    if ((!cuda_ok && d.kind == CM_DEVICE_CUDA) || (!dtype_ok && !fp32)) {
+        unsigned bit = !cuda_ok && d.kind == CM_DEVICE_CUDA ? CM_OPT_DEVICE_CUDA : CM_OPT_DTYPE;
         cm_str by = {0};
-        int rc = backends_with(CM_OPT_DEVICE_CUDA, &by);
-        if (!rc)
-            rc = cm_error(d.kind == CM_DEVICE_CUDA ? CM_ERR_UNSUPPORTED : CM_ERR_ARG,
-                          "model spec '%s': %s is not supported by the %s backend (supported by: %s)", spec,
-                          d.kind == CM_DEVICE_CUDA ? "--device cuda" : "--dtype bf16/fp16", be->scheme,
-                          by.len ? by.s : "none");
+        int rc = backends_with(bit, &by);
+        if (!rc) {
+            char what[64];
+            if (bit == CM_OPT_DEVICE_CUDA) snprintf(what, sizeof what, "--device cuda");
+            else snprintf(what, sizeof what, "--dtype %s", in->dtype);
+            rc = cm_error(bit == CM_OPT_DEVICE_CUDA ? CM_ERR_UNSUPPORTED : CM_ERR_ARG,
+                          "model spec '%s': %s is not supported by the %s backend (supported by: %s)", spec, what,
+                          be->scheme, by.len ? by.s : "none");
+        }
         cm_str_free(&by);
         return rc;
     }
     int built = cm_gpu_built(), n = 0;
     if (cuda_ok && d.kind != CM_DEVICE_CPU && built) CM_TRY(cm_gpu_count(&n));
+    if (d.kind == CM_DEVICE_CUDA && in->dtype && !is_gpu_dt)   /* a CPU dtype on cuda: refused whatever GPUs */
+        return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CUDA engine computes in bf16, fp16 or fp32 (%s is a "
+                        "CPU dtype: --device cpu)", in->dtype, in->dtype);
     int rrc = cm_device_resolve(&d, built, n, cuda_ok, &r);
     if (rrc) return cm_error_wrap(rrc, "model spec '%s'", spec);
     cm_device_format(&r, devbuf, cap);
     out->device = devbuf;
     if (r.kind == CM_DEVICE_CPU) {
-        if (in->dtype && dt != CM_GPU_FP32)
-            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32 only (bf16/int8 on "
-                            "the CPU are not implemented yet); use --dtype fp32, or --device cuda on a GPU build",
-                            in->dtype);
-        out->dtype = NULL;
+        if (in->dtype && !is_cpu_dt)
+            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32, bf16 or int8 (%s is a "
+                            "GPU dtype: --device cuda on a GPU build)", in->dtype, in->dtype);
+        out->dtype = cdt == CM_CPU_FP32 ? NULL : cm_cpu_dtype_name(cdt);
     } else {
-        out->dtype = cm_gpu_dtype_name(dt);
+        if (in->dtype && !is_gpu_dt)
+            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CUDA engine computes in bf16, fp16 or fp32 (%s is a "
+                            "CPU dtype: --device cpu)", in->dtype, in->dtype);
+        out->dtype = cm_gpu_dtype_name(gdt);
     }
     return CM_OK;
 }

@@ -61,6 +61,11 @@ static cJSON *provenance(const cm_task *t, const cm_embedder *emb, const cm_run_
     cJSON_AddStringToObject(o, "semantics", "MTEB v1 evaluators (mteb 1.12)");
     if (p->model_spec) cJSON_AddStringToObject(o, "model_spec", p->model_spec);
     cJSON_AddStringToObject(o, "model_fingerprint", info->fingerprint);
+    /* where and in what dtype the vectors were computed, when not the default (CPU, fp32) */
+    if (info->device && info->dtype && (strcmp(info->device, "cpu") || strcmp(info->dtype, "fp32"))) {
+        cJSON_AddStringToObject(o, "device", info->device);
+        cJSON_AddStringToObject(o, "dtype", info->dtype);
+    }
     if (info->uses_instructions && t->instruction) cJSON_AddStringToObject(o, "instruction", t->instruction);
     else cJSON_AddNullToObject(o, "instruction");
     cJSON_AddStringToObject(o, "data_folder", folder);

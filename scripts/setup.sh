@@ -2,7 +2,7 @@
 # setup.sh [--test]: installs what cmteb needs on Debian 12 (idempotent) and
 # builds it into build/.
 #   default: the build dependencies (compiler, CMake, OpenBLAS, cJSON, libcsv,
-#            FAISS, zlib, libcurl, libarchive) and DuckDB's libduckdb.so from npm
+#            FAISS, zlib, libcurl, libarchive, oneDNN) and DuckDB's libduckdb.so from npm
 #            into scripts/duckdb (parquet, loaded at run time)
 #   --test:  also what the tests and reference checks use (Debian python3-numpy,
 #            -scipy, -sklearn, -torch, -sentencepiece; clang + libFuzzer for tests/fuzz; Node.js/npm and the
@@ -18,6 +18,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 pkgs=(build-essential cmake pkg-config libopenblas-dev libcjson-dev libcsv-dev libfaiss-dev zlib1g-dev
       libcurl4-openssl-dev libssl-dev libarchive-dev
+      libdnnl-dev   # oneDNN: the int8 (and, where the CPU has it, bf16) kernels of --dtype; loaded at run time
       libopenmpi-dev openmpi-bin)   # Open MPI: optional for the build (mpirun launches sharded runs)
 if [ $want_test = 1 ]; then
   pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch python3-sentencepiece nodejs npm chromium)

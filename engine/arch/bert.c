@@ -140,10 +140,12 @@ typedef struct bert_ws {
     size_t  cap, att_cap;
     size_t *off;
     size_t  off_cap;
+    cm_wscratch lin;   /* the low-precision products' scratch (--dtype bf16/int8) */
 } bert_ws;
 
 static void ws_free(bert_ws *w) {
     free(w->qkv); free(w->ctx); free(w->tmp); free(w->inter); free(w->att); free(w->off);
+    cm_wscratch_free(&w->lin);
     memset(w, 0, sizeof *w);
 }
 
@@ -159,6 +161,7 @@ static void bert_free(void *state) {
         bert_layer *l = &m->layers[i];
         free(l->wqkv); free(l->bqkv); free(l->wo); free(l->bo); free(l->ln1_g); free(l->ln1_b);
         free(l->wi); free(l->bi); free(l->wo2); free(l->bo2); free(l->ln2_g); free(l->ln2_b);
+        cm_wmat_free(&l->q_qkv); cm_wmat_free(&l->q_o); cm_wmat_free(&l->q_i); cm_wmat_free(&l->q_o2);
     }
     free(m->layers);
     free(m->rel_bias);
@@ -263,6 +266,12 @@ static int bert_load(void **state, const cm_hf_config *cfg, const cJSON *config,
               0)
         LAYER(ln2_b, "encoder.layer.%lld.output.LayerNorm.bias", "encoder.layer.%lld.output.LayerNorm.bias", 1, h, 0)
 #undef LAYER
+        cm_cpu_dtype dt = cfg->linear.dtype;
+        if ((rc = cm_arch_prepare_f32(&l->wqkv, (size_t)(3 * h), (size_t)h, dt, &l->q_qkv)) ||
+            (rc = cm_arch_prepare_f32(&l->wo, (size_t)h, (size_t)h, dt, &l->q_o)) ||
+            (rc = cm_arch_prepare_f32(&l->wi, (size_t)I, (size_t)h, dt, &l->q_i)) ||
+            (rc = cm_arch_prepare_f32(&l->wo2, (size_t)h, (size_t)I, dt, &l->q_o2)))
+            goto fail;
     }
     if (m->kind == BK_MPNET) {
         int64_t nb = 32;
@@ -361,14 +370,15 @@ static int forward_span(const bert *m, const cm_hf_batch *b, size_t s0, size_t s
     mpnet_bias_ctx bctx = {m};
     for (int64_t li = 0; li < c->n_layers; li++) {
         const bert_layer *l = &m->layers[li];
-        cm_ops_linear_bias_mt(x, h, l->wqkv, l->bqkv, n, h, 3 * h, w->qkv, 3 * h, threads);
+        const cm_wlinear_params *lp = &c->linear;
+        CM_TRY(cm_arch_linear(x, h, l->wqkv, &l->q_qkv, l->bqkv, n, h, 3 * h, w->qkv, 3 * h, threads, lp, &w->lin));
         CM_TRY(cm_ops_attention(w->qkv, 3 * h, h, (size_t)c->n_heads, w->off, b->length + s0, ns, causal,
                                 m->kind == BK_MPNET ? mpnet_bias : NULL, &bctx, w->ctx, w->att, threads));
-        cm_ops_linear_mt(w->ctx, h, l->wo, n, h, h, w->tmp, h, threads);
+        CM_TRY(cm_arch_linear(w->ctx, h, l->wo, &l->q_o, NULL, n, h, h, w->tmp, h, threads, lp, &w->lin));
         cm_ops_add_layernorm(x, w->tmp, l->bo, l->ln1_g, l->ln1_b, n, h, eps, threads);
-        cm_ops_linear_bias_mt(x, h, l->wi, l->bi, n, h, I, w->inter, I, threads);
+        CM_TRY(cm_arch_linear(x, h, l->wi, &l->q_i, l->bi, n, h, I, w->inter, I, threads, lp, &w->lin));
         cm_ops_bias_act(w->inter, n, I, I, NULL, m->act, threads);
-        cm_ops_linear_mt(w->inter, I, l->wo2, n, I, h, w->tmp, h, threads);
+        CM_TRY(cm_arch_linear(w->inter, I, l->wo2, &l->q_o2, NULL, n, I, h, w->tmp, h, threads, lp, &w->lin));
         cm_ops_add_layernorm(x, w->tmp, l->bo2, l->ln2_g, l->ln2_b, n, h, eps, threads);
     }
     return CM_OK;

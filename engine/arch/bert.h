@@ -4,7 +4,9 @@
  * (engine/cuda) can read them. cm_hf_model_state() returns a cm_bert for
  * these models.
  *
- * Every weight is float32, converted at load and owned by the model; Q, K, V
+ * Every weight is float32, converted at load and owned by the model (with
+ * --dtype bf16/int8 the four Linear matrices of each layer are replaced by
+ * their low-precision form, cm_bert_layer.q_*); Q, K, V
  * are fused into one (3h, h) matrix (rows [0, h) query, [h, 2h) key,
  * [2h, 3h) value). The forward pass (post-LN) is:
  *   x = LN_emb(word[id] + pos[p] + type0)   p: i (BERT) or RoBERTa's
@@ -37,6 +39,9 @@ typedef struct cm_bert_layer {
     float *wi, *bi;         /* (I, h), (I) */
     float *wo2, *bo2;       /* (h, I), (h) */
     float *ln2_g, *ln2_b;   /* (h) */
+    /* --dtype bf16/int8 on the CPU: wqkv, wo, wi, wo2 in that dtype (cm_arch_prepare_f32; the float32
+     * matrix is then NULL); empty for fp32 */
+    cm_wmat q_qkv, q_o, q_i, q_o2;
 } cm_bert_layer;
 
 struct bert_ws;   /* bert.c's per-thread activations */

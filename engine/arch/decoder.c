@@ -76,6 +76,9 @@ static int load_layer(cm_decoder *m, const cm_safetensors *st, int64_t i) {
         gemma_norm(l->k_norm, c->head_dim);
     }
 #undef NAME
+    /* --dtype bf16/int8: the seven matrices in the compute dtype (the embedding table stays: rows are looked up) */
+    cm_wmat *w[] = {&l->q, &l->k, &l->v, &l->o, &l->gate, &l->up, &l->down};
+    for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) CM_TRY(cm_wmat_prepare(w[k], c->linear.dtype));
     return CM_OK;
 }
 

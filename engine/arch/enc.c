@@ -39,7 +39,9 @@ void cm_enc_free(void *state) {
         if (l->ln1_b != m->zeros) free(l->ln1_b);
         free(l->wi); free(l->bi); free(l->wo2); free(l->bo2); free(l->ln2_g);
         if (l->ln2_b != m->zeros) free(l->ln2_b);
+        cm_wmat_free(&l->q_qkv); cm_wmat_free(&l->q_o); cm_wmat_free(&l->q_i); cm_wmat_free(&l->q_o2);
     }
+    cm_wscratch_free(&m->lin);
     free(m->layers);
     free(m->zeros);
     free(m->slopes);
@@ -243,6 +245,19 @@ static void add_bias(float *x, size_t n, size_t d, const float *bias) {
         for (size_t j = 0; j < d; j++) x[t * d + j] += bias[j];
 }
 
+int cm_enc_prepare(cm_enc *m) {
+    size_t h = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate;
+    cm_cpu_dtype dt = m->cfg.linear.dtype;
+    for (int64_t i = 0; dt != CM_CPU_FP32 && i < m->cfg.n_layers; i++) {
+        cm_enc_layer *l = &m->layers[i];
+        CM_TRY(cm_arch_prepare_f32(&l->wqkv, 3 * h, h, dt, &l->q_qkv));
+        CM_TRY(cm_arch_prepare_f32(&l->wo, h, h, dt, &l->q_o));
+        CM_TRY(cm_arch_prepare_f32(&l->wi, 2 * I, h, dt, &l->q_i));
+        CM_TRY(cm_arch_prepare_f32(&l->wo2, h, I, dt, &l->q_o2));
+    }
+    return CM_OK;
+}
+
 int cm_enc_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *o, float *x) {
     cm_enc *m = state;
     const cm_hf_config *c = &m->cfg;
@@ -284,13 +299,16 @@ int cm_enc_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *
             cm_dec_layernorm(x, m->x2, l->ln1_g, l->ln1_b, n, h, eps, threads);
             ain = m->x2;
         }
-        cm_ops_linear_bias_mt(ain, h, l->wqkv, l->bqkv, n, h, 3 * h, m->qkv, 3 * h, threads);
+        const cm_wlinear_params *lp = &c->linear;
+        if ((rc = cm_arch_linear(ain, h, l->wqkv, &l->q_qkv, l->bqkv, n, h, 3 * h, m->qkv, 3 * h, threads, lp,
+                                 &m->lin)))
+            break;
         if (m->pos_kind == CM_ENC_ROPE) rope(m, m->qkv, n, l->local, threads);
         int need_bias = m->pos_kind == CM_ENC_ALIBI || l->local;
         rc = cm_ops_attention(m->qkv, 3 * h, h, H, b->offset, b->length, b->n_seqs, causal,
                               need_bias ? enc_bias : NULL, &bc, m->ctx, m->att, threads);
         if (rc) break;
-        cm_ops_linear_mt(m->ctx, h, l->wo, n, h, h, m->tmp, h, threads);
+        if ((rc = cm_arch_linear(m->ctx, h, l->wo, &l->q_o, NULL, n, h, h, m->tmp, h, threads, lp, &m->lin))) break;
         if (m->prenorm) {
             add_bias(m->tmp, n, h, l->bo);
             for (size_t k = 0; k < n * h; k++) x[k] += m->tmp[k];
@@ -300,9 +318,11 @@ int cm_enc_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *
             cm_ops_add_layernorm(x, m->tmp, l->bo ? l->bo : m->zeros, l->ln1_g, l->ln1_b, n, h, eps, threads);
             ain = x;
         }
-        cm_ops_linear_bias_mt(ain, h, l->wi, NULL, n, h, 2 * I, m->inter, 2 * I, threads);
+        if ((rc = cm_arch_linear(ain, h, l->wi, &l->q_i, NULL, n, h, 2 * I, m->inter, 2 * I, threads, lp, &m->lin)))
+            break;
         glu(m->inter, n, I, l->bi, m->act, threads);
-        cm_ops_linear_mt(m->inter, 2 * I, l->wo2, n, I, h, m->tmp, h, threads);
+        if ((rc = cm_arch_linear(m->inter, 2 * I, l->wo2, &l->q_o2, NULL, n, I, h, m->tmp, h, threads, lp, &m->lin)))
+            break;
         if (m->prenorm) {
             add_bias(m->tmp, n, h, l->bo2);
             for (size_t k = 0; k < n * h; k++) x[k] += m->tmp[k];

@@ -47,6 +47,9 @@ typedef struct cm_enc_layer {
     float  *wo2, *bo2;       /* (h, I), (h) or NULL */
     float  *ln2_g, *ln2_b;   /* (h) */
     int     local;           /* 1: sliding-window attention (ModernBERT local layer) */
+    /* --dtype bf16/int8 on the CPU: wqkv, wo, wi, wo2 in that dtype (cm_enc_prepare; the float32 matrix is
+     * then NULL); empty for fp32 */
+    cm_wmat q_qkv, q_o, q_i, q_o2;
 } cm_enc_layer;
 
 typedef struct cm_enc {
@@ -73,6 +76,7 @@ typedef struct cm_enc {
     float        *x2, *qkv, *ctx, *tmp, *inter, *att;
     size_t        cap, att_cap;
     size_t       *pos;            /* (n_tokens) position of each row in its sequence */
+    cm_wscratch   lin;            /* the low-precision products' scratch */
 } cm_enc;
 
 /* A zeroed state with cfg copied (NULL when out of memory); family names
@@ -104,6 +108,10 @@ int cm_enc_cfg_bool(const cJSON *c, const char *dir, const char *key, int dflt, 
 /* Checks the filled sizes (hidden a positive multiple of heads, ...) and
  * limits, sets n_kv_heads, head_dim, out_dim and bidirectional attention. */
 int cm_enc_cfg_finish(cm_hf_config *cfg, const char *dir, const char *eps_key);
+
+/* Replaces each layer's four Linear matrices by their cfg.linear.dtype form (bf16/int8; nothing for fp32);
+ * each family's load calls it last. */
+int cm_enc_prepare(cm_enc *m);
 
 /* The shared forward pass (cm_hf_arch.forward) and scratch estimate. */
 int    cm_enc_forward(void *state, const cm_hf_batch *b, const cm_hf_forward_opts *o, float *hidden);

@@ -112,6 +112,7 @@ static int jina_load(void **state, const cm_hf_config *cfg, const cJSON *config,
         if ((rc = cm_enc_get(&L, P("mlp.layernorm.bias"), 1, h, 0, 0, &l->ln2_b))) goto fail;
 #undef P
     }
+    if ((rc = cm_enc_prepare(m))) goto fail;
     *state = m;
     return CM_OK;
 fail:

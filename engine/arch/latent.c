@@ -86,6 +86,9 @@ int cm_latent_load(cm_latent **out, const cm_latent_config *lc, int64_t hidden, 
     }
     free(lat); free(ctx_g); free(ctx_b);
     cm_wmat_free(&to_kv);
+    /* --dtype bf16/int8: the per-text matrices in the compute dtype (to_kv ran once, above, as loaded) */
+    cm_wmat *w[] = {&l->to_q, &l->to_out, &l->net0, &l->net2};
+    for (size_t k = 0; rc == CM_OK && k < sizeof w / sizeof w[0]; k++) rc = cm_wmat_prepare(w[k], l->linear.dtype);
     if (rc != CM_OK) { cm_latent_free(l); return rc; }
     *out = l;
     return CM_OK;

@@ -6,6 +6,7 @@
 #include "engine/arch/model.h"
 
 #include "engine/arch/enc.h"
+#include "engine/nn/ops.h"
 
 #include "cmteb/array.h"
 #include "cmteb/status.h"
@@ -198,5 +199,27 @@ int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t d, const cm_poo
         }
         if (spec->normalize) cm_l2_normalize_rows(o, 1, d);
     }
+    return CM_OK;
+}
+
+int cm_arch_prepare_f32(float **W, size_t rows, size_t cols, cm_cpu_dtype dt, cm_wmat *q) {
+    memset(q, 0, sizeof *q);
+    if (dt == CM_CPU_FP32 || !*W) return CM_OK;
+    cm_wmat_wrap_f32(q, *W, rows, cols);
+    int rc = cm_wmat_prepare(q, dt);
+    if (rc) {
+        memset(q, 0, sizeof *q);
+        return rc;
+    }
+    free(*W);   /* q owns its copy now */
+    *W = NULL;
+    return CM_OK;
+}
+
+int cm_arch_linear(const float *x, size_t ldx, const float *W, const cm_wmat *q, const float *bias, size_t n,
+                   size_t in, size_t out, float *y, size_t ldy, int threads, const cm_wlinear_params *lp,
+                   cm_wscratch *ws) {
+    if (q && q->data) return cm_wlinear_bias(x, ldx, q, bias, n, y, ldy, 0.0f, threads, lp, ws);
+    cm_ops_linear_bias_mt(x, ldx, W, bias, n, in, out, y, ldy, threads);
     return CM_OK;
 }

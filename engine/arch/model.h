@@ -191,4 +191,16 @@ typedef struct cm_pool_spec {
 int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t hidden_dim, const cm_pool_spec *spec,
                float *out);
 
+
+/* Low-precision Linear layers of the float32-loaded encoders (bert.c, enc.c): replaces the owned float32
+ * matrix *W (rows, cols) by its form for compute dtype dt in *q (engine/nn/bf16.h: bf16 rounded or int8
+ * quantized; *W freed and set to NULL). Nothing for fp32 (q left empty). On error *W is kept, q empty. */
+int cm_arch_prepare_f32(float **W, size_t rows, size_t cols, cm_cpu_dtype dt, cm_wmat *q);
+/* y (n, out) = x (n, in) . W^T + bias (bias may be NULL) through q when it holds a prepared matrix, else
+ * through the float32 W (cm_ops_linear_bias_mt, unchanged fp32 results). ws: the caller's reusable scratch.
+ * CM_ERR_NOMEM when a low-precision product cannot get its scratch. */
+int cm_arch_linear(const float *x, size_t ldx, const float *W, const cm_wmat *q, const float *bias, size_t n,
+                   size_t in, size_t out, float *y, size_t ldy, int threads, const cm_wlinear_params *lp,
+                   cm_wscratch *ws);
+
 #endif

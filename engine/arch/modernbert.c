@@ -130,6 +130,7 @@ static int mb_load(void **state, const cm_hf_config *cfg, const cJSON *config, c
         if (mbias && (rc = cm_enc_get(&L, P("mlp.Wo.bias"), 1, h, 0, 0, &l->bo2))) goto fail;
 #undef P
     }
+    if ((rc = cm_enc_prepare(m))) goto fail;
     *state = m;
     return CM_OK;
 fail:

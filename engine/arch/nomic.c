@@ -158,6 +158,7 @@ static int nomic_load(void **state, const cm_hf_config *cfg, const cJSON *config
         if (fc2_bias && (rc = cm_enc_get(&L, P("mlp.fc2.bias"), 1, h, 0, 0, &l->bo2))) goto fail;
 #undef P
     }
+    if ((rc = cm_enc_prepare(m))) goto fail;
     *state = m;
     return CM_OK;
 fail:

@@ -165,6 +165,10 @@ static int load_layer(t5_model *m, const cm_safetensors *st, int64_t i) {
     }
     CM_TRY(cm_weight_matrix(st, NAME("layer.1.DenseReluDense.wo.weight"), h, I, &l->wo));
 #undef NAME
+    /* --dtype bf16/int8: the Linear matrices in the compute dtype (wi1 is empty when not gated) */
+    cm_wmat *w[] = {&l->q, &l->k, &l->v, &l->o, &l->wi, &l->wi1, &l->wo};
+    for (size_t k = 0; k < sizeof w / sizeof w[0]; k++)
+        if (w[k]->data) CM_TRY(cm_wmat_prepare(w[k], m->cfg.linear.dtype));
     return CM_OK;
 }
 

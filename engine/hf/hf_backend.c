@@ -98,12 +98,18 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     info->n_parameters = np;
     info->uses_instructions = set->query_template || set->document_template;
     const char *dev = cm_hf_model_device(s->m);
+    info->device = dev;
+    info->dtype = cm_hf_model_dtype(s->m);
+    int lowp = !strcmp(dev, "cpu") && strcmp(info->dtype, "fp32") != 0;
     if (!(params && params->quiet))
         cm_log(CM_LOG_INFO, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads%s%s%s%s",
                 arg, c->model_type, (long long)c->n_layers, (long long)c->hidden, cm_pool_name(set->pool.kind),
                 set->pool.exclude_instr ? " (instruction excluded)" : "", set->pool.normalize ? " + L2" : "",
                 set->max_length, set->threads, strcmp(dev, "cpu") ? ", on " : "", strcmp(dev, "cpu") ? dev : "",
                 strcmp(dev, "cpu") ? " in " : "", strcmp(dev, "cpu") ? cm_hf_model_dtype(s->m) : "");
+    if (lowp && !(params && params->quiet))
+        cm_log(CM_LOG_INFO, "hf: Linear layers in %s on the CPU (%s)", info->dtype,
+               cm_cpu_dtype_backend(!strcmp(info->dtype, "int8") ? CM_CPU_INT8 : CM_CPU_BF16));
     *state = s;
     return CM_OK;
 }
@@ -147,7 +153,7 @@ const cm_backend_i cm_backend_hf = {
     .usage = "hf:PATH      native engine over a Hugging Face model folder (BERT, RoBERTa, MPNet, ...)",
     .supported = CM_OPT_POOLING | CM_OPT_ATTENTION | CM_OPT_NORMALIZE | CM_OPT_MAX_LENGTH | CM_OPT_POOL_INSTRUCTION |
                  CM_OPT_QUERY_TEMPLATE | CM_OPT_DOCUMENT_TEMPLATE | CM_OPT_BATCH_SIZE | CM_OPT_THREADS |
-                 CM_OPT_DEVICE_CUDA | CM_OPT_DIM,
+                 CM_OPT_DEVICE_CUDA | CM_OPT_DIM | CM_OPT_DTYPE,
     .init = be_init, .encode = be_encode, .free = be_free,
     .encode_pools = be_encode_pools,
     .describe = be_describe,

@@ -35,6 +35,7 @@ struct cm_hf_model {
     size_t               pool_dim;   /* width of the pooled vector (out_dim before the Dense modules) */
     cm_device_spec       device;     /* CPU, or CUDA with the replicas' ordinals */
     cm_gpu_dtype         dtype;      /* on CUDA */
+    cm_cpu_dtype         cpu_dtype;  /* on the CPU: the Linear layers' compute dtype (engine/nn/bf16.h) */
     char                 device_name[16 * CM_GPU_MAX_DEVICES];
     cm_hf_gpu           *gpu;        /* the replicas when on CUDA */
     cm_head             *head;       /* a trained pooling head (train-pooler's folder), or NULL */
@@ -59,7 +60,7 @@ size_t cm_hf_model_dense(const cm_hf_model *m, const cm_dense **out) {
 
 const char *cm_hf_model_device(const cm_hf_model *m) { return m->device_name; }
 const char *cm_hf_model_dtype(const cm_hf_model *m) {
-    return m->device.kind == CM_DEVICE_CUDA ? cm_gpu_dtype_name(m->dtype) : "fp32";
+    return m->device.kind == CM_DEVICE_CUDA ? cm_gpu_dtype_name(m->dtype) : cm_cpu_dtype_name(m->cpu_dtype);
 }
 
 void cm_hf_model_free(cm_hf_model *m) {
@@ -264,9 +265,12 @@ static void make_fingerprint(cm_hf_model *m) {
                   m->set.pool.exclude_instr, m->set.pool.normalize, (int)m->set.attention, m->set.max_length,
                   m->set.query_prompt, m->set.document_prompt, m->set.query_template ? m->set.query_template : "-",
                   m->set.document_template ? m->set.document_template : "-");
-    /* bf16/fp16 vectors must not share cache entries with fp32 ones (fp32 on a GPU shares the CPU's) */
+    /* bf16/fp16/int8 vectors must not share cache entries with fp32 ones (fp32 on a GPU shares the CPU's);
+     * the CPU's bf16 and int8 differ from the GPU's bf16 (other kernels, other rounding): own keys */
     if (m->device.kind == CM_DEVICE_CUDA && m->dtype != CM_GPU_FP32)
         cm_str_printf(&s, " dtype=%s", cm_gpu_dtype_name(m->dtype));
+    if (m->device.kind != CM_DEVICE_CUDA && m->cpu_dtype != CM_CPU_FP32)
+        cm_str_printf(&s, " cpu_dtype=%s", cm_cpu_dtype_name(m->cpu_dtype));
     if (m->set.dim < (size_t)m->cfg.out_dim) cm_str_printf(&s, " dim=%zu", m->set.dim);   /* Matryoshka */
     if (s.s) h = cm_hash64(s.s, s.len, h);
     cm_str_free(&s);
@@ -294,13 +298,15 @@ static int resolve_device(cm_hf_model *m, const cm_encoder_params *params) {
     cm_device_spec d;
     CM_TRY(cm_device_parse(params->device, &d));
     m->dtype = CM_GPU_BF16;
-    if (params->dtype) CM_TRY(cm_gpu_dtype_parse(params->dtype, &m->dtype));
+    m->cpu_dtype = CM_CPU_FP32;
     if (d.kind != CM_DEVICE_CUDA) {
         memset(&m->device, 0, sizeof m->device);
         m->device.kind = CM_DEVICE_CPU;
-        if (params->dtype && m->dtype != CM_GPU_FP32)
-            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32 only", params->dtype);
+        if (params->dtype && cm_cpu_dtype_parse(params->dtype, &m->cpu_dtype))
+            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32, bf16 or int8",
+                            params->dtype);
     } else {
+        if (params->dtype) CM_TRY(cm_gpu_dtype_parse(params->dtype, &m->dtype));
         int n = 0;
         if (cm_gpu_built()) CM_TRY(cm_gpu_count(&n));
         CM_TRY(cm_device_resolve(&d, cm_gpu_built(), n, 1, &m->device));
@@ -329,6 +335,7 @@ static int load_folder(cm_hf_model **out, const char *dir, const cm_encoder_para
     if ((rc = cm_hf_arch_find(m->config, dir, &m->arch))) goto fail;
     if ((rc = m->arch->read_config(m->config, dir, &m->cfg))) goto fail;
     m->cfg.linear = linear_params();
+    m->cfg.linear.dtype = m->cpu_dtype;   /* each architecture's load prepares its matrices for it */
     if ((rc = cm_tokenizer_load(&m->tok, dir))) goto fail;
     if ((size_t)m->cfg.vocab_size < cm_tokenizer_vocab_size(m->tok) && !strcmp(m->arch->name, "bert")) {
         rc = cm_error(CM_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json vocab_size is %lld", dir,
@@ -408,7 +415,8 @@ static int load_folder(cm_hf_model **out, const char *dir, const cm_encoder_para
         if ((rc = cm_st_open(&m->st, dir))) goto fail;
         if ((rc = m->arch->load(&m->state, &m->cfg, m->config, m->st, dir))) goto fail;
         for (size_t i = 0; i < m->n_dense; i++)
-            if ((rc = cm_dense_load_weights(&m->dense[i]))) goto fail;
+            if ((rc = cm_dense_load_weights(&m->dense[i])) || (rc = cm_dense_prepare(&m->dense[i], m->cpu_dtype)))
+                goto fail;
     }
     if (m->n_dense) m->cfg.out_dim = (int64_t)m->dense[m->n_dense - 1].out;
     m->set.dim = (size_t)m->cfg.out_dim;
@@ -676,7 +684,7 @@ int cm_hf_encode_multi(cm_hf_model *m, const char *const *texts, size_t n, cm_ro
             float *v = pooled;
             for (size_t i = 0; rc == CM_OK && i < m->n_dense; i++) {
                 float *dst = v == pooled ? dbuf : pooled;
-                cm_dense_apply(&m->dense[i], v, ns, dst);
+                rc = cm_dense_apply(&m->dense[i], v, ns, dst);
                 v = dst;
             }
             if (rc == CM_OK && ps[k].normalize) cm_l2_normalize_rows(v, ns, od);

@@ -1,4 +1,4 @@
-/* bf16.c: BF16/F32 weight matrices and the tiled convert-then-sgemm linear of bf16.h. */
+/* bf16.c: BF16/F32/I8 weight matrices, the tiled convert-then-sgemm linear of bf16.h and its dtype dispatch. */
 #include "engine/nn/bf16.h"
 
 #include <cblas.h>
@@ -8,6 +8,8 @@
 
 #include "cmteb/status.h"
 #include "cmteb/util.h"
+#include "engine/nn/dnnl_dl.h"
+#include "engine/nn/lowp.h"
 #include "engine/nn/ops.h"
 
 void cm_bf16_rows_to_f32(const uint16_t *src, size_t n, float *dst) {
@@ -42,24 +44,40 @@ int cm_wmat_from_tensor(cm_wmat *w, const cm_st_tensor *t) {
     return CM_OK;
 }
 
+void cm_wmat_wrap_f32(cm_wmat *w, const float *data, size_t rows, size_t cols) {
+    memset(w, 0, sizeof *w);
+    w->type = CM_W_F32;
+    w->data = data;
+    w->rows = rows;
+    w->cols = cols;
+}
+
 void cm_wmat_free(cm_wmat *w) {
     if (!w) return;
     free(w->owned);
+    free(w->scale);
+    free(w->comp);
     memset(w, 0, sizeof *w);
 }
 
-size_t cm_wmat_bytes(const cm_wmat *w) { return w->rows * w->cols * (w->type == CM_W_BF16 ? 2 : 4); }
+size_t cm_wmat_bytes(const cm_wmat *w) {
+    if (w->type == CM_W_I8) return w->rows * w->cols + w->rows * (sizeof(float) + sizeof(int32_t));
+    return w->rows * w->cols * (w->type == CM_W_BF16 ? 2 : 4);
+}
 
 void cm_wmat_row(const cm_wmat *w, size_t r, float *dst) {
     if (w->type == CM_W_BF16) cm_bf16_rows_to_f32((const uint16_t *)w->data + r * w->cols, w->cols, dst);
-    else memcpy(dst, (const float *)w->data + r * w->cols, w->cols * sizeof(float));
+    else if (w->type == CM_W_I8) {
+        const int8_t *q = (const int8_t *)w->data + r * w->cols;
+        for (size_t k = 0; k < w->cols; k++) dst[k] = (float)q[k] * w->scale[r];
+    } else memcpy(dst, (const float *)w->data + r * w->cols, w->cols * sizeof(float));
 }
 
 void cm_wscratch_free(cm_wscratch *ws) {
     if (!ws) return;
     free(ws->buf);
-    ws->buf = NULL;
-    ws->cap = 0;
+    free(ws->lp);
+    memset(ws, 0, sizeof *ws);
 }
 
 static float *scratch_get(cm_wscratch *ws, size_t n) {
@@ -71,7 +89,7 @@ static float *scratch_get(cm_wscratch *ws, size_t n) {
 }
 
 cm_wlinear_params cm_wlinear_default_params(void) {
-    cm_wlinear_params p = {.blas_mode = 0, .tile_mb = 8, .big_from = 64};
+    cm_wlinear_params p = {.blas_mode = 0, .tile_mb = 8, .big_from = 64, .dtype = CM_CPU_FP32};
     return p;
 }
 
@@ -126,10 +144,9 @@ static int linear_big(const float *x, size_t ldx, const cm_wmat *w, size_t n, fl
     return CM_OK;
 }
 
-int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
-               int threads, const cm_wlinear_params *lp, cm_wscratch *ws) {
-    if (n == 0 || w->rows == 0) return CM_OK;
-    if (threads < 1) threads = 1;
+/* The F32 and BF16 products of cm_wlinear (x already rounded for dtype BF16). */
+static int linear_f32_bf16(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+                           int threads, const cm_wlinear_params *lp, cm_wscratch *ws) {
     if (w->type == CM_W_F32) {
         cm_ops_set_threads(threads);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)w->rows, (blasint)w->cols, 1.0f, x,
@@ -147,6 +164,40 @@ int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y,
     else rc = linear_tiles(x, ldx, w, n, y, ldy, beta, threads, s, tile_mb << 20);
     cm_wscratch_free(&local);
     return rc;
+}
+
+int cm_wlinear_bias(const float *x, size_t ldx, const cm_wmat *w, const float *bias, size_t n, float *y,
+                    size_t ldy, float beta, int threads, const cm_wlinear_params *lp, cm_wscratch *ws) {
+    if (n == 0 || w->rows == 0) return CM_OK;
+    if (threads < 1) threads = 1;
+    cm_wscratch local = {0};
+    cm_wscratch *s = ws ? ws : &local;
+    int rc;
+    if (w->type == CM_W_I8) {
+        rc = cm_lowp_linear_i8(x, ldx, w, bias, n, y, ldy, beta, threads, s);   /* adds the bias itself */
+        cm_wscratch_free(&local);
+        return rc;
+    }
+    if (w->type == CM_W_BF16 && lp && lp->dtype == CM_CPU_BF16) {
+        rc = CM_ERR_UNSUPPORTED;
+        if (cm_dnnl_matmul_ok(CM_DNNL_BF16)) rc = cm_lowp_linear_bf16_dnnl(x, ldx, w, n, y, ldy, beta, threads, s);
+        if (rc == CM_ERR_UNSUPPORTED) {
+            float *xr = NULL;
+            rc = cm_lowp_round_x_bf16(x, ldx, n, w->cols, threads, s, &xr);
+            if (rc == CM_OK) rc = linear_f32_bf16(xr, w->cols, w, n, y, ldy, beta, threads, lp, s);
+        }
+    } else rc = linear_f32_bf16(x, ldx, w, n, y, ldy, beta, threads, lp, s);
+    cm_wscratch_free(&local);
+    if (rc != CM_OK || !bias) return rc;
+#pragma omp parallel for num_threads(threads) schedule(static) if (n * w->rows >= 65536)
+    for (size_t m = 0; m < n; m++)
+        for (size_t r = 0; r < w->rows; r++) y[m * ldy + r] += bias[r];
+    return CM_OK;
+}
+
+int cm_wlinear(const float *x, size_t ldx, const cm_wmat *w, size_t n, float *y, size_t ldy, float beta,
+               int threads, const cm_wlinear_params *lp, cm_wscratch *ws) {
+    return cm_wlinear_bias(x, ldx, w, NULL, n, y, ldy, beta, threads, lp, ws);
 }
 
 int cm_weight_vector(const cm_safetensors *st, const char *name, int64_t n, float **out) {

@@ -90,10 +90,25 @@ int cm_dense_load_weights(cm_dense *d) {
     return rc;
 }
 
-void cm_dense_apply(const cm_dense *d, const float *x, size_t n, float *y) {
-    if (!n) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)d->out, (blasint)d->in, 1.0f, x,
-                (blasint)d->in, d->W, (blasint)d->in, 0.0f, y, (blasint)d->out);
+int cm_dense_prepare(cm_dense *d, cm_cpu_dtype dt) {
+    cm_wmat_free(&d->q);
+    d->lp = cm_wlinear_default_params();
+    d->lp.dtype = dt;
+    if (dt == CM_CPU_FP32 || !d->W) return CM_OK;
+    cm_wmat_wrap_f32(&d->q, d->W, d->out, d->in);
+    int rc = cm_wmat_prepare(&d->q, dt);
+    if (rc) memset(&d->q, 0, sizeof d->q);
+    return rc;
+}
+
+int cm_dense_apply(const cm_dense *d, const float *x, size_t n, float *y) {
+    if (!n) return CM_OK;
+    if (d->q.data) {
+        CM_TRY(cm_wlinear_bias(x, d->in, &d->q, NULL, n, y, d->out, 0.0f, 1, &d->lp, NULL));
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)d->out, (blasint)d->in, 1.0f, x,
+                    (blasint)d->in, d->W, (blasint)d->in, 0.0f, y, (blasint)d->out);
+    }
     for (size_t i = 0; i < n; i++) {
         float *r = y + i * d->out;
         for (size_t j = 0; j < d->out; j++) {
@@ -108,6 +123,7 @@ void cm_dense_apply(const cm_dense *d, const float *x, size_t n, float *y) {
             r[j] = v;
         }
     }
+    return CM_OK;
 }
 
 uint64_t cm_dense_hash(const cm_dense *d, uint64_t h) {
@@ -128,5 +144,6 @@ void cm_dense_clear(cm_dense *d) {
     free(d->dir);
     free(d->W);
     free(d->b);
+    cm_wmat_free(&d->q);
     memset(d, 0, sizeof *d);
 }

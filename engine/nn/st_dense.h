@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/nn/bf16.h"
+
 typedef enum cm_dense_act {
     CM_DENSE_IDENTITY = 0,
     CM_DENSE_TANH,
@@ -30,14 +32,20 @@ typedef struct cm_dense {
     int          has_bias;
     cm_dense_act act;
     float       *W, *b;     /* (out, in), (out) or NULL; NULL until cm_dense_load_weights */
+    cm_wmat      q;         /* W in the CPU compute dtype (cm_dense_prepare); empty (q.data NULL) for fp32 */
+    cm_wlinear_params lp;   /* the compute dtype of q */
 } cm_dense;
 
 /* Reads MODEL_DIR/PATH/config.json into d (no weights). */
 int  cm_dense_read_config(cm_dense *d, const char *model_dir, const char *path);
 /* Reads the module's model.safetensors (shapes checked against the config). */
 int  cm_dense_load_weights(cm_dense *d);
-/* y (n, d->out) = act(x (n, d->in) . W^T + b); x and y must not overlap. */
-void cm_dense_apply(const cm_dense *d, const float *x, size_t n, float *y);
+/* Prepares the loaded weights for the CPU compute dtype dt (engine/nn/bf16.h: bf16 or int8 copy in d->q; W is
+ * kept, for the hash and the GPU engine); nothing for fp32. */
+int  cm_dense_prepare(cm_dense *d, cm_cpu_dtype dt);
+/* y (n, d->out) = act(x (n, d->in) . W^T + b) in the prepared dtype; x and y must not overlap. CM_ERR_NOMEM
+ * when a low-precision product cannot get its scratch. */
+int  cm_dense_apply(const cm_dense *d, const float *x, size_t n, float *y);
 /* Mixes the module's sizes, activation and (when loaded) weights into h. */
 uint64_t cm_dense_hash(const cm_dense *d, uint64_t h);
 /* Writes a description like "64->32 tanh" into buf. */

@@ -39,7 +39,7 @@ static void usage(FILE *f) {
         "as model <model>-<NAME> in the normal layout (cmteb report reads them); the comparison\n"
         "(each variant's scores, its difference to the first variant, paired-bootstrap\n"
         "significance) goes to OUTPUT/comparisons/<model>/comparison.{md,html,json}.\n"
-        "Variants that share a forward pass (same attention, max_length, dim and instruction use)\n"
+        "Variants that share a forward pass (same attention, max_length, dim, dtype and instruction use)\n"
         "share it: the backbone runs once per text and every pooling reads the same hidden\n"
         "states. The run prints how many forward passes that saved.\n"
         "\n"
@@ -48,7 +48,9 @@ static void usage(FILE *f) {
         "  instructions=on|off        pass the task instruction (default: as the model says)\n"
         "  pool_instruction=on|off    instruction tokens inside the pooled mean or left out\n"
         "  normalize=on|off           L2-normalise   max_length=N   dim=N (Matryoshka truncation)\n"
+        "  dtype=fp32|bf16|int8       the CPU engine's compute dtype (over --dtype; fp16: GPU)\n"
         "  example: --variant mean:pooling=mean --variant lastcausal:pooling=last,attention=causal\n"
+        "           --variant fp32:dtype=fp32 --variant int8:dtype=int8   (dtypes side by side)\n"
         "\n"
         "  --model hf:PATH        the model folder (hf: models only)\n"
         "  --model-name ORG/NAME  base name of the results (default: from the model)\n"
@@ -60,7 +62,7 @@ static void usage(FILE *f) {
         "  --no-cache             keep shared vectors in memory instead (one task's texts x variants)\n"
         "  --device D             auto (default: the GPUs when built with CUDA and one is visible, else the\n"
         "                         CPU), cpu, cuda (every visible GPU), cuda:N, cuda:0,1,...\n"
-        "  --dtype T              bf16 (GPU default), fp16 or fp32 (the CPU computes in fp32 only)\n"
+        "  --dtype T              CPU: fp32 (default), bf16 or int8; GPU: bf16 (default), fp16 or fp32\n"
         "  --threads N  --batch-size N  --quiet\n"
         "  --resamples N  --seed N  --alpha P   bootstrap (default 1000, 42, 0.05)\n");
 }
@@ -135,6 +137,13 @@ static int parse_variant(const char *arg, variant *v) {
                 rc = cm_error(CM_ERR_ARG, "--variant %s: max_length expects a positive integer", v->name);
             else
                 d->params.max_length = (int)x;
+        } else if (!strcmp(k, "dtype")) {   /* the engine's compute dtype (hf): fp32, bf16, int8 (CPU) */
+            if (!strcmp(val, "fp32") || !strcmp(val, "bf16") || !strcmp(val, "int8") || !strcmp(val, "fp16"))
+                d->params.dtype = !strcmp(val, "fp32") ? "fp32" : !strcmp(val, "bf16") ? "bf16"
+                                  : !strcmp(val, "int8") ? "int8" : "fp16";
+            else
+                rc = cm_error(CM_ERR_ARG, "--variant %s: dtype expects fp32, bf16 or int8 (CPU) or fp16 (GPU), got "
+                              "'%s'", v->name, val);
         } else if (!strcmp(k, "dim")) {   /* Matryoshka truncation (hf) */
             char *end;
             long x = strtol(val, &end, 10);
@@ -144,7 +153,7 @@ static int parse_variant(const char *arg, variant *v) {
                 d->params.dim = (int)x;
         } else {
             rc = cm_error(CM_ERR_ARG, "--variant %s: unknown key '%s' (expected pooling, attention, instructions, "
-                          "pool_instruction, normalize, max_length, dim)", v->name, k);
+                          "pool_instruction, normalize, max_length, dim, dtype)", v->name, k);
         }
     }
     free(copy);

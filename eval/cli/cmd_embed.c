@@ -38,7 +38,7 @@ static void usage(FILE *f) {
         "  --dim N               keep the first N values of each vector, renormalised (Matryoshka; hf)\n"
         "  --device D            auto (default: the GPUs when built with CUDA and one is visible, else\n"
         "                        the CPU), cpu, cuda (every visible GPU), cuda:N, cuda:0,1,... (hf)\n"
-        "  --dtype T             bf16 (GPU default), fp16 or fp32 (the CPU computes in fp32 only)\n"
+        "  --dtype T             CPU: fp32 (default), bf16 or int8; GPU: bf16 (default), fp16 or fp32\n"
         "  --batch-size N        texts per forward batch\n"
         "  --threads N           CPU threads (default: all cores)\n"
         "  --quiet               no load messages\n");

@@ -34,7 +34,9 @@ static void usage(FILE *f) {
         "  --device auto|cpu|cuda|cuda:N|cuda:0,1,...\n"
         "                         where the hf engine runs (default auto: every visible GPU when built\n"
         "                         with CUDA, else the CPU; other backends run on the CPU)\n"
-        "  --dtype bf16|fp16|fp32 GPU weights and activations (default bf16; the CPU computes in fp32 only)\n"
+        "  --dtype T              the engine's compute dtype. CPU: fp32 (default), bf16 (bf16 weights and\n"
+        "                         activations into the products, fp32 sums) or int8 (weights per channel,\n"
+        "                         activations per token, int32 sums); GPU: bf16 (default), fp16 or fp32\n"
         "tasks:\n"
         "  --tasks A,B            task names (see cmteb list)\n"
         "  --benchmark NAME       \"MTEB(eng, v1)\" or demo\n"
@@ -224,6 +226,7 @@ int cm_cmd_run(int argc, char **argv) {
     if (ep.normalize >= 0) cJSON_AddBoolToObject(settings, "normalize", ep.normalize);
     if (ep.max_length) cJSON_AddNumberToObject(settings, "max_length", ep.max_length);
     if (ep.dim) cJSON_AddNumberToObject(settings, "dim", ep.dim);
+    if (ep.dtype) cJSON_AddStringToObject(settings, "dtype", ep.dtype);
     if (ep.pool_instruction >= 0) cJSON_AddBoolToObject(settings, "pool_instruction", ep.pool_instruction);
     if (ep.query_template) cJSON_AddStringToObject(settings, "query_template", ep.query_template);
     if (ep.document_template) cJSON_AddStringToObject(settings, "document_template", ep.document_template);

@@ -4,7 +4,7 @@
 # without CUDA / no GPU visible), on hash as a backend without a CUDA engine;
 # malformed device specs and dtypes are usage errors naming the forms;
 # `--device auto` (and the default) runs hf on the CPU with the same vectors
-# as `--device cpu`; `--dtype bf16` on the CPU is refused, `--dtype fp32`
+# as `--device cpu`; `--dtype fp16` on the CPU and int8 on cuda are refused, `--dtype fp32`
 # accepted; `cmteb info` says what it sees ("built without CUDA" or "none
 # visible") and the memory an hf model's weights need on a GPU.
 # On a machine where a GPU is visible this test skips (the gpu-labelled tests
@@ -47,14 +47,17 @@ expect 1 "unknown device 'gpu' \(expected cpu, cuda, cuda:N, cuda:N,M,... or aut
   "$CMTEB_BIN" embed --model "$model" --input /dev/null --output "$out/x.npy" --device gpu
 expect 1 "device 'cuda:0,0': cuda:0 listed twice" -- "$CMTEB_BIN" info --model "$model" --device cuda:0,0
 expect 1 "device 'cuda:x': expected a GPU ordinal" -- "$CMTEB_BIN" info --model "$model" --device cuda:x
-expect 1 "unknown dtype 'int4' \(expected bf16, fp16 or fp32\)" -- "$CMTEB_BIN" info --model "$model" --dtype int4
-# dtypes on the CPU: fp32 only
-expect 1 "--dtype bf16: the CPU engine computes in fp32 only" -- \
-  "$CMTEB_BIN" embed --model "$model" --input /dev/null --output "$out/x.npy" --dtype bf16
-expect 1 "--dtype fp16: the CPU engine computes in fp32 only" -- \
+expect 1 "unknown dtype 'int4' \(expected fp32, bf16, int8 on the CPU or fp32, bf16, fp16 on a GPU\)" -- \
+  "$CMTEB_BIN" info --model "$model" --dtype int4
+# dtypes on the CPU: fp32, bf16, int8 (fp16 is a GPU dtype); other backends compute in fp32 only
+expect 1 "--dtype fp16: the CPU engine computes in fp32, bf16 or int8 \(fp16 is a GPU dtype" -- \
   "$CMTEB_BIN" embed --model "$model" --input /dev/null --output "$out/x.npy" --device cpu --dtype fp16
-expect 1 "--dtype bf16/fp16 is not supported by the hash backend" -- \
+expect 1 "--dtype bf16 is not supported by the hash backend \(supported by: hf\)" -- \
   "$CMTEB_BIN" embed --model hash --input /dev/null --output "$out/x.npy" --dtype bf16
+expect 1 "--dtype int8 is not supported by the glove backend \(supported by: hf\)" -- \
+  "$CMTEB_BIN" embed --model glove:/nonexistent --input /dev/null --output "$out/x.npy" --dtype int8
+expect 1 "--dtype int8: the CUDA engine computes in bf16, fp16 or fp32 \(int8 is a CPU dtype" -- \
+  "$CMTEB_BIN" embed --model "$model" --input /dev/null --output "$out/x.npy" --device cuda --dtype int8
 
 # auto, the default and cpu give the same vectors (byte-identical files); fp32 is accepted on the CPU
 printf 'a man plays a guitar\nthe cat sleeps on the mat\nstocks fell sharply today\n' > "$out/texts.txt"

@@ -38,8 +38,9 @@ typedef struct cm_encoder_params {
     const char *device;             /* NULL or "auto" (default): cuda when the build has CUDA, a GPU is visible
                                        and the backend runs there (hf), else cpu; "cpu"; "cuda" (every visible
                                        GPU, one model replica each); "cuda:N"; "cuda:0,1,3" */
-    const char *dtype;              /* NULL (default: bf16 on cuda, fp32 on cpu) or bf16|fp16|fp32; the CPU
-                                       engine computes in fp32 only (other dtypes there are refused) */
+    const char *dtype;              /* NULL (default: bf16 on cuda, fp32 on cpu); cpu: fp32|bf16|int8 (the
+                                       Linear layers' products), cuda: bf16|fp16|fp32; int8 with the device
+                                       left to auto picks the CPU */
     const char *pooling;            /* NULL or cls|mean|last|weightedmean|latent */
     const char *attention;          /* NULL or bidirectional|causal */
     int         normalize;          /* -1 model default, 0 off, 1 L2-normalise */
@@ -67,6 +68,8 @@ typedef struct cm_encoder_info {
     int         uses_instructions; /* 1 if task instructions are passed to the model */
     size_t      chunk;             /* texts per encode call the backend prefers; 0 default,
                                       SIZE_MAX: everything at once (precomputed lookups) */
+    const char *device;            /* where vectors are computed ("cpu", "cuda:0"), NULL when not applicable */
+    const char *dtype;             /* their compute dtype ("fp32", "bf16", "int8", "fp16"), NULL when n/a */
 } cm_encoder_info;
 
 typedef struct cm_encoder cm_encoder;
