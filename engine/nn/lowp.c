@@ -92,6 +92,7 @@ int cm_wmat_prepare(cm_wmat *w, cm_cpu_dtype dt) {
         uint16_t *b = cm_malloc(n ? n * sizeof *b : 1);
         if (!b) return cm_error(CM_ERR_NOMEM, "weight (%zu, %zu): no memory for its bf16 copy", rows, cols);
         const float *f = w->data;
+#pragma omp parallel for schedule(static) if (n >= ((size_t)1 << 20))
         for (size_t i = 0; i < n; i++) b[i] = cm_lowp_bf16(f[i]);
         free(w->owned);
         w->type = CM_W_BF16;
@@ -100,19 +101,24 @@ int cm_wmat_prepare(cm_wmat *w, cm_cpu_dtype dt) {
     }
     if (dt != CM_CPU_INT8) return cm_error(CM_ERR_ARG, "cm_wmat_prepare: unknown dtype %d", (int)dt);
     if (w->type == CM_W_I8) return CM_OK;
+    /* rows in parallel (a 7B decoder has 7e9 weights to quantize at load); one bf16 -> f32 row buffer per thread */
+    int nt = n >= ((size_t)1 << 20) ? omp_get_max_threads() : 1;
+    if (nt < 1) nt = 1;
     int8_t *q = cm_malloc(n ? n : 1);
     float *scale = cm_malloc((rows ? rows : 1) * sizeof *scale);
     int32_t *comp = cm_malloc((rows ? rows : 1) * sizeof *comp);
-    float *row = w->type == CM_W_BF16 ? cm_malloc((cols ? cols : 1) * sizeof *row) : NULL;
+    float *row = w->type == CM_W_BF16 ? cm_malloc((size_t)nt * (cols ? cols : 1) * sizeof *row) : NULL;
     if (!q || !scale || !comp || (w->type == CM_W_BF16 && !row)) {
         free(q); free(scale); free(comp); free(row);
         return cm_error(CM_ERR_NOMEM, "weight (%zu, %zu): no memory for its int8 copy", rows, cols);
     }
+#pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t r = 0; r < rows; r++) {
         const float *src = (const float *)w->data + r * cols;
         if (row) {
-            cm_bf16_rows_to_f32((const uint16_t *)w->data + r * cols, cols, row);
-            src = row;
+            float *mine = row + (size_t)omp_get_thread_num() * cols;
+            cm_bf16_rows_to_f32((const uint16_t *)w->data + r * cols, cols, mine);
+            src = mine;
         }
         quantize_wrow(src, cols, q + r * cols, &scale[r], &comp[r]);
     }
