@@ -33,13 +33,22 @@ int cm_alloc_guard(int rc, size_t mark, const char *what) {
     return cm_error(CM_ERR_NOMEM, "out of memory while %s (the result would be incomplete)", what);
 }
 
+/* " under the address-space limit (ulimit -v N kB)" into buf when one is set (the likely cause), else "". */
+static const char *as_limit_note(char *buf, size_t cap) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return "";
+    snprintf(buf, cap, " under the address-space limit (ulimit -v %llu kB)", (unsigned long long)rl.rlim_cur / 1024);
+    return buf;
+}
+
 /* Every failed allocation counts and leaves a message, also cJSON's (whose
  * callers often return CM_ERR_NOMEM without one). */
 static void *hook_malloc(size_t n) {
     void *p = hooks.malloc_fn(n);
     if (!p) {
+        char note[96];
         count_failure();
-        cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes", n);
+        cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes%s", n, as_limit_note(note, sizeof note));
     }
     return p;
 }
@@ -65,9 +74,7 @@ void cm_set_alloc_hooks(const cm_alloc_hooks *h) {
 }
 
 void *cm_malloc(size_t n) {
-    void *p = hook_malloc(n ? n : 1);
-    if (!p) cm_error(CM_ERR_NOMEM, "out of memory allocating %zu bytes", n);
-    return p;
+    return hook_malloc(n ? n : 1);   /* its message names the size (and a ulimit -v) */
 }
 
 void *cm_calloc(size_t count, size_t size) {
@@ -76,7 +83,9 @@ void *cm_calloc(size_t count, size_t size) {
     void *p = count > SIZE_MAX / size ? NULL : hook_malloc(count * size);
     if (!p) {
         if (count > SIZE_MAX / size) count_failure();
-        cm_error(CM_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", count, size);
+        char note[96];
+        cm_error(CM_ERR_NOMEM, "out of memory allocating %zu x %zu bytes%s", count, size,
+                 as_limit_note(note, sizeof note));
         return NULL;
     }
     memset(p, 0, count * size);
@@ -86,7 +95,8 @@ void *cm_calloc(size_t count, size_t size) {
 void *cm_realloc(void *p, size_t n) {
     void *q = hooks.realloc_fn(p, n ? n : 1);
     if (!q) count_failure();
-    if (!q) cm_error(CM_ERR_NOMEM, "out of memory reallocating %zu bytes", n);
+    char note[96];
+    if (!q) cm_error(CM_ERR_NOMEM, "out of memory reallocating %zu bytes%s", n, as_limit_note(note, sizeof note));
     return q;
 }
 

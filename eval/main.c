@@ -1,13 +1,17 @@
 /*
  * main.c: the cmteb command line. Dispatches to the subcommands in eval/cli.
  */
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "eval/cli/cli.h"
 #include "eval/console.h"
 #include "cmteb/interrupt.h"
+#include "cmteb/memcap.h"
+#include "cmteb/status.h"
 #include "cmteb/util.h"
 
 typedef struct {
@@ -29,6 +33,36 @@ static const command commands[] = {
     {"tokenize", cm_cmd_tokenize, "print token ids and pieces of a model's tokenizer"},
     {"info",     cm_cmd_info,     "describe a model: architecture, sizes, memory footprint"},
 };
+
+/* Under a `ulimit -v` too small for OpenBLAS (core/include/cmteb/memcap.h): an error naming the limit, before
+ * OpenBLAS's initializer raises SIGINT or its first call spins. Runs from .preinit_array, before every shared
+ * library's initializer and before any thread exists; the commands that embed or evaluate also need a 128 MiB
+ * buffer per thread (--threads N, else $OMP_NUM_THREADS, else the CPUs) plus the calling thread. Owns nothing. */
+static void memcap_preinit(int argc, char **argv, char **envp) {
+    (void)envp;
+    if (cm_address_space_left() == (size_t)-1) return;
+    /* glibc reserves 64 MiB of address space for each thread's arena (128 MiB while it aligns one): under a cap
+     * that ate the room OpenBLAS's buffers were counted on; every thread shares the main arena instead */
+    mallopt(M_ARENA_MAX, 1);
+    const char *cmd = argc >= 2 ? argv[1] : "";
+    int blas = !strcmp(cmd, "run") || !strcmp(cmd, "compare") || !strcmp(cmd, "embed") ||
+               !strcmp(cmd, "train-pooler");
+    long threads = 0;
+    for (int i = 2; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--threads")) threads = strtol(argv[i + 1], NULL, 10);
+    if (threads <= 0) {
+        const char *omp = getenv("OMP_NUM_THREADS");
+        threads = omp ? strtol(omp, NULL, 10) : 0;
+    }
+    if (threads <= 0) threads = cm_memcap_blas_threads();
+    if (threads > 1024) threads = 1024;
+    if (cm_memcap_check_start(blas ? (int)threads + 1 : 0, (size_t)(blas ? 48 : 16) << 20) != CM_OK) {
+        fprintf(stderr, "cmteb%s%s: %s\n", blas ? " " : "", blas ? cmd : "", cm_last_error());
+        _exit(1);
+    }
+}
+__attribute__((section(".preinit_array"), used)) static void (*const memcap_preinit_entry)(int, char **, char **) =
+    memcap_preinit;
 
 static void usage(FILE *f) {
     fprintf(f, "usage: cmteb COMMAND [OPTIONS]\n\ncommands:\n");

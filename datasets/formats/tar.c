@@ -48,11 +48,21 @@ int cm_tar_read_member(const char *archive, const char *member, size_t max_bytes
                           size < 0 ? "an unknown" : "a too large", (long long)size, max_bytes);
             break;
         }
-        char *buf = cm_malloc((size_t)size + 1);
+        /* the header's size is only a claim: the buffer grows as bytes arrive (doubling from 64 KiB), so that a
+         * small or truncated archive claiming a large member never allocates much more than it holds */
+        size_t want = (size_t)size, cap = want < ((size_t)64 << 10) ? want : ((size_t)64 << 10);
+        char *buf = cm_malloc(cap + 1);
         if (!buf) { rc = CM_ERR_NOMEM; break; }
         size_t got = 0;
-        while (got < (size_t)size) {
-            la_ssize_t k = archive_read_data(a, buf + got, (size_t)size - got);
+        while (got < want) {
+            if (got == cap) {
+                size_t grown = cap > want / 2 ? want : 2 * cap;
+                char *nb = cm_realloc(buf, grown + 1);
+                if (!nb) { rc = CM_ERR_NOMEM; break; }
+                buf = nb;
+                cap = grown;
+            }
+            la_ssize_t k = archive_read_data(a, buf + got, cap - got);
             if (k <= 0) {
                 rc = cm_error(CM_ERR_FORMAT, "%s: member %s is truncated or damaged (read %zu of %lld bytes%s%s)",
                               archive, member, got, (long long)size, k < 0 ? ": " : "",

@@ -3,7 +3,7 @@
 tests/fixtures and datasets/demo (small files only; the input layouts are in
 the header comment of each tests/fuzz/fuzz_<parser>.c). Rerun after changing
 a harness's input layout; the output is deterministic."""
-import gzip, json, os, shutil, struct, sys
+import bz2, gzip, io, json, lzma, os, shutil, struct, sys, tarfile
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 OUT = os.path.join(SRC, 'tests', 'fuzz', 'corpus')
@@ -187,6 +187,31 @@ def main():
     put('st_index', 'two_shards.bin', lenparts(index, t1, t2))
     put('st_index', 'one_shard.bin', lenparts(json.dumps({'weight_map': {'a.weight': 'model-1.safetensors'}}).encode(),
                                               t1, b''))
+
+    # tar: control byte (bit 0: the harness gzips, bit 1: 64-byte cap), then lenparts(member, archive)
+    mtar = rd(FIX, 'formats', 'massive', 'amazon-massive-dataset-1.0.tar.gz')   # decompressed: the plain tar
+    put('tar', 'massive.bin', b'\0' + lenparts(b'', mtar))
+    put('tar', 'massive_gz.bin', b'\1' + lenparts(b'1.0/data/de-DE.jsonl', mtar))
+    put('tar', 'massive_cap.bin', b'\2' + lenparts(b'1.0/data/en-US.jsonl', mtar))
+    put('tar', 'massive_dir.bin', b'\0' + lenparts(b'1.0/data/', mtar))
+    put('tar', 'massive_absent.bin', b'\0' + lenparts(b'1.0/data/fr-FR.jsonl', mtar))
+    put('tar', 'massive_bz2.bin', b'\0' + lenparts(b'1.0/LICENSE', bz2.compress(mtar, 9)))
+    put('tar', 'massive_xz.bin', b'\0' + lenparts(b'1.0/LICENSE', lzma.compress(mtar)))
+
+    # script_rows: control byte (low bits: 0 counterfactual TSV, 1 MASSIVE member, 2 reader spec), then the input
+    put('script_rows', 'counterfactual.bin', b'\0' + b'sentence\tis_counterfactual\nplain text\t0\n'
+        b'"quoted ""x"", y"\t1\nbad\t2\n')
+    put('script_rows', 'counterfactual_ok.bin', b'\0' + b'sentence\tis_counterfactual\nI wish I had gone\t1\n'
+        b'It rained\t0\n')
+    with tarfile.open(fileobj=io.BytesIO(mtar)) as t:
+        en_us = t.extractfile('1.0/data/en-US.jsonl').read()
+        de_de = t.extractfile('1.0/data/de-DE.jsonl').read()
+    put('script_rows', 'massive_test_intent.bin', bytes([1 | 2 << 3]) + en_us)
+    put('script_rows', 'massive_train_scenario_gz.bin', bytes([1 | 4 | 0 << 3 | 32]) + en_us)
+    put('script_rows', 'massive_dev_de.bin', bytes([1 | 1 << 3]) + de_de)
+    put('script_rows', 'spec_intent.bin', b'\2massive:en-US:test:intent')
+    put('script_rows', 'spec_scenario.bin', b'\2massive:en-US:test:scenario')
+    put('script_rows', 'spec_bad.bin', b'\2massive:en-US/..:test:intent')
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
     print('make_seeds: %d bytes under %s' % (total, OUT), file=sys.stderr)
 
