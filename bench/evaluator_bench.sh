@@ -7,6 +7,9 @@
 #   TASKS  comma list of retrieval,classification,clustering,sts,pairclass,reranking (default all).
 # The first cmteb run indexes the store (precomputed: builds its persisted index once); it is timed
 # separately ("store index") and not counted in the per-task figures. CMTEB_BENCH_DIR keeps the data.
+# Each run is timed by /usr/bin/time: wall and CPU (user + sys of the whole process); the two sides run
+# interleaved, and the best of REPS is kept for each (wall and CPU independently). The load average is
+# printed before and after: on a shared machine compare the CPU columns.
 set -eu
 BUILD=$(cd "${1:?usage: bench/evaluator_bench.sh BUILD_DIR [REPS [SCALE [TASKS]]]}" && pwd)
 REPS=${2:-3}
@@ -19,22 +22,29 @@ mkdir -p "$T"
 [ -f "$T/store/embeddings.npy" ] || /usr/bin/python3 "$SRC/bench/evaluator_bench.py" make "$T" "$SCALE"
 cd "$T"
 now() { date +%s.%N; }
+TM=$T/time.txt
+# timed CMD...: runs CMD under /usr/bin/time, leaving "wall cpu" in $TM (stdout is CMD's)
+timed() { /usr/bin/time -f "%e %U %S" -o "$TM" "$@" && awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$TM" > "$TM.2"; }
+best() { echo "if ($1 < $2) $1 else $2" | bc; }
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 first=$(now)
 "$BUILD/cmteb" run --model precomputed:store --task-file tasks/sts.json --output "$T/warm" --quiet --no-cache >/dev/null
 echo "store index (first run, once): $(echo "$(now) - $first" | bc) s"
-printf '%-15s %10s %10s %8s   %-22s\n' task "cmteb s" "python s" ratio "score (cmteb / python)"
+printf '%-15s %9s %9s %9s %9s %7s %7s   %-22s\n' task "cmteb s" "cpu s" "python s" "cpu s" "wall x" "cpu x" \
+    "score (cmteb / python)"
 for t in ${TASKS//,/ }; do
-    bc_=999; bp=999; sc=; sp=
+    bc_=999; bcc=999; bp=999; bpc=999; sc=; sp=
     for r in $(seq "$REPS"); do
         rm -rf "$T/out"
-        a=$(now)
-        "$BUILD/cmteb" run --model precomputed:store --task-file "tasks/$t.json" --output "$T/out" --quiet --no-cache >/dev/null
-        b=$(now)
-        sp=$(/usr/bin/python3 "$SRC/bench/evaluator_bench.py" ref "$T" "$t")
-        c=$(now)
-        bc_=$(echo "x=$b - $a; if (x < $bc_) x else $bc_" | bc)
-        bp=$(echo "x=$c - $b; if (x < $bp) x else $bp" | bc)
+        timed "$BUILD/cmteb" run --model precomputed:store --task-file "tasks/$t.json" --output "$T/out" --quiet \
+            --no-cache >/dev/null
+        read -r w c < "$TM.2"; bc_=$(best "$w" "$bc_"); bcc=$(best "$c" "$bcc")
+        sp=$(timed /usr/bin/python3 "$SRC/bench/evaluator_bench.py" ref "$T" "$t")
+        read -r w c < "$TM.2"; bp=$(best "$w" "$bp"); bpc=$(best "$c" "$bpc")
     done
-    sc=$(/usr/bin/python3 "$SRC/bench/evaluator_bench.py" score "$(find "$T/out" -name 'Bench*.json' -not -path '*/.cmteb/*' | head -1)")
-    printf '%-15s %10.3f %10.3f %7.1fx   %s / %s\n' "$t" "$bc_" "$bp" "$(echo "$bp / $bc_" | bc -l)" "$sc" "$sp"
+    res=$(find "$T/out" -name 'Bench*.json' -not -path '*/.cmteb/*' | head -1)
+    sc=$(/usr/bin/python3 "$SRC/bench/evaluator_bench.py" score "$res")
+    printf '%-15s %9.3f %9.3f %9.3f %9.3f %6.1fx %6.1fx   %s / %s\n' "$t" "$bc_" "$bcc" "$bp" "$bpc" \
+        "$(echo "$bp / $bc_" | bc -l)" "$(echo "$bpc / $bcc" | bc -l)" "$sc" "$sp"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

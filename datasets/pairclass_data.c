@@ -58,8 +58,9 @@ static int read_lists(cm_pair_data *d, const cm_records *r, const cJSON *obj, si
         rc = cm_rec_error(r, fl, msg);
     }
     if (!rc) rc = grow(d, na, cap);
-    for (size_t i = 0; i < na && !rc; i++) {
-        int l = label_of(cJSON_GetArrayItem(lab, (int)i));
+    const cJSON *li = !rc ? lab->child : NULL;   /* walked in step (cJSON_GetArrayItem is O(i)) */
+    for (size_t i = 0; i < na && !rc; i++, li = li->next) {
+        int l = label_of(li);
         if (l < 0) {
             char msg[80];
             snprintf(msg, sizeof msg, "item %zu: expected a 0/1 label", i);

@@ -40,7 +40,9 @@
 #include "tasks/clustering/vmeasure.h"
 #include "tasks/random/random.h"
 
+#include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,42 +108,79 @@ static int finish(const cm_task *task, cJSON *scores, const double *v, size_t n,
 }
 
 /* ---- v1 -------------------------------------------------------------------------- */
+/* Bytes of vectors that v1 holds at once to cluster several sets side by side; sets larger than this run one
+ * at a time with every thread in their k-means. */
+#define CLU_GROUP_BYTES ((size_t)256 << 20)
+
 static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const cm_clustering_data *data) {
     const double bs = (double)task->settings.clustering.batch_size, seed = (double)task->settings.clustering.seed;
     const size_t dim = cm_embedder_dim(ctx->embedder);
-    double *v = cm_calloc(data->n_sets, sizeof *v);
+    /* Sets are embedded one after another (the embedder is not shared between threads) into G slots, as many
+     * as CLU_GROUP_BYTES holds, then the G sets are clustered by the threads, one set per thread at a time
+     * (dynamic: a thread done with a small set takes the next), each k-means single-threaded. A k-means'
+     * labels and inertia do not depend on its thread count (kmeans.h): the scores are the sequential loop's. */
+    size_t maxn = 1;
+    for (size_t si = 0; si < data->n_sets; si++) maxn = data->sets[si].n > maxn ? data->sets[si].n : maxn;
+    const size_t per = maxn * dim;   /* floats per slot */
+    const int nt = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
+    int G = 1;
+    if (nt > 1) {
+        const size_t slot = per * sizeof(float);
+        size_t fit = slot ? CLU_GROUP_BYTES / slot : 1;
+        if (fit > data->n_sets) fit = data->n_sets;
+        G = fit > 1 ? (int)(fit < 4096 ? fit : 4096) : 1;
+    }
+    double *v = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *v);
+    float *X = cm_malloc((size_t)G * per * sizeof *X);
+    if (!X && G > 1) {   /* no room for the slots (a memory cap): one set at a time, as it always worked */
+        G = 1;
+        X = cm_malloc(per * sizeof *X);
+    }
+    int *prc = cm_calloc((size_t)G, sizeof *prc);
+    char *perr = cm_malloc((size_t)G * 512);
     cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
-    int rc = v && list ? CM_OK : CM_ERR_NOMEM;
-    float *X = NULL;
-    size_t cap = 0;
-    for (size_t si = 0; !rc && si < data->n_sets; si++) {
-        const cm_cluster_set *s = &data->sets[si];
-        if (s->n > cap) {
-            free(X);
-            cap = s->n;
-            if (!(X = cm_malloc(cap * dim * sizeof *X))) { rc = CM_ERR_NOMEM; break; }
+    int rc = v && X && prc && perr && list ? CM_OK : CM_ERR_NOMEM;
+    for (size_t g0 = 0; !rc && g0 < data->n_sets; g0 += (size_t)G) {
+        const int gn = data->n_sets - g0 < (size_t)G ? (int)(data->n_sets - g0) : G;
+        for (int q = 0; !rc && q < gn; q++) {
+            const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
+            char label[256];
+            snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, g0 + (size_t)q + 1, data->n_sets);
+            rc = cm_embed(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
+                          label, X + (size_t)q * per);
         }
-        char label[256];
-        snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, si + 1, data->n_sets);
-        if ((rc = cm_embed(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
-                           label, X)))
-            break;
-        if ((rc = cluster_and_score(X, s->n, dim, s->labels, s->n_labels[0], (int)bs, (uint32_t)seed, ctx->threads,
-                                    &v[si]))) {
-            rc = cm_error_wrap(rc, "%s: %s: cluster set %zu", task->name, data->path, si);
-            break;
+        if (rc) break;
+        const int blas_threads = openblas_get_num_threads();
+        if (gn > 1 && blas_threads != 1) openblas_set_num_threads(1);
+#pragma omp parallel for num_threads(gn < nt ? gn : nt) schedule(dynamic, 1) if (gn > 1)
+        for (int q = 0; q < gn; q++) {
+            const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
+            prc[q] = cluster_and_score(X + (size_t)q * per, s->n, dim, s->labels, s->n_labels[0], (int)bs,
+                                       (uint32_t)seed, gn > 1 ? 1 : ctx->threads, &v[g0 + (size_t)q]);
+            if (prc[q]) snprintf(perr + (size_t)q * 512, 512, "%s", cm_last_error()); /* messages are per thread */
         }
-        cJSON_AddItemToArray(list, cJSON_CreateNumber(v[si]));
-        if (ids) {
-            char id[32];
-            snprintf(id, sizeof id, "%zu", si);
-            cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+        if (gn > 1 && blas_threads != 1) openblas_set_num_threads(blas_threads);
+        for (int q = 0; !rc && q < gn; q++) {
+            const size_t si = g0 + (size_t)q;
+            if (prc[q]) {
+                const char *why = perr[(size_t)q * 512] ? perr + (size_t)q * 512 : cm_status_str(prc[q]);
+                rc = cm_error(prc[q], "%s: %s: cluster set %zu: %s", task->name, data->path, si, why);
+                break;
+            }
+            cJSON_AddItemToArray(list, cJSON_CreateNumber(v[si]));
+            if (ids) {
+                char id[32];
+                snprintf(id, sizeof id, "%zu", si);
+                cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+            }
+            if (!ctx->quiet)
+                cm_log(CM_LOG_DEBUG, "%s: set %zu/%zu: %zu texts, %d labels, v_measure %.4f", task->name, si + 1,
+                       data->n_sets, data->sets[si].n, data->sets[si].n_labels[0], v[si]);
         }
-        if (!ctx->quiet)
-            cm_log(CM_LOG_DEBUG, "%s: set %zu/%zu: %zu texts, %d labels, v_measure %.4f", task->name, si + 1,
-                   data->n_sets, s->n, s->n_labels[0], v[si]);
     }
     free(X);
+    free(prc);
+    free(perr);
     if (!rc) {
         rc = finish(task, scores, v, data->n_sets, list);
         list = NULL;

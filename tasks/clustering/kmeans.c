@@ -56,6 +56,35 @@ static double sqdist(const float *a, const float *b, size_t d) {
     return s;
 }
 
+/* dotd(y[c], x, d) for the four vectors y[0..4) at once: each sum in dotd's own order (so the same bits),
+ * the four independent chains run side by side instead of one after the other. */
+static void dotd4(const float *x, const float *const *y, size_t d, double *out) {
+    double acc[4][4] = {{0}};
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4)
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 4; l++) acc[c][l] += (double)y[c][i + l] * (double)x[i + l];
+    for (int c = 0; c < 4; c++) {
+        double s = (acc[c][0] + acc[c][1]) + (acc[c][2] + acc[c][3]);
+        for (size_t j = i; j < d; j++) s += (double)y[c][j] * (double)x[j];
+        out[c] = s;
+    }
+}
+
+/* sqdist(a[p], b[p], d) for four pairs at once, each in sqdist's order (the same bits). */
+static void sqdist4(const float *const *a, const float *const *b, size_t d, double *out) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double t0 = (double)a[0][i] - (double)b[0][i], t1 = (double)a[1][i] - (double)b[1][i];
+        double t2 = (double)a[2][i] - (double)b[2][i], t3 = (double)a[3][i] - (double)b[3][i];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+    }
+    out[0] = s0; out[1] = s1; out[2] = s2; out[3] = s3;
+}
+
 typedef struct {
     const float *X;
     size_t       n, d;
@@ -133,41 +162,51 @@ static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, in
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)t, (blasint)k, (blasint)d, 1.0f, A,
                     (blasint)d, C, (blasint)d, 0.0f, c->tile_s, (blasint)k);
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (t * (size_t)d * 4 > PAR_MIN_WORK)
-        for (size_t i = 0; i < t; i++) {
-            size_t row = rows ? rows[i0 + i] : i0 + i;
-            const float *x = X + row * d;
-            const float *s = c->tile_s + i * (size_t)k;
-            double xn = c->xnorm ? (double)c->xnorm[row] : sqrt(dotd(x, x, d));
-            /* M = min_j (v_j + E_j): the dotf minimum is at most M */
-            double M = INFINITY;
-            int bj = 0;
-            for (int j = 0; j < k; j++) {
-                double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
-                double hi = (double)(cn[j] - 2.0f * s[j]) + e;
-                if (hi < M) { M = hi; bj = j; }
-            }
-            int first = -1, ncand = 0;
-            for (int j = 0; j < k; j++) {
-                double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
-                if ((double)(cn[j] - 2.0f * s[j]) - e <= M) {
-                    if (first < 0) first = j;
-                    ncand++;
-                }
-            }
-            if (ncand > 1) {   /* near-tie: decide with the point-by-point values */
-                float best = cn[first] - 2.0f * dotf(x, C + (size_t)first * d, d);
-                bj = first;
-                for (int j = first + 1; j < k; j++) {
+        for (size_t g = 0; g < t; g += 4) {   /* four points: labels, then their distances side by side */
+            const size_t ng = t - g < 4 ? t - g : 4;
+            const float *xs[4], *cs[4];
+            for (size_t i = g; i < g + ng; i++) {
+                size_t row = rows ? rows[i0 + i] : i0 + i;
+                const float *x = X + row * d;
+                const float *s = c->tile_s + i * (size_t)k;
+                double xn = c->xnorm ? (double)c->xnorm[row] : sqrt(dotd(x, x, d));
+                /* M = min_j (v_j + E_j): the dotf minimum is at most M */
+                double M = INFINITY;
+                int bj = 0;
+                for (int j = 0; j < k; j++) {
                     double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
-                    if ((double)(cn[j] - 2.0f * s[j]) - e > M) continue;
-                    float v = cn[j] - 2.0f * dotf(x, C + (size_t)j * d, d);
-                    if (v < best) { best = v; bj = j; }
+                    double hi = (double)(cn[j] - 2.0f * s[j]) + e;
+                    if (hi < M) { M = hi; bj = j; }
                 }
-            } else {
-                bj = first;
+                int first = -1, ncand = 0;
+                for (int j = 0; j < k; j++) {
+                    double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
+                    if ((double)(cn[j] - 2.0f * s[j]) - e <= M) {
+                        if (first < 0) first = j;
+                        ncand++;
+                    }
+                }
+                if (ncand > 1) {   /* near-tie: decide with the point-by-point values */
+                    float best = cn[first] - 2.0f * dotf(x, C + (size_t)first * d, d);
+                    bj = first;
+                    for (int j = first + 1; j < k; j++) {
+                        double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
+                        if ((double)(cn[j] - 2.0f * s[j]) - e > M) continue;
+                        float v = cn[j] - 2.0f * dotf(x, C + (size_t)j * d, d);
+                        if (v < best) { best = v; bj = j; }
+                    }
+                } else {
+                    bj = first;
+                }
+                lab[i0 + i] = bj;
+                xs[i - g] = x;
+                cs[i - g] = C + (size_t)bj * d;
             }
-            lab[i0 + i] = bj;
-            dist[i0 + i] = sqdist(x, C + (size_t)bj * d, d);
+            if (ng == 4) {
+                sqdist4(xs, cs, d, dist + i0 + g);
+            } else {
+                for (size_t q = 0; q < ng; q++) dist[i0 + g + q] = sqdist(xs[q], cs[q], d);
+            }
         }
     }
     double s = 0.0;
@@ -219,11 +258,20 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
         }
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d * (size_t)trials > PAR_MIN_WORK)
         for (size_t j = 0; j < m; j++) {
-            for (int t = 0; t < trials; t++) {
-                const float *y = X + rows[cand[t]] * d;
-                double v = -2.0 * dotd(y, X + rows[j] * d, d) + xsq[cand[t]] + xsq[j];
-                float f = (float)(v > 0 ? v : 0);
-                cand_d[(size_t)t * m + j] = f < closest[j] ? f : closest[j];
+            const float *x = X + rows[j] * d;
+            for (int t0 = 0; t0 < trials; t0 += 4) {
+                const int nc = trials - t0 < 4 ? trials - t0 : 4;
+                const float *ys[4];
+                double dots[4];
+                for (int q = 0; q < nc; q++) ys[q] = X + rows[cand[t0 + q]] * d;
+                if (nc == 4) dotd4(x, ys, d, dots);
+                else for (int q = 0; q < nc; q++) dots[q] = dotd(ys[q], x, d);
+                for (int q = 0; q < nc; q++) {
+                    const int t = t0 + q;
+                    double v = -2.0 * dots[q] + xsq[cand[t]] + xsq[j];
+                    float f = (float)(v > 0 ? v : 0);
+                    cand_d[(size_t)t * m + j] = f < closest[j] ? f : closest[j];
+                }
             }
         }
         int best = 0;
@@ -295,6 +343,11 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     if (init_size > n) init_size = n;
     km_ctx c = {X, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL,
                 p.pointwise};
+    /* Single-threaded BLAS for the whole fit: a step's sgemm is a few MFLOP, and OpenBLAS's worker threads
+     * spin (sched_yield) between such calls, which cost more CPU than the products themselves. The labels do
+     * not depend on it (near-ties are re-scored point by point, see assign). */
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
 
     size_t kd = (size_t)k * d, big = n > init_size ? n : init_size;
     float *C = cm_malloc(kd * sizeof *C), *Cnew = cm_malloc(kd * sizeof *Cnew), *Cbest = cm_malloc(kd * sizeof *Cbest);
@@ -457,5 +510,6 @@ done:
     free(Cnew);
     free(Cbest); free(counts); free(valid); free(sub); free(mb); free(perm); free(pick); free(lab); free(order);
     free(to_reassign); free(c.cnorm); free(c.dist); free(c.slack); free(xnorm); free(c.tile_x); free(c.tile_s);
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     return rc;
 }

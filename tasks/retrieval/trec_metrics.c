@@ -1,6 +1,7 @@
 /* trec_metrics.c: per-query ndcg/map/recall/P at cutoffs with trec_eval semantics and BEIR MRR (see trec_metrics.h). */
 #include "tasks/retrieval/trec_metrics.h"
 #include "cmteb/status.h"
+#include "cmteb/strmap.h"
 #include "cmteb/util.h"
 
 #include <math.h>
@@ -25,9 +26,13 @@ static int cmp_hit(const void *a, const void *b) {
     return strcmp(y->doc, x->doc);
 }
 
-void cm_hits_sort(cm_hit *hits, size_t n) { qsort(hits, n, sizeof *hits, cmp_hit); }
-
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+/* Hits from cm_search arrive in this order already: one pass finds that, and the sort is skipped (a stable
+ * sort would leave a sorted array as it is). */
+void cm_hits_sort(cm_hit *hits, size_t n) {
+    size_t i = 1;
+    while (i < n && cmp_hit(&hits[i - 1], &hits[i]) <= 0) i++;
+    if (i < n) qsort(hits, n, sizeof *hits, cmp_hit);
+}
 
 /* The judged rel of doc, or -1 when it is not judged. judged is sorted by doc. */
 static int lookup_rel(const cm_judged *judged, size_t n, const char *doc) {
@@ -49,18 +54,20 @@ int cm_trec_eval_query(cm_hit *hits, size_t n_hits, const cm_judged *judged, siz
     cm_hits_sort(hits, n_hits);
     size_t n_ret = n_hits < p.max_ret ? n_hits : p.max_ret;
 
-    if (n_ret > 1) { /* a document retrieved twice is an error, as in trec_eval */
-        const char **docs = cm_malloc(n_ret * sizeof *docs);
-        if (!docs) return CM_ERR_NOMEM;
-        for (size_t i = 0; i < n_ret; i++) docs[i] = hits[i].doc;
-        qsort(docs, n_ret, sizeof *docs, cmp_strp);
-        for (size_t i = 1; i < n_ret; i++)
-            if (!strcmp(docs[i], docs[i - 1])) {
-                int rc = cm_error(CM_ERR_FORMAT, "document '%s' is retrieved twice for one query", docs[i]);
-                free(docs);
-                return rc;
-            }
-        free(docs);
+    if (n_ret > 1) { /* a document retrieved twice is an error, as in trec_eval (a hash set: O(n)) */
+        cm_strmap_params mp = cm_strmap_default_params();
+        mp.expected = n_ret;
+        cm_strmap *seen = NULL;
+        int rc = cm_strmap_init(&seen, &mp);
+        for (size_t i = 0; !rc && i < n_ret; i++) {
+            uint64_t v = i;
+            int fresh = cm_strmap_insertn(seen, hits[i].doc, strlen(hits[i].doc), &v);
+            if (fresh < 0) rc = fresh;
+            else if (!fresh)
+                rc = cm_error(CM_ERR_FORMAT, "document '%s' is retrieved twice for one query", hits[i].doc);
+        }
+        cm_strmap_free(seen);
+        if (rc) return rc;
     }
 
     size_t maxk = 0;
