@@ -252,7 +252,8 @@ static void attend_gemm(const float *q, const float *k, const float *v, size_t l
 }
 
 static size_t per_thread_floats(size_t dh, size_t max_len) {
-    return max_len > SHORT_MAX ? max_len * max_len + max_len : dh * SHORT_MAX + SHORT_MAX;
+    size_t shrt = dh * SHORT_MAX + SHORT_MAX, lng = max_len > SHORT_MAX ? max_len * max_len + max_len : 0;
+    return lng > shrt ? lng : shrt;   /* a batch can mix both paths: short rows need shrt even when max_len > 48 */
 }
 
 size_t cm_ops_attention_scratch(size_t hidden, size_t n_heads, size_t max_len, int threads) {

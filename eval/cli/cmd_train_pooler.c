@@ -39,12 +39,14 @@ static void usage(FILE *f) {
         "  --attention A          bidirectional|causal (the backbone's attention; default: the model's)\n"
         "  --instruction T        instruction put before every query (\"Instruct: T\\nQuery: \"); its tokens\n"
         "                         are left out of the pooled tokens\n"
-        "  --epochs N (1; 0 writes the initialised head: the untrained baseline)\n"
+        "  --epochs N (1; 0 writes the initialised head, the untrained baseline, without reading the data)\n"
         "  --lr X (1e-3)  --warmup N (0 steps)  --weight-decay X (0.01)\n"
         "  --batch-size N (16)    examples per step\n"
         "  --negatives K (2)      hard negatives per example (at most 16)\n"
         "  --margin X (0.05)      skip mined candidates scoring above the positive's score - X\n"
         "  --no-in-batch          only each query's own positive and hard negatives (stage 2 style)\n"
+        "  --init DIR             start from a trained head (a train-pooler output folder or its 1_Head) instead\n"
+        "                         of the seed's initialisation: a second stage (its kind must be --head)\n"
         "  --temperature X (0.05) --seed N (42)  --max-steps N  --limit N (examples per source)\n"
         "  --latents N (64)  --heads N (4)        latent head sizes\n"
         "  --max-length N         backbone tokens per text (default: the model's)\n"
@@ -65,7 +67,7 @@ static int parse_float(const char *opt, const char *v, double lo, double hi, dou
 /* config.json (the backbone reference), modules.json and train.json of the output folder. */
 static int write_folder(const char *out, const char *backbone, const char *attention, const char *qtmpl,
                         int max_length, const cm_head *h, double first, double last, long steps, size_t n_ex,
-                        const char *const *train, int n_train) {
+                        const char *const *train, int n_train, const char *init) {
     cJSON *c = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(c, "cmteb_pooler");
     cJSON_AddStringToObject(p, "backbone", backbone);
     cJSON_AddStringToObject(p, "head", "1_Head");
@@ -88,6 +90,7 @@ static int write_folder(const char *out, const char *backbone, const char *atten
     cJSON_AddNumberToObject(t, "steps", (double)steps);
     cJSON_AddNumberToObject(t, "loss_first_epoch", first);
     cJSON_AddNumberToObject(t, "loss_last_epoch", last);
+    if (init) cJSON_AddStringToObject(t, "init", init);
     cJSON *tr = cJSON_AddArrayToObject(t, "train");
     for (int i = 0; i < n_train; i++) cJSON_AddItemToArray(tr, cJSON_CreateString(train[i]));
     int rc = CM_OK;
@@ -103,8 +106,28 @@ static int write_folder(const char *out, const char *backbone, const char *atten
     return rc;
 }
 
+/* The head to start from (--init DIR: a train-pooler output folder or a head folder), which must be of hp's kind
+ * and the backbone's width; hp takes its sizes. Caller frees *out. */
+static int load_init(const char *dir, cm_head_params *hp, cm_head **out) {
+    char *sub = cm_path_join(dir, "1_Head/config.json"), *hd = NULL;
+    if (!sub) return CM_ERR_NOMEM;
+    hd = cm_file_exists(sub) ? cm_path_join(dir, "1_Head") : cm_strdup(dir);
+    free(sub);
+    if (!hd) return CM_ERR_NOMEM;
+    int rc = cm_head_load(out, hd, hp->d);
+    if (rc == CM_OK && cm_head_get_params(*out)->kind != hp->kind) {
+        rc = cm_error(CM_ERR_ARG, "--init %s: a %s head, but --head is %s", hd,
+                      cm_head_kind_name(cm_head_get_params(*out)->kind), cm_head_kind_name(hp->kind));
+        cm_head_free(*out);
+        *out = NULL;
+    }
+    if (rc == CM_OK) *hp = *cm_head_get_params(*out);
+    free(hd);
+    return rc;
+}
+
 int cm_cmd_train_pooler(int argc, char **argv) {
-    const char *model = NULL, *head_s = NULL, *output = NULL, *instruction = NULL;
+    const char *model = NULL, *head_s = NULL, *output = NULL, *instruction = NULL, *init = NULL;
     const char *train[MAX_TRAIN];
     int n_train = 0, bad = 0;
     cm_encoder_params ep = cm_encoder_default_params();
@@ -126,6 +149,7 @@ int cm_cmd_train_pooler(int argc, char **argv) {
         } else if (cm_opt_value(argc, argv, &i, "--head", &head_s, &bad)) {
         } else if (cm_opt_value(argc, argv, &i, "--output", &output, &bad)) {
         } else if (cm_opt_value(argc, argv, &i, "--instruction", &instruction, &bad)) {
+        } else if (cm_opt_value(argc, argv, &i, "--init", &init, &bad)) {
         } else if (cm_opt_value(argc, argv, &i, "--attention", &ep.attention, &bad)) {
         } else if (cm_opt_value(argc, argv, &i, "--train", &v, &bad)) {
             if (n_train == MAX_TRAIN) {
@@ -212,17 +236,18 @@ int cm_cmd_train_pooler(int argc, char **argv) {
     int rc = cache && ckpt && logp && headp ? CM_OK : CM_ERR_NOMEM;
     if (rc == CM_OK) rc = cm_mkdir_p(output);
     if (rc == CM_OK) rc = cm_pooler_backbone_open(&bb, backbone, &ep);
-    for (int i = 0; rc == CM_OK && i < n_train; i++) rc = cm_train_set_add(&set, train[i], bb, &mp);
-    if (rc == CM_OK)
+    /* --epochs 0 writes the seed's initialisation: no step reads the data, so neither mining nor states run */
+    for (int i = 0; rc == CM_OK && tp.epochs > 0 && i < n_train; i++) rc = cm_train_set_add(&set, train[i], bb, &mp);
+    if (rc == CM_OK && tp.epochs > 0)
         rc = cm_pooler_states_get(bb, (const char *const *)set.texts, set.roles, set.n, instruction, cache, &st);
     if (rc == CM_OK) {
         hp.d = cm_pooler_backbone_dim(bb);
-        rc = cm_head_init(&h, &hp);
+        rc = init ? load_init(init, &hp, &h) : cm_head_init(&h, &hp);
     }
     double first = NAN, last = NAN;
     tp.checkpoint_dir = ckpt;
     tp.log_path = logp;
-    if (rc == CM_OK) {
+    if (rc == CM_OK && tp.epochs > 0) {
         fprintf(stderr, "train-pooler: %zu examples, %zu texts, %s head (%zu parameters), %zu hard negatives each\n",
                 set.n_ex, set.n, cm_head_kind_name(hp.kind), cm_head_n_params(h), tp.k);
         rc = cm_pooler_train(h, &st, set.ex, set.n_ex, &tp, &first, &last);
@@ -233,8 +258,17 @@ int cm_cmd_train_pooler(int argc, char **argv) {
     if (rc == CM_OK) rc = cm_head_save(h, headp);
     if (rc == CM_OK)
         rc = write_folder(output, backbone, ep.attention, qtmpl, max_length, h, first, last, steps, set.n_ex, train,
-                          n_train);
-    if (rc == CM_OK)
+                          n_train, init);
+    if (rc == CM_OK && steps == 0 && init)   /* --epochs 0: no loss to report */
+        printf("%s head copied from --init %s (no training step); model folder %s\n", cm_head_kind_name(hp.kind),
+               init, output);
+    else if (rc == CM_OK && steps == 0)
+        printf("untrained %s head (the seed-%llu initialisation, no training step); model folder %s\n",
+               cm_head_kind_name(hp.kind), (unsigned long long)hp.seed, output);
+    else if (rc == CM_OK && isnan(first))   /* resumed from a checkpoint of the last step: no loss this run */
+        printf("trained %s head: %ld steps, all done before this run (resumed from %s); model folder %s\n",
+               cm_head_kind_name(hp.kind), steps, ckpt, output);
+    else if (rc == CM_OK)
         printf("trained %s head: %ld steps, mean loss %.4f (first epoch run) -> %.4f (last); model folder %s\n",
                cm_head_kind_name(hp.kind), steps, first, last, output);
     cm_head_free(h);

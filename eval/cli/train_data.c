@@ -235,7 +235,10 @@ static int mine(source *s, cm_pooler_backbone *bb, const cm_train_mining *mp, si
     float *qv = cm_malloc(np * d * sizeof(float) + 1), *dv = cm_malloc(nd * d * sizeof(float) + 1);
     float *sc = cm_malloc(nd * sizeof(float) + 1);
     int rc = *negs && *n_negs && qv && dv && sc ? CM_OK : CM_ERR_NOMEM;
-    if (rc == CM_OK && mp->k > 0) {
+    int need = 0;   /* the backbone pass only when some pair lacks given negatives */
+    for (size_t i = 0; i < np && !need; i++) need = s->n_given[i] < mp->k;
+    if (rc == CM_OK && need) {
+        cm_log(CM_LOG_INFO, "mining hard negatives for %zu pairs among %zu documents", np, nd);
         rc = cm_pooler_backbone_mean(bb, (const char *const *)s->queries, np, CM_ROLE_QUERY, mp->instruction, qv);
         if (rc == CM_OK) rc = cm_pooler_backbone_mean(bb, (const char *const *)s->docs, nd, CM_ROLE_DOCUMENT, NULL, dv);
     }

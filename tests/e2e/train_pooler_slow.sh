@@ -90,6 +90,43 @@ done_steps=$(wc -l < "$out/int/train_log.tsv")
   --output "$out/int" > "$out/int2.txt" 2>&1 || { bad "resume after SIGINT failed"; cat "$out/int2.txt"; }
 grep -q "resuming from .* at step $done_steps of" "$out/int2.txt" && ok || bad "no resume at step $done_steps: $(cat "$out/int2.txt")"
 
+# 5b. --epochs 0: the untrained baseline (the seed's initialisation), reported as such, not as a NaN loss
+"$CMTEB_BIN" train-pooler "${T0[@]}" --head mean-linear --epochs 0 --output "$out/ml0" > "$out/ml0.txt" 2>&1 \
+  || { bad "--epochs 0 failed"; cat "$out/ml0.txt"; }
+grep -q "untrained mean-linear head (the seed-7 initialisation" "$out/ml0.txt" && ! grep -qi nan "$out/ml0.txt" && ok \
+  || bad "--epochs 0 output: $(cat "$out/ml0.txt")"
+[ -s "$out/ml0/1_Head/model.safetensors" ] && ! cmp -s "$out/ml0/1_Head/model.safetensors" \
+  "$out/ml/1_Head/model.safetensors" && ok || bad "--epochs 0 should write the initialised (not the trained) head"
+[ ! -e "$out/ml0/cache/states.bin" ] && ok || bad "--epochs 0 computed token states it does not use"
+
+# 5b'. the finished run again: resumes at its last step, trains nothing and says so (no NaN loss)
+"$CMTEB_BIN" train-pooler "${T0[@]}" --head mean-linear --epochs 6 --lr 3e-3 --output "$out/ml2" \
+  > "$out/ml2b.txt" 2>&1 && grep -q "24 steps, all done before this run" "$out/ml2b.txt" \
+  && ! grep -qi nan "$out/ml2b.txt" && ok \
+  || bad "rerun of a finished run: $(cat "$out/ml2b.txt")"
+
+# 5c. --init: a second stage starts from a trained head (--epochs 0 copies it byte for byte; training moves it)
+"$CMTEB_BIN" train-pooler "${T[@]}" --head mean-linear --init "$out/ml" --epochs 0 --output "$out/st0" \
+  > /dev/null 2>&1 && cmp -s "$out/ml/1_Head/model.safetensors" "$out/st0/1_Head/model.safetensors" && ok \
+  || bad "--init with --epochs 0 should copy the head"
+"$CMTEB_BIN" train-pooler "${T[@]}" --head mean-linear --init "$out/ml" --no-in-batch --negatives 2 --epochs 1 \
+  --output "$out/st2" > "$out/st2.txt" 2>&1 || { bad "stage 2 (--init, --no-in-batch) failed"; cat "$out/st2.txt"; }
+! cmp -s "$out/ml/1_Head/model.safetensors" "$out/st2/1_Head/model.safetensors" \
+  && grep -q '"init":' "$out/st2/train.json" && ok || bad "stage 2 did not train from the --init head"
+expect 1 "a mean-linear head, but --head is latent" -- "$CMTEB_BIN" train-pooler "${T[@]}" --head latent \
+  --init "$out/ml" --output "$out/bad"
+
+# 5d. jsonl with enough given negatives: no mining pass over the documents; too few given: mining fills them up
+printf '{"query": "q%d", "positive": "p%d", "negatives": ["n%d a", "n%d b"]}\n' 1 1 1 1 2 2 2 2 3 3 3 3 4 4 4 4 \
+  > "$out/given.jsonl"
+"$CMTEB_BIN" train-pooler --model "hf:$model" --head mean-linear --train "jsonl:$out/given.jsonl" --negatives 2 \
+  --batch-size 2 --output "$out/given2" > "$out/given2.txt" 2>&1 && ! grep -q "mining hard negatives" \
+  "$out/given2.txt" && ok || bad "given negatives: $(cat "$out/given2.txt")"
+"$CMTEB_BIN" train-pooler --model "hf:$model" --head mean-linear --train "jsonl:$out/given.jsonl" --negatives 3 \
+  --margin -2 --batch-size 2 --output "$out/given3" > "$out/given3.txt" 2>&1 \
+  && grep -q "mining hard negatives for 4 pairs among 12 documents" "$out/given3.txt" && ok \
+  || bad "mining after given negatives: $(cat "$out/given3.txt")"
+
 # 6. bad input
 expect 1 "refusing split 'test'" -- "$CMTEB_BIN" train-pooler --model "hf:$model" --head latent \
   --train "beir:$scifact#test" --output "$out/bad"
