@@ -56,16 +56,21 @@ const char *cm_cpu_dtype_backend(cm_cpu_dtype d) {
 
 /* ---- weight preparation ------------------------------------------------------------------------------------ */
 
-/* Quantizes one weight row (cols floats) to q with *scale and *comp (lowp.h). */
-static void quantize_wrow(const float *w, size_t cols, int8_t *q, float *scale, int32_t *comp) {
+/* max |x[k]| over n values, or NaN when one of them is NaN (the quantizers' range). */
+static float row_absmax(const float *x, size_t n) {
     float m = 0.0f;
     int nan = 0;
-    for (size_t k = 0; k < cols; k++) {
-        float a = fabsf(w[k]);
+    for (size_t k = 0; k < n; k++) {
+        float a = fabsf(x[k]);
         if (a > m) m = a;
         nan |= a != a;
     }
-    float s = nan ? NAN : m / 63.0f;
+    return nan ? NAN : m;
+}
+
+/* Quantizes one weight row (cols floats) to q with *scale and *comp (lowp.h). */
+static void quantize_wrow(const float *w, size_t cols, int8_t *q, float *scale, int32_t *comp) {
+    float s = row_absmax(w, cols) / 63.0f;
     int32_t sum = 0;
     if (s == 0.0f || !isfinite(s)) {
         memset(q, 0, cols);
@@ -154,14 +159,7 @@ static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
 /* ---- int8 ---------------------------------------------------------------------------------------------------- */
 
 void cm_lowp_quantize_row(const float *x, size_t n, uint8_t *u, float *s) {
-    float m = 0.0f;
-    int nan = 0;
-    for (size_t k = 0; k < n; k++) {
-        float a = fabsf(x[k]);
-        if (a > m) m = a;
-        nan |= a != a;
-    }
-    float sc = nan ? NAN : m / 127.0f;
+    float sc = row_absmax(x, n) / 127.0f;
     if (sc == 0.0f || !isfinite(sc)) {
         memset(u, 128, n);
         *s = sc == 0.0f ? 0.0f : NAN;
