@@ -150,10 +150,7 @@ static int resolve_device(const cm_backend_i *be, const char *spec, const cm_enc
             return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CPU engine computes in fp32, bf16 or int8 (%s is a "
                             "GPU dtype: --device cuda on a GPU build)", in->dtype, in->dtype);
         out->dtype = cdt == CM_CPU_FP32 ? NULL : cm_cpu_dtype_name(cdt);
-    } else {
-        if (in->dtype && !is_gpu_dt)
-            return cm_error(CM_ERR_UNSUPPORTED, "--dtype %s: the CUDA engine computes in bf16, fp16 or fp32 (%s is a "
-                            "CPU dtype: --device cpu)", in->dtype, in->dtype);
+    } else {   /* a CPU-only dtype never gets here: refused above for cuda, auto made it cpu */
         out->dtype = cm_gpu_dtype_name(gdt);
     }
     return CM_OK;

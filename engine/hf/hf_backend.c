@@ -100,16 +100,15 @@ static int be_init(void **state, const char *arg, const cm_encoder_params *param
     const char *dev = cm_hf_model_device(s->m);
     info->device = dev;
     info->dtype = cm_hf_model_dtype(s->m);
-    int lowp = !strcmp(dev, "cpu") && strcmp(info->dtype, "fp32") != 0;
+    cm_cpu_dtype cdt = cm_hf_model_cpu_dtype(s->m);
     if (!(params && params->quiet))
         cm_log(CM_LOG_INFO, "hf: %s (%s, %lld layers, hidden %lld), pooling %s%s%s, max_length %zu, %d threads%s%s%s%s",
                 arg, c->model_type, (long long)c->n_layers, (long long)c->hidden, cm_pool_name(set->pool.kind),
                 set->pool.exclude_instr ? " (instruction excluded)" : "", set->pool.normalize ? " + L2" : "",
                 set->max_length, set->threads, strcmp(dev, "cpu") ? ", on " : "", strcmp(dev, "cpu") ? dev : "",
                 strcmp(dev, "cpu") ? " in " : "", strcmp(dev, "cpu") ? cm_hf_model_dtype(s->m) : "");
-    if (lowp && !(params && params->quiet))
-        cm_log(CM_LOG_INFO, "hf: Linear layers in %s on the CPU (%s)", info->dtype,
-               cm_cpu_dtype_backend(!strcmp(info->dtype, "int8") ? CM_CPU_INT8 : CM_CPU_BF16));
+    if (cdt != CM_CPU_FP32 && !(params && params->quiet))
+        cm_log(CM_LOG_INFO, "hf: Linear layers in %s on the CPU (%s)", info->dtype, cm_cpu_dtype_backend(cdt));
     *state = s;
     return CM_OK;
 }

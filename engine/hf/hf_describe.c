@@ -151,9 +151,8 @@ int cm_hf_describe(const char *dir, const cm_encoder_params *p, int weights, cJS
         kv(j, &rc, "prompts", "query \"%s\", document \"%s\"", s->query_prompt, s->document_prompt);
         if (s->query_template) kv(j, &rc, "query_template", "%s", s->query_template);
         kv(j, &rc, "device", "%s (%s)", cm_hf_model_device(m), cm_hf_model_dtype(m));
-        cm_cpu_dtype cdt = CM_CPU_FP32;
-        if (!strcmp(cm_hf_model_device(m), "cpu") && cm_cpu_dtype_parse(cm_hf_model_dtype(m), &cdt) == CM_OK &&
-            cdt != CM_CPU_FP32)
+        cm_cpu_dtype cdt = cm_hf_model_cpu_dtype(m);
+        if (cdt != CM_CPU_FP32)
             kv(j, &rc, "cpu_kernels", "Linear layers in %s: %s", cm_cpu_dtype_name(cdt), cm_cpu_dtype_backend(cdt));
         kv(j, &rc, "fingerprint", "%s", cm_hf_model_fingerprint(m));
         for (size_t i = 0; i < nd; i++) n_weights += dn[i].in * dn[i].out + (dn[i].has_bias ? dn[i].out : 0);

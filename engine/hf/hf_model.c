@@ -63,6 +63,10 @@ const char *cm_hf_model_dtype(const cm_hf_model *m) {
     return m->device.kind == CM_DEVICE_CUDA ? cm_gpu_dtype_name(m->dtype) : cm_cpu_dtype_name(m->cpu_dtype);
 }
 
+cm_cpu_dtype cm_hf_model_cpu_dtype(const cm_hf_model *m) {
+    return m->device.kind == CM_DEVICE_CUDA ? CM_CPU_FP32 : m->cpu_dtype;
+}
+
 void cm_hf_model_free(cm_hf_model *m) {
     if (!m) return;
     cm_hf_gpu_free(m->gpu);   /* the replicas borrow the model: first */

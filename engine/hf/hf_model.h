@@ -116,6 +116,8 @@ int cm_hf_item_cmp(const void *a, const void *b);
  * ("fp32" on the CPU). Borrowed. */
 const char *cm_hf_model_device(const cm_hf_model *m);
 const char *cm_hf_model_dtype(const cm_hf_model *m);
+/* The CPU engine's compute dtype (CM_CPU_FP32 when the model runs on CUDA). */
+cm_cpu_dtype cm_hf_model_cpu_dtype(const cm_hf_model *m);
 
 /* Encodes texts with the model's default pooling into out (n, settings.dim). */
 int cm_hf_encode(cm_hf_model *m, const char *const *texts, size_t n, cm_role role, const char *instruction,

@@ -80,7 +80,7 @@ void cm_wscratch_free(cm_wscratch *ws) {
     memset(ws, 0, sizeof *ws);
 }
 
-static float *scratch_get(cm_wscratch *ws, size_t n) {
+float *cm_wscratch_floats(cm_wscratch *ws, size_t n) {
     if (ws->cap >= n) return ws->buf;
     free(ws->buf);
     ws->buf = cm_malloc(n * sizeof(float));
@@ -105,7 +105,7 @@ static int linear_tiles(const float *x, size_t ldx, const cm_wmat *w, size_t n, 
     int nt = threads;
     if ((size_t)nt > ntiles) nt = (int)ntiles;
     if (n * w->rows * w->cols < ((size_t)1 << 22)) nt = 1;   /* too little work to wake another thread */
-    float *scratch = scratch_get(ws, (size_t)nt * T * w->cols);
+    float *scratch = cm_wscratch_floats(ws, (size_t)nt * T * w->cols);
     if (!scratch) return CM_ERR_NOMEM;
     cm_ops_set_threads(1);
     const uint16_t *W = (const uint16_t *)w->data;
@@ -130,7 +130,7 @@ static int linear_big(const float *x, size_t ldx, const cm_wmat *w, size_t n, fl
     size_t T = budget / 4 / (w->cols ? w->cols : 1);
     if (T < 64) T = 64;
     if (T > w->rows) T = w->rows;
-    float *tile = scratch_get(ws, T * w->cols);
+    float *tile = cm_wscratch_floats(ws, T * w->cols);
     if (!tile) return CM_ERR_NOMEM;
     const uint16_t *W = (const uint16_t *)w->data;
     for (size_t r0 = 0; r0 < w->rows; r0 += T) {

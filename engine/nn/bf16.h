@@ -85,6 +85,8 @@ typedef struct cm_wscratch {
     void  *lp;     size_t lp_cap;   /* bytes */
 } cm_wscratch;
 void cm_wscratch_free(cm_wscratch *ws);
+/* ws->buf grown to at least n floats (its contents are not kept); NULL when out of memory. */
+float *cm_wscratch_floats(cm_wscratch *ws, size_t n);
 
 /* How cm_wlinear multiplies BF16 weights (speed only; the results are the
  * same up to float rounding). Resolved once at model load: hf_model.c starts

@@ -146,14 +146,6 @@ static void *lp_get(cm_wscratch *ws, size_t bytes) {
     return ws->lp;
 }
 
-static float *buf_get(cm_wscratch *ws, size_t n) {
-    if (ws->cap >= n) return ws->buf;
-    free(ws->buf);
-    ws->buf = cm_malloc(n * sizeof(float));
-    ws->cap = ws->buf ? n : 0;
-    return ws->buf;
-}
-
 static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 /* ---- int8 ---------------------------------------------------------------------------------------------------- */
@@ -302,7 +294,7 @@ int cm_lowp_linear_bf16_dnnl(const float *x, size_t ldx, const cm_wmat *w, size_
     for (size_t m = 0; m < n; m++)
         for (size_t k = 0; k < K; k++) xb[m * K + k] = cm_lowp_bf16(x[m * ldx + k]);
     if (beta == 0.0f) return cm_dnnl_matmul(CM_DNNL_BF16, n, N, K, xb, K, w->data, K, y, ldy, threads);
-    float *t = buf_get(ws, n * N);
+    float *t = cm_wscratch_floats(ws, n * N);
     if (!t) return cm_error(CM_ERR_NOMEM, "bf16 product: no memory for a (%zu, %zu) result", n, N);
     CM_TRY(cm_dnnl_matmul(CM_DNNL_BF16, n, N, K, xb, K, w->data, K, t, N, threads));
     for (size_t m = 0; m < n; m++)

@@ -138,10 +138,11 @@ static int parse_variant(const char *arg, variant *v) {
             else
                 d->params.max_length = (int)x;
         } else if (!strcmp(k, "dtype")) {   /* the engine's compute dtype (hf): fp32, bf16, int8 (CPU) */
-            if (!strcmp(val, "fp32") || !strcmp(val, "bf16") || !strcmp(val, "int8") || !strcmp(val, "fp16"))
-                d->params.dtype = !strcmp(val, "fp32") ? "fp32" : !strcmp(val, "bf16") ? "bf16"
-                                  : !strcmp(val, "int8") ? "int8" : "fp16";
-            else
+            static const char *const dtypes[] = {"fp32", "bf16", "int8", "fp16"};   /* static: outlive `copy` */
+            d->params.dtype = NULL;
+            for (size_t j = 0; j < sizeof dtypes / sizeof dtypes[0]; j++)
+                if (!strcmp(val, dtypes[j])) d->params.dtype = dtypes[j];
+            if (!d->params.dtype)
                 rc = cm_error(CM_ERR_ARG, "--variant %s: dtype expects fp32, bf16 or int8 (CPU) or fp16 (GPU), got "
                               "'%s'", v->name, val);
         } else if (!strcmp(k, "dim")) {   /* Matryoshka truncation (hf) */

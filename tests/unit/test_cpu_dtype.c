@@ -15,14 +15,13 @@
  * dtype reached the products: a test that could not fail otherwise).
  */
 #include "check.h"
+#include "fixture_models.h"
 
 #include "cmteb/util.h"
 #include "engine/hf/hf_model.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const TEXTS[] = {
     "hello",
@@ -37,17 +36,6 @@ enum { NT = sizeof TEXTS / sizeof TEXTS[0] };
 static const char *const INSTRUCTION = "Given a question, retrieve passages that answer it";
 
 static double worst[3] = {1.0, 1.0, 1.0};   /* per dtype: worst cosine to fp32 */
-
-static int has_weights(const char *dir) {
-    char p[8600];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    if (stat(p, &sb) != 0) return 0;
-    snprintf(p, sizeof p, "%s/model.safetensors", dir);
-    if (stat(p, &sb) == 0) return 1;
-    snprintf(p, sizeof p, "%s/model.safetensors.index.json", dir);
-    return stat(p, &sb) == 0;
-}
 
 static double cosine(const float *a, const float *b, size_t d) {
     double ab = 0, aa = 0, bb = 0;
@@ -124,27 +112,7 @@ static void run_model(const char *dir, const char *name) {
 }
 
 int main(void) {
-    static const char *const roots[] = {"tests/fixtures/hf", "tests/fixtures/dec"};
-    size_t models = 0;
-    for (size_t ri = 0; ri < 2; ri++) {
-        char root[4096];
-        snprintf(root, sizeof root, "%s/%s", check_env("CMTEB_SRC"), roots[ri]);
-        struct dirent **ents = NULL;
-        int ne = scandir(root, &ents, NULL, alphasort);
-        CHECK(ne > 0);
-        for (int i = 0; i < ne; i++) {
-            char dir[8400];
-            snprintf(dir, sizeof dir, "%s/%s", root, ents[i]->d_name);
-            if (ents[i]->d_name[0] != '.' && has_weights(dir)) {
-                printf("%s\n", ents[i]->d_name);
-                fflush(stdout);
-                run_model(dir, ents[i]->d_name);
-                models++;
-            }
-            free(ents[i]);
-        }
-        free(ents);
-    }
+    size_t models = fixture_models_each(run_model);
     CHECK(models >= 15);
     printf("%zu models; worst cosine to fp32: bf16 %.6f, int8 %.6f\n", models, worst[1], worst[2]);
     return check_report();

@@ -22,16 +22,15 @@
  * Exit 77 (skipped) when the build has no CUDA or no GPU is visible.
  */
 #include "check.h"
+#include "fixture_models.h"
 
 #include "cmteb/util.h"
 #include "engine/cuda/gpu.h"
 #include "engine/hf/hf_model.h"
 #include "engine/tokenizer/tokenizer.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const TEXTS[] = {
     "hello",
@@ -45,17 +44,6 @@ enum { NT = sizeof TEXTS / sizeof TEXTS[0] };
 static const char *const INSTRUCTION = "Given a question, retrieve passages that answer it";
 
 static double worst_fp32, worst_cos = 1.0;
-
-static int has_weights(const char *dir) {
-    char p[8600];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    if (stat(p, &sb) != 0) return 0;
-    snprintf(p, sizeof p, "%s/model.safetensors", dir);
-    if (stat(p, &sb) == 0) return 1;
-    snprintf(p, sizeof p, "%s/model.safetensors.index.json", dir);
-    return stat(p, &sb) == 0;
-}
 
 /* The batch cm_hf_encode_multi builds for texts (in input order, unsorted). */
 static int make_batch(const cm_hf_model *m, cm_role role, const char *instruction, cm_hf_batch *b) {
@@ -204,27 +192,7 @@ int main(void) {
     cm_gpu_device dev;
     CHECK_OK(cm_gpu_device_info(0, &dev));
     printf("device 0: %s, sm_%d%d, %zu MiB\n", dev.name, dev.cc_major, dev.cc_minor, dev.mem_total >> 20);
-    static const char *const roots[] = {"tests/fixtures/hf", "tests/fixtures/dec"};
-    size_t models = 0;
-    for (size_t ri = 0; ri < 2; ri++) {
-        char root[4096];
-        snprintf(root, sizeof root, "%s/%s", check_env("CMTEB_SRC"), roots[ri]);
-        struct dirent **ents = NULL;
-        int ne = scandir(root, &ents, NULL, alphasort);
-        CHECK(ne > 0);
-        for (int i = 0; i < ne; i++) {
-            char dir[8400];
-            snprintf(dir, sizeof dir, "%s/%s", root, ents[i]->d_name);
-            if (ents[i]->d_name[0] != '.' && has_weights(dir)) {
-                printf("%s\n", ents[i]->d_name);
-                fflush(stdout);
-                run_model(dir, ents[i]->d_name);
-                models++;
-            }
-            free(ents[i]);
-        }
-        free(ents);
-    }
+    size_t models = fixture_models_each(run_model);
     CHECK(models >= 10);
     printf("%zu models; worst fp32 relative error %.3g, worst bf16/fp16 cosine %.6f\n", models, worst_fp32,
            worst_cos);
