@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,10 +42,23 @@ static const char *as_limit_note(char *buf, size_t cap) {
     return buf;
 }
 
+/* Blocks from this size on are aligned to 2 MiB and marked for transparent huge pages: a fresh 100 MB vector
+ * buffer then faults in 50 times instead of 25,000, which was a tenth of a short evaluation's CPU time. free()
+ * releases them as any other block. */
+#define BIG_BLOCK ((size_t)8 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *big_malloc(size_t n) {
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, n) != 0) return NULL;
+    madvise(p, n & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);   /* advice only: without THP nothing changes */
+    return p;
+}
+
 /* Every failed allocation counts and leaves a message, also cJSON's (whose
  * callers often return CM_ERR_NOMEM without one). */
 static void *hook_malloc(size_t n) {
-    void *p = hooks.malloc_fn(n);
+    void *p = n >= BIG_BLOCK && hooks.malloc_fn == malloc ? big_malloc(n) : hooks.malloc_fn(n);
     if (!p) {
         char note[96];
         count_failure();
@@ -422,11 +436,29 @@ double cm_now(void) {
 }
 
 /* ---- vectors ------------------------------------------------------------- */
+size_t cm_first_nonfinite(const float *x, size_t n) {
+    /* blocks scanned branch-free on the exponent bits (the compiler vectorises it), then the block searched */
+    size_t i = 0;
+    for (; i < n; i += 256) {
+        const size_t m = n - i < 256 ? n - i : 256;
+        uint32_t bad = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t u;
+            memcpy(&u, x + i + j, 4);
+            bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+        }
+        if (bad) break;
+    }
+    for (; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return n;
+}
+
 int cm_check_finite(const float *x, size_t n, const char *what) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (expected a finite number)",
-                            what, i, isnan(x[i]) ? "NaN" : "infinite");
+    size_t i = cm_first_nonfinite(x, n);
+    if (i < n)
+        return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (expected a finite number)",
+                        what, i, isnan(x[i]) ? "NaN" : "infinite");
     return CM_OK;
 }
 

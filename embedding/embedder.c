@@ -116,12 +116,20 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
         size_t chunk = (size_t)e->p.batch_size * 8;
         if (chunk < 256) chunk = 256;
         if (info->chunk) chunk = info->chunk < n_todo ? info->chunk : n_todo;
-        const char **bt = cm_malloc(chunk * sizeof *bt);
-        float *bv = cm_malloc(chunk * dim * sizeof *bv);
-        if (!bt || !bv) { free(bt); free(bv); rc = CM_ERR_NOMEM; goto done; }
+        /* every text is new (no repeat, no cache hit): todo is 0..n-1 and vectors go straight to out */
+        const int direct = n_todo == n;
+        const char **bt = direct ? NULL : cm_malloc(chunk * sizeof *bt);
+        float *bv = direct ? NULL : cm_malloc(chunk * dim * sizeof *bv);
+        if (!direct && (!bt || !bv)) { free(bt); free(bv); rc = CM_ERR_NOMEM; goto done; }
         for (size_t s = 0; s < n_todo && !rc; s += chunk) {
             size_t m = n_todo - s < chunk ? n_todo - s : chunk;
-            for (size_t j = 0; j < m; j++) bt[j] = texts[todo[s + j]];
+            const char *const *tx = texts + s;
+            float *vx = out + s * dim;
+            if (!direct) {
+                for (size_t j = 0; j < m; j++) bt[j] = texts[todo[s + j]];
+                tx = bt;
+                vx = bv;
+            }
             if (cm_interrupted()) {
                 rc = cm_error(CM_ERR_INTERRUPTED, "%s: interrupted; embeddings so far are cached",
                               label ? label : "embedding");
@@ -129,16 +137,16 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
             }
             double t0 = cm_now();
             if (e->delay_ms > 0) usleep((useconds_t)e->delay_ms * 1000u);
-            rc = cm_encoder_encode(e->enc, bt, m, role, instr, bv);
+            rc = cm_encoder_encode(e->enc, tx, m, role, instr, vx);
             e->st.encode_seconds += cm_now() - t0;
             if (rc) { rc = cm_error_wrap(rc, "%s", label ? label : "embedding"); break; }
             char what[160];
             snprintf(what, sizeof what, "%s: vectors %zu..%zu from the encoder", label ? label : "embedding", s, s + m);
-            if ((rc = cm_check_finite(bv, m * dim, what))) break;
+            if ((rc = cm_check_finite(vx, m * dim, what))) break;
             for (size_t j = 0; j < m && !rc; j++) {
                 size_t i = todo[s + j];
-                memcpy(out + i * dim, bv + j * dim, dim * sizeof *out);
-                if (e->cache) rc = cm_cache_put(e->cache, keys[i], bv + j * dim);
+                if (!direct) memcpy(out + i * dim, bv + j * dim, dim * sizeof *out);
+                if (e->cache) rc = cm_cache_put(e->cache, keys[i], vx + j * dim);
             }
             e->st.encoded += m;
             cm_progress_update(&prog, s + m);

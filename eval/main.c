@@ -40,6 +40,11 @@ static const command commands[] = {
  * buffer per thread (--threads N, else $OMP_NUM_THREADS, else the CPUs) plus the calling thread. Owns nothing. */
 static void memcap_preinit(int argc, char **argv, char **envp) {
     (void)envp;
+    /* OpenBLAS's pool threads busy-wait (sched_yield) for 2^28 TSC cycles, about 0.1 s, after they start and
+     * after every product before they sleep: on a 2-core machine a tenth of a short evaluation's CPU, taken
+     * from the threads doing the work. 2^22 (~1.5 ms) still bridges the gaps between one layer's products.
+     * Read by OpenBLAS's initializer, which runs after this; a value the user set stays. */
+    setenv("OPENBLAS_THREAD_TIMEOUT", "22", 0);
     if (cm_address_space_left() == (size_t)-1) return;
     /* glibc reserves 64 MiB of address space for each thread's arena (128 MiB while it aligns one): under a cap
      * that ate the room OpenBLAS's buffers were counted on; every thread shares the main arena instead */

@@ -22,6 +22,8 @@
 #include "cmteb/util.h"
 
 #include <stdint.h>
+#include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,25 +131,51 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
     return CM_OK;
 }
 
+/* Texts per thread below which the lookups run on one thread. */
+#define PRE_PAR_MIN 4096
+
+/* The store is read-only here (lookups in its index, rows copied out of its map), so the texts are looked up
+ * on all threads; the outcome is the sequential loop's: the missing texts counted, the first one named, and on
+ * a non-finite row the error of the first such text. */
 static int pre_encode(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
                       float *out) {
     (void)instruction;
     const pre_state *s = state;
-    size_t missing = 0, first = 0;
-    int order[3] = {(int)role, -1, role == CM_ROLE_QUERY ? CM_ROLE_DOCUMENT : CM_ROLE_QUERY};
+    size_t missing = 0, first = SIZE_MAX, bad = SIZE_MAX;
+    int bad_rc = CM_OK;
+    char bad_msg[2048] = "";
+    const int order[3] = {(int)role, -1, role == CM_ROLE_QUERY ? CM_ROLE_DOCUMENT : CM_ROLE_QUERY};
+    const int nt = n >= 2 * PRE_PAR_MIN ? omp_get_max_threads() : 1;
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : missing) if (nt > 1)
     for (size_t i = 0; i < n; i++) {
         size_t row;
         int found = 0;
         for (int k = 0; k < 3 && !found; k++)
             found = cm_store_find(s->store, cm_store_key_text(order[k], NULL, texts[i]), &row);
         if (!found) {
-            if (!missing++) first = i;
+            missing++;
+#pragma omp critical(pre_first_missing)
+            if (i < first) first = i;
             continue;
         }
         int rc = cm_store_read(s->store, row, 1, out + i * s->dim);
-        if (rc == CM_ERR_NUMERIC)
-            return cm_error_wrap(rc, "%s text \"%.80s\" (texts.jsonl line %zu)", cm_role_name(role), texts[i], row + 1);
-        if (rc) return rc;
+        if (rc) {
+#pragma omp critical(pre_first_bad)
+            if (i < bad) {   /* the message is this thread's: keep it with the index */
+                bad = i;
+                bad_rc = rc;
+                snprintf(bad_msg, sizeof bad_msg, "%s", cm_last_error());
+            }
+        }
+    }
+    if (bad != SIZE_MAX) {
+        size_t row = 0;
+        for (int k = 0; k < 3; k++)
+            if (cm_store_find(s->store, cm_store_key_text(order[k], NULL, texts[bad]), &row)) break;
+        if (bad_rc == CM_ERR_NUMERIC)
+            return cm_error(bad_rc, "%s text \"%.80s\" (texts.jsonl line %zu): %s", cm_role_name(role), texts[bad],
+                            row + 1, bad_msg);
+        return cm_error(bad_rc, "%s", bad_msg);
     }
     if (missing)
         return cm_error(CM_ERR_NOTFOUND, "%zu of %zu requested %s texts are not in texts.jsonl, e.g. \"%.120s\"",

@@ -392,14 +392,14 @@ static int convert_row(const cm_store *s, const unsigned char *src, size_t row, 
             memcpy(&h, src + 2 * j, 2);
             out[j] = cm_f16_to_f32(h);
         }
-    for (size_t j = 0; j < s->dim; j++)
-        if (!isfinite(out[j])) {
-            char dflt[64];
-            const char *lab = s->label;
-            if (!lab) { snprintf(dflt, sizeof dflt, "%.40s/rows.bin", s->dir); lab = dflt; }
-            return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (row %zu, column %zu; expected finite numbers)", lab,
-                            row * s->dim + j, isnan(out[j]) ? "NaN" : "Inf", row, j);
-        }
+    size_t j = cm_first_nonfinite(out, s->dim);
+    if (j < s->dim) {
+        char dflt[64];
+        const char *lab = s->label;
+        if (!lab) { snprintf(dflt, sizeof dflt, "%.40s/rows.bin", s->dir); lab = dflt; }
+        return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (row %zu, column %zu; expected finite numbers)", lab,
+                        row * s->dim + j, isnan(out[j]) ? "NaN" : "Inf", row, j);
+    }
     return CM_OK;
 }
 

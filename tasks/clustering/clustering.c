@@ -110,7 +110,7 @@ static int finish(const cm_task *task, cJSON *scores, const double *v, size_t n,
 /* ---- v1 -------------------------------------------------------------------------- */
 /* Bytes of vectors that v1 holds at once to cluster several sets side by side; sets larger than this run one
  * at a time with every thread in their k-means. */
-#define CLU_GROUP_BYTES ((size_t)256 << 20)
+#define CLU_GROUP_BYTES ((size_t)64 << 20)
 
 static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const cm_clustering_data *data) {
     const double bs = (double)task->settings.clustering.batch_size, seed = (double)task->settings.clustering.seed;

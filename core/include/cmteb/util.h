@@ -148,6 +148,8 @@ double cm_now(void);   /* monotonic seconds */
 /* Checks that n floats are finite; on failure records CM_ERR_NUMERIC naming
  * what (a label for the message) and the first bad index. */
 int    cm_check_finite(const float *x, size_t n, const char *what);
+/* Index of the first NaN or infinity in x[0..n), n when all are finite. */
+size_t cm_first_nonfinite(const float *x, size_t n);
 double cm_dot(const float *a, const float *b, size_t d);
 double cm_norm(const float *a, size_t d);
 /* L2-normalises each of n rows of width d in place; zero rows stay zero. */
