@@ -4,6 +4,9 @@
 #include "cmteb/util.h"
 
 #include <cblas.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -53,6 +56,20 @@ void cm_topk_offer(const cm_topk_heaps *h, size_t q, float score, uint32_t doc) 
     hd[i] = doc;
 }
 
+/* Whether any of x[0..16) is >= thr (NaN never is). */
+static inline int any_at_least(const float *x, float thr) {
+#ifdef __AVX__
+    const __m256 t = _mm256_set1_ps(thr);
+    __m256 m = _mm256_or_ps(_mm256_cmp_ps(_mm256_loadu_ps(x), t, _CMP_GE_OQ),
+                            _mm256_cmp_ps(_mm256_loadu_ps(x + 8), t, _CMP_GE_OQ));
+    return _mm256_movemask_ps(m) != 0;
+#else
+    int any = 0;
+    for (int i = 0; i < 16; i++) any |= x[i] >= thr;
+    return any;
+#endif
+}
+
 /* Merges one row of scores (documents base .. base + n) into query q's heap:
  * a score below the worst kept one (full heap) cannot enter, so it is skipped
  * without touching the heap; equal scores go on to the id comparison. */
@@ -61,6 +78,7 @@ static void scan_row(const cm_topk_heaps *h, size_t q, const float *row, size_t 
     const float *root = h->score + q * k;
     float thr = h->n[q] == k ? root[0] : -INFINITY;
     for (size_t j = 0; j < n; j++) {
+        if ((j & 15) == 0 && j + 16 <= n && !any_at_least(row + j, thr)) { j += 15; continue; }
         if (!(row[j] >= thr)) continue;   /* also drops NaN */
         uint32_t doc = base + (uint32_t)j;
         if (h->skip_self && !strcmp(doc_id(h, doc), h->qids[q])) continue;
