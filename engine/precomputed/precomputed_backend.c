@@ -21,7 +21,6 @@
 #include "cmteb/store.h"
 #include "cmteb/util.h"
 
-#include <stdint.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,7 +130,7 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
     return CM_OK;
 }
 
-/* Texts per thread below which the lookups run on one thread. */
+/* Requests of fewer than twice this many texts are looked up on one thread (a team costs more than it saves). */
 #define PRE_PAR_MIN 4096
 
 /* The store is read-only here (lookups in its index, rows copied out of its map), so the texts are looked up
