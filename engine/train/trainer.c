@@ -129,6 +129,76 @@ static int train_step(cm_head *h, const cm_pooler_states *st, const cm_pooler_ex
     return rc;
 }
 
+/* One "step<TAB>epoch<TAB>loss" line of the training log; 0 when it is not one. */
+static int log_line(const char *line, long *step, int *epoch, double *loss) {
+    char tail;
+    return sscanf(line, "%ld\t%d\t%lf%c", step, epoch, loss, &tail) >= 3 && *step > 0 && *epoch > 0;
+}
+
+/* A resumed run restarts after step `done` (the checkpoint): lines of later steps, logged by a run that died
+ * before its next checkpoint, are dropped so that every step is in the log once. */
+static int log_keep_upto(const char *path, long done) {
+    char *buf = NULL;
+    size_t len = 0;
+    if (!cm_file_exists(path)) return CM_OK;
+    CM_TRY(cm_read_file(path, &buf, &len));
+    size_t w = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && buf[e] != '\n') e++;
+        char save = e < len ? buf[e] : '\0';
+        if (e < len) buf[e] = '\0';
+        long step;
+        int epoch;
+        double loss;
+        int keep = log_line(buf + i, &step, &epoch, &loss) && step <= done;
+        if (e < len) buf[e] = save;
+        if (keep) {
+            memmove(buf + w, buf + i, e - i);
+            w += e - i;
+            buf[w++] = '\n';
+        }
+        i = e + 1;
+    }
+    int rc = cm_write_file_atomic(path, buf, w);
+    free(buf);
+    return rc;
+}
+
+int cm_pooler_log_means(const char *log_path, double *first, double *last) {
+    *first = *last = NAN;
+    char *buf = NULL;
+    size_t len = 0;
+    CM_TRY(cm_read_file(log_path, &buf, &len));
+    int e_lo = 0, e_hi = 0;
+    double s_lo = 0, s_hi = 0;
+    long n_lo = 0, n_hi = 0, line_no = 0;
+    int rc = CM_OK;
+    for (char *p = buf, *end = buf + len; p < end && rc == CM_OK;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl) *nl = '\0';
+        line_no++;
+        long step;
+        int epoch;
+        double loss;
+        if (*p && !log_line(p, &step, &epoch, &loss))
+            rc = cm_error(CM_ERR_FORMAT, "%s:%ld: expected \"step<TAB>epoch<TAB>loss\"", log_path, line_no);
+        else if (*p) {
+            if (!n_lo || epoch < e_lo) { e_lo = epoch; s_lo = 0; n_lo = 0; }
+            if (!n_hi || epoch > e_hi) { e_hi = epoch; s_hi = 0; n_hi = 0; }
+            if (epoch == e_lo) { s_lo += loss; n_lo++; }
+            if (epoch == e_hi) { s_hi += loss; n_hi++; }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    free(buf);
+    if (rc == CM_OK && n_lo) {
+        *first = s_lo / (double)n_lo;
+        *last = s_hi / (double)n_hi;
+    }
+    return rc;
+}
+
 int cm_pooler_train(cm_head *h, const cm_pooler_states *st, const cm_pooler_example *ex, size_t n_ex,
                     const cm_pooler_train_params *p, double *mean_first, double *mean_last) {
     if (!n_ex) return cm_error(CM_ERR_ARG, "train-pooler: no training examples");
@@ -147,6 +217,7 @@ int cm_pooler_train(cm_head *h, const cm_pooler_states *st, const cm_pooler_exam
     if (rc == CM_OK && done)
         cm_log(CM_LOG_INFO, "resuming from %s at step %ld of %ld", p->checkpoint_dir, done, total);
     FILE *log = NULL;
+    if (rc == CM_OK && p->log_path && done) rc = log_keep_upto(p->log_path, done);
     if (rc == CM_OK && p->log_path && !(log = fopen(p->log_path, done ? "a" : "w")))
         rc = cm_error(CM_ERR_IO, "%s: cannot write the training log", p->log_path);
     double sum = 0, first = NAN, last = NAN, run = NAN;

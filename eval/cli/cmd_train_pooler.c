@@ -256,9 +256,12 @@ int cm_cmd_train_pooler(int argc, char **argv) {
     long steps = B ? (long)(set.n_ex / B) * tp.epochs : 0;
     if (tp.max_steps > 0 && tp.max_steps < steps) steps = tp.max_steps;
     if (rc == CM_OK) rc = cm_head_save(h, headp);
+    /* train.json's epoch means cover every run of a resumed training (the log has them all), not this run's */
+    double log_first = first, log_last = last;
+    if (rc == CM_OK && steps > 0 && cm_file_exists(logp)) rc = cm_pooler_log_means(logp, &log_first, &log_last);
     if (rc == CM_OK)
-        rc = write_folder(output, backbone, ep.attention, qtmpl, max_length, h, first, last, steps, set.n_ex, train,
-                          n_train, init);
+        rc = write_folder(output, backbone, ep.attention, qtmpl, max_length, h, log_first, log_last, steps, set.n_ex,
+                          train, n_train, init);
     if (rc == CM_OK && steps == 0 && init)   /* --epochs 0: no loss to report */
         printf("%s head copied from --init %s (no training step); model folder %s\n", cm_head_kind_name(hp.kind),
                init, output);

@@ -104,6 +104,13 @@ grep -q "untrained mean-linear head (the seed-7 initialisation" "$out/ml0.txt" &
   > "$out/ml2b.txt" 2>&1 && grep -q "24 steps, all done before this run" "$out/ml2b.txt" \
   && ! grep -qi nan "$out/ml2b.txt" && ok \
   || bad "rerun of a finished run: $(cat "$out/ml2b.txt")"
+# ... and its train.json keeps the epoch means of all its runs (from the log), equal to the uninterrupted run's
+/usr/bin/python3 - "$out/ml/train.json" "$out/ml2/train.json" <<'PY' && ok || bad "train.json after resume and rerun: $(cat "$out/ml2/train.json")"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ("loss_first_epoch", "loss_last_epoch")
+sys.exit(0 if all(isinstance(b[k], float) and b[k] == a[k] for k in keys) and b["steps"] == a["steps"] else 1)
+PY
 
 # 5c. --init: a second stage starts from a trained head (--epochs 0 copies it byte for byte; training moves it)
 "$CMTEB_BIN" train-pooler "${T[@]}" --head mean-linear --init "$out/ml" --epochs 0 --output "$out/st0" \

@@ -169,9 +169,15 @@ cm_pooler_train_params cm_pooler_train_default_params(void);
  * p->checkpoint_dir when it holds a checkpoint of the same head kind and sizes (the same steps are then
  * skipped: shuffles depend on the seed and the epoch only, so a resumed run ends where an uninterrupted one
  * does). Returns CM_ERR_INTERRUPTED (after writing a checkpoint) when interrupted. *mean_first / *mean_last:
- * the mean loss of the first and of the last epoch run (NULL ok). */
+ * the mean loss of the first and of the last epoch this call ran (NULL ok; NaN when it ran no step; the means
+ * over all runs: cm_pooler_log_means). */
 int cm_pooler_train(cm_head *h, const cm_pooler_states *st, const cm_pooler_example *ex, size_t n_ex,
                     const cm_pooler_train_params *p, double *mean_first, double *mean_last);
+
+/* The mean loss of the first and of the last epoch in a training log (log_path's lines, every run of a resumed
+ * training: a resume first drops the lines past its checkpoint), NaN when it holds no step. CM_ERR_IO when it
+ * cannot be read, CM_ERR_FORMAT naming the line that is not "step<TAB>epoch<TAB>loss". Owns nothing. */
+int cm_pooler_log_means(const char *log_path, double *first, double *last);
 
 #ifdef __cplusplus
 }
