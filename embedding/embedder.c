@@ -9,6 +9,10 @@
 #include "embedding/embed_cache.h"
 #include "cmteb/interrupt.h"
 #include "cmteb/progress.h"
+#include "cmteb/store.h"
+
+#include <math.h>
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,8 @@ struct cm_embedder {
     cm_embedder_stats  st;
     double             last_flush;
     long               delay_ms;  /* CMTEB_TEST_ENCODE_DELAY_MS: slows encoding so tests can interrupt a run */
+    cm_store          *slice;     /* slice mode (cm_embedder_slice_begin): this slice's vectors go there */
+    size_t             slice_i, slice_n;
 };
 
 cm_embedder_params cm_embedder_default_params(void) {
@@ -56,6 +62,51 @@ int cm_embedder_init(cm_embedder **out, cm_encoder *enc, const cm_embedder_param
     return CM_OK;
 }
 
+/* Whether key belongs to the embedder's slice. */
+static int slice_owns(const cm_embedder *e, cm_store_key k) {
+    return (size_t)((k.lo ^ (k.hi >> 17)) % (uint64_t)e->slice_n) == e->slice_i;
+}
+
+/* A stand-in for a vector of another slice: finite, unit length, a function of the key. */
+static void placeholder(cm_store_key k, float *v, size_t dim) {
+    uint64_t s = k.lo ^ (k.hi * 0x9e3779b97f4a7c15ULL);
+    double norm = 0;
+    for (size_t j = 0; j < dim; j++) {
+        s += 0x9e3779b97f4a7c15ULL;
+        uint64_t z = s;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        v[j] = (float)((double)(z >> 11) / 9007199254740992.0 - 0.5);
+        norm += (double)v[j] * v[j];
+    }
+    norm = norm > 0 ? sqrt(norm) : 1;
+    for (size_t j = 0; j < dim; j++) v[j] = (float)(v[j] / norm);
+}
+
+int cm_embedder_slice_begin(cm_embedder *e, size_t i, size_t n, const char *store_dir) {
+    if (e->slice) return cm_error(CM_ERR_ARG, "embedder: already in slice mode");
+    if (n == 0 || i >= n) return cm_error(CM_ERR_ARG, "embedder: slice %zu of %zu", i, n);
+    const cm_encoder_info *info = cm_encoder_get_info(e->enc);
+    cm_store_params sp = cm_store_default_params();
+    sp.dim = info->dim;
+    sp.tag = info->fingerprint;   /* a slice of another model's vectors is refused, not mixed in */
+    sp.writable = 1;
+    CM_TRY(cm_store_open(&e->slice, store_dir, &sp));
+    e->slice_i = i;
+    e->slice_n = n;
+    return CM_OK;
+}
+
+int cm_embedder_slice_end(cm_embedder *e, size_t *n_stored) {
+    if (!e->slice) return CM_OK;
+    int rc = cm_store_reindex(e->slice);
+    if (n_stored) *n_stored = cm_store_keys(e->slice);
+    cm_store_close(e->slice);
+    e->slice = NULL;
+    return rc;
+}
+
 /* Hash set from key to the first index holding it, for de-duplication. */
 typedef struct { cm_cache_key k; size_t idx; int used; } dslot;
 
@@ -79,6 +130,7 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
     dslot *tab = cm_calloc(cap, sizeof *tab);
     size_t *src = cm_malloc(n * sizeof *src);      /* src[i]: index whose vector text i copies */
     size_t *todo = cm_malloc(n * sizeof *todo);    /* unique indices to encode */
+    cm_store_key *skeys = NULL;                     /* slice mode: each unique text's store key */
     cm_cache_key *keys = cm_malloc(n * sizeof *keys);
     if (!tab || !src || !todo || !keys) { rc = CM_ERR_NOMEM; goto done; }
 
@@ -108,6 +160,20 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
     e->st.requested += n;
     e->st.unique += n_unique;
     e->st.cache_hits += hits;
+
+    /* slice mode: only this slice's texts are encoded; the others get placeholders, neither cached nor stored */
+    if (e->slice) {
+        if (!(skeys = cm_malloc(n * sizeof *skeys))) { rc = CM_ERR_NOMEM; goto done; }
+        for (size_t i = 0; i < n; i++)
+            if (src[i] == i) skeys[i] = cm_store_key_text((int)role, NULL, texts[i]);
+        size_t kept = 0;
+        for (size_t j = 0; j < n_todo; j++) {
+            size_t i = todo[j];
+            if (slice_owns(e, skeys[i])) todo[kept++] = i;
+            else placeholder(skeys[i], out + i * dim, dim);
+        }
+        n_todo = kept;
+    }
 
     if (n_todo) {
         cm_progress prog;
@@ -165,9 +231,16 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
             e->last_flush = cm_now();
         }
     }
+    for (size_t i = 0; e->slice && i < n && !rc; i++) {   /* this slice's vectors, encoded or from the cache */
+        size_t row;
+        if (src[i] != i || !slice_owns(e, skeys[i]) || cm_store_find(e->slice, skeys[i], &row)) continue;
+        rc = cm_store_add(e->slice, out + i * dim, &skeys[i], 1, NULL);
+        if (!rc && cm_store_staged_bytes(e->slice) >= ((size_t)64 << 20)) rc = cm_store_commit(e->slice);
+    }
     for (size_t i = 0; i < n && !rc; i++)
         if (src[i] != i) memcpy(out + i * dim, out + src[i] * dim, dim * sizeof *out);
 done:
+    free(skeys);
     free(tab);
     free(src);
     free(todo);
@@ -207,5 +280,7 @@ void cm_embedder_free(cm_embedder *e) {
         if (rc) cm_log(CM_LOG_WARN, "embedding cache not saved: %s", cm_last_error());
         cm_cache_close(e->cache);
     }
+    if (e->slice && cm_embedder_slice_end(e, NULL))
+        cm_log(CM_LOG_WARN, "sharded run: vectors of this slice not saved: %s", cm_last_error());
     free(e);
 }

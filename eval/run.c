@@ -132,14 +132,10 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         cm_run_task_result *r = &s->results[i];
         r->task = t;
         r->main_score = NAN;
-        int shard_part = sharded && t->type == CM_TASK_RETRIEVAL;   /* a slice of the corpus, merged later */
-        if (sharded && !shard_part && p->shard_index != 0) {   /* shard 0 evaluates the other tasks whole */
-            r->skipped = 1;
-            s->n_skipped++;
-            s->n = i + 1;
-            if (!p->quiet) cm_log(CM_LOG_INFO, "%s: evaluated by shard 0 (only retrieval tasks are split)", t->name);
-            continue;
-        }
+        /* --shard: retrieval searches a slice of the corpus; the other types embed a slice of their texts (the
+         * embedder's slice mode); cmteb merge scores both */
+        int shard_part = sharded;
+        const int sliced = sharded && t->type != CM_TASK_RETRIEVAL;
         char *path = shard_part ? cm_shard_task_path(s->model_dir, t->name)
                                 : cm_results_task_path(s->model_dir, t->name);
         if (!path) return started_failed(s, r);
@@ -181,25 +177,42 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
             }
             options.predictions_prefix = prefix;
         }
-        char *shard_prefix = NULL;   /* --shard: the retrieval evaluator writes its hits there */
+        char *shard_prefix = NULL;   /* --shard: the retrieval evaluator's hits, the others' slice of vectors */
+        char *slice_dir = NULL;
         if (shard_part) {
-            if (!(shard_prefix = cm_shard_task_prefix(s->model_dir, t->name))) {
-                free(folder); free(prefix); cJSON_Delete(scores); cJSON_Delete(items);
+            shard_prefix = cm_shard_task_prefix(s->model_dir, t->name);
+            slice_dir = shard_prefix && sliced ? cm_asprintf("%s.vectors", shard_prefix) : NULL;
+            if (!shard_prefix || (sliced && !slice_dir)) {
+                free(folder); free(prefix); free(shard_prefix); cJSON_Delete(scores); cJSON_Delete(items);
                 return started_failed(s, r);
             }
-            options.shard_index = p->shard_index;
-            options.shard_count = p->shard_count;
-            options.shard_prefix = shard_prefix;
+            if (!sliced) {
+                options.shard_index = p->shard_index;
+                options.shard_count = p->shard_count;
+                options.shard_prefix = shard_prefix;
+            }
             options.predictions_top_k = 0;   /* the merge writes them */
         }
         cm_eval_ctx ctx = {emb, folder, p->threads, p->quiet, &options, items};
         double t0 = cm_now();
         cm_error_clear();
         const cm_evaluator_i *ev = cm_evaluator_for(t->type);
-        int rc =
-            ev ? ev->evaluate(t, &ctx, scores) : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
+        if (sliced && p->overwrite) cm_shard_remove_store(slice_dir);   /* --overwrite: this slice from scratch */
+        int rc = sliced ? cm_embedder_slice_begin(emb, p->shard_index, p->shard_count, slice_dir) : CM_OK;
+        if (!rc)
+            rc = ev ? ev->evaluate(t, &ctx, scores)
+                    : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
+        size_t n_slice = 0;
+        if (sliced) {   /* the slice's vectors are committed whatever happened (an interrupted run resumes) */
+            char why[512];
+            snprintf(why, sizeof why, "%s", cm_last_error());
+            int src = cm_embedder_slice_end(emb, &n_slice);
+            if (rc) cm_error(rc, "%s", why);
+            else rc = src;
+        }
         free(prefix);
         free(shard_prefix);
+        free(slice_dir);
         r->seconds = cm_now() - t0;
         if (!rc && cm_alloc_failures() != failures)
             rc = cm_error(CM_ERR_NOMEM, "%s: out of memory while evaluating (its result would be incomplete)", t->name);
@@ -209,8 +222,12 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
                      ? cm_error(CM_ERR_NOMEM, "%s: out of memory recording provenance", t->name)
                      : cm_shard_write_task(s->model_dir, t->name, p->shard_index, p->shard_count, r->seconds, prov);
             cJSON_Delete(prov);
-            if (!rc && !p->quiet) cm_log(CM_LOG_INFO, "%s: shard %zu of %zu searched (%.1fs); cmteb merge scores it",
-                                         t->name, p->shard_index, p->shard_count, r->seconds);
+            if (!rc && !p->quiet && sliced)
+                cm_log(CM_LOG_INFO, "%s: shard %zu of %zu embedded its slice of the texts (%zu vectors, %.1fs); "
+                       "cmteb merge scores it", t->name, p->shard_index, p->shard_count, n_slice, r->seconds);
+            else if (!rc && !p->quiet)
+                cm_log(CM_LOG_INFO, "%s: shard %zu of %zu searched (%.1fs); cmteb merge scores it", t->name,
+                       p->shard_index, p->shard_count, r->seconds);
             shard_part = 2;   /* done: no result file of its own */
         }
         if (!rc && shard_part != 2) {

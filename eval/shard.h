@@ -9,12 +9,18 @@
  *                                                   shard's corpus slice (tasks/retrieval/shard.h)
  *   MODEL_DIR/.cmteb/shard/<Task>.json              retrieval: the shard's seconds and the provenance the
  *                                                   merged result records
- *   MODEL_DIR/<Task>.json, .cmteb/<Task>.items.json other task types: shard 0 evaluates them whole (their
- *                                                   cost is small beside retrieval); the other shards skip them
+ *   MODEL_DIR/.cmteb/shard/<Task>.vectors/          other task types: the vectors of this shard's slice of the
+ *                                                   task's texts (a vector store; the embedder's slice mode: a
+ *                                                   hash of role and text picks the shard), and <Task>.json
+ *                                                   as for retrieval
  * cm_shard_merge reads the n shard folders and writes into OUTPUT the files
  * one unsharded run writes: the retrieval tasks scored from the merged
- * per-query top-k, the others and model_meta.json copied from shard 0. Only
- * evaluation_time differs (the slowest shard's seconds plus the merge's).
+ * per-query top-k, the others evaluated over the union of the shards'
+ * slices (precomputed: over one store gathered from them, removed after),
+ * model_meta.json copied from shard 0. Only evaluation_time differs (the
+ * slowest shard's seconds plus the merge's). Shard folders of the older
+ * layout (shard 0 evaluated the other tasks whole) still merge: their
+ * result files are copied.
  *
  * Ownership: paths returned are the caller's to free; everything passed in is borrowed.
  */
@@ -40,6 +46,9 @@ int cm_shard_write_manifest(const char *model_dir, size_t i, size_t n, const cm_
 /* Writes MODEL_DIR/.cmteb/shard/<Task>.json: shard i of n took seconds; provenance (borrowed) is recorded. */
 int cm_shard_write_task(const char *model_dir, const char *task_name, size_t i, size_t n, double seconds,
                         const cJSON *provenance);
+
+/* Removes a shard's vector slice (a store folder of plain files) and the folder; a missing one is fine. */
+void cm_shard_remove_store(const char *dir);
 
 typedef struct cm_merge_params {
     const char *output_dir;   /* results root the merged files go to (default "results") */

@@ -6,7 +6,11 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
+#include "cmteb/embedder.h"
+#include "cmteb/store.h"
+
 #include <glob.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +159,17 @@ static double result_main_score(const char *path, const cm_task *t) {
     return v;
 }
 
-/* Another task type: shard 0's result file and items side file, as they are. */
+/* Shards written before non-retrieval tasks were sliced (cmteb 0.x up to this change): shard 0 evaluated the
+ * task whole, so it has a result file and no shard record of it. */
+static int old_layout(const cm_task *t, const shard_in *s0) {
+    char *rec = cm_shard_task_path(s0->model_dir, t->name), *res = cm_results_task_path(s0->model_dir, t->name);
+    int old = rec && res && !cm_file_exists(rec) && cm_file_exists(res);
+    free(rec);
+    free(res);
+    return old;
+}
+
+/* Another task type in the old layout: shard 0's result file and items side file, as they are. */
 static int merge_copied(const cm_task *t, const shard_in *s0, const char *out_dir, cm_run_task_result *r) {
     char *src = cm_results_task_path(s0->model_dir, t->name), *dst = cm_results_task_path(out_dir, t->name);
     char *clean = cm_path_component_clean(t->name);
@@ -244,6 +258,138 @@ static int merge_retrieval(const cm_task *t, const shard_in *sh, size_t n, const
     return rc;
 }
 
+/* The shard record of task t in each shard (MODEL_DIR/.cmteb/shard/<Task>.json): the slowest shard's seconds
+ * into *slowest and shard 0's record into *rec0 (caller deletes); a shard without one is an error. */
+static int read_records(const cm_task *t, const shard_in *sh, size_t n, double *slowest, cJSON **rec0) {
+    *rec0 = NULL;
+    int rc = CM_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *path = cm_shard_task_path(sh[i].model_dir, t->name);
+        cJSON *rec = NULL;
+        if (!path) rc = CM_ERR_NOMEM;
+        else if (!cm_file_exists(path))
+            rc = cm_error(CM_ERR_NOTFOUND, "%s: shard %zu of %zu has not finished it (no %s): rerun that shard",
+                          t->name, i, n, path);
+        else rc = read_json(path, &rec);
+        const cJSON *secs = cJSON_GetObjectItemCaseSensitive(rec, "evaluation_time");
+        if (!rc && cJSON_IsNumber(secs) && secs->valuedouble > *slowest) *slowest = secs->valuedouble;
+        if (!rc && i == 0) *rec0 = rec;
+        else cJSON_Delete(rec);
+        free(path);
+    }
+    if (rc) {
+        cJSON_Delete(*rec0);
+        *rec0 = NULL;
+    }
+    return rc;
+}
+
+/* Gathers the shards' slices of task t's vectors (MODEL_DIR/.cmteb/shard/<Task>.vectors) into one new store
+ * at dir. */
+static int gather_slices(const cm_task *t, const shard_in *sh, size_t n, const char *dir) {
+    cm_shard_remove_store(dir);   /* left by an interrupted merge */
+    cm_store *dst = NULL;
+    int rc = CM_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *prefix = cm_shard_task_prefix(sh[i].model_dir, t->name);
+        char *src_dir = prefix ? cm_asprintf("%s.vectors", prefix) : NULL;
+        cm_store *src = NULL;
+        cm_store_params sp = cm_store_default_params();
+        if (!src_dir) rc = CM_ERR_NOMEM;
+        else if (!cm_store_exists(src_dir))
+            rc = cm_error(CM_ERR_NOTFOUND, "%s: shard %zu of %zu has no vectors for it (no store in %s): rerun that "
+                          "shard", t->name, i, n, src_dir);
+        else rc = cm_store_open(&src, src_dir, &sp);
+        if (!rc && !dst) {
+            cm_store_params dp = cm_store_default_params();
+            dp.dim = cm_store_dim(src);
+            dp.writable = 1;
+            char *parent = cm_path_dirname(dir);
+            rc = parent ? cm_mkdir_p(parent) : CM_ERR_NOMEM;
+            free(parent);
+            if (!rc) rc = cm_store_open(&dst, dir, &dp);
+        }
+        if (!rc) rc = cm_store_copy_from(dst, src);
+        cm_store_close(src);
+        free(prefix);
+        free(src_dir);
+    }
+    if (!rc && dst) rc = cm_store_reindex(dst);
+    cm_store_close(dst);
+    return rc;
+}
+
+/* Another task type: the texts' vectors, embedded in slices by the shards, gathered into one store and
+ * evaluated through the precomputed backend, as one run evaluates them; the result written with shard 0's
+ * provenance. */
+static int merge_sliced(const cm_task *t, const shard_in *sh, size_t n, const cJSON *opts, int keep_items,
+                        const char *out_dir, const cm_merge_params *p, cm_run_task_result *r) {
+    double slowest = 0, t0 = cm_now();
+    cJSON *rec0 = NULL, *scores = cJSON_CreateObject(), *items = NULL;
+    char *clean = cm_path_component_clean(t->name);
+    char *vdir = clean ? cm_asprintf("%s/.cmteb/shard-merge/%s.vectors", out_dir, clean) : NULL;
+    char *spec = vdir ? cm_asprintf("precomputed:%s", vdir) : NULL;
+    cm_encoder *enc = NULL;
+    cm_embedder *emb = NULL;
+    int rc = scores && spec ? CM_OK : CM_ERR_NOMEM;
+    if (!rc) rc = read_records(t, sh, n, &slowest, &rec0);
+    const cJSON *prov = cJSON_GetObjectItemCaseSensitive(rec0, "cmteb");
+    const cJSON *folder = cJSON_GetObjectItemCaseSensitive(prov, "data_folder");
+    if (!rc && !cJSON_IsString(folder))
+        rc = cm_error(CM_ERR_FORMAT, "%s: shard 0's record has no cmteb.data_folder", t->name);
+    if (!rc) rc = gather_slices(t, sh, n, vdir);
+    if (!rc) {
+        cm_encoder_params ep = cm_encoder_default_params();
+        ep.quiet = 1;
+        rc = cm_encoder_init(&enc, spec, &ep);
+    }
+    if (!rc) {
+        cm_embedder_params bp = cm_embedder_default_params();
+        bp.quiet = 1;
+        rc = cm_embedder_init(&emb, enc, &bp);
+    }
+    cm_eval_options o = cm_eval_default_options();
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(opts, "clustering_protocol");
+    cm_clustering_protocol cp;
+    if (!rc && v && (!cJSON_IsString(v) || cm_clustering_protocol_parse(v->valuestring, &cp) != CM_OK))
+        rc = cm_error(CM_ERR_FORMAT, "%s: shard 0's manifest: options.clustering_protocol: expected a protocol name",
+                      t->name);
+    else if (v) o.clustering_protocol = (int)cp;
+    if (!rc && keep_items && !(items = cJSON_CreateObject())) rc = CM_ERR_NOMEM;
+    size_t failures = cm_alloc_failures();
+    if (!rc) {
+        cm_eval_ctx ctx = {emb, folder->valuestring, p->threads, p->quiet, &o, items};
+        rc = cm_evaluator_for(t->type)->evaluate(t, &ctx, scores);
+        if (rc == CM_ERR_NOTFOUND)
+            rc = cm_error_wrap(rc, "%s: the shards' slices lack vectors the task needs (were all shards runs of one "
+                               "command?)", t->name);
+    }
+    if (!rc && cm_alloc_failures() != failures)
+        rc = cm_error(CM_ERR_NOMEM, "%s: out of memory while merging (its result would be incomplete)", t->name);
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(scores, "main_score");
+    if (!rc && !cJSON_IsNumber(ms)) rc = cm_error(CM_ERR_INTERNAL, "%s: evaluator gave no main_score", t->name);
+    r->seconds = slowest + (cm_now() - t0);
+    if (!rc) {   /* as one run: the file is written, a non-finite main score (null in it) fails the task */
+        r->main_score = ms->valuedouble;
+        rc = cm_results_write_task(out_dir, t, scores, r->seconds, prov, items);
+        if (!rc && !isfinite(r->main_score))
+            rc = cm_error(CM_ERR_NUMERIC, "main score %s is not finite (written as null)", t->main_score);
+    }
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    if (vdir) {
+        cm_shard_remove_store(vdir);
+        char *parent = cm_path_dirname(vdir);
+        if (parent) rmdir(parent);   /* when empty */
+        free(parent);
+    }
+    free(clean); free(vdir); free(spec);
+    cJSON_Delete(rec0);
+    cJSON_Delete(scores);
+    cJSON_Delete(items);
+    return rc;
+}
+
 /* Loads the catalog with the task files the shards' tasks came from. */
 static int load_catalog(const cJSON *tasks, cm_catalog **cat) {
     CM_TRY(cm_catalog_init(cat));
@@ -308,8 +454,10 @@ int cm_shard_merge(const char *const *dirs, size_t n, const cm_merge_params *p, 
         s->n = k + 1;
         if (!p->quiet) cm_log(CM_LOG_INFO, "%s: merging %zu shards", t->name, n);
         cm_error_clear();
-        int trc = t->type == CM_TASK_RETRIEVAL ? merge_retrieval(t, sh, n, opts, keep_items, s->model_dir, p, r)
-                                               : merge_copied(t, &sh[0], s->model_dir, r);
+        int trc;
+        if (t->type == CM_TASK_RETRIEVAL) trc = merge_retrieval(t, sh, n, opts, keep_items, s->model_dir, p, r);
+        else if (old_layout(t, &sh[0])) trc = merge_copied(t, &sh[0], s->model_dir, r);
+        else trc = merge_sliced(t, sh, n, opts, keep_items, s->model_dir, p, r);
         if (trc) {
             r->status = trc;
             r->error = cm_strdup(cm_last_error()[0] ? cm_last_error() : cm_status_str(trc));

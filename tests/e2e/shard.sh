@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shard.sh: `cmteb run --shard 0/2` + `--shard 1/2` + `cmteb merge` write exactly the files of the
 # single run (every result, items side file and prediction file byte for byte, except the
-# evaluation_time values): on the demo benchmark (every task type; retrieval split across the
-# shards, the rest run by shard 0) and on SciFact from $CMTEB_SHARED/data (hash model, 5183
+# evaluation_time values): on the demo benchmark (every task type; retrieval's corpus split across the
+# shards, the other tasks' texts split by hash, each shard embedding one disjoint slice), on STSBenchmark,
+# Banking77 and SICK-R in 3 shards, and on SciFact from $CMTEB_SHARED/data (hash model, 5183
 # documents, top-1000 hits, --save-predictions) also in 3 shards given in any order. Shards own whole
 # chunks (--corpus-chunk-size) of the single run's exact search, so FAISS computes every score the same way. Then the
 # errors: a missing shard, shards of different commands, a truncated hits file, a bad --shard.
@@ -46,9 +47,32 @@ demo=(--model hash --benchmark demo --corpus-chunk-size 3 --quiet)
 "$B" run "${demo[@]}" --output s1 --shard 1/2 >/dev/null
 "$B" run "${demo[@]}" --output s0 --shard 0/2 >/dev/null
 [ -f s0/cmteb__hash-512/1/.cmteb/shard/DemoRetrieval.test.hits ] || { echo "no hits file in shard 0"; exit 1; }
-[ ! -e s1/cmteb__hash-512/1/DemoSTS.json ] || { echo "shard 1 evaluated a non-retrieval task"; exit 1; }
+[ ! -e s1/cmteb__hash-512/1/DemoSTS.json ] || { echo "a shard wrote a result file of its own"; exit 1; }
 "$B" merge --output merged --quiet s0 s1 >/dev/null
 same_files single/cmteb__hash-512/1 merged/cmteb__hash-512/1
+[ ! -e merged/cmteb__hash-512/1/.cmteb/shard-merge ] || { echo "the merge left its gathered vectors"; exit 1; }
+# the other task types were split too: each shard embedded a disjoint slice of every task's texts
+# (vector stores of 24-byte key-log entries), which together hold each task's texts once
+/usr/bin/python3 - s0 s1 <<'PY'
+import os, sys
+for task in ("DemoClassification", "DemoClustering", "DemoPairClassification", "DemoReranking", "DemoSTS",
+             "DemoSummarization"):
+    keys = []
+    for d in sys.argv[1:]:
+        raw = open(f"{d}/cmteb__hash-512/1/.cmteb/shard/{task}.vectors/keys.bin", "rb").read()
+        keys.append({raw[i:i + 16] for i in range(0, len(raw), 24)})
+    assert all(keys), (task, [len(k) for k in keys])          # every shard had a share
+    assert not keys[0] & keys[1], task                         # disjoint
+print("non-retrieval slices:", "disjoint and non-empty in both shards")
+PY
+# a shard whose slice of a task is missing: the merge names the task, the shard and the folder
+cp -r s1 noslice
+for f in noslice/cmteb__hash-512/1/.cmteb/shard/DemoSTS.vectors/*; do rm "$f"; done
+set +e
+msg=$("$B" merge --output bad2 s0 noslice 2>&1); rc=$?
+set -e
+[ $rc = 1 ] && grep -q "DemoSTS: shard 1 of 2 has no vectors for it" <<<"$msg" \
+  || { echo "missing slice: $rc $msg"; exit 1; }
 
 # 2. SciFact (real data), predictions too; 2 shards and 3 shards (given out of order)
 data="$CMTEB_SHARED/data"
@@ -75,6 +99,17 @@ print("SciFact slices", spans)
 PY
 else
   echo "note: $data/mteb/scifact absent, SciFact part skipped"
+fi
+
+# 2b. the other task types on real data in 3 shards: STSBenchmark, Banking77 (classification), SICK-R
+if [ -d "$data/mteb/stsbenchmark-sts" ] && [ -d "$data/mteb/banking77" ] && [ -d "$data/mteb/sickr-sts" ]; then
+  real=(--model hash --tasks STSBenchmark,Banking77Classification,SICK-R --data-dir "$data" --quiet)
+  "$B" run "${real[@]}" --output r1 >/dev/null
+  for i in 2 0 1; do "$B" run "${real[@]}" --output "r3_$i" --shard "$i/3" >/dev/null; done
+  "$B" merge --output r3 --quiet r3_0 r3_1 r3_2 >/dev/null
+  same_files r1/cmteb__hash-512/1 r3/cmteb__hash-512/1
+else
+  echo "note: STSBenchmark, Banking77 or SICK-R absent under $data/mteb, their part skipped"
 fi
 
 # 3. errors

@@ -351,6 +351,51 @@ static int helper_verify(const char *dir) {
     return bad ? 1 : 0;
 }
 
+/* cm_store_copy_from: two stores' keys and rows gathered into a third (the merge of sharded runs): every key
+ * at a row holding its vector, a key both hold copied once (the first store's row), widths checked. */
+static void test_copy_from(void) {
+    char *a = tmpdir("copy_a"), *b = tmpdir("copy_b"), *c = tmpdir("copy_c"), *w = tmpdir("copy_w");
+    cm_store_params p = cm_store_default_params();
+    p.dim = 4;
+    p.writable = 1;
+    cm_store *sa = NULL, *sb = NULL, *sc = NULL, *sw = NULL;
+    CHECK_OK(cm_store_open(&sa, a, &p));
+    CHECK_OK(cm_store_open(&sb, b, &p));
+    float v[4];
+    for (size_t i = 0; i < 300; i++) {   /* a: keys 0..299; b: keys 200..599 (200..299 with other values) */
+        row_of(i, v, 4);
+        cm_store_key k = key_of(i);
+        CHECK_OK(cm_store_add(sa, v, &k, 1, NULL));
+    }
+    for (size_t i = 200; i < 600; i++) {
+        row_of(i + (i < 300 ? 7777 : 0), v, 4);
+        cm_store_key k = key_of(i);
+        CHECK_OK(cm_store_add(sb, v, &k, 1, NULL));
+    }
+    CHECK_OK(cm_store_commit(sa));
+    CHECK_OK(cm_store_commit(sb));
+    CHECK_OK(cm_store_open(&sc, c, &p));
+    CHECK_OK(cm_store_copy_from(sc, sa));
+    CHECK_OK(cm_store_copy_from(sc, sb));
+    CHECK_OK(cm_store_reindex(sc));
+    CHECK(cm_store_rows(sc) == 600 && cm_store_keys(sc) == 600);
+    size_t bad = 0;
+    for (size_t i = 0; i < 600; i++) {
+        size_t r;
+        float want[4];
+        row_of(i, want, 4);   /* keys 200..299: a's rows, copied first */
+        if (!cm_store_find(sc, key_of(i), &r) || cm_store_read(sc, r, 1, v) || memcmp(v, want, sizeof v)) bad++;
+    }
+    CHECK(bad == 0);
+    p.dim = 8;
+    CHECK_OK(cm_store_open(&sw, w, &p));
+    CHECK(cm_store_copy_from(sw, sa) == CM_ERR_ARG);
+    CHECK(strstr(cm_last_error(), "width 4") != NULL);
+    cm_store_close(sa); cm_store_close(sb); cm_store_close(sc); cm_store_close(sw);
+    rmdir_r(a); rmdir_r(b); rmdir_r(c); rmdir_r(w);
+    free(a); free(b); free(c); free(w);
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "append")) return helper_append(argv[2], (size_t)strtoull(argv[3], NULL, 10));
     if (argc == 3 && !strcmp(argv[1], "verify")) return helper_verify(argv[2]);
@@ -363,5 +408,6 @@ int main(int argc, char **argv) {
     test_f16();
     test_nan_and_torn_tail();
     test_two_writers();
+    test_copy_from();
     return check_report();
 }

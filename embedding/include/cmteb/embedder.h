@@ -39,6 +39,17 @@ int  cm_embedder_init(cm_embedder **out, cm_encoder *enc, const cm_embedder_para
 int  cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role,
               const char *instruction, const char *label, float *out);
 size_t cm_embedder_dim(const cm_embedder *e);
+
+/* Slice mode, for one task of a sharded run (cmteb run --shard I/N): until cm_embedder_slice_end, cm_embed
+ * computes only the texts of slice i of n (a hash of role and text decides) and adds their vectors to the
+ * vector store in store_dir (created when missing; keyed as the precomputed backend looks texts up, so that
+ * "precomputed:" over the union of the slices' stores gives every vector); the other texts get placeholder
+ * vectors (finite, unit length, a function of the text) that are neither cached nor stored. An evaluation
+ * run on them means nothing: it only makes the evaluator ask for its texts. */
+int cm_embedder_slice_begin(cm_embedder *e, size_t i, size_t n, const char *store_dir);
+/* Commits the slice's store (also after an error) and leaves slice mode; *n_stored (may be NULL): the keys
+ * the store holds. */
+int cm_embedder_slice_end(cm_embedder *e, size_t *n_stored);
 /* Bytes the embedder may hold between calls: the embedding cache's
  * uncommitted rows (at most 16384 x dim floats; 0 without a cache). */
 size_t cm_embedder_reserve_bytes(const cm_embedder *e);

@@ -115,6 +115,11 @@ int cm_store_commit(cm_store *s);
 /* Commits, then rebuilds the index so that it covers every key. */
 int cm_store_reindex(cm_store *s);
 
+/* Stages into dst every committed key of src with its row (a row with several keys is copied once per key;
+ * keys dst already holds are skipped), committing along the way so that staged rows stay under 64 MiB.
+ * The widths must match. The caller commits the rest. */
+int cm_store_copy_from(cm_store *dst, const cm_store *src);
+
 #ifdef __cplusplus
 }
 #endif
