@@ -32,6 +32,7 @@ struct cm_embedder {
     long               delay_ms;  /* CMTEB_TEST_ENCODE_DELAY_MS: slows encoding so tests can interrupt a run */
     cm_store          *slice;     /* slice mode (cm_embedder_slice_begin): this slice's vectors go there */
     size_t             slice_i, slice_n;
+    double             slice_commit;   /* when the slice's store was last committed */
 };
 
 cm_embedder_params cm_embedder_default_params(void) {
@@ -84,6 +85,16 @@ static void placeholder(cm_store_key k, float *v, size_t dim) {
     for (size_t j = 0; j < dim; j++) v[j] = (float)(v[j] / norm);
 }
 
+/* Commits the slice's staged vectors when 64 MiB are staged or the last commit is FLUSH_SECONDS old (as often
+ * as the cache is flushed: an interrupted or killed shard run loses at most that much). */
+static int slice_commit_due(cm_embedder *e) {
+    if (!cm_store_staged(e->slice) ||
+        (cm_store_staged_bytes(e->slice) < ((size_t)64 << 20) && cm_now() - e->slice_commit < FLUSH_SECONDS))
+        return CM_OK;
+    e->slice_commit = cm_now();
+    return cm_store_commit(e->slice);
+}
+
 int cm_embedder_slice_begin(cm_embedder *e, size_t i, size_t n, const char *store_dir) {
     if (e->slice) return cm_error(CM_ERR_ARG, "embedder: already in slice mode");
     if (n == 0 || i >= n) return cm_error(CM_ERR_ARG, "embedder: slice %zu of %zu", i, n);
@@ -95,6 +106,7 @@ int cm_embedder_slice_begin(cm_embedder *e, size_t i, size_t n, const char *stor
     CM_TRY(cm_store_open(&e->slice, store_dir, &sp));
     e->slice_i = i;
     e->slice_n = n;
+    e->slice_commit = cm_now();
     return CM_OK;
 }
 
@@ -166,12 +178,14 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
         if (!(skeys = cm_malloc(n * sizeof *skeys))) { rc = CM_ERR_NOMEM; goto done; }
         for (size_t i = 0; i < n; i++)
             if (src[i] == i) skeys[i] = cm_store_key_text((int)role, NULL, texts[i]);
-        size_t kept = 0;
-        for (size_t j = 0; j < n_todo; j++) {
+        size_t kept = 0, row;
+        for (size_t j = 0; j < n_todo && !rc; j++) {
             size_t i = todo[j];
-            if (slice_owns(e, skeys[i])) todo[kept++] = i;
-            else placeholder(skeys[i], out + i * dim, dim);
+            if (!slice_owns(e, skeys[i])) placeholder(skeys[i], out + i * dim, dim);
+            else if (cm_store_find(e->slice, skeys[i], &row)) rc = cm_store_read(e->slice, row, 1, out + i * dim);
+            else todo[kept++] = i;   /* (in the store already: an interrupted shard run resumes without encoding) */
         }
+        if (rc) goto done;
         n_todo = kept;
     }
 
@@ -213,7 +227,9 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
                 size_t i = todo[s + j];
                 if (!direct) memcpy(out + i * dim, bv + j * dim, dim * sizeof *out);
                 if (e->cache) rc = cm_cache_put(e->cache, keys[i], vx + j * dim);
+                if (!rc && e->slice) rc = cm_store_add(e->slice, vx + j * dim, &skeys[i], 1, NULL);
             }
+            if (!rc && e->slice) rc = slice_commit_due(e);
             e->st.encoded += m;
             cm_progress_update(&prog, s + m);
             if (!rc && e->cache &&
@@ -231,12 +247,12 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
             e->last_flush = cm_now();
         }
     }
-    for (size_t i = 0; e->slice && i < n && !rc; i++) {   /* this slice's vectors, encoded or from the cache */
+    for (size_t i = 0; e->slice && i < n && !rc; i++) {   /* this slice's vectors that came from the cache */
         size_t row;
         if (src[i] != i || !slice_owns(e, skeys[i]) || cm_store_find(e->slice, skeys[i], &row)) continue;
         rc = cm_store_add(e->slice, out + i * dim, &skeys[i], 1, NULL);
-        if (!rc && cm_store_staged_bytes(e->slice) >= ((size_t)64 << 20)) rc = cm_store_commit(e->slice);
     }
+    if (e->slice && !rc) rc = slice_commit_due(e);
     for (size_t i = 0; i < n && !rc; i++)
         if (src[i] != i) memcpy(out + i * dim, out + src[i] * dim, dim * sizeof *out);
 done:

@@ -65,6 +65,13 @@ for task in ("DemoClassification", "DemoClustering", "DemoPairClassification", "
     assert not keys[0] & keys[1], task                         # disjoint
 print("non-retrieval slices:", "disjoint and non-empty in both shards")
 PY
+# shard folders of the older layout (shard 0 evaluated DemoSTS whole, no slices): its result is copied
+cp -r s0 old0 && cp -r s1 old1
+for d in old0 old1; do rm -rf $d/cmteb__hash-512/1/.cmteb/shard/DemoSTS.json $d/cmteb__hash-512/1/.cmteb/shard/DemoSTS.vectors; done
+cp single/cmteb__hash-512/1/DemoSTS.json old0/cmteb__hash-512/1/
+"$B" merge --output merged_old --quiet old0 old1 >/dev/null
+cmp -s single/cmteb__hash-512/1/DemoSTS.json merged_old/cmteb__hash-512/1/DemoSTS.json \
+  || { echo "old-layout shard folders: DemoSTS.json not copied from shard 0"; exit 1; }
 # a shard whose slice of a task is missing: the merge names the task, the shard and the folder
 cp -r s1 noslice
 for f in noslice/cmteb__hash-512/1/.cmteb/shard/DemoSTS.vectors/*; do rm "$f"; done
