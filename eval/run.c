@@ -204,7 +204,7 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
                     : cm_error(CM_ERR_UNSUPPORTED, "no evaluator for type %d", (int)t->type);
         size_t n_slice = 0;
         if (sliced) {   /* the slice's vectors are committed whatever happened (an interrupted run resumes) */
-            char why[512];
+            char why[2048];
             snprintf(why, sizeof why, "%s", cm_last_error());
             int src = cm_embedder_slice_end(emb, &n_slice);
             if (rc) cm_error(rc, "%s", why);
