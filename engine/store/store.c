@@ -30,10 +30,10 @@ char *store_path(const cm_store *s, const char *name) { return cm_path_join(s->d
 char *store_index_path(const cm_store *s, size_t gen) { return cm_asprintf("%s/index-%zu.bin", s->dir, gen); }
 
 int cm_store_exists(const char *dir) {
-    char *p = cm_path_join(dir, "head");
-    int r = p && cm_file_exists(p);
-    free(p);
-    return r;
+    /* no allocation: an out-of-memory "no" would let a writer create a store over an existing one */
+    char p[4096];
+    int n = snprintf(p, sizeof p, "%s/head", dir);
+    return n > 0 && (size_t)n < sizeof p && cm_file_exists(p);   /* longer than PATH_MAX: nothing opens it */
 }
 
 static uint64_t rd64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
