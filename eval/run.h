@@ -37,7 +37,7 @@ typedef struct cm_run_params {
     const cJSON *settings;     /* engine settings recorded in provenance; may be NULL */
     size_t      shard_index;   /* shard_count > 0: this run is shard shard_index of shard_count (eval/shard.h): */
     size_t      shard_count;   /* retrieval tasks search one corpus slice and write hits for cmteb merge;
-                                  the other tasks run whole on shard 0 and are skipped by the others */
+                                  the other tasks embed one hash slice of their texts for it (shard.h) */
 } cm_run_params;
 
 cm_run_params cm_run_default_params(void);
