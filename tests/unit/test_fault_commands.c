@@ -53,11 +53,6 @@ static void bad(const char *what) {
     fprintf(report_to ? report_to : stderr, "%s k=%ld: %s\n", phase_name, phase_k, what);
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static int check_temp(const char *p, const struct stat *st, int flag, struct FTW *f) {
     (void)st;
@@ -121,7 +116,7 @@ static int run_variants(void) {
     return rc;
 }
 
-static void prepare_cold_cache(void) { rm_rf(cache_dir); }
+static void prepare_cold_cache(void) { fault_rm_rf(cache_dir); }
 
 /* After a call over the cache: a clean call over what it left gives the
  * clean vectors. */
@@ -290,14 +285,6 @@ static int run_list(void) {
 }
 
 /* ---- the sweep -------------------------------------------------------------- */
-static FILE *quiet_stderr(void) {
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *null = fopen("/dev/null", "w");
-    if (null) dup2(fileno(null), 2);
-    if (null) fclose(null);
-    return fdopen(saved, "w");
-}
 
 static long total_clean, total_injected;
 
@@ -363,12 +350,12 @@ int main(void) {
     model_dir = cm_asprintf("%s/tests/fixtures/hf/bert-tiny", src);
     model_spec = cm_asprintf("hf:%s", model_dir);
     fix_dir = cm_asprintf("%s/tests/fixtures/results/check", src);
-    rm_rf(root);
+    fault_rm_rf(root);
     CHECK(cm_mkdir_p(root) == CM_OK);
     CHECK_OK(cm_catalog_init(&cat));
     if (!cat) return check_report();
 
-    FILE *saved = quiet_stderr();   /* hundreds of expected failure messages */
+    FILE *saved = fault_quiet_stderr();   /* hundreds of expected failure messages */
     report_to = saved;
     double t0 = cm_now();
     variants_cache = NULL;
@@ -387,10 +374,10 @@ int main(void) {
     sweep("list", run_list, NULL, NULL);
     printf("%ld allocations in the clean calls, %ld failures injected one at a time, %.1f s\n", total_clean,
            total_injected, cm_now() - t0);
-    if (saved) { fflush(stderr); dup2(fileno(saved), 2); fclose(saved); }
+    fault_restore_stderr(saved);
     report_to = NULL;
 
-    rm_rf(root);
+    fault_rm_rf(root);
     cm_catalog_free(cat);
     free(got);
     free(want);

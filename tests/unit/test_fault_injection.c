@@ -34,11 +34,6 @@
  * large value for an exhaustive sweep by hand. */
 static long max_runs = 64;
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static const char *demo_names[] = {"DemoSTS", "DemoClassification", "DemoClustering", "DemoPairClassification",
                                    "DemoReranking", "DemoRetrieval", "DemoSummarization"};
@@ -161,18 +156,6 @@ static run_out run_once(const cm_task *const *ts, size_t n, const char *cache) {
     return o;
 }
 
-static FILE *quiet_stderr(void) {   /* "cmteb: X failed" lines, hundreds of them */
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *null = fopen("/dev/null", "w");
-    if (null) dup2(fileno(null), 2);
-    if (null) fclose(null);
-    return fdopen(saved, "w");
-}
-static void restore_stderr(FILE *saved) {
-    fflush(stderr);
-    if (saved) { dup2(fileno(saved), 2); fclose(saved); }
-}
 
 /* Runs ts (cache: NULL cold, fresh each run; else that warm folder) clean,
  * then with each k failing; totals in *clean_allocs, *injected. */
@@ -181,8 +164,8 @@ static void phase(const char *name, const cm_task *const *ts, size_t n, const ch
     phase_name = name;
     phase_k = 0;
     const char *cache = warm ? warm : cache_dir;
-    rm_rf(out_dir);
-    if (!warm) rm_rf(cache_dir);
+    fault_rm_rf(out_dir);
+    if (!warm) fault_rm_rf(cache_dir);
     fault_arm(0);
     run_out o = run_once(ts, n, cache);
     fault_disarm();
@@ -194,12 +177,12 @@ static void phase(const char *name, const cm_task *const *ts, size_t n, const ch
     CHECK(bad_files == 0);
     long stride = clean / max_runs + 1;
     size_t runs = 0, shown = 0, silent = 0, recovered = 0;
-    FILE *saved = quiet_stderr();
+    FILE *saved = fault_quiet_stderr();
     report_to = saved;
     for (long k = 1; k <= clean; k += stride) {
         phase_k = k;
-        rm_rf(out_dir);
-        if (!warm) rm_rf(cache_dir);
+        fault_rm_rf(out_dir);
+        if (!warm) fault_rm_rf(cache_dir);
         fault_arm(k);
         o = run_once(ts, n, cache);
         fault_disarm();
@@ -216,7 +199,7 @@ static void phase(const char *name, const cm_task *const *ts, size_t n, const ch
         else if (o.n_ok_without_file == 0) recovered++;   /* files checked equal to the clean run's above */
         else { silent++; bad(out_dir, "failure injected, run reported success, result missing"); }
     }
-    restore_stderr(saved);
+    fault_restore_stderr(saved);
     report_to = NULL;
     CHECK(bad_files == 0);
     CHECK(silent == 0);
@@ -231,7 +214,7 @@ static void setup_phase(long *clean_allocs, long *injected) {
     phase_name = "set-up";
     long clean = 0;
     for (long k = 0; k == 0 || k <= clean; k += k ? clean / max_runs + 1 : 1) {
-        rm_rf(cache_dir);
+        fault_rm_rf(cache_dir);
         fault_arm(k);
         cm_catalog *c = NULL;
         cm_encoder *e = NULL;
@@ -279,7 +262,7 @@ int main(void) {
 
     /* The clean run's files, the reference every file is compared to; its
      * cache is the warm cache of phase 3. */
-    rm_rf(root);
+    fault_rm_rf(root);
     run_out o = run_once(tasks, N_DEMO, warm_cache);
     CHECK_OK(o.rc);
     CHECK(o.n_failed == 0);
@@ -294,7 +277,7 @@ int main(void) {
     printf("%ld allocations in the clean runs, %ld failures injected one at a time, %.1f s\n", clean, injected,
            cm_now() - t0);
 
-    rm_rf(root);
+    fault_rm_rf(root);
     cJSON_Delete(ref);
     cm_encoder_free(enc);
     cm_catalog_free(cat);

@@ -40,11 +40,6 @@ static size_t bad_files;
 static const char *phase_name;
 static long phase_k;
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static int ends_with(const char *s, const char *x) {
     size_t ls = strlen(s), lx = strlen(x);
@@ -154,18 +149,6 @@ static outcome merge_run(void) {
     return o;
 }
 
-static FILE *quiet_stderr(void) {
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *null = fopen("/dev/null", "w");
-    if (null) dup2(fileno(null), 2);
-    if (null) fclose(null);
-    return fdopen(saved, "w");
-}
-static void restore_stderr(FILE *saved) {
-    fflush(stderr);
-    if (saved) { dup2(fileno(saved), 2); fclose(saved); }
-}
 
 int main(void) {
     if (getenv("CMTEB_FAULT_RUNS") && atol(getenv("CMTEB_FAULT_RUNS")) > 0) max_runs = atol(getenv("CMTEB_FAULT_RUNS"));
@@ -187,7 +170,7 @@ int main(void) {
     }
 
     /* the clean shards and merge: the reference */
-    rm_rf(root);
+    fault_rm_rf(root);
     outcome o = shard_run(s0, 0);
     CHECK(o.rc == CM_OK && o.n_failed == 0);
     fault_arm(0);
@@ -205,12 +188,12 @@ int main(void) {
 
     size_t shown = 0, recovered = 0, runs = 0;
     double t0 = cm_now();
-    FILE *saved = quiet_stderr();
+    FILE *saved = fault_quiet_stderr();
     /* 1. shard 1's run, failing allocation k; then resumed cleanly and merged */
     phase_name = "shard run";
     for (long k = 1; k <= clean_shard; k += clean_shard / max_runs + 1) {
         phase_k = k;
-        rm_rf(s1);
+        fault_rm_rf(s1);
         fault_arm(k);
         o = shard_run(s1, 1);
         fault_disarm();
@@ -221,7 +204,7 @@ int main(void) {
         else if (fault_injected) recovered++;
         o = shard_run(s1, 1);   /* resume over whatever the failed run left */
         if (o.rc || o.n_failed) bad(s1, "the resumed shard run failed");
-        rm_rf(merged);
+        fault_rm_rf(merged);
         o = merge_run();
         if (o.rc || o.n_failed) bad(merged, "the merge after the resumed shard failed");
         else check_merged();
@@ -230,7 +213,7 @@ int main(void) {
     phase_name = "merge";
     for (long k = 1; k <= clean_merge; k += clean_merge / max_runs + 1) {
         phase_k = k;
-        rm_rf(merged);
+        fault_rm_rf(merged);
         fault_arm(k);
         o = merge_run();
         fault_disarm();
@@ -247,12 +230,12 @@ int main(void) {
             else check_merged();
         }
     }
-    restore_stderr(saved);
+    fault_restore_stderr(saved);
     CHECK(bad_files == 0);
     CHECK(shown > 0);
     printf("shard run %ld allocations, merge %ld; %zu runs with a fault: %zu failed visibly, %zu recovered (%.1f s)\n",
            clean_shard, clean_merge, runs, shown, recovered, cm_now() - t0);
-    rm_rf(root);
+    fault_rm_rf(root);
     cJSON_Delete(ref);
     cm_encoder_free(enc);
     cm_catalog_free(cat);

@@ -17,11 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static char *slurp(const char *path) {
     char *t = NULL;
@@ -64,7 +59,7 @@ static int write_meta(const char *dir, const cm_task *t, const cJSON *scores) {
 static void sweep(const char *name, write_fn fn, const char *dir, const char *file, const cm_task *t,
                   const cJSON *scores) {
     char *path = cm_path_join(dir, file);
-    rm_rf(dir);
+    fault_rm_rf(dir);
     fault_arm(0);
     int rc = fn(dir, t, scores);
     fault_disarm();
@@ -74,7 +69,7 @@ static void sweep(const char *name, write_fn fn, const char *dir, const char *fi
     CHECK(want && clean > 0);
     size_t failed_calls = 0, bad = 0;
     for (long k = 1; want && k <= clean; k++) {
-        rm_rf(dir);
+        fault_rm_rf(dir);
         fault_arm(k);
         rc = fn(dir, t, scores);
         fault_disarm();
@@ -110,7 +105,7 @@ int main(void) {
     if (t && dir) {
         sweep("task", write_task, dir, "DemoSTS.json", t, scores);
         sweep("model_meta", write_meta, dir, "model_meta.json", t, scores);
-        rm_rf(dir);
+        fault_rm_rf(dir);
     }
     cJSON_Delete(scores);
     cJSON_Delete(prov);
