@@ -2,6 +2,7 @@
 #include "eval/run.h"
 #include "eval/console.h"
 #include "eval/shard.h"
+#include "cmteb/store.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/results.h"
 #include "cmteb/status.h"
@@ -197,7 +198,7 @@ int cm_run_tasks(cm_embedder *emb, const cm_task *const *tasks, size_t n, const 
         double t0 = cm_now();
         cm_error_clear();
         const cm_evaluator_i *ev = cm_evaluator_for(t->type);
-        if (sliced && p->overwrite) cm_shard_remove_store(slice_dir);   /* --overwrite: this slice from scratch */
+        if (sliced && p->overwrite) cm_store_remove(slice_dir);   /* --overwrite: this slice from scratch */
         int rc = sliced ? cm_embedder_slice_begin(emb, p->shard_index, p->shard_count, slice_dir) : CM_OK;
         if (!rc)
             rc = ev ? ev->evaluate(t, &ctx, scores)

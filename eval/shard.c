@@ -3,12 +3,10 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int cm_shard_parse(const char *spec, size_t *i, size_t *n) {
     char *end = NULL;
@@ -101,16 +99,3 @@ int cm_shard_write_task(const char *model_dir, const char *task_name, size_t i, 
     return rc;
 }
 
-void cm_shard_remove_store(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *f = cm_path_join(dir, e->d_name);
-        if (f) unlink(f);
-        free(f);
-    }
-    closedir(d);
-    rmdir(dir);
-}

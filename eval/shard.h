@@ -47,9 +47,6 @@ int cm_shard_write_manifest(const char *model_dir, size_t i, size_t n, const cm_
 int cm_shard_write_task(const char *model_dir, const char *task_name, size_t i, size_t n, double seconds,
                         const cJSON *provenance);
 
-/* Removes a shard's vector slice (a store folder of plain files) and the folder; a missing one is fine. */
-void cm_shard_remove_store(const char *dir);
-
 typedef struct cm_merge_params {
     const char *output_dir;   /* results root the merged files go to (default "results") */
     int         threads;      /* 0: all cores */

@@ -287,7 +287,7 @@ static int read_records(const cm_task *t, const shard_in *sh, size_t n, double *
 /* Gathers the shards' slices of task t's vectors (MODEL_DIR/.cmteb/shard/<Task>.vectors) into one new store
  * at dir. */
 static int gather_slices(const cm_task *t, const shard_in *sh, size_t n, const char *dir) {
-    cm_shard_remove_store(dir);   /* left by an interrupted merge */
+    cm_store_remove(dir);   /* left by an interrupted merge */
     cm_store *dst = NULL;
     int rc = CM_OK;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -378,7 +378,7 @@ static int merge_sliced(const cm_task *t, const shard_in *sh, size_t n, const cJ
     cm_embedder_free(emb);
     cm_encoder_free(enc);
     if (vdir) {
-        cm_shard_remove_store(vdir);
+        cm_store_remove(vdir);
         char *parent = cm_path_dirname(vdir);
         if (parent) rmdir(parent);   /* when empty */
         free(parent);

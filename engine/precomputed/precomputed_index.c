@@ -9,12 +9,11 @@
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define COMMIT_BYTES ((size_t)64 << 20)
 
@@ -36,21 +35,6 @@ int pre_source_stamp(const char *dir, char **out) {
     }
     *out = cm_asprintf("texts %llu %llu %llu npy %llu %llu %llu", v[0], v[1], v[2], v[3], v[4], v[5]);
     return *out ? CM_OK : CM_ERR_NOMEM;
-}
-
-/* Removes a folder of plain files (a store). */
-static void remove_store_dir(const char *d) {
-    DIR *dd = opendir(d);
-    if (!dd) return;
-    struct dirent *e;
-    while ((e = readdir(dd))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = cm_path_join(d, e->d_name);
-        if (p) unlink(p);
-        free(p);
-    }
-    closedir(dd);
-    rmdir(d);
 }
 
 /* Reads role into *role (-1 none, 0 query, 1 document). */
@@ -152,17 +136,17 @@ static int build(const char *dir, const char *tmp, const char *stamp) {
 int pre_build_store(const char *dir, const char *store_dir, const char *stamp) {
     char *tmp = cm_asprintf("%s.tmp.%d", store_dir, (int)getpid());
     if (!tmp) return CM_ERR_NOMEM;
-    remove_store_dir(tmp);
+    cm_store_remove(tmp);
     double t0 = cm_now();
     int rc = build(dir, tmp, stamp);
     if (!rc) {
-        remove_store_dir(store_dir);   /* an out-of-date store */
+        cm_store_remove(store_dir);   /* an out-of-date store */
         if (rename(tmp, store_dir) != 0 && !cm_store_exists(store_dir))   /* else a concurrent build won */
             rc = cm_error(CM_ERR_IO, "%s: cannot rename the new store into place", store_dir);
     }
     if (!rc) cm_log(CM_LOG_INFO, "%s: indexed into the vector store %s in %.1f s (done once; later runs map it)", dir,
                     store_dir, cm_now() - t0);
-    remove_store_dir(tmp);
+    cm_store_remove(tmp);
     free(tmp);
     return rc;
 }

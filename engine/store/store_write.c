@@ -307,3 +307,17 @@ int cm_store_copy_from(cm_store *dst, const cm_store *src) {
     free(vec);
     return rc;
 }
+
+void cm_store_remove(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *f = cm_path_join(dir, e->d_name);
+        if (f) unlink(f);
+        free(f);
+    }
+    closedir(d);
+    rmdir(dir);
+}

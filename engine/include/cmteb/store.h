@@ -115,6 +115,10 @@ int cm_store_commit(cm_store *s);
 /* Commits, then rebuilds the index so that it covers every key. */
 int cm_store_reindex(cm_store *s);
 
+/* Removes the store folder dir (its files, then the folder; a store holds no subfolders); a missing folder
+ * is fine. The store must not be open. */
+void cm_store_remove(const char *dir);
+
 /* Stages into dst every committed key of src with its row (a row with several keys is copied once per key;
  * keys dst already holds are skipped), committing along the way so that staged rows stay under 64 MiB.
  * The widths must match. The caller commits the rest. */
