@@ -191,6 +191,37 @@ static int merge_copied(const cm_task *t, const shard_in *s0, const char *out_di
     return rc;
 }
 
+/* The shard record of task t in each shard (MODEL_DIR/.cmteb/shard/<Task>.json): the slowest shard's seconds
+ * into *slowest and shard 0's record, which names the data folder, into *rec0 (caller deletes); a shard
+ * without one is an error. */
+static int read_records(const cm_task *t, const shard_in *sh, size_t n, double *slowest, cJSON **rec0) {
+    *rec0 = NULL;
+    int rc = CM_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *path = cm_shard_task_path(sh[i].model_dir, t->name);
+        cJSON *rec = NULL;
+        if (!path) rc = CM_ERR_NOMEM;
+        else if (!cm_file_exists(path))
+            rc = cm_error(CM_ERR_NOTFOUND, "%s: shard %zu of %zu has not finished it (no %s): rerun that shard",
+                          t->name, i, n, path);
+        else rc = read_json(path, &rec);
+        const cJSON *secs = cJSON_GetObjectItemCaseSensitive(rec, "evaluation_time");
+        if (!rc && cJSON_IsNumber(secs) && secs->valuedouble > *slowest) *slowest = secs->valuedouble;
+        if (!rc && i == 0) *rec0 = rec;
+        else cJSON_Delete(rec);
+        free(path);
+    }
+    const cJSON *folder = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(*rec0, "cmteb"),
+                                                           "data_folder");
+    if (!rc && !cJSON_IsString(folder))
+        rc = cm_error(CM_ERR_FORMAT, "%s: shard 0's record has no cmteb.data_folder", t->name);
+    if (rc) {
+        cJSON_Delete(*rec0);
+        *rec0 = NULL;
+    }
+    return rc;
+}
+
 /* A retrieval task: the shards' hits merged and scored by the retrieval evaluator. */
 static int merge_retrieval(const cm_task *t, const shard_in *sh, size_t n, const cJSON *opts, int keep_items,
                            const char *out_dir, const cm_merge_params *p, cm_run_task_result *r) {
@@ -199,24 +230,11 @@ static int merge_retrieval(const cm_task *t, const shard_in *sh, size_t n, const
     char *pred = NULL;
     double slowest = 0, t0 = cm_now();
     int rc = prefixes && scores ? CM_OK : CM_ERR_NOMEM;
-    for (size_t i = 0; i < n && !rc; i++) {
-        char *path = cm_shard_task_path(sh[i].model_dir, t->name);
-        cJSON *rec = NULL;
-        if (!path || !(prefixes[i] = cm_shard_task_prefix(sh[i].model_dir, t->name))) rc = CM_ERR_NOMEM;
-        else if (!cm_file_exists(path))
-            rc = cm_error(CM_ERR_NOTFOUND, "%s: shard %zu of %zu has not finished it (no %s): rerun that shard",
-                          t->name, i, n, path);
-        else rc = read_json(path, &rec);
-        const cJSON *secs = cJSON_GetObjectItemCaseSensitive(rec, "evaluation_time");
-        if (!rc && cJSON_IsNumber(secs) && secs->valuedouble > slowest) slowest = secs->valuedouble;
-        if (!rc && i == 0) rec0 = rec;
-        else cJSON_Delete(rec);
-        free(path);
-    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!(prefixes[i] = cm_shard_task_prefix(sh[i].model_dir, t->name))) rc = CM_ERR_NOMEM;
+    if (!rc) rc = read_records(t, sh, n, &slowest, &rec0);
     const cJSON *prov = cJSON_GetObjectItemCaseSensitive(rec0, "cmteb");
     const cJSON *folder = cJSON_GetObjectItemCaseSensitive(prov, "data_folder");
-    if (!rc && !cJSON_IsString(folder))
-        rc = cm_error(CM_ERR_FORMAT, "%s: shard 0's record has no cmteb.data_folder", t->name);
     cm_eval_options o = cm_eval_default_options();
     const cJSON *v;
     if ((v = cJSON_GetObjectItemCaseSensitive(opts, "retrieval_index")) && cJSON_IsString(v))
@@ -255,32 +273,6 @@ static int merge_retrieval(const cm_task *t, const shard_in *sh, size_t n, const
     cJSON_Delete(rec0);
     cJSON_Delete(scores);
     cJSON_Delete(items);
-    return rc;
-}
-
-/* The shard record of task t in each shard (MODEL_DIR/.cmteb/shard/<Task>.json): the slowest shard's seconds
- * into *slowest and shard 0's record into *rec0 (caller deletes); a shard without one is an error. */
-static int read_records(const cm_task *t, const shard_in *sh, size_t n, double *slowest, cJSON **rec0) {
-    *rec0 = NULL;
-    int rc = CM_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
-        char *path = cm_shard_task_path(sh[i].model_dir, t->name);
-        cJSON *rec = NULL;
-        if (!path) rc = CM_ERR_NOMEM;
-        else if (!cm_file_exists(path))
-            rc = cm_error(CM_ERR_NOTFOUND, "%s: shard %zu of %zu has not finished it (no %s): rerun that shard",
-                          t->name, i, n, path);
-        else rc = read_json(path, &rec);
-        const cJSON *secs = cJSON_GetObjectItemCaseSensitive(rec, "evaluation_time");
-        if (!rc && cJSON_IsNumber(secs) && secs->valuedouble > *slowest) *slowest = secs->valuedouble;
-        if (!rc && i == 0) *rec0 = rec;
-        else cJSON_Delete(rec);
-        free(path);
-    }
-    if (rc) {
-        cJSON_Delete(*rec0);
-        *rec0 = NULL;
-    }
     return rc;
 }
 
@@ -335,8 +327,6 @@ static int merge_sliced(const cm_task *t, const shard_in *sh, size_t n, const cJ
     if (!rc) rc = read_records(t, sh, n, &slowest, &rec0);
     const cJSON *prov = cJSON_GetObjectItemCaseSensitive(rec0, "cmteb");
     const cJSON *folder = cJSON_GetObjectItemCaseSensitive(prov, "data_folder");
-    if (!rc && !cJSON_IsString(folder))
-        rc = cm_error(CM_ERR_FORMAT, "%s: shard 0's record has no cmteb.data_folder", t->name);
     if (!rc) rc = gather_slices(t, sh, n, vdir);
     if (!rc) {
         cm_encoder_params ep = cm_encoder_default_params();

@@ -140,7 +140,7 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
                       float *out) {
     (void)instruction;
     const pre_state *s = state;
-    size_t missing = 0, first = SIZE_MAX, bad = SIZE_MAX;
+    size_t missing = 0, first = SIZE_MAX, bad = SIZE_MAX, bad_row = 0;
     int bad_rc = CM_OK;
     char bad_msg[2048] = "";
     const int order[3] = {(int)role, -1, role == CM_ROLE_QUERY ? CM_ROLE_DOCUMENT : CM_ROLE_QUERY};
@@ -162,18 +162,16 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
 #pragma omp critical(pre_first_bad)
             if (i < bad) {   /* the message is this thread's: keep it with the index */
                 bad = i;
+                bad_row = row;
                 bad_rc = rc;
                 snprintf(bad_msg, sizeof bad_msg, "%s", cm_last_error());
             }
         }
     }
     if (bad != SIZE_MAX) {
-        size_t row = 0;
-        for (int k = 0; k < 3; k++)
-            if (cm_store_find(s->store, cm_store_key_text(order[k], NULL, texts[bad]), &row)) break;
         if (bad_rc == CM_ERR_NUMERIC)
             return cm_error(bad_rc, "%s text \"%.80s\" (texts.jsonl line %zu): %s", cm_role_name(role), texts[bad],
-                            row + 1, bad_msg);
+                            bad_row + 1, bad_msg);
         return cm_error(bad_rc, "%s", bad_msg);
     }
     if (missing)

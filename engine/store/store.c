@@ -145,7 +145,8 @@ int store_map_index(cm_store *s, size_t gen) {
     return rc;
 }
 
-int store_load_tail(cm_store *s, size_t from, size_t to) {
+int store_each_key(const cm_store *s, size_t from, size_t to, int (*fn)(void *ctx, uint64_t lo, uint64_t hi,
+                                                                        uint64_t row), void *ctx) {
     if (to <= from) return CM_OK;
     char *path = store_path(s, "keys.bin");
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -160,13 +161,13 @@ int store_load_tail(cm_store *s, size_t from, size_t to) {
             break;
         }
         for (size_t j = 0; j < m && !rc; j++) {
-            uint64_t row = rd64(buf + j * STORE_KEY_BYTES + 16);
+            const unsigned char *e = buf + j * STORE_KEY_BYTES;
+            uint64_t row = rd64(e + 16);
             if (row >= s->n_rows)
                 rc = cm_error(CM_ERR_FORMAT, "%s: key %zu points at row %llu of %zu", path, i + j,
                               (unsigned long long)row, s->n_rows);
             else
-                rc = store_tab_put(&s->tail, &s->tail_cap, &s->tail_count, rd64(buf + j * STORE_KEY_BYTES),
-                                   rd64(buf + j * STORE_KEY_BYTES + 8), row + 1);
+                rc = fn(ctx, rd64(e), rd64(e + 8), row);
         }
         i += m;
     }
@@ -174,6 +175,13 @@ int store_load_tail(cm_store *s, size_t from, size_t to) {
     free(path);
     return rc;
 }
+
+static int put_tail(void *ctx, uint64_t lo, uint64_t hi, uint64_t row) {
+    cm_store *s = ctx;
+    return store_tab_put(&s->tail, &s->tail_cap, &s->tail_count, lo, hi, row + 1);
+}
+
+int store_load_tail(cm_store *s, size_t from, size_t to) { return store_each_key(s, from, to, put_tail, s); }
 
 /* Maps rows.bin when small enough; checks that it holds the committed rows. */
 static int map_rows(cm_store *s) {

@@ -66,6 +66,10 @@ int    store_tab_put(store_slot **tab, size_t *cap, size_t *count, uint64_t lo, 
 
 /* Maps index generation gen (after unmapping any previous one). */
 int  store_map_index(cm_store *s, size_t gen);
+/* Calls fn(ctx, lo, hi, row) for the key-log entries [from, to) in order, stopping at the first non-zero
+ * return; entries pointing past the committed rows are a CM_ERR_FORMAT naming keys.bin. */
+int  store_each_key(const cm_store *s, size_t from, size_t to, int (*fn)(void *ctx, uint64_t lo, uint64_t hi,
+                                                                        uint64_t row), void *ctx);
 /* Reads committed log entries [from, to) into the tail table. */
 int  store_load_tail(cm_store *s, size_t from, size_t to);
 /* Brings the committed view up to head h (another writer's commits). */

@@ -269,42 +269,27 @@ static int commit(cm_store *s, int force_index) {
 int cm_store_commit(cm_store *s) { return commit(s, 0); }
 int cm_store_reindex(cm_store *s) { return commit(s, 1); }
 
+typedef struct { cm_store *dst; const cm_store *src; float *vec; } copy_ctx;
+
+/* One key of the source: its row staged into dst, unless dst holds the key (the first copy stays). */
+static int copy_key(void *ctx, uint64_t lo, uint64_t hi, uint64_t row) {
+    copy_ctx *c = ctx;
+    cm_store_key k = {lo, hi};
+    size_t have;
+    if (cm_store_find(c->dst, k, &have)) return CM_OK;
+    CM_TRY(cm_store_read(c->src, (size_t)row, 1, c->vec));
+    CM_TRY(cm_store_add(c->dst, c->vec, &k, 1, NULL));
+    return cm_store_staged_bytes(c->dst) >= ((size_t)64 << 20) ? cm_store_commit(c->dst) : CM_OK;
+}
+
 int cm_store_copy_from(cm_store *dst, const cm_store *src) {
     if (src->dim != dst->dim)
         return cm_error(CM_ERR_ARG, "%s: rows of width %zu cannot go into %s (width %zu)", src->dir, src->dim, dst->dir,
                         dst->dim);
-    char *path = store_path(src, "keys.bin");
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    int rc = path ? CM_OK : CM_ERR_NOMEM;
-    if (!rc && fd < 0) rc = cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    float *vec = rc ? NULL : cm_malloc(src->dim * sizeof *vec);
-    if (!rc && !vec) rc = CM_ERR_NOMEM;
-    unsigned char buf[STORE_KEY_BYTES * 512];
-    for (size_t i = 0; !rc && i < src->n_keys;) {   /* the committed key log, in order */
-        size_t m = src->n_keys - i < 512 ? src->n_keys - i : 512;
-        ssize_t r = pread(fd, buf, m * STORE_KEY_BYTES, (off_t)(i * STORE_KEY_BYTES));
-        if (r != (ssize_t)(m * STORE_KEY_BYTES)) {
-            rc = cm_error(CM_ERR_FORMAT, "%s: shorter than the %zu keys the store's head counts", path, src->n_keys);
-            break;
-        }
-        for (size_t j = 0; j < m && !rc; j++) {
-            const unsigned char *e = buf + j * STORE_KEY_BYTES;
-            cm_store_key k;
-            uint64_t row;
-            memcpy(&k.lo, e, 8);
-            memcpy(&k.hi, e + 8, 8);
-            memcpy(&row, e + 16, 8);
-            size_t have;
-            if (cm_store_find(dst, k, &have)) continue;   /* already there: the first copy stays */
-            rc = cm_store_read(src, (size_t)row, 1, vec);
-            if (!rc) rc = cm_store_add(dst, vec, &k, 1, NULL);
-            if (!rc && cm_store_staged_bytes(dst) >= ((size_t)64 << 20)) rc = cm_store_commit(dst);
-        }
-        i += m;
-    }
-    if (fd >= 0) close(fd);
-    free(path);
-    free(vec);
+    copy_ctx c = {dst, src, cm_malloc(src->dim * sizeof(float))};
+    if (!c.vec) return CM_ERR_NOMEM;
+    int rc = store_each_key(src, 0, src->n_keys, copy_key, &c);   /* the committed key log, in order */
+    free(c.vec);
     return rc;
 }
 

@@ -142,23 +142,20 @@ static int log_keep_upto(const char *path, long done) {
     size_t len = 0;
     if (!cm_file_exists(path)) return CM_OK;
     CM_TRY(cm_read_file(path, &buf, &len));
-    size_t w = 0;
-    for (size_t i = 0; i < len;) {
-        size_t e = i;
-        while (e < len && buf[e] != '\n') e++;
-        char save = e < len ? buf[e] : '\0';
-        if (e < len) buf[e] = '\0';
+    size_t w = 0;   /* kept lines are moved down to buf[0..w) */
+    for (char *p = buf, *end = buf + len; p < end;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl) *nl = '\0';
         long step;
         int epoch;
         double loss;
-        int keep = log_line(buf + i, &step, &epoch, &loss) && step <= done;
-        if (e < len) buf[e] = save;
-        if (keep) {
-            memmove(buf + w, buf + i, e - i);
-            w += e - i;
+        size_t l = strlen(p);
+        if (log_line(p, &step, &epoch, &loss) && step <= done) {
+            memmove(buf + w, p, l);
+            w += l;
             buf[w++] = '\n';
         }
-        i = e + 1;
+        p = nl ? nl + 1 : end;
     }
     int rc = cm_write_file_atomic(path, buf, w);
     free(buf);
