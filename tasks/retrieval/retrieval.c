@@ -41,6 +41,7 @@
 #include "datasets/retrieval_data.h"
 #include "tasks/retrieval/search.h"
 #include "tasks/retrieval/shard.h"
+#include "tasks/retrieval/topk.h"
 #include "tasks/retrieval/trec_metrics.h"
 
 #include <stdio.h>
@@ -126,6 +127,13 @@ static int parse_config(const cm_task *task, const cm_eval_ctx *ctx, ret_config 
 }
 
 static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
+
+/* cm_l2_normalize_rows over the rows of x (n, dim) on all threads (rows are independent: same bits). */
+static void normalize_rows(float *x, size_t n, size_t dim) {
+    const size_t block = 256;
+#pragma omp parallel for schedule(static) if (n * dim >= (size_t)1 << 18)
+    for (size_t b = 0; b < n; b += block) cm_l2_normalize_rows(x + b * dim, n - b < block ? n - b : block, dim);
+}
 
 /* Drops later hits whose id repeats an earlier one (a corpus listing an id
  * twice); hits are best first, so the better score stays. Returns the count.
@@ -225,7 +233,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     /* 1. queries */
     if (!(what = cm_asprintf("%s: queries", label))) { rc = CM_ERR_NOMEM; goto done; }
     if ((rc = cm_embed(ctx->embedder, qtexts, nq, CM_ROLE_QUERY, task->instruction, what, qvec))) goto done;
-    cm_l2_normalize_rows(qvec, nq, dim);
+    normalize_rows(qvec, nq, dim);
 
     /* 2. the corpus, streamed and searched */
     size_t n_docs = 0;
@@ -268,13 +276,14 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     if (!ctx->quiet) {
         size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + run_reserve(ctx->embedder, batch, dim, n_docs);
         cm_log(CM_LOG_INFO, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
-               "(%s %.1f MiB, query vectors %.1f MiB, top-%zu heaps %.1f MiB)",
+               "(%s %.1f MiB, query vectors %.1f MiB, top-%zu hit buffers %.1f MiB)",
                 label, n_docs, nq, dim,
                 how,
                 mib(est), exact ? "one chunk of document vectors" : "index vectors (upper bound)",
                 mib((exact ? (n_docs < sp.chunk_size ? n_docs : sp.chunk_size) : n_docs) * dim * sizeof(float)),
                 mib(nq * dim * sizeof(float)), c->top_k,
-                mib(nq * c->top_k * (sizeof(float) + sizeof(uint32_t) + sizeof(char *))));
+                mib(nq * ((exact ? cm_topk_cap(c->top_k) : c->top_k) * (sizeof(float) + sizeof(uint32_t)) +
+                          c->top_k * sizeof(char *))));
     }
     if (c->shard_n) {   /* the slice's first document, so that topk.c tiles it as the whole-corpus run does */
         size_t lo, hi;
@@ -300,7 +309,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
             continue;
         if ((rc = cm_embed(ctx->embedder, (const char *const *)texts, n, CM_ROLE_DOCUMENT, NULL, what, dvec)))
             goto done;
-        cm_l2_normalize_rows(dvec, n, dim);
+        normalize_rows(dvec, n, dim);
         if ((rc = cm_search_add(s, dvec, ids, n))) goto done;
     }
     cm_corpus_close(corpus);

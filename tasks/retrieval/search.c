@@ -11,6 +11,7 @@
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/index_factory_c.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,10 +29,12 @@ struct cm_search {
     size_t  pool_len, pool_cap;
     size_t *doc_off;        /* (n_docs) */
     size_t  n_docs, cap_docs;
-    /* heaps: (nq, k) each, min-heap on (score, id) */
+    /* hit sets (topk.h): (nq, h_cap) each; buffers for topk.c's kernel, else min-heaps on (score, id) */
+    size_t    h_cap;
     float    *h_score;
     uint32_t *h_doc;
     size_t   *h_n;          /* (nq) */
+    float    *h_thr;        /* (nq) buffer mode's thresholds */
     /* exact: the current chunk (FAISS IndexFlatIP with faiss_exact, else raw vectors for topk.c) */
     FaissIndex *chunk;
     float      *chunk_vecs; /* (chunk_size, dim) */
@@ -68,7 +71,8 @@ size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_sea
     if (qb > nq) qb = nq;
     size_t in_index = is_exact(p.index) ? (n_docs < chunk ? n_docs : chunk) : n_docs;
     size_t bytes = nq * dim * sizeof(float);                   /* query vectors */
-    bytes += nq * k * (sizeof(float) + sizeof(uint32_t));      /* heaps */
+    size_t cap = is_exact(p.index) && !p.faiss_exact ? cm_topk_cap(k) : k;
+    bytes += nq * cap * (sizeof(float) + sizeof(uint32_t)) + nq * sizeof(float);   /* hit sets */
     bytes += nq * k * sizeof(char *);                          /* ordered results */
     if (is_exact(p.index) && !p.faiss_exact) {
         bytes += cm_topk_scratch_bytes(0);                     /* topk.c's score tiles */
@@ -113,6 +117,7 @@ void cm_search_free(cm_search *s) {
     free(s->h_score);
     free(s->h_doc);
     free(s->h_n);
+    free(s->h_thr);
     if (s->chunk) faiss_Index_free(s->chunk);
     free(s->chunk_vecs);
     if (s->index) faiss_Index_free(s->index);
@@ -155,15 +160,18 @@ int cm_search_init(cm_search **out, const float *queries, const char *const *que
     }
     s->queries = cm_malloc((nq ? nq : 1) * dim * sizeof(float));
     s->qids = cm_calloc(nq ? nq : 1, sizeof(char *));
-    s->h_score = cm_malloc((nq ? nq : 1) * s->k * sizeof(float));
-    s->h_doc = cm_malloc((nq ? nq : 1) * s->k * sizeof(uint32_t));
+    s->h_cap = s->exact && !s->p.faiss_exact ? cm_topk_cap(s->k) : s->k;
+    s->h_score = cm_malloc((nq ? nq : 1) * s->h_cap * sizeof(float));
+    s->h_doc = cm_malloc((nq ? nq : 1) * s->h_cap * sizeof(uint32_t));
     s->h_n = cm_calloc(nq ? nq : 1, sizeof(size_t));
+    s->h_thr = cm_malloc((nq ? nq : 1) * sizeof(float));
     if (!s->index_desc || (s->p.index_params && !s->index_params) || !s->queries || !s->qids || !s->h_score ||
-        !s->h_doc || !s->h_n) {
+        !s->h_doc || !s->h_n || !s->h_thr) {
         cm_search_free(s);
         return CM_ERR_NOMEM;
     }
     if (nq) memcpy(s->queries, queries, nq * dim * sizeof(float));
+    for (size_t i = 0; i < nq; i++) s->h_thr[i] = -INFINITY;
     for (size_t i = 0; i < nq; i++)
         if (!(s->qids[i] = cm_strdup(query_ids[i]))) {
             cm_search_free(s);
@@ -197,12 +205,12 @@ int cm_search_init(cm_search **out, const float *queries, const char *const *que
 size_t cm_search_n_docs(const cm_search *s) { return s->n_docs; }
 const char *cm_search_index_name(const cm_search *s) { return s->index_desc; }
 
-/* ---- heaps (topk.c) -------------------------------------------------------- */
+/* ---- hit sets (topk.c) ----------------------------------------------------- */
 static inline const char *doc_id(const cm_search *s, uint32_t d) { return s->pool + s->doc_off[d]; }
 
-/* The heaps as topk.c sees them (the id pool may have moved since the last call). */
+/* The hit sets as topk.c sees them (the id pool may have moved since the last call). */
 static cm_topk_heaps heaps_of(const cm_search *s) {
-    cm_topk_heaps h = {s->nq, s->k, s->h_score, s->h_doc, s->h_n, s->pool, s->doc_off,
+    cm_topk_heaps h = {s->nq, s->k, s->h_cap, s->h_score, s->h_doc, s->h_n, s->h_thr, s->pool, s->doc_off,
                        (const char *const *)s->qids, s->p.skip_self};
     return h;
 }
@@ -379,31 +387,43 @@ int cm_search_finish(cm_search *s) {
     CM_ASSERT(!s->finished);
     if (s->exact) {
         CM_TRY(flush_chunk(s));
+        if (!s->p.faiss_exact) {   /* topk.c's buffers: each query's k best first */
+            cm_topk_heaps h = heaps_of(s);
+            cm_topk_cut(&h, 0);
+        }
     } else {
         CM_TRY(train_pending(s));
         CM_TRY(search_merge(s, s->index, 0, s->n_docs));
     }
     s->res_ids = cm_malloc((s->nq ? s->nq : 1) * s->k * sizeof(char *));
-    ranked *tmp = cm_malloc(s->k * sizeof *tmp);
-    if (!s->res_ids || !tmp) {
+    if (!s->res_ids) return CM_ERR_NOMEM;
+    int rc = CM_OK;
+#pragma omp parallel if (s->nq * s->k >= 65536)
+    {
+        ranked *tmp = cm_malloc(s->k * sizeof *tmp);
+        if (!tmp) {
+#pragma omp atomic write
+            rc = CM_ERR_NOMEM;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (size_t q = 0; q < s->nq; q++) {
+            if (!tmp) continue;
+            size_t n = s->h_n[q];
+            float *hs = s->h_score + q * s->h_cap;
+            uint32_t *hd = s->h_doc + q * s->h_cap;
+            for (size_t i = 0; i < n; i++) {
+                tmp[i].score = hs[i];
+                tmp[i].id = doc_id(s, hd[i]);
+            }
+            qsort(tmp, n, sizeof *tmp, cmp_ranked);
+            for (size_t i = 0; i < n; i++) {
+                hs[i] = tmp[i].score;
+                s->res_ids[q * s->k + i] = tmp[i].id;
+            }
+        }
         free(tmp);
-        return CM_ERR_NOMEM;
     }
-    for (size_t q = 0; q < s->nq; q++) {
-        size_t n = s->h_n[q];
-        float *hs = s->h_score + q * s->k;
-        uint32_t *hd = s->h_doc + q * s->k;
-        for (size_t i = 0; i < n; i++) {
-            tmp[i].score = hs[i];
-            tmp[i].id = doc_id(s, hd[i]);
-        }
-        qsort(tmp, n, sizeof *tmp, cmp_ranked);
-        for (size_t i = 0; i < n; i++) {
-            hs[i] = tmp[i].score;
-            s->res_ids[q * s->k + i] = tmp[i].id;
-        }
-    }
-    free(tmp);
+    if (rc) return rc;
     s->finished = 1;
     return CM_OK;
 }
@@ -411,6 +431,6 @@ int cm_search_finish(cm_search *s) {
 size_t cm_search_hits(const cm_search *s, size_t q, const char *const **doc_ids, const float **scores) {
     CM_ASSERT(s->finished && q < s->nq);
     *doc_ids = s->res_ids + q * s->k;
-    *scores = s->h_score + q * s->k;
+    *scores = s->h_score + q * s->h_cap;
     return s->h_n[q];
 }
