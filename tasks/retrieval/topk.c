@@ -1,6 +1,7 @@
 /* topk.c: exact top-k by tiled single-threaded sgemm into per-query candidate buffers (see topk.h). */
 #include "tasks/retrieval/topk.h"
 #include "cmteb/status.h"
+#include "cmteb/strmap.h"
 #include "cmteb/util.h"
 
 #include <cblas.h>
@@ -186,8 +187,10 @@ void cm_topk_cut(const cm_topk_heaps *h, int threads) {
 
 /* Appends one row of scores (documents base .. base + n) to query q's buffer:
  * a score below the threshold cannot enter, so it is skipped (16 at a time
- * where none of them can); an equal score goes in and the cut decides by id. */
-static void scan_row(const cm_topk_heaps *h, size_t q, const float *row, size_t n, uint32_t base) {
+ * where none of them can); an equal score goes in and the cut decides by id.
+ * self[0..n_self): the documents of this call that carry the query's own id. */
+static void scan_row(const cm_topk_heaps *h, size_t q, const float *row, size_t n, uint32_t base,
+                     const uint32_t *self, size_t n_self) {
     float *s = h->score + q * h->cap;
     uint32_t *d = h->doc + q * h->cap;
     size_t m = h->n[q];
@@ -196,7 +199,9 @@ static void scan_row(const cm_topk_heaps *h, size_t q, const float *row, size_t 
         if ((j & 15) == 0 && j + 16 <= n && !any_at_least(row + j, thr)) { j += 15; continue; }
         if (!(row[j] >= thr)) continue;   /* also drops NaN */
         uint32_t doc = base + (uint32_t)j;
-        if (h->skip_self && !strcmp(doc_id(h, doc), h->qids[q])) continue;
+        size_t e = 0;
+        while (e < n_self && self[e] != doc) e++;
+        if (e < n_self) continue;
         s[m] = row[j];
         d[m] = doc;
         if (++m == h->cap) {
@@ -207,6 +212,74 @@ static void scan_row(const cm_topk_heaps *h, size_t q, const float *row, size_t 
         }
     }
     h->n[q] = m;
+}
+
+/* skip_self: the documents base .. base + nd - 1 whose id is a query's id, by
+ * query: query q's are docs[at[q] .. at[q + 1]) (at: nq + 1 entries). A map of
+ * the query ids is probed once per document, instead of a strcmp per hit. */
+typedef struct {
+    size_t   *at;
+    uint32_t *docs;
+} self_hits;
+
+static int find_self(const cm_topk_heaps *h, uint32_t base, size_t nd, self_hits *out) {
+    out->at = cm_calloc(h->nq + 1, sizeof *out->at);
+    out->docs = NULL;
+    size_t *next = cm_malloc(h->nq * sizeof *next);   /* queries sharing an id: a chain, SIZE_MAX ends it */
+    uint32_t *pair_q = NULL, *pair_d = NULL;
+    size_t n_pairs = 0, cap_pairs = 0;
+    cm_strmap *map = NULL;
+    cm_strmap_params mp = cm_strmap_default_params();
+    mp.expected = h->nq;
+    int rc = !out->at || !next ? CM_ERR_NOMEM : cm_strmap_init(&map, &mp);
+    for (size_t q = 0; q < h->nq && rc == CM_OK; q++) {
+        uint64_t head = q;
+        int r = cm_strmap_insertn(map, h->qids[q], strlen(h->qids[q]), &head);
+        if (r < 0) rc = r;
+        else if (r == 0) { /* a query id seen before: q becomes the chain's head */
+            next[q] = (size_t)head;
+            r = cm_strmap_put(map, h->qids[q], q);
+            if (r < 0) rc = r;
+        } else {
+            next[q] = SIZE_MAX;
+        }
+    }
+    for (size_t j = 0; j < nd && rc == CM_OK; j++) {
+        uint64_t q;
+        if (!cm_strmap_get(map, doc_id(h, base + (uint32_t)j), &q)) continue;
+        for (size_t c = (size_t)q; c != SIZE_MAX && rc == CM_OK; c = next[c]) {
+            if (n_pairs == cap_pairs) {
+                size_t nc = cap_pairs ? 2 * cap_pairs : 64;
+                uint32_t *a = cm_realloc(pair_q, nc * sizeof *a);
+                if (a) pair_q = a;
+                uint32_t *b = a ? cm_realloc(pair_d, nc * sizeof *b) : NULL;
+                if (b) pair_d = b;
+                if (!a || !b) { rc = CM_ERR_NOMEM; break; }
+                cap_pairs = nc;
+            }
+            pair_q[n_pairs] = (uint32_t)c;
+            pair_d[n_pairs] = base + (uint32_t)j;
+            n_pairs++;
+            out->at[c + 1]++;
+        }
+    }
+    if (rc == CM_OK && !(out->docs = cm_malloc((n_pairs ? n_pairs : 1) * sizeof *out->docs))) rc = CM_ERR_NOMEM;
+    if (rc == CM_OK) {
+        for (size_t q = 0; q < h->nq; q++) out->at[q + 1] += out->at[q];
+        for (size_t q = 0; q < h->nq; q++) next[q] = out->at[q];   /* fill positions */
+        for (size_t i = 0; i < n_pairs; i++) out->docs[next[pair_q[i]]++] = pair_d[i];
+    }
+    cm_strmap_free(map);
+    free(next);
+    free(pair_q);
+    free(pair_d);
+    if (rc != CM_OK) {
+        free(out->at);
+        free(out->docs);
+        out->at = NULL;
+        out->docs = NULL;
+    }
+    return rc;
 }
 
 size_t cm_topk_scratch_bytes(int threads) {
@@ -235,11 +308,15 @@ int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *D, size_t nd
     /* tile coordinates are global numbers (base + origin ...); hit numbers subtract origin again */
     const size_t first = (size_t)base + origin, end = first + nd;
     const size_t g_first = first / CM_TOPK_DTILE * CM_TOPK_DTILE, g_last = (end - 1) / CM_TOPK_DTILE * CM_TOPK_DTILE;
+    self_hits self = {NULL, NULL};
+    if (h->skip_self) CM_TRY(find_self(h, base, nd, &self));
     float *S = cm_malloc((size_t)nt * CM_TOPK_QTILE * CM_TOPK_DTILE * sizeof *S);
     float *edge = cm_calloc((size_t)2 * CM_TOPK_DTILE * dim, sizeof *edge);   /* the first and the last tile */
     if (!S || !edge) {
         free(S);
         free(edge);
+        free(self.at);
+        free(self.docs);
         return CM_ERR_NOMEM;
     }
     for (int e = 0; e < 2; e++) {   /* cut tiles (at most these two) copied to full width */
@@ -268,13 +345,19 @@ int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *D, size_t nd
                 size_t q0 = t * CM_TOPK_QTILE, qn = h->nq - q0 < CM_TOPK_QTILE ? h->nq - q0 : CM_TOPK_QTILE;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)qn, CM_TOPK_DTILE, (blasint)dim, 1.0f,
                             Q + q0 * dim, (blasint)dim, T, (blasint)dim, 0.0f, St, CM_TOPK_DTILE);
-                for (size_t i = 0; i < qn; i++)
-                    scan_row(h, q0 + i, St + i * CM_TOPK_DTILE + col, hi - lo, (uint32_t)(lo - origin));
+                for (size_t i = 0; i < qn; i++) {
+                    const size_t q = q0 + i;
+                    const uint32_t *sd = self.at ? self.docs + self.at[q] : NULL;
+                    const size_t ns = self.at ? self.at[q + 1] - self.at[q] : 0;
+                    scan_row(h, q, St + i * CM_TOPK_DTILE + col, hi - lo, (uint32_t)(lo - origin), sd, ns);
+                }
             }
         }
     }
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     free(S);
     free(edge);
+    free(self.at);
+    free(self.docs);
     return CM_OK;
 }

@@ -6,7 +6,9 @@
  *     k; on small-integer vectors, whose inner products are exact in float
  *     whatever the summation order, so the scores tie a lot and the tie order
  *     is what is tested; ids whose strcmp order is not their numeric order;
- *     k below and above the number of documents; chunk sizes 7, 333, the
+ *     k below and above the number of documents; ids shared by two
+ *     documents and by two queries (skip_self drops every document with the
+ *     query's id); chunk sizes 7, 333, the
  *     tile size +- 1 and everything (the same scores, bit for bit, whatever
  *     the chunking: test_faiss checks that too); documents added in uneven pieces;
  *   - the earlier kernel (FAISS IndexFlatIP per chunk, faiss_exact = 1) on
@@ -62,10 +64,12 @@ static void brute_force(void) {
     for (size_t i = 0; i < nd; i++) {
         dids[i] = malloc(16);
         snprintf(dids[i], 16, "d%zu", (i * 7919) % nd);   /* strcmp order != numeric order != position */
+        if (i % 97 == 0 && i > 0) snprintf(dids[i], 16, "%s", dids[i - 1]);   /* an id twice in the corpus */
     }
     for (size_t q = 0; q < nq; q++) {
         qids[q] = malloc(16);
         snprintf(qids[q], 16, "d%zu", (q * 31) % nd);     /* some queries share an id with a document */
+        if (q % 10 == 9) snprintf(qids[q], 16, "%s", qids[q - 1]);   /* and some with another query */
     }
     pair *all = malloc(nd * sizeof *all);
     size_t ks[] = {1, 10, 1000, 2099, 2101, 5000};
