@@ -17,7 +17,14 @@
  *     block) against cm_ops_add_layernorm; k_rmsnorm against cm_dec_rmsnorm;
  *     k_qk_norm_rope (Qwen3 norm, RoPE; head widths 6, 64, 80) against
  *     cm_dec_rmsnorm + cm_dec_rope_apply; k_softmax_rows and k_l2 against
- *     double references.
+ *     double references;
+ *   - the elementwise kernels against the CPU engine's own code: k_bias_act
+ *     (every cm_act, strided rows, in place and into bf16) against
+ *     cm_ops_bias_act; k_swiglu against cm_dec_swiglu (gate and up halves,
+ *     with and without bias); k_geglu (NV-Embed's latent MLP) against
+ *     cm_dec_geglu; k_dense_act (every Dense activation) against
+ *     cm_dense_apply with an identity matrix; k_embed_bert / k_embed_dec
+ *     against gathers written here; k_to_t against bf16 rounding.
  * The emulator also fails a kernel whose __syncthreads or shuffle is not
  * reached by every thread it names. Global buffers are exactly sized heap
  * blocks, so the sanitizer build catches out-of-bounds index math.
@@ -31,6 +38,8 @@
 
 extern "C" {
 #include "engine/arch/decoder_ops.h"
+#include "engine/nn/ops.h"
+#include "engine/nn/st_dense.h"
 }
 
 #include <vector>
@@ -367,6 +376,133 @@ static void test_softmax_l2(size_t rows, size_t cols) {
     free(ds);
 }
 
+
+/* ---- elementwise kernels ----------------------------------------------------------------------------------- */
+static int blocks_for(size_t n, int threads) { return (int)((n + (size_t)threads - 1) / (size_t)threads); }
+
+static void test_bias_act(size_t n, size_t d, size_t ld) {
+    const int acts[] = {CM_ACT_NONE, CM_ACT_GELU, CM_ACT_GELU_TANH, CM_ACT_RELU, CM_ACT_SILU};
+    for (int act : acts) {
+        std::vector<float> y(n * ld), b(d);
+        for (auto &v : y) v = 4.0f * frand();
+        for (auto &v : b) v = frand();
+        std::vector<float> ref = y;
+        cm_ops_bias_act(ref.data(), n, d, ld, b.data(), (cm_act)act, 1);
+        float *dy = heap(y), *db = heap(b);
+        __nv_bfloat16 *dt = (__nv_bfloat16 *)malloc(n * d * 2);
+        int errs0 = emu_errors;
+        emu_launch(dim3((unsigned)blocks_for(n * d, EW_THREADS)), dim3(EW_THREADS),
+                   [&] { k_bias_act<__nv_bfloat16>(dy, n, d, ld, db, act, dt); });   /* into bf16, y untouched */
+        double wt = 0, untouched = 0;
+        for (size_t r = 0; r < n; r++)
+            for (size_t c = 0; c < d; c++) {
+                wt = std::max(wt, fabs((double)__bfloat162float(dt[r * d + c]) - bf16_round(ref[r * ld + c])));
+                untouched = std::max(untouched, fabs((double)dy[r * ld + c] - y[r * ld + c]));
+            }
+        emu_launch(dim3((unsigned)blocks_for(n * d, EW_THREADS)), dim3(EW_THREADS),
+                   [&] { k_bias_act<float>(dy, n, d, ld, db, act, (float *)nullptr); });   /* in place */
+        EXPECT(emu_errors == errs0, "emulator errors in k_bias_act");
+        EXPECT(max_diff(dy, ref.data(), n * ld) <= 2e-6 * 4, "bias_act act %d d %zu ld %zu: %.3g", act, d, ld,
+               max_diff(dy, ref.data(), n * ld));
+        EXPECT(wt <= 4.0 / 128 && untouched == 0, "bias_act act %d into bf16: %.3g (source moved %.3g)", act, wt,
+               untouched);
+        free(dy); free(db); free(dt);
+    }
+}
+
+static void test_glu(size_t n, size_t d, int with_bias) {
+    std::vector<float> gu(n * 2 * d), b(2 * d);
+    for (auto &v : gu) v = 3.0f * frand();
+    for (auto &v : b) v = frand();
+    /* SwiGLU: the CPU takes the gate and up halves as two strided matrices, bias already added */
+    std::vector<float> g(n * 2 * d);
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; c < 2 * d; c++) g[r * 2 * d + c] = gu[r * 2 * d + c] + (with_bias ? b[c] : 0.0f);
+    cm_dec_swiglu(g.data(), 2 * d, g.data() + d, 2 * d, n, d, 1);
+    std::vector<float> ref_sw(n * d), ref_ge(n * d);
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; c < d; c++) ref_sw[r * d + c] = g[r * 2 * d + c];
+    cm_dec_geglu(gu.data(), with_bias ? b.data() : NULL, ref_ge.data(), n, d, 1);
+    float *dgu = heap(gu), *db = with_bias ? heap(b) : nullptr;
+    float *sw = (float *)malloc(n * d * 4), *ge = (float *)malloc(n * d * 4);
+    int errs0 = emu_errors;
+    emu_launch(dim3((unsigned)blocks_for(n * d, EW_THREADS)), dim3(EW_THREADS),
+               [&] { k_swiglu<float>(dgu, db, n, d, sw); });
+    emu_launch(dim3((unsigned)blocks_for(n * d, EW_THREADS)), dim3(EW_THREADS),
+               [&] { k_geglu<float>(dgu, db, n, d, ge); });
+    EXPECT(emu_errors == errs0, "emulator errors in k_swiglu / k_geglu");
+    EXPECT(max_diff(sw, ref_sw.data(), n * d) <= 1e-5, "swiglu d %zu bias %d: %.3g", d, with_bias,
+           max_diff(sw, ref_sw.data(), n * d));
+    EXPECT(max_diff(ge, ref_ge.data(), n * d) <= 1e-5, "geglu d %zu bias %d: %.3g", d, with_bias,
+           max_diff(ge, ref_ge.data(), n * d));
+    free(dgu); free(db); free(sw); free(ge);
+}
+
+static void test_dense_act(size_t n, size_t d) {
+    const cm_dense_act acts[] = {CM_DENSE_IDENTITY, CM_DENSE_TANH, CM_DENSE_RELU, CM_DENSE_SIGMOID, CM_DENSE_GELU};
+    for (cm_dense_act act : acts) {
+        std::vector<float> x(n * d), b(d), W(d * d, 0.0f), ref(n * d);
+        for (auto &v : x) v = 3.0f * frand();
+        for (auto &v : b) v = frand();
+        for (size_t i = 0; i < d; i++) W[i * d + i] = 1.0f;   /* x . I^T = x exactly */
+        cm_dense dn;
+        memset(&dn, 0, sizeof dn);
+        dn.in = dn.out = d;
+        dn.has_bias = 1;
+        dn.act = act;
+        dn.W = W.data();
+        dn.b = b.data();
+        EXPECT(cm_dense_apply(&dn, x.data(), n, ref.data()) == 0, "cm_dense_apply");
+        float *dy = heap(x), *db = heap(b);
+        int errs0 = emu_errors;
+        emu_launch(dim3((unsigned)blocks_for(n * d, 256)), dim3(256), [&] { k_dense_act(dy, n, d, db, (int)act); });
+        EXPECT(emu_errors == errs0, "emulator errors in k_dense_act");
+        EXPECT(max_diff(dy, ref.data(), n * d) <= 1e-6, "dense act %d: %.3g", (int)act,
+               max_diff(dy, ref.data(), n * d));
+        free(dy); free(db);
+    }
+}
+
+static void test_embed(size_t n, size_t h) {
+    const size_t vocab = 50, max_pos = 40;
+    std::vector<float> word(vocab * h), pe(max_pos * h), type0(h);
+    for (auto &v : word) v = frand();
+    for (auto &v : pe) v = frand();
+    for (auto &v : type0) v = frand();
+    std::vector<int32_t> ids(n), pos(n);
+    for (size_t t = 0; t < n; t++) {
+        ids[t] = (int32_t)((t * 7 + 3) % vocab);
+        pos[t] = (int32_t)(t % max_pos);
+    }
+    std::vector<__nv_bfloat16> wordb(vocab * h);
+    for (size_t i = 0; i < vocab * h; i++) wordb[i] = __float2bfloat16_rn(word[i]);
+    float *dw = heap(word), *dp = heap(pe), *d0 = heap(type0);
+    int32_t *di = heap(ids), *dpos = heap(pos);
+    __nv_bfloat16 *dwb = heap(wordb);
+    float *xb = (float *)malloc(n * h * 4), *xd = (float *)malloc(n * h * 4), *xn = (float *)malloc(n * h * 4);
+    int errs0 = emu_errors;
+    emu_launch(dim3((unsigned)n), dim3(128), [&] { k_embed_bert<float>(di, dpos, dw, dp, d0, n, h, xb); });
+    emu_launch(dim3((unsigned)n), dim3(128), [&] { k_embed_bert<float>(di, dpos, dw, dp, nullptr, n, h, xn); });
+    emu_launch(dim3((unsigned)n), dim3(128), [&] { k_embed_dec<__nv_bfloat16>(di, dwb, n, h, xd); });
+    EXPECT(emu_errors == errs0, "emulator errors in k_embed_*");
+    double eb = 0, en = 0, ed = 0;
+    for (size_t t = 0; t < n; t++)
+        for (size_t j = 0; j < h; j++) {
+            float w = word[(size_t)ids[t] * h + j], p = pe[(size_t)pos[t] * h + j];
+            eb = std::max(eb, fabs((double)xb[t * h + j] - (double)((w + p) + type0[j])));
+            en = std::max(en, fabs((double)xn[t * h + j] - (double)(w + p)));
+            ed = std::max(ed, fabs((double)xd[t * h + j] - (double)bf16_round(w)));
+        }
+    EXPECT(eb == 0 && en == 0 && ed == 0, "embed gathers: bert %.3g, no type %.3g, decoder bf16 %.3g", eb, en, ed);
+    /* k_to_t: float -> bf16 with round to nearest even, as the host conversion */
+    __nv_bfloat16 *tb = (__nv_bfloat16 *)malloc(n * h * 2);
+    emu_launch(dim3((unsigned)blocks_for(n * h, EW_THREADS)), dim3(EW_THREADS), [&] { k_to_t<__nv_bfloat16>(xb, n * h, tb); });
+    double et = 0;
+    for (size_t i = 0; i < n * h; i++) et = std::max(et, fabs((double)__bfloat162float(tb[i]) - bf16_round(xb[i])));
+    EXPECT(et == 0, "k_to_t bf16: %.3g", et);
+    free(dw); free(dp); free(d0); free(di); free(dpos); free(dwb); free(xb); free(xd); free(xn); free(tb);
+}
+
 int main(void) {
     /* attention: tails of the 32-row query tile and of the key tiles, GQA, masks, bias, head widths */
     const att_case cases[] = {
@@ -393,6 +529,13 @@ int main(void) {
     test_qk_rope(6, 1);
     test_softmax_l2(3, 512);
     test_softmax_l2(2, 7);
+    test_bias_act(3, 100, 100);
+    test_bias_act(2, 300, 384);   /* a strided view: ld > d */
+    test_glu(3, 100, 0);
+    test_glu(2, 300, 1);
+    test_dense_act(3, 70);
+    test_embed(9, 100);
+    test_embed(3, 300);
     printf("%d passed, %d failed, %d emulator errors\n", passed, failed, emu_errors);
     return failed || emu_errors ? 1 : 0;
 }
