@@ -272,7 +272,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     }
     const char *how = !exact ? "approximate FAISS index"
                       : sp.faiss_exact ? "exact inner-product search (FAISS IndexFlatIP) in chunks"
-                                       : "exact inner-product search (sgemm tiles) in chunks";
+                                       : "exact inner-product search (register-blocked kernel) in blocks";
     if (!ctx->quiet) {
         size_t est = cm_search_mem_estimate(nq, dim, n_docs, &sp) + run_reserve(ctx->embedder, batch, dim, n_docs);
         cm_log(CM_LOG_INFO, "%s: %zu documents, %zu queries, dim %zu: %s; predicted peak memory of the search %.1f MiB "
@@ -285,11 +285,6 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
                 mib(nq * ((exact ? cm_topk_cap(c->top_k) : c->top_k) * (sizeof(float) + sizeof(uint32_t)) +
                           c->top_k * sizeof(char *))));
     }
-    if (c->shard_n) {   /* the slice's first document, so that topk.c tiles it as the whole-corpus run does */
-        size_t lo, hi;
-        cm_shard_slice(n_docs, exact ? sp.chunk_size : 1, c->shard_i, c->shard_n, &lo, &hi);
-        sp.tile_origin = lo;
-    }
     if ((rc = cm_search_init(&s, qvec, qids, nq, dim, &sp))) goto done;
     free(qvec);
     qvec = NULL;
@@ -298,7 +293,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     if (!(what = cm_asprintf("%s: corpus", label))) { rc = CM_ERR_NOMEM; goto done; }
     if (!(dvec = cm_malloc(batch * dim * sizeof *dvec))) { rc = CM_ERR_NOMEM; goto done; }
     if ((rc = cm_corpus_open(&corpus, data->corpus_path))) goto done;
-    size_t shard_seen = 0, shard_grid = exact ? sp.chunk_size : 1;   /* --shard: only its slice is embedded */
+    size_t shard_seen = 0, shard_grid = exact && sp.faiss_exact ? sp.chunk_size : 1;   /* --shard: its slice only */
     for (;;) {
         const char *const *ids, *const *texts;
         size_t n;

@@ -37,7 +37,7 @@ struct cm_search {
     float    *h_thr;        /* (nq) buffer mode's thresholds */
     /* exact: the current chunk (FAISS IndexFlatIP with faiss_exact, else raw vectors for topk.c) */
     FaissIndex *chunk;
-    float      *chunk_vecs; /* (chunk_size, dim) */
+    float      *chunk_vecs; /* (topk_block(chunk_size), dim) packed in panels (topk.h) */
     size_t      chunk_first, chunk_n;
     /* approximate: one index, trained on the first chunk_size vectors */
     FaissIndex *index;
@@ -63,6 +63,11 @@ cm_search_params cm_search_default_params(void) {
 
 static int is_exact(const char *desc) { return !desc || !*desc || !strcasecmp(desc, "Flat"); }
 
+/* Documents topk.c scores at a time: a block that stays in the shared cache while every thread reads it
+ * (its scores do not depend on the blocking), at most the chunk size. */
+#define TOPK_BLOCK 8192
+static size_t topk_block(size_t chunk) { return chunk < TOPK_BLOCK ? chunk : TOPK_BLOCK; }
+
 size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_search_params *params) {
     cm_search_params p = params ? *params : cm_search_default_params();
     size_t k = p.top_k ? p.top_k : 1000;
@@ -74,14 +79,15 @@ size_t cm_search_mem_estimate(size_t nq, size_t dim, size_t n_docs, const cm_sea
     size_t cap = is_exact(p.index) && !p.faiss_exact ? cm_topk_cap(k) : k;
     bytes += nq * cap * (sizeof(float) + sizeof(uint32_t)) + nq * sizeof(float);   /* hit sets */
     bytes += nq * k * sizeof(char *);                          /* ordered results */
-    if (is_exact(p.index) && !p.faiss_exact) {
-        bytes += cm_topk_scratch_bytes(0);                     /* topk.c's score tiles */
-    } else {
+    if (!is_exact(p.index) || p.faiss_exact) {
         bytes += qb * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* one FAISS result block */
         bytes += qb * 2 * (k + 1) * (sizeof(float) + sizeof(int64_t)); /* FAISS's top-k reservoirs (2k per query) */
         bytes += (qb < 4096 ? qb : 4096) * (in_index < 1024 ? in_index : 1024) * sizeof(float); /* BLAS tile */
     }
-    bytes += in_index * dim * sizeof(float);                   /* one chunk, or the whole index (upper bound) */
+    if (is_exact(p.index) && !p.faiss_exact)                   /* one block of the chunk, packed in panels */
+        bytes += cm_topk_panel_floats(topk_block(in_index), dim) * sizeof(float);
+    else                                                       /* one chunk, or the whole index (upper bound) */
+        bytes += in_index * dim * sizeof(float);
     if (!is_exact(p.index)) bytes += (n_docs < chunk ? n_docs : chunk) * dim * sizeof(float); /* training sample */
     bytes += n_docs * sizeof(size_t);                          /* id offsets */
     return bytes;
@@ -274,8 +280,7 @@ static int keep_ids(cm_search *s, const char *const *ids, size_t n) {
 static int flush_chunk(cm_search *s) {
     if (s->chunk_vecs) {   /* topk.c kernel */
         cm_topk_heaps h = heaps_of(s);
-        int rc = s->chunk_n ? cm_topk_ip(&h, s->queries, s->chunk_vecs, s->chunk_n, s->dim, (uint32_t)s->chunk_first,
-                                         s->p.tile_origin, 0)
+        int rc = s->chunk_n ? cm_topk_ip(&h, s->queries, s->chunk_vecs, s->chunk_n, s->dim, (uint32_t)s->chunk_first, 0)
                             : CM_OK;
         s->chunk_first += s->chunk_n;
         s->chunk_n = 0;
@@ -293,14 +298,16 @@ static int flush_chunk(cm_search *s) {
 static int add_exact(cm_search *s, const float *vecs, size_t n) {
     if (!s->p.faiss_exact) {
         while (n > 0) {
-            if (!s->chunk_vecs && !(s->chunk_vecs = cm_malloc(s->p.chunk_size * s->dim * sizeof(float))))
+            if (!s->chunk_vecs &&
+                !(s->chunk_vecs = cm_malloc(cm_topk_panel_floats(topk_block(s->p.chunk_size), s->dim) *
+                                            sizeof(float))))
                 return CM_ERR_NOMEM;
-            size_t room = s->p.chunk_size - s->chunk_n, take = n < room ? n : room;
-            memcpy(s->chunk_vecs + s->chunk_n * s->dim, vecs, take * s->dim * sizeof(float));
+            size_t room = topk_block(s->p.chunk_size) - s->chunk_n, take = n < room ? n : room;
+            cm_topk_pack(s->chunk_vecs, s->chunk_n, vecs, take, s->dim);
             s->chunk_n += take;
             vecs += take * s->dim;
             n -= take;
-            if (s->chunk_n == s->p.chunk_size) CM_TRY(flush_chunk(s));
+            if (s->chunk_n == topk_block(s->p.chunk_size)) CM_TRY(flush_chunk(s));
         }
         return CM_OK;
     }

@@ -43,11 +43,9 @@ typedef struct cm_search_params {
     const char *index;        /* NULL or "Flat": exact; else a faiss_index_factory description */
     const char *index_params; /* NULL or a FAISS ParameterSpace string such as "nprobe=64" */
     int         skip_self;    /* drop hits whose id equals the query id (default 1) */
-    int         faiss_exact;  /* 0 (default): topk.c, about 2x faster than FAISS; 1: the earlier kernel, FAISS
-                                 IndexFlatIP (the same hits except where equal scores straddle a chunk) */
-    size_t      tile_origin;  /* global number of this search's first document when it searches a slice of a
-                                 corpus (--shard): topk.c places its sgemm tiles by global number, so a slice
-                                 rounds every score exactly as the whole-corpus search does (default 0) */
+    int         faiss_exact;  /* 0 (default): topk.c, several times faster than FAISS, every score the same
+                                 whatever the chunking or slicing; 1: the earlier kernel, FAISS IndexFlatIP
+                                 (the same hits except where near-equal scores round differently) */
 } cm_search_params;
 
 cm_search_params cm_search_default_params(void);

@@ -32,11 +32,12 @@
 #include "tasks/retrieval/search.h"
 
 /* The slice [*lo, *hi) of n_docs documents that shard i of n owns: whole
- * units of grid documents (the exact search's corpus_chunk_size, so that
- * every shard's chunks are the single run's chunks and FAISS computes every
- * score in the same place of the same block, bit for bit; 1 for approximate
- * indexes), units split as evenly as they go. A corpus of fewer chunks than
- * shards leaves the last shards empty. */
+ * units of grid documents, units split as evenly as they go. The exact
+ * search (topk.c) scores a document the same wherever it sits, so its grid
+ * is 1; FAISS's exact index (faiss_exact, not reachable from the CLI) needs
+ * whole chunks (grid corpus_chunk_size) to compute every score in the same
+ * place of the same block. Fewer units than shards leave the last shards
+ * empty. */
 void cm_shard_slice(size_t n_docs, size_t grid, size_t i, size_t n, size_t *lo, size_t *hi);
 
 /* Keeps the part of a batch of n documents (the corpus' documents

@@ -1,11 +1,10 @@
-/* topk.c: exact top-k by tiled single-threaded sgemm into per-query candidate buffers (see topk.h). */
+/* topk.c: exact top-k by a register-blocked inner-product kernel into per-query candidate buffers (see topk.h). */
 #include "tasks/retrieval/topk.h"
 #include "cmteb/status.h"
 #include "cmteb/strmap.h"
 #include "cmteb/util.h"
 
-#include <cblas.h>
-#ifdef __AVX__
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 #include <math.h>
@@ -59,20 +58,6 @@ void cm_topk_offer(const cm_topk_heaps *h, size_t q, float score, uint32_t doc) 
     }
     hs[i] = score;
     hd[i] = doc;
-}
-
-/* Whether any of x[0..16) is >= thr (NaN never is). */
-static inline int any_at_least(const float *x, float thr) {
-#ifdef __AVX__
-    const __m256 t = _mm256_set1_ps(thr);
-    __m256 m = _mm256_or_ps(_mm256_cmp_ps(_mm256_loadu_ps(x), t, _CMP_GE_OQ),
-                            _mm256_cmp_ps(_mm256_loadu_ps(x + 8), t, _CMP_GE_OQ));
-    return _mm256_movemask_ps(m) != 0;
-#else
-    int any = 0;
-    for (int i = 0; i < 16; i++) any |= x[i] >= thr;
-    return any;
-#endif
 }
 
 /* ---- buffer mode ------------------------------------------------------------- */
@@ -185,35 +170,6 @@ void cm_topk_cut(const cm_topk_heaps *h, int threads) {
     for (size_t q = 0; q < h->nq; q++) cut(h, q);
 }
 
-/* Appends one row of scores (documents base .. base + n) to query q's buffer:
- * a score below the threshold cannot enter, so it is skipped (16 at a time
- * where none of them can); an equal score goes in and the cut decides by id.
- * self[0..n_self): the documents of this call that carry the query's own id. */
-static void scan_row(const cm_topk_heaps *h, size_t q, const float *row, size_t n, uint32_t base,
-                     const uint32_t *self, size_t n_self) {
-    float *s = h->score + q * h->cap;
-    uint32_t *d = h->doc + q * h->cap;
-    size_t m = h->n[q];
-    float thr = h->thr[q];
-    for (size_t j = 0; j < n; j++) {
-        if ((j & 15) == 0 && j + 16 <= n && !any_at_least(row + j, thr)) { j += 15; continue; }
-        if (!(row[j] >= thr)) continue;   /* also drops NaN */
-        uint32_t doc = base + (uint32_t)j;
-        size_t e = 0;
-        while (e < n_self && self[e] != doc) e++;
-        if (e < n_self) continue;
-        s[m] = row[j];
-        d[m] = doc;
-        if (++m == h->cap) {
-            h->n[q] = m;
-            cut(h, q);
-            m = h->n[q];
-            thr = h->thr[q];
-        }
-    }
-    h->n[q] = m;
-}
-
 /* skip_self: the documents base .. base + nd - 1 whose id is a query's id, by
  * query: query q's are docs[at[q] .. at[q + 1]) (at: nq + 1 entries). A map of
  * the query ids is probed once per document, instead of a strcmp per hit. */
@@ -282,81 +238,158 @@ static int find_self(const cm_topk_heaps *h, uint32_t base, size_t nd, self_hits
     return rc;
 }
 
-size_t cm_topk_scratch_bytes(int threads) {
-    size_t t = threads > 0 ? (size_t)threads : (size_t)omp_get_max_threads();
-    return t * CM_TOPK_QTILE * CM_TOPK_DTILE * sizeof(float);   /* + one CM_TOPK_DTILE x dim edge tile */
+
+/* ---- the scoring kernel -------------------------------------------------------
+ * Documents are stored in panels of CM_TOPK_PANEL: panel p holds documents
+ * 16p .. 16p + 15 as P[p][k][lane] (dim x 16 floats), so one 16-wide row of
+ * the panel is two AVX registers. A block of 6 queries against one panel is
+ * 96 scores in 12 registers; each is one fused multiply-add chain over
+ * k = 0 .. dim - 1 in order, so a score's bits do not depend on where its
+ * query and document sit, on the chunking, the slicing or the thread count;
+ * the portable kernel (fmaf in the same order) gives the same bits. */
+#define QB 6   /* queries per block */
+
+size_t cm_topk_panel_floats(size_t n, size_t dim) {
+    return (n + CM_TOPK_PANEL - 1) / CM_TOPK_PANEL * CM_TOPK_PANEL * dim;
 }
 
-/* OpenBLAS's sgemm rounds an element differently depending on the call's
- * shape and where the element sits in it, so every score is computed in the
- * same call shape whatever the chunking, the adds and the thread count:
- * document tiles are CM_TOPK_DTILE wide and aligned to global document
- * numbers (a tile cut by a chunk boundary is computed at full width from a
- * copy, its documents at their usual columns), query tiles are CM_TOPK_QTILE
- * from query 0, and each call is single-threaded.
- *
- * Thread i owns query tiles i, i + nt, ... for the whole call (no barrier per
- * document tile: a query's buffer is only ever touched by its owner); the
- * threads walk the document tiles in the same order, so a tile read by one is
+void cm_topk_pack(float *P, size_t at, const float *x, size_t n, size_t dim) {
+    for (size_t i = 0; i < n; i++) {
+        const size_t pos = at + i, lane = pos % CM_TOPK_PANEL;
+        float *dst = P + (pos - lane) * dim + lane;
+        const float *src = x + i * dim;
+        for (size_t k = 0; k < dim; k++) dst[k * CM_TOPK_PANEL] = src[k];
+    }
+}
+
+/* C[r][j] = q[r] . panel column j (r < QB, j < 16); mask[r] bit j: C[r][j] >= thr[r] (NaN never). */
+static void block_portable(const float *const *q, const float *P, size_t dim, const float *thr, float *C,
+                           unsigned *mask) {
+    for (int r = 0; r < QB; r++) {
+        mask[r] = 0;
+        for (int j = 0; j < CM_TOPK_PANEL; j++) {
+            float acc = 0.0f;
+            for (size_t k = 0; k < dim; k++) acc = fmaf(q[r][k], P[k * CM_TOPK_PANEL + j], acc);
+            C[r * CM_TOPK_PANEL + j] = acc;
+            if (acc >= thr[r]) mask[r] |= 1u << j;
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) static void block_avx2(const float *const *q, const float *P, size_t dim,
+                                                            const float *thr, float *C, unsigned *mask) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const float *a0 = q[0], *a1 = q[1], *a2 = q[2], *a3 = q[3], *a4 = q[4], *a5 = q[5];
+    for (size_t k = 0; k < dim; k++) {
+        const __m256 b0 = _mm256_loadu_ps(P + k * CM_TOPK_PANEL), b1 = _mm256_loadu_ps(P + k * CM_TOPK_PANEL + 8);
+        __m256 x = _mm256_broadcast_ss(a0 + k);
+        c00 = _mm256_fmadd_ps(x, b0, c00);
+        c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(a1 + k);
+        c10 = _mm256_fmadd_ps(x, b0, c10);
+        c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(a2 + k);
+        c20 = _mm256_fmadd_ps(x, b0, c20);
+        c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(a3 + k);
+        c30 = _mm256_fmadd_ps(x, b0, c30);
+        c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(a4 + k);
+        c40 = _mm256_fmadd_ps(x, b0, c40);
+        c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(a5 + k);
+        c50 = _mm256_fmadd_ps(x, b0, c50);
+        c51 = _mm256_fmadd_ps(x, b1, c51);
+    }
+    const __m256 c[2 * QB] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    for (int r = 0; r < QB; r++) {
+        const __m256 t = _mm256_set1_ps(thr[r]);
+        _mm256_storeu_ps(C + r * CM_TOPK_PANEL, c[2 * r]);
+        _mm256_storeu_ps(C + r * CM_TOPK_PANEL + 8, c[2 * r + 1]);
+        mask[r] = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c[2 * r], t, _CMP_GE_OQ)) |
+                  (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(c[2 * r + 1], t, _CMP_GE_OQ)) << 8;
+    }
+}
+#endif
+
+typedef void (*block_fn)(const float *const *, const float *, size_t, const float *, float *, unsigned *);
+
+static block_fn pick_block(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!getenv("CMTEB_TOPK_PORTABLE") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return block_avx2;
+#endif
+    return block_portable;
+}
+
+/* Appends query q's hits among the 16 documents of one panel (mask: which reach the threshold) to its buffer. */
+static void take_hits(const cm_topk_heaps *h, size_t q, const float *row, unsigned mask, uint32_t doc0,
+                      const uint32_t *self, size_t n_self) {
+    float *s = h->score + q * h->cap;
+    uint32_t *d = h->doc + q * h->cap;
+    size_t m = h->n[q];
+    while (mask) {
+        const int j = __builtin_ctz(mask);
+        mask &= mask - 1;
+        if (!(row[j] >= h->thr[q])) continue;   /* the threshold rose within this panel */
+        const uint32_t doc = doc0 + (uint32_t)j;
+        size_t e = 0;
+        while (e < n_self && self[e] != doc) e++;
+        if (e < n_self) continue;
+        s[m] = row[j];
+        d[m] = doc;
+        if (++m == h->cap) {
+            h->n[q] = m;
+            cut(h, q);
+            m = h->n[q];
+        }
+    }
+    h->n[q] = m;
+}
+
+/* Thread t owns query blocks [t n_qb / nt, (t + 1) n_qb / nt) for the whole call (a query's buffer is only
+ * ever touched by its owner: no barrier); every thread walks the panels in order, so a panel read by one is
  * usually still in the shared cache for the others. */
-int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *D, size_t nd, size_t dim, uint32_t base,
-               size_t origin, int threads) {
+int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd, size_t dim, uint32_t base,
+               int threads) {
     if (h->nq == 0 || nd == 0 || h->k == 0) return CM_OK;
+    const block_fn block = pick_block();
+    const size_t n_qb = (h->nq + QB - 1) / QB, n_panels = (nd + CM_TOPK_PANEL - 1) / CM_TOPK_PANEL;
     int nt = threads > 0 ? threads : omp_get_max_threads();
-    size_t n_qt = (h->nq + CM_TOPK_QTILE - 1) / CM_TOPK_QTILE;
-    if ((size_t)nt > n_qt) nt = (int)n_qt;
-    /* tile coordinates are global numbers (base + origin ...); hit numbers subtract origin again */
-    const size_t first = (size_t)base + origin, end = first + nd;
-    const size_t g_first = first / CM_TOPK_DTILE * CM_TOPK_DTILE, g_last = (end - 1) / CM_TOPK_DTILE * CM_TOPK_DTILE;
+    if ((size_t)nt > n_qb) nt = (int)n_qb;
     self_hits self = {NULL, NULL};
     if (h->skip_self) CM_TRY(find_self(h, base, nd, &self));
-    float *S = cm_malloc((size_t)nt * CM_TOPK_QTILE * CM_TOPK_DTILE * sizeof *S);
-    float *edge = cm_calloc((size_t)2 * CM_TOPK_DTILE * dim, sizeof *edge);   /* the first and the last tile */
-    if (!S || !edge) {
-        free(S);
-        free(edge);
-        free(self.at);
-        free(self.docs);
-        return CM_ERR_NOMEM;
-    }
-    for (int e = 0; e < 2; e++) {   /* cut tiles (at most these two) copied to full width */
-        size_t g0 = e ? g_last : g_first;
-        size_t lo = g0 > first ? g0 : first, hi = g0 + CM_TOPK_DTILE < end ? g0 + CM_TOPK_DTILE : end;
-        if (lo != g0 || hi != g0 + CM_TOPK_DTILE)
-            memcpy(edge + ((size_t)e * CM_TOPK_DTILE + lo - g0) * dim, D + (lo - first) * dim,
-               (hi - lo) * dim * sizeof *edge);
-    }
-    int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
     {
-        const size_t tid = (size_t)omp_get_thread_num();
-        float *St = S + tid * CM_TOPK_QTILE * CM_TOPK_DTILE;
-        /* document tiles outside: a tile stays in cache while every query tile uses it */
-        for (size_t g0 = g_first; g0 < end; g0 += CM_TOPK_DTILE) {
-            size_t lo = g0 > first ? g0 : first, hi = g0 + CM_TOPK_DTILE < end ? g0 + CM_TOPK_DTILE : end;
-            const float *T = D + (g0 - first) * dim;
-            size_t col = 0;
-            if (lo != g0 || hi != g0 + CM_TOPK_DTILE) {   /* cut tile: its full-width copy */
-                T = edge + (g0 == g_first ? 0 : (size_t)CM_TOPK_DTILE * dim);
-                col = lo - g0;
-            }
-            for (size_t t = tid; t < n_qt; t += (size_t)nt) {
-                size_t q0 = t * CM_TOPK_QTILE, qn = h->nq - q0 < CM_TOPK_QTILE ? h->nq - q0 : CM_TOPK_QTILE;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)qn, CM_TOPK_DTILE, (blasint)dim, 1.0f,
-                            Q + q0 * dim, (blasint)dim, T, (blasint)dim, 0.0f, St, CM_TOPK_DTILE);
-                for (size_t i = 0; i < qn; i++) {
-                    const size_t q = q0 + i;
+        const size_t t = (size_t)omp_get_thread_num(), b0 = t * n_qb / (size_t)nt,
+                     b1 = (t + 1) * n_qb / (size_t)nt;
+        float C[QB * CM_TOPK_PANEL], thr[QB];
+        unsigned mask[QB];
+        for (size_t p = 0; p < n_panels; p++) {
+            const float *panel = P + p * CM_TOPK_PANEL * dim;
+            const size_t lanes = nd - p * CM_TOPK_PANEL < CM_TOPK_PANEL ? nd - p * CM_TOPK_PANEL : CM_TOPK_PANEL;
+            const unsigned live = lanes == CM_TOPK_PANEL ? 0xFFFFu : (1u << lanes) - 1;   /* past nd: padding */
+            const uint32_t doc0 = base + (uint32_t)(p * CM_TOPK_PANEL);
+            for (size_t qb = b0; qb < b1; qb++) {
+                const size_t q0 = qb * QB, rows = h->nq - q0 < QB ? h->nq - q0 : QB;
+                const float *qr[QB];
+                for (size_t r = 0; r < QB; r++) {   /* a short last block repeats its first query */
+                    qr[r] = Q + (q0 + (r < rows ? r : 0)) * dim;
+                    thr[r] = r < rows ? h->thr[q0 + r] : INFINITY;
+                }
+                block(qr, panel, dim, thr, C, mask);
+                for (size_t r = 0; r < rows; r++) {
+                    if (!(mask[r] & live)) continue;
+                    const size_t q = q0 + r;
                     const uint32_t *sd = self.at ? self.docs + self.at[q] : NULL;
                     const size_t ns = self.at ? self.at[q + 1] - self.at[q] : 0;
-                    scan_row(h, q, St + i * CM_TOPK_DTILE + col, hi - lo, (uint32_t)(lo - origin), sd, ns);
+                    take_hits(h, q, C + r * CM_TOPK_PANEL, mask[r] & live, doc0, sd, ns);
                 }
             }
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-    free(S);
-    free(edge);
     free(self.at);
     free(self.docs);
     return CM_OK;

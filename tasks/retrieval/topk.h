@@ -3,17 +3,21 @@
  * documents, kept per query (the exact kernel of search.c), and the bounded
  * min-heaps the FAISS paths merge their hits into.
  *
- * Scores are Q . D^T from single-threaded OpenBLAS sgemm calls on tiles of
- * CM_TOPK_QTILE queries x CM_TOPK_DTILE documents, one tile per thread (no
- * BLAS thread hand-off); each score row is then scanned against its query's
- * threshold (the worst of the k best held), 16 scores per compare, and the
- * hits that can still enter are appended to the query's buffer. A full
- * buffer (cm_topk_cap(k) entries) is cut back to its k best by quickselect,
- * which raises the threshold: O(k + B) per B hits, where a heap paid a
- * sift-down of log2 k unpredictable steps per hit. The k best are ranked in
- * Python's tuple order (score, id): among equal scores the larger id (strcmp)
- * wins, which is what BEIR's heapq over every document keeps. A document
- * whose id equals the query's id is skipped when skip_self is set.
+ * Scores are Q . D^T from a register-blocked kernel (6 queries x 16
+ * documents, AVX2 + FMA where the CPU has them, chosen at run time; else a
+ * portable loop with the same bits): each score is one fused multiply-add
+ * chain over the dimensions in order, so it does not depend on the chunking,
+ * the slicing of a corpus (--shard) or the thread count. Documents are kept
+ * packed in panels of CM_TOPK_PANEL (cm_topk_pack). Each query's scores are
+ * compared with its threshold (the worst of the k best held) in the kernel,
+ * and the hits that can still enter are appended to the query's buffer. A
+ * full buffer (cm_topk_cap(k) entries) is cut back to its k best by
+ * quickselect, which raises the threshold: O(k + B) per B hits, where a heap
+ * paid a sift-down of log2 k unpredictable steps per hit. The k best are
+ * ranked in Python's tuple order (score, id): among equal scores the larger
+ * id (strcmp) wins, which is what BEIR's heapq over every document keeps. A
+ * document whose id equals the query's id is skipped when skip_self is set.
+ * CMTEB_TOPK_PORTABLE=1 in the environment forces the portable kernel (tests).
  *
  * Ownership: everything borrowed; the hit sets are the caller's and are
  * updated in place.
@@ -24,8 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CM_TOPK_QTILE 64
-#define CM_TOPK_DTILE 2048
+#define CM_TOPK_PANEL 16   /* documents per packed panel */
 
 /* Per-query hit sets, in one of two modes:
  *   heap mode (cm_topk_offer): cap == k, a min-heap on (score, id) per query;
@@ -49,20 +52,22 @@ void cm_topk_offer(const cm_topk_heaps *h, size_t q, float score, uint32_t doc);
 /* Entries per query that buffer mode needs for top-k: k + max(k, 256). */
 size_t cm_topk_cap(size_t k);
 
-/* Buffer mode: scores the nq queries Q (nq, dim) against the nd documents D
- * (nd, dim) whose first is document `base` of the hit sets' numbering, and
- * adds the hits that can rank in a query's top k to its buffer. Tiles are
- * placed by base + origin (origin: the number of documents before this
- * search's first, when it searches a slice of a larger corpus), so scores are
- * bit-identical however the corpus is chunked or sliced. threads 0: all.
- * Returns CM_OK or CM_ERR_NOMEM. */
-int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *D, size_t nd, size_t dim, uint32_t base,
-               size_t origin, int threads);
+/* Floats that n packed documents of width dim take (whole panels). */
+size_t cm_topk_panel_floats(size_t n, size_t dim);
+
+/* Packs the n vectors x (n, dim) as documents at .. at + n - 1 of the panel
+ * buffer P (cm_topk_panel_floats(at + n, dim) floats at least). */
+void cm_topk_pack(float *P, size_t at, const float *x, size_t n, size_t dim);
+
+/* Buffer mode: scores the nq queries Q (nq, dim) against the nd documents
+ * packed in P (documents 0 .. nd - 1 of the panels; those past nd in the
+ * last panel are ignored), whose first is document `base` of the hit sets'
+ * numbering, and adds the hits that can rank in a query's top k to its
+ * buffer. threads 0: all. Returns CM_OK or CM_ERR_NOMEM. */
+int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd, size_t dim, uint32_t base,
+               int threads);
 
 /* Buffer mode: cuts every query's buffer to its k best (first n entries, no order). threads 0: all. */
 void cm_topk_cut(const cm_topk_heaps *h, int threads);
-
-/* Bytes cm_topk_ip allocates for `threads` threads (0: all): score tiles. */
-size_t cm_topk_scratch_bytes(int threads);
 
 #endif

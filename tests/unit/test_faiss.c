@@ -239,9 +239,12 @@ static void test_estimate(void) {
     cm_search_params p = cm_search_default_params();
     size_t small = cm_search_mem_estimate(1000, 384, 100000, &p);
     size_t big = cm_search_mem_estimate(1000, 384, 10000000, &p);
-    /* Exact search holds one chunk: 100x the corpus adds only the id offsets. */
+    /* Exact search holds one block of at most 8,192 documents: 100x the corpus adds only the id offsets. */
     CHECK(big - small == (10000000 - 100000) * sizeof(size_t));
-    CHECK(small > (size_t)50000 * 384 * 4);
+    CHECK(small > (size_t)8192 * 384 * 4 && small < (size_t)50000 * 384 * 4);
+    p.faiss_exact = 1;   /* FAISS's exact index holds one whole chunk (50,000 by default) */
+    CHECK(cm_search_mem_estimate(1000, 384, 100000, &p) > (size_t)50000 * 384 * 4);
+    p.faiss_exact = 0;
     p.index = "HNSW32";
     CHECK(cm_search_mem_estimate(1000, 384, 10000000, &p) > (size_t)10000000 * 384 * 4);
 }

@@ -12,6 +12,7 @@
 #include "cmteb/util.h"
 #include "datasets/retrieval_data.h"
 #include "tasks/retrieval/search.h"
+#include "tasks/retrieval/topk.h"
 #include "tasks/retrieval/trec_metrics.h"
 
 #include <stdio.h>
@@ -402,12 +403,17 @@ static void test_scifact(void) {
     free(dir);
 }
 
-/* The budgeted chunk is the largest whose estimate fits: exact at the
- * boundary, one less a byte below it, the whole corpus when all fits, 0
- * when nothing does. */
+/* The budgeted chunk is the largest whose estimate fits. FAISS's exact
+ * index grows with every document of the chunk: exact at the boundary, one
+ * less a byte below it, the whole corpus when all fits, 0 when nothing does.
+ * topk.c (the default) packs documents 16 to a panel and scores at most
+ * 8,192 at a time: a panel less a byte below the boundary, a whole panel for
+ * the budget of one document, and past 8,192 a larger chunk costs nothing
+ * more (the whole corpus). */
 static void test_chunk_budget(void) {
     cm_search_params p = cm_search_default_params();
     size_t nq = 300, dim = 384, n_docs = 100000;
+    p.faiss_exact = 1;
     p.chunk_size = 20000;
     size_t at = cm_search_mem_estimate(nq, dim, n_docs, &p);
     CHECK(cm_search_chunk_for_budget(at, nq, dim, n_docs, &p) == 20000);
@@ -417,6 +423,20 @@ static void test_chunk_budget(void) {
     p.chunk_size = 1;
     size_t one = cm_search_mem_estimate(nq, dim, n_docs, &p);
     CHECK(cm_search_chunk_for_budget(one, nq, dim, n_docs, &p) == 1);
+    CHECK(cm_search_chunk_for_budget(one - 1, nq, dim, n_docs, &p) == 0);
+
+    p.faiss_exact = 0;
+    p.chunk_size = 4000;
+    at = cm_search_mem_estimate(nq, dim, n_docs, &p);
+    CHECK(cm_search_chunk_for_budget(at, nq, dim, n_docs, &p) == 4000);
+    CHECK(cm_search_chunk_for_budget(at - 1, nq, dim, n_docs, &p) == 4000 - CM_TOPK_PANEL);
+    p.chunk_size = 8192;
+    at = cm_search_mem_estimate(nq, dim, n_docs, &p);
+    CHECK(cm_search_chunk_for_budget(at, nq, dim, n_docs, &p) == n_docs);
+    CHECK(cm_search_chunk_for_budget(at - 1, nq, dim, n_docs, &p) == 8192 - CM_TOPK_PANEL);
+    p.chunk_size = 1;
+    one = cm_search_mem_estimate(nq, dim, n_docs, &p);
+    CHECK(cm_search_chunk_for_budget(one, nq, dim, n_docs, &p) == CM_TOPK_PANEL);
     CHECK(cm_search_chunk_for_budget(one - 1, nq, dim, n_docs, &p) == 0);
 }
 

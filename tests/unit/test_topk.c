@@ -9,11 +9,14 @@
  *     k below and above the number of documents; ids shared by two
  *     documents and by two queries (skip_self drops every document with the
  *     query's id); chunk sizes 7, 333, the
- *     tile size +- 1 and everything (the same scores, bit for bit, whatever
+ *     panel size +- 1 and everything (the same scores, bit for bit, whatever
  *     the chunking: test_faiss checks that too); documents added in uneven pieces;
+ *   - the portable kernel (CMTEB_TOPK_PORTABLE=1) and a chunking of 37
+ *     documents against the dispatched kernel in one chunk: the same hits
+ *     and the same score bits;
  *   - the earlier kernel (FAISS IndexFlatIP per chunk, faiss_exact = 1) on
  *     random Gaussian unit vectors: 1,000 hits over 9,000 documents in 3
- *     chunks; scores within 1e-6 (the two sgemm tilings round a few products
+ *     chunks; scores within 1e-6 (FAISS's sgemm and this kernel round a few products
  *     an ulp apart), ids the same except where two hits are that close.
  */
 #include "check.h"
@@ -73,7 +76,7 @@ static void brute_force(void) {
     }
     pair *all = malloc(nd * sizeof *all);
     size_t ks[] = {1, 10, 1000, 2099, 2101, 5000};
-    size_t chunks[] = {7, 333, CM_TOPK_DTILE - 1, CM_TOPK_DTILE + 1, 100000};
+    size_t chunks[] = {7, 333, CM_TOPK_PANEL - 1, CM_TOPK_PANEL + 1, 100000};
     for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
         for (size_t ci = 0; ci < sizeof chunks / sizeof *chunks; ci++) {
             if (ks[ki] != 10 && chunks[ci] < 8) continue;   /* a flush per 7 documents: slow, adds nothing */
@@ -130,7 +133,7 @@ static void against_faiss(void) {
     for (size_t q = 0; q < nq; q++) { qids[q] = malloc(16); snprintf(qids[q], 16, "doc%zu", q * 50); }
     cm_search *a = run(Q, (const char *const *)qids, nq, D, (const char *const *)dids, nd, dim, k, 3000, 0, 1);
     cm_search *b = run(Q, (const char *const *)qids, nq, D, (const char *const *)dids, nd, dim, k, 3000, 1, 1);
-    /* The two sgemm tilings round some products differently (by an ulp or two), so two hits whose scores are
+    /* FAISS's sgemm and this kernel round some products differently (by an ulp or two), so two hits whose scores are
      * that close may swap places or, at the k-th place, swap in and out: allowed only for such near-ties. */
     size_t id_diff = 0, score_diff = 0, n_total = 0, unexplained = 0;
     double max_abs = 0;
@@ -158,6 +161,28 @@ static void against_faiss(void) {
     CHECK(unexplained == 0);
     CHECK(id_diff * 1000 < n_total);
     CHECK(max_abs <= 1e-6);
+    /* The portable kernel (CMTEB_TOPK_PORTABLE) against the one the CPU dispatches to: the same fused
+     * multiply-add chains, so the same scores bit for bit, whatever the chunking (one chunk of all, 37). */
+    setenv("CMTEB_TOPK_PORTABLE", "1", 1);
+    cm_search *c = run(Q, (const char *const *)qids, nq, D, (const char *const *)dids, nd, dim, k, nd, 0, 1);
+    unsetenv("CMTEB_TOPK_PORTABLE");
+    cm_search *e = run(Q, (const char *const *)qids, nq, D, (const char *const *)dids, nd, dim, k, 37, 0, 1);
+    size_t differ = 0;
+    for (size_t q = 0; q < nq; q++) {
+        const char *const *ia, *const *ic, *const *ie;
+        const float *sa, *sc, *se;
+        size_t na = cm_search_hits(a, q, &ia, &sa), nc = cm_search_hits(c, q, &ic, &sc),
+               ne = cm_search_hits(e, q, &ie, &se);
+        if (na != nc || na != ne) { differ++; continue; }
+        for (size_t j = 0; j < na; j++)
+            differ += strcmp(ia[j], ic[j]) || strcmp(ia[j], ie[j]) || memcmp(&sa[j], &sc[j], sizeof(float)) ||
+                      memcmp(&sa[j], &se[j], sizeof(float));
+    }
+    printf("portable kernel and chunks of 37: %zu of %zu hits differ from the dispatched kernel's\n", differ,
+           nq * k);
+    CHECK(differ == 0);
+    cm_search_free(c);
+    cm_search_free(e);
     cm_search_free(a);
     cm_search_free(b);
     for (size_t i = 0; i < nd; i++) free(dids[i]);
