@@ -279,31 +279,18 @@ static void block_portable(const float *const *q, const float *P, size_t dim, co
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx2,fma"))) static void block_avx2(const float *const *q, const float *P, size_t dim,
                                                             const float *thr, float *C, unsigned *mask) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const float *a0 = q[0], *a1 = q[1], *a2 = q[2], *a3 = q[3], *a4 = q[4], *a5 = q[5];
+    __m256 c[2 * QB];   /* row r: c[2r] lanes 0-7, c[2r + 1] lanes 8-15; kept in registers once unrolled */
+    for (int i = 0; i < 2 * QB; i++) c[i] = _mm256_setzero_ps();
     for (size_t k = 0; k < dim; k++) {
         const __m256 b0 = _mm256_loadu_ps(P + k * CM_TOPK_PANEL), b1 = _mm256_loadu_ps(P + k * CM_TOPK_PANEL + 8);
-        __m256 x = _mm256_broadcast_ss(a0 + k);
-        c00 = _mm256_fmadd_ps(x, b0, c00);
-        c01 = _mm256_fmadd_ps(x, b1, c01);
-        x = _mm256_broadcast_ss(a1 + k);
-        c10 = _mm256_fmadd_ps(x, b0, c10);
-        c11 = _mm256_fmadd_ps(x, b1, c11);
-        x = _mm256_broadcast_ss(a2 + k);
-        c20 = _mm256_fmadd_ps(x, b0, c20);
-        c21 = _mm256_fmadd_ps(x, b1, c21);
-        x = _mm256_broadcast_ss(a3 + k);
-        c30 = _mm256_fmadd_ps(x, b0, c30);
-        c31 = _mm256_fmadd_ps(x, b1, c31);
-        x = _mm256_broadcast_ss(a4 + k);
-        c40 = _mm256_fmadd_ps(x, b0, c40);
-        c41 = _mm256_fmadd_ps(x, b1, c41);
-        x = _mm256_broadcast_ss(a5 + k);
-        c50 = _mm256_fmadd_ps(x, b0, c50);
-        c51 = _mm256_fmadd_ps(x, b1, c51);
+#pragma GCC unroll 6
+        for (int r = 0; r < QB; r++) {
+            const __m256 x = _mm256_broadcast_ss(q[r] + k);
+            c[2 * r] = _mm256_fmadd_ps(x, b0, c[2 * r]);
+            c[2 * r + 1] = _mm256_fmadd_ps(x, b1, c[2 * r + 1]);
+        }
     }
-    const __m256 c[2 * QB] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+#pragma GCC unroll 6
     for (int r = 0; r < QB; r++) {
         const __m256 t = _mm256_set1_ps(thr[r]);
         _mm256_storeu_ps(C + r * CM_TOPK_PANEL, c[2 * r]);
