@@ -13,7 +13,7 @@
  *     the chunking: test_faiss checks that too); documents added in uneven pieces;
  *   - the portable kernel (CMTEB_TOPK_PORTABLE=1) and a chunking of 37
  *     documents against the dispatched kernel in one chunk: the same hits
- *     and the same score bits;
+ *     and the same score bits; so do 1, 5 and 7 queries searched alone;
  *   - the earlier kernel (FAISS IndexFlatIP per chunk, faiss_exact = 1) on
  *     random Gaussian unit vectors: 1,000 hits over 9,000 documents in 3
  *     chunks; scores within 1e-6 (FAISS's sgemm and this kernel round a few products
@@ -181,6 +181,26 @@ static void against_faiss(void) {
     printf("portable kernel and chunks of 37: %zu of %zu hits differ from the dispatched kernel's\n", differ,
            nq * k);
     CHECK(differ == 0);
+    /* A query's hits do not depend on the other queries (blocks of 6, a short last block, the thread split):
+     * 1, 5 and 7 queries from the middle of the set searched alone give the full search's hits and bits. */
+    const size_t subs[] = {1, 5, 7};
+    size_t sub_differ = 0;
+    for (size_t si = 0; si < 3; si++) {
+        const size_t q0 = 41, m = subs[si];
+        cm_search *f = run(Q + q0 * dim, (const char *const *)qids + q0, m, D, (const char *const *)dids, nd, dim, k,
+                           3000, 0, 1);
+        for (size_t q = 0; q < m; q++) {
+            const char *const *ia, *const *ifw;
+            const float *sa, *sf;
+            size_t na = cm_search_hits(a, q0 + q, &ia, &sa), nf = cm_search_hits(f, q, &ifw, &sf);
+            if (na != nf) { sub_differ++; continue; }
+            for (size_t j = 0; j < na; j++)
+                sub_differ += strcmp(ia[j], ifw[j]) || memcmp(&sa[j], &sf[j], sizeof(float));
+        }
+        cm_search_free(f);
+    }
+    printf("1, 5 and 7 queries searched alone: %zu hits differ from the full search's\n", sub_differ);
+    CHECK(sub_differ == 0);
     cm_search_free(c);
     cm_search_free(e);
     cm_search_free(a);
