@@ -35,6 +35,7 @@ struct cm_search {
     uint32_t *h_doc;
     size_t   *h_n;          /* (nq) */
     float    *h_thr;        /* (nq) buffer mode's thresholds */
+    cm_topk_qids *qids_map; /* buffer mode with skip_self: the query ids for topk.c */
     /* exact: the current chunk (FAISS IndexFlatIP with faiss_exact, else raw vectors for topk.c) */
     FaissIndex *chunk;
     float      *chunk_vecs; /* (topk_block(chunk_size), dim) packed in panels (topk.h) */
@@ -124,6 +125,7 @@ void cm_search_free(cm_search *s) {
     free(s->h_doc);
     free(s->h_n);
     free(s->h_thr);
+    cm_topk_qids_free(s->qids_map);
     if (s->chunk) faiss_Index_free(s->chunk);
     free(s->chunk_vecs);
     if (s->index) faiss_Index_free(s->index);
@@ -183,6 +185,12 @@ int cm_search_init(cm_search **out, const float *queries, const char *const *que
             cm_search_free(s);
             return CM_ERR_NOMEM;
         }
+    int qrc = s->exact && !s->p.faiss_exact && s->p.skip_self   /* topk.c's buffer mode */
+                  ? cm_topk_qids_init(&s->qids_map, (const char *const *)s->qids, nq) : CM_OK;
+    if (qrc) {
+        cm_search_free(s);
+        return qrc;
+    }
     if (!s->exact) {
         int frc = faiss_index_factory(&s->index, (int)dim, s->index_desc, METRIC_INNER_PRODUCT);
         if (frc) {
@@ -217,7 +225,7 @@ static inline const char *doc_id(const cm_search *s, uint32_t d) { return s->poo
 /* The hit sets as topk.c sees them (the id pool may have moved since the last call). */
 static cm_topk_heaps heaps_of(const cm_search *s) {
     cm_topk_heaps h = {s->nq, s->k, s->h_cap, s->h_score, s->h_doc, s->h_n, s->h_thr, s->pool, s->doc_off,
-                       (const char *const *)s->qids, s->p.skip_self};
+                       (const char *const *)s->qids, s->p.skip_self, s->qids_map};
     return h;
 }
 

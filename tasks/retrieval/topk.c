@@ -170,9 +170,47 @@ void cm_topk_cut(const cm_topk_heaps *h, int threads) {
     for (size_t q = 0; q < h->nq; q++) cut(h, q);
 }
 
+/* The query ids for skip_self: id -> the last query with it, and the chain back through the earlier ones. */
+struct cm_topk_qids {
+    cm_strmap *map;
+    size_t    *prev;   /* (nq) the previous query with the same id, SIZE_MAX at the first */
+};
+
+void cm_topk_qids_free(cm_topk_qids *m) {
+    if (!m) return;
+    cm_strmap_free(m->map);
+    free(m->prev);
+    free(m);
+}
+
+int cm_topk_qids_init(cm_topk_qids **out, const char *const *qids, size_t nq) {
+    *out = NULL;
+    cm_topk_qids *m = cm_calloc(1, sizeof *m);
+    if (!m || !(m->prev = cm_malloc((nq ? nq : 1) * sizeof *m->prev))) {
+        cm_topk_qids_free(m);
+        return CM_ERR_NOMEM;
+    }
+    cm_strmap_params mp = cm_strmap_default_params();
+    mp.expected = nq;
+    int rc = cm_strmap_init(&m->map, &mp);
+    for (size_t q = 0; q < nq && rc == CM_OK; q++) {
+        uint64_t head = q;
+        int r = cm_strmap_insertn(m->map, qids[q], strlen(qids[q]), &head);
+        m->prev[q] = r == 0 ? (size_t)head : SIZE_MAX;
+        if (r == 0) r = cm_strmap_put(m->map, qids[q], q);   /* an id seen before: q becomes the chain's head */
+        if (r < 0) rc = r;
+    }
+    if (rc) {
+        cm_topk_qids_free(m);
+        return rc;
+    }
+    *out = m;
+    return CM_OK;
+}
+
 /* skip_self: the documents base .. base + nd - 1 whose id is a query's id, by
- * query: query q's are docs[at[q] .. at[q + 1]) (at: nq + 1 entries). A map of
- * the query ids is probed once per document, instead of a strcmp per hit. */
+ * query: query q's are docs[at[q] .. at[q + 1]) (at: nq + 1 entries). The map
+ * of the query ids is probed once per document, instead of a strcmp per hit. */
 typedef struct {
     size_t   *at;
     uint32_t *docs;
@@ -181,29 +219,14 @@ typedef struct {
 static int find_self(const cm_topk_heaps *h, uint32_t base, size_t nd, self_hits *out) {
     out->at = cm_calloc(h->nq + 1, sizeof *out->at);
     out->docs = NULL;
-    size_t *next = cm_malloc(h->nq * sizeof *next);   /* queries sharing an id: a chain, SIZE_MAX ends it */
+    size_t *fill = cm_malloc((h->nq ? h->nq : 1) * sizeof *fill);
     uint32_t *pair_q = NULL, *pair_d = NULL;
     size_t n_pairs = 0, cap_pairs = 0;
-    cm_strmap *map = NULL;
-    cm_strmap_params mp = cm_strmap_default_params();
-    mp.expected = h->nq;
-    int rc = !out->at || !next ? CM_ERR_NOMEM : cm_strmap_init(&map, &mp);
-    for (size_t q = 0; q < h->nq && rc == CM_OK; q++) {
-        uint64_t head = q;
-        int r = cm_strmap_insertn(map, h->qids[q], strlen(h->qids[q]), &head);
-        if (r < 0) rc = r;
-        else if (r == 0) { /* a query id seen before: q becomes the chain's head */
-            next[q] = (size_t)head;
-            r = cm_strmap_put(map, h->qids[q], q);
-            if (r < 0) rc = r;
-        } else {
-            next[q] = SIZE_MAX;
-        }
-    }
+    int rc = !out->at || !fill ? CM_ERR_NOMEM : CM_OK;
     for (size_t j = 0; j < nd && rc == CM_OK; j++) {
         uint64_t q;
-        if (!cm_strmap_get(map, doc_id(h, base + (uint32_t)j), &q)) continue;
-        for (size_t c = (size_t)q; c != SIZE_MAX && rc == CM_OK; c = next[c]) {
+        if (!cm_strmap_get(h->qids_map->map, doc_id(h, base + (uint32_t)j), &q)) continue;
+        for (size_t c = (size_t)q; c != SIZE_MAX && rc == CM_OK; c = h->qids_map->prev[c]) {
             if (n_pairs == cap_pairs) {
                 size_t nc = cap_pairs ? 2 * cap_pairs : 64;
                 uint32_t *a = cm_realloc(pair_q, nc * sizeof *a);
@@ -222,11 +245,10 @@ static int find_self(const cm_topk_heaps *h, uint32_t base, size_t nd, self_hits
     if (rc == CM_OK && !(out->docs = cm_malloc((n_pairs ? n_pairs : 1) * sizeof *out->docs))) rc = CM_ERR_NOMEM;
     if (rc == CM_OK) {
         for (size_t q = 0; q < h->nq; q++) out->at[q + 1] += out->at[q];
-        for (size_t q = 0; q < h->nq; q++) next[q] = out->at[q];   /* fill positions */
-        for (size_t i = 0; i < n_pairs; i++) out->docs[next[pair_q[i]]++] = pair_d[i];
+        for (size_t q = 0; q < h->nq; q++) fill[q] = out->at[q];
+        for (size_t i = 0; i < n_pairs; i++) out->docs[fill[pair_q[i]]++] = pair_d[i];
     }
-    cm_strmap_free(map);
-    free(next);
+    free(fill);
     free(pair_q);
     free(pair_d);
     if (rc != CM_OK) {
@@ -237,7 +259,6 @@ static int find_self(const cm_topk_heaps *h, uint32_t base, size_t nd, self_hits
     }
     return rc;
 }
-
 
 /* ---- the scoring kernel -------------------------------------------------------
  * Documents are stored in panels of CM_TOPK_PANEL: panel p holds documents
@@ -347,6 +368,7 @@ int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > n_qb) nt = (int)n_qb;
     self_hits self = {NULL, NULL};
+    CM_ASSERT(!h->skip_self || h->qids_map);
     if (h->skip_self) CM_TRY(find_self(h, base, nd, &self));
 #pragma omp parallel num_threads(nt)
     {

@@ -44,7 +44,14 @@ typedef struct cm_topk_heaps {
     const size_t      *off;       /* (documents so far) */
     const char *const *qids;      /* (nq) query ids, for skip_self */
     int                skip_self;
+    const struct cm_topk_qids *qids_map;   /* buffer mode with skip_self: cm_topk_qids_init of qids */
 } cm_topk_heaps;
+
+/* The query ids as cm_topk_ip's skip_self looks documents up in them: built once per search. Ownership:
+ * cm_topk_qids_init allocates (qids borrowed while it runs), cm_topk_qids_free releases (NULL ok). */
+typedef struct cm_topk_qids cm_topk_qids;
+int  cm_topk_qids_init(cm_topk_qids **out, const char *const *qids, size_t nq);
+void cm_topk_qids_free(cm_topk_qids *m);
 
 /* Heap mode: offers (score, doc) to query q's heap. */
 void cm_topk_offer(const cm_topk_heaps *h, size_t q, float score, uint32_t doc);

@@ -8,7 +8,8 @@
  * other one through (k = 0: count only); fault_disarm() puts malloc back.
  * fault_allocs and fault_injected count the allocations and the failures
  * injected since the last fault_arm (atomically: workers allocate too).
- * Also the sweeps' housekeeping: fault_rm_rf (rm -rf, no allocation through
+ * Also the sweeps' housekeeping: fault_runs (the CMTEB_FAULT_RUNS override of
+ * a sweep's run count), fault_rm_rf (rm -rf, no allocation through
  * the hooks) and fault_quiet_stderr / fault_restore_stderr (the hundreds of
  * expected failure messages go to /dev/null; the saved stream reports).
  */
@@ -43,6 +44,12 @@ static inline void fault_arm(long k) {
     cm_set_alloc_hooks(&(cm_alloc_hooks){fault_malloc_, fault_realloc_});
 }
 static inline void fault_disarm(void) { cm_set_alloc_hooks(NULL); }
+
+/* The runs per phase: CMTEB_FAULT_RUNS when set to a positive number (an exhaustive sweep by hand), else dflt. */
+static inline long fault_runs(long dflt) {
+    const char *v = getenv("CMTEB_FAULT_RUNS");
+    return v && atol(v) > 0 ? atol(v) : dflt;
+}
 
 static inline int fault_rm_one_(const char *p, const struct stat *st, int flag, struct FTW *f) {
     (void)st; (void)flag; (void)f;

@@ -341,8 +341,7 @@ static void sweep(const char *name, int (*call)(void), void (*prepare)(void), vo
 }
 
 int main(void) {
-    const char *runs = getenv("CMTEB_FAULT_RUNS");
-    if (runs && atol(runs) > 0) max_runs = atol(runs);
+    max_runs = fault_runs(max_runs);
     const char *src = check_env("CMTEB_SRC");
     root = cm_asprintf("%s/fault_commands.%d", check_env("CMTEB_TMP"), (int)getpid());
     cache_dir = cm_path_join(root, "cache");

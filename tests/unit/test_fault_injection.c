@@ -21,6 +21,7 @@
  */
 #include "check.h"
 #include "fault.h"
+#include "fault_demo.h"
 #include "cmteb/task.h"
 #include "eval/run.h"
 
@@ -35,9 +36,6 @@
 static long max_runs = 64;
 
 
-static const char *demo_names[] = {"DemoSTS", "DemoClassification", "DemoClustering", "DemoPairClassification",
-                                   "DemoReranking", "DemoRetrieval", "DemoSummarization"};
-#define N_DEMO (sizeof demo_names / sizeof demo_names[0])
 
 static char *root, *out_dir, *cache_dir, *warm_cache;
 static cm_catalog *cat;
@@ -46,25 +44,6 @@ static const cm_task *tasks[N_DEMO];
 static cJSON *ref;   /* the clean run's files: basename -> parsed JSON */
 
 /* ---- the files a run leaves ------------------------------------------------ */
-static int ends_with(const char *s, const char *x) {
-    size_t ls = strlen(s), lx = strlen(x);
-    return ls >= lx && !strcmp(s + ls - lx, x);
-}
-
-static cJSON *load_json(const char *path) {
-    char *t = NULL;
-    if (cm_read_file(path, &t, NULL)) return NULL;
-    cJSON *j = cJSON_Parse(t);
-    free(t);
-    return j;
-}
-
-/* What of a file must match the clean run: a result file's "scores", any
- * other JSON file whole. Borrowed from j. */
-static const cJSON *compared_part(const char *name, const cJSON *j) {
-    if (!strcmp(name, "model_meta.json") || ends_with(name, ".items.json")) return j;
-    return cJSON_GetObjectItemCaseSensitive(j, "scores");
-}
 
 static int collect_ref(const char *p, const struct stat *st, int flag, struct FTW *f) {
     (void)st;
@@ -243,22 +222,13 @@ static void setup_phase(long *clean_allocs, long *injected) {
 }
 
 int main(void) {
-    if (getenv("CMTEB_FAULT_RUNS") && atol(getenv("CMTEB_FAULT_RUNS")) > 0) max_runs = atol(getenv("CMTEB_FAULT_RUNS"));
+    max_runs = fault_runs(max_runs);
     root = cm_asprintf("%s/fault_injection.%d", check_env("CMTEB_TMP"), (int)getpid());
     out_dir = cm_path_join(root, "results");
     cache_dir = cm_path_join(root, "cache");
     warm_cache = cm_path_join(root, "warm-cache");
     ref = cJSON_CreateObject();
-    CHECK_OK(cm_catalog_init(&cat));
-    cm_encoder_params ep = cm_encoder_default_params();
-    ep.quiet = 1;
-    if (cat) CHECK_OK(cm_encoder_init(&enc, "hash:64", &ep));
-    if (!enc) return check_report();
-    for (size_t i = 0; i < N_DEMO; i++) {
-        tasks[i] = cm_catalog_find(cat, demo_names[i]);
-        CHECK(tasks[i] != NULL);
-        if (!tasks[i]) return check_report();
-    }
+    if (!fault_demo_set_up(&cat, &enc, tasks)) return check_report();
 
     /* The clean run's files, the reference every file is compared to; its
      * cache is the warm cache of phase 3. */

@@ -17,6 +17,7 @@
  */
 #include "check.h"
 #include "fault.h"
+#include "fault_demo.h"
 #include "eval/run.h"
 #include "eval/shard.h"
 
@@ -27,9 +28,6 @@
 
 static long max_runs = 48;
 
-static const char *demo_names[] = {"DemoSTS", "DemoClassification", "DemoClustering", "DemoPairClassification",
-                                   "DemoReranking", "DemoRetrieval", "DemoSummarization"};
-#define N_DEMO (sizeof demo_names / sizeof demo_names[0])
 
 static char *root, *s0, *s1, *merged;
 static cm_catalog *cat;
@@ -41,29 +39,11 @@ static const char *phase_name;
 static long phase_k;
 
 
-static int ends_with(const char *s, const char *x) {
-    size_t ls = strlen(s), lx = strlen(x);
-    return ls >= lx && !strcmp(s + ls - lx, x);
-}
-
-static cJSON *load_json(const char *path) {
-    char *t = NULL;
-    if (cm_read_file(path, &t, NULL)) return NULL;
-    cJSON *j = cJSON_Parse(t);
-    free(t);
-    return j;
-}
-
 static void bad(const char *path, const char *why) {
     bad_files++;
     fprintf(stderr, "%s k=%ld: %s: %s\n", phase_name, phase_k, path, why);
 }
 
-/* The part that must match: a result file's "scores" (its evaluation_time differs), others whole. */
-static const cJSON *compared_part(const char *name, const cJSON *j) {
-    if (!strcmp(name, "model_meta.json") || ends_with(name, ".items.json")) return j;
-    return cJSON_GetObjectItemCaseSensitive(j, "scores");
-}
 
 static size_t root_len;   /* prefix stripped from paths: the merged folder */
 static int collect_ref(const char *p, const struct stat *st, int flag, struct FTW *f) {
@@ -108,6 +88,13 @@ static void check_merged(void) {
 
 typedef struct { int rc; size_t n_failed, n_silent; } outcome;
 
+/* The summary's failed tasks, and those that failed without a message, into o. */
+static void tally(outcome *o, const cm_run_summary *s) {
+    o->n_failed = s->n_failed;
+    for (size_t t = 0; t < s->n; t++)
+        if (s->results[t].status && (!s->results[t].error || !*s->results[t].error)) o->n_silent++;
+}
+
 static outcome shard_run(const char *dir, size_t i) {
     outcome o = {0, 0, 0};
     cm_embedder_params bp = cm_embedder_default_params();
@@ -123,9 +110,7 @@ static outcome shard_run(const char *dir, size_t i) {
     p.shard_count = 2;
     cm_run_summary s;
     o.rc = cm_run_tasks(emb, tasks, N_DEMO, &p, &s);
-    o.n_failed = s.n_failed;
-    for (size_t t = 0; t < s.n; t++)
-        if (s.results[t].status && (!s.results[t].error || !*s.results[t].error)) o.n_silent++;
+    tally(&o, &s);
     cm_run_summary_free(&s);
     cm_embedder_free(emb);
     return o;
@@ -141,9 +126,7 @@ static outcome merge_run(void) {
     cm_catalog *mc = NULL;
     cm_run_summary s;
     o.rc = cm_shard_merge(dirs, 2, &mp, &mc, &s);
-    o.n_failed = s.n_failed;
-    for (size_t t = 0; t < s.n; t++)
-        if (s.results[t].status && (!s.results[t].error || !*s.results[t].error)) o.n_silent++;
+    tally(&o, &s);
     cm_run_summary_free(&s);
     cm_catalog_free(mc);
     return o;
@@ -151,23 +134,14 @@ static outcome merge_run(void) {
 
 
 int main(void) {
-    if (getenv("CMTEB_FAULT_RUNS") && atol(getenv("CMTEB_FAULT_RUNS")) > 0) max_runs = atol(getenv("CMTEB_FAULT_RUNS"));
+    max_runs = fault_runs(max_runs);
     root = cm_asprintf("%s/fault_shard.%d", check_env("CMTEB_TMP"), (int)getpid());
     s0 = cm_path_join(root, "s0");
     s1 = cm_path_join(root, "s1");
     merged = cm_path_join(root, "merged");
     root_len = strlen(merged);
     ref = cJSON_CreateObject();
-    CHECK_OK(cm_catalog_init(&cat));
-    cm_encoder_params ep = cm_encoder_default_params();
-    ep.quiet = 1;
-    if (cat) CHECK_OK(cm_encoder_init(&enc, "hash:64", &ep));
-    if (!enc) return check_report();
-    for (size_t i = 0; i < N_DEMO; i++) {
-        tasks[i] = cm_catalog_find(cat, demo_names[i]);
-        CHECK(tasks[i] != NULL);
-        if (!tasks[i]) return check_report();
-    }
+    if (!fault_demo_set_up(&cat, &enc, tasks)) return check_report();
 
     /* the clean shards and merge: the reference */
     fault_rm_rf(root);
