@@ -40,7 +40,6 @@
 #include "tasks/clustering/vmeasure.h"
 #include "tasks/random/random.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -150,8 +149,6 @@ static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const c
                           label, X + (size_t)q * per);
         }
         if (rc) break;
-        const int blas_threads = openblas_get_num_threads();
-        if (gn > 1 && blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel for num_threads(gn < nt ? gn : nt) schedule(dynamic, 1) if (gn > 1)
         for (int q = 0; q < gn; q++) {
             const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
@@ -159,7 +156,6 @@ static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const c
                                        (uint32_t)seed, gn > 1 ? 1 : ctx->threads, &v[g0 + (size_t)q]);
             if (prc[q]) snprintf(perr + (size_t)q * 512, 512, "%s", cm_last_error()); /* messages are per thread */
         }
-        if (gn > 1 && blas_threads != 1) openblas_set_num_threads(blas_threads);
         for (int q = 0; !rc && q < gn; q++) {
             const size_t si = g0 + (size_t)q;
             if (prc[q]) {

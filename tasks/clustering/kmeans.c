@@ -9,8 +9,8 @@
 #include "tasks/clustering/kmeans.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
+#include "tasks/clustering/nearest.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -24,17 +24,6 @@
 cm_kmeans_params cm_kmeans_default_params(void) {
     cm_kmeans_params p = {8, 1024, 100, 10, 0.01, 0.0, 1, 0, 0, 0};
     return p;
-}
-
-/* float32 dot product with 8 independent partial sums (a fixed order). */
-static float dotf(const float *a, const float *b, size_t d) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 8 <= d; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < d; i++) s += a[i] * b[i];
-    return s;
 }
 
 static double dotd(const float *a, const float *b, size_t d) {
@@ -89,128 +78,49 @@ typedef struct {
     const float *X;
     size_t       n, d;
     int          k, threads;
-    float       *cnorm;   /* (k) ||c||^2 as dotf computes it */
-    double      *slack;   /* (k) bound on |gemm - dotf| of ||c||^2 - 2 x.c, per unit ||x|| */
+    float       *cnorm;   /* (k) ||c||^2 as cm_km_dotf computes it */
     double      *dist;    /* (n) per-point squared distance scratch */
-    const float *xnorm;   /* (n) ||x|| of every point (NULL: computed per tile) */
-    float       *tile_x;  /* (KM_TILE, d) gathered rows */
-    float       *tile_s;  /* (KM_TILE, k) x.c from sgemm */
     int          pointwise;
 } km_ctx;
 
-/* Rows per sgemm in the assignment step. */
-#define KM_TILE 512
+/* Points per cm_km_nearest call when the assignment runs on several threads. */
+#define KM_CHUNK 256
 
-/* The point-by-point loop the GEMM path reproduces (kept as the reference
- * that tests and CM_KMEANS_POINTWISE compare against). */
-static double assign_pointwise(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab) {
+/* Nearest centre (first minimum of ||c||^2 - 2 x.c, x.c summed as cm_km_dotf sums it, as sklearn's
+ * _labels_inertia) for m points X[rows[i]] (rows NULL: 0..m-1), by the blocked kernel of nearest.c or, with
+ * c->pointwise, its portable point-by-point loop (same bits). Returns the sum of exact squared distances to
+ * the chosen centres when want_inertia, else 0 (the distances are then not computed). */
+static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab, int want_inertia) {
     const size_t d = c->d;
     const int k = c->k;
-    for (int j = 0; j < k; j++) c->cnorm[j] = dotf(C + (size_t)j * d, C + (size_t)j * d, d);
+    for (int j = 0; j < k; j++) c->cnorm[j] = cm_km_dotf(C + (size_t)j * d, C + (size_t)j * d, d);
     double *dist = c->dist;
     const float *cn = c->cnorm;
     const float *X = c->X;
+    const int portable = c->pointwise;
+    const size_t n_chunks = (m + KM_CHUNK - 1) / KM_CHUNK;
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (m * (size_t)k * d > PAR_MIN_WORK)
-    for (size_t i = 0; i < m; i++) {
-        const float *x = X + (rows ? rows[i] : i) * d;
-        float best = cn[0] - 2.0f * dotf(x, C, d);
-        int bj = 0;
-        for (int j = 1; j < k; j++) {
-            float v = cn[j] - 2.0f * dotf(x, C + (size_t)j * d, d);
-            if (v < best) { best = v; bj = j; }
-        }
-        lab[i] = bj;
-        dist[i] = sqdist(x, C + (size_t)bj * d, d);
-    }
-    double s = 0.0;
-    for (size_t i = 0; i < m; i++) s += dist[i];
-    return s;
-}
-
-/* Nearest centre (first minimum of ||c||^2 - 2 x.c with x.c as dotf sums it,
- * as sklearn's _labels_inertia) for m points X[rows[i]] (rows NULL: 0..m-1);
- * returns the sum of exact squared distances to the chosen centres.
- *
- * x.c comes from one sgemm per tile of points; its rounding differs from
- * dotf's by at most a bound E_j (both are within d * u * ||x|| ||c_j|| of
- * the exact product, u = 2^-24), so the dotf minimum is among the centres
- * whose sgemm value is within E of the sgemm minimum. Where that set has more
- * than one centre (a near-tie) those centres are re-scored with dotf and the
- * first minimum taken, so the labels are exactly the point-by-point loop's,
- * whatever the BLAS or thread count. */
-static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab) {
-    if (c->pointwise) return assign_pointwise(c, rows, m, C, lab);
-    const size_t d = c->d;
-    const int k = c->k;
-    const double u = 1.0 / 16777216.0;
-    for (int j = 0; j < k; j++) {
-        const float *cj = C + (size_t)j * d;
-        c->cnorm[j] = dotf(cj, cj, d);
-        /* 2 x |2 dot| error of each side, + the subtraction's rounding on each side, doubled for safety */
-        c->slack[j] = 2.0 * ((8.0 * ((double)d + 2.0) + 8.0) * u * sqrt(dotd(cj, cj, d)));
-    }
-    double *dist = c->dist;
-    const float *cn = c->cnorm;
-    const float *X = c->X;
-    for (size_t i0 = 0; i0 < m; i0 += KM_TILE) {
-        size_t t = m - i0 < KM_TILE ? m - i0 : KM_TILE;
-        const float *A = X + i0 * d;
-        if (rows) {
-            for (size_t i = 0; i < t; i++) memcpy(c->tile_x + i * d, X + rows[i0 + i] * d, d * sizeof(float));
-            A = c->tile_x;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)t, (blasint)k, (blasint)d, 1.0f, A,
-                    (blasint)d, C, (blasint)d, 0.0f, c->tile_s, (blasint)k);
-#pragma omp parallel for num_threads(c->threads) schedule(static) if (t * (size_t)d * 4 > PAR_MIN_WORK)
-        for (size_t g = 0; g < t; g += 4) {   /* four points: labels, then their distances side by side */
-            const size_t ng = t - g < 4 ? t - g : 4;
+    for (size_t ch = 0; ch < n_chunks; ch++) {
+        const size_t i0 = ch * KM_CHUNK, i1 = m - i0 < KM_CHUNK ? m : i0 + KM_CHUNK;
+        cm_km_nearest(X, rows, i0, i1, d, C, cn, k, portable, lab);
+        if (!want_inertia) continue;
+        for (size_t g = i0; g < i1; g += 4) {   /* four points' distances side by side */
+            const size_t ng = i1 - g < 4 ? i1 - g : 4;
             const float *xs[4], *cs[4];
-            for (size_t i = g; i < g + ng; i++) {
-                size_t row = rows ? rows[i0 + i] : i0 + i;
-                const float *x = X + row * d;
-                const float *s = c->tile_s + i * (size_t)k;
-                double xn = c->xnorm ? (double)c->xnorm[row] : sqrt(dotd(x, x, d));
-                /* M = min_j (v_j + E_j): the dotf minimum is at most M */
-                double M = INFINITY;
-                int bj = 0;
-                for (int j = 0; j < k; j++) {
-                    double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
-                    double hi = (double)(cn[j] - 2.0f * s[j]) + e;
-                    if (hi < M) { M = hi; bj = j; }
-                }
-                int first = -1, ncand = 0;
-                for (int j = 0; j < k; j++) {
-                    double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
-                    if ((double)(cn[j] - 2.0f * s[j]) - e <= M) {
-                        if (first < 0) first = j;
-                        ncand++;
-                    }
-                }
-                if (ncand > 1) {   /* near-tie: decide with the point-by-point values */
-                    float best = cn[first] - 2.0f * dotf(x, C + (size_t)first * d, d);
-                    bj = first;
-                    for (int j = first + 1; j < k; j++) {
-                        double e = xn * c->slack[j] + 4.0 * u * fabs((double)cn[j]) + 1e-30;
-                        if ((double)(cn[j] - 2.0f * s[j]) - e > M) continue;
-                        float v = cn[j] - 2.0f * dotf(x, C + (size_t)j * d, d);
-                        if (v < best) { best = v; bj = j; }
-                    }
-                } else {
-                    bj = first;
-                }
-                lab[i0 + i] = bj;
-                xs[i - g] = x;
-                cs[i - g] = C + (size_t)bj * d;
+            for (size_t q = 0; q < ng; q++) {
+                xs[q] = X + (rows ? rows[g + q] : g + q) * d;
+                cs[q] = C + (size_t)lab[g + q] * d;
             }
             if (ng == 4) {
-                sqdist4(xs, cs, d, dist + i0 + g);
+                sqdist4(xs, cs, d, dist + g);
             } else {
-                for (size_t q = 0; q < ng; q++) dist[i0 + g + q] = sqdist(xs[q], cs[q], d);
+                for (size_t q = 0; q < ng; q++) dist[g + q] = sqdist(xs[q], cs[q], d);
             }
         }
     }
     double s = 0.0;
-    for (size_t i = 0; i < m; i++) s += dist[i];
+    if (want_inertia)
+        for (size_t i = 0; i < m; i++) s += dist[i];
     return s;
 }
 
@@ -294,28 +204,24 @@ done:
 int cm_kmeans_plusplus(const float *X, size_t d, const size_t *rows, size_t m, int k, cm_mt19937 *rng, int threads,
                        float *C, size_t *chosen) {
     if (k < 1 || m < (size_t)k) return cm_error(CM_ERR_ARG, "k-means++: need at least k=%d points, got %zu", k, m);
-    km_ctx c = {X, m, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    km_ctx c = {X, m, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, 0};
     return kmeans_pp(&c, rows, m, rng, C, chosen);
 }
 
 int cm_kmeans_assign(const float *X, size_t n, size_t d, const float *C, int k, int pointwise, int threads,
                      int *labels, double *inertia) {
     if (k < 1) return cm_error(CM_ERR_ARG, "k-means assignment: need at least one centre, got k=%d", k);
-    km_ctx c = {X, n, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL,
-                pointwise};
+    km_ctx c = {X, n, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, pointwise};
     c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);
-    c.slack = cm_malloc((size_t)k * sizeof *c.slack);
-    c.dist = cm_malloc((n ? n : 1) * sizeof *c.dist);
-    c.tile_x = cm_malloc((size_t)KM_TILE * d * sizeof *c.tile_x);
-    c.tile_s = cm_malloc((size_t)KM_TILE * (size_t)k * sizeof *c.tile_s);
+    c.dist = inertia ? cm_malloc((n ? n : 1) * sizeof *c.dist) : NULL;
     int rc = CM_OK;
-    if (!c.cnorm || !c.slack || !c.dist || !c.tile_x || !c.tile_s) {
+    if (!c.cnorm || (inertia && !c.dist)) {
         rc = CM_ERR_NOMEM;
     } else {
-        double s = assign(&c, NULL, n, C, labels);
+        double s = assign(&c, NULL, n, C, labels, inertia != NULL);
         if (inertia) *inertia = s;
     }
-    free(c.cnorm); free(c.slack); free(c.dist); free(c.tile_x); free(c.tile_s);
+    free(c.cnorm); free(c.dist);
     return rc;
 }
 
@@ -341,13 +247,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     size_t init_size = p.init_size > 0 ? (size_t)p.init_size : 3 * batch;
     if (init_size < (size_t)k) init_size = 3 * (size_t)k;
     if (init_size > n) init_size = n;
-    km_ctx c = {X, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL, NULL, NULL, NULL, NULL,
-                p.pointwise};
-    /* Single-threaded BLAS for the whole fit: a step's sgemm is a few MFLOP, and OpenBLAS's worker threads
-     * spin (sched_yield) between such calls, which cost more CPU than the products themselves. The labels do
-     * not depend on it (near-ties are re-scored point by point, see assign). */
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    km_ctx c = {X, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL, p.pointwise};
 
     size_t kd = (size_t)k * d, big = n > init_size ? n : init_size;
     float *C = cm_malloc(kd * sizeof *C), *Cnew = cm_malloc(kd * sizeof *Cnew), *Cbest = cm_malloc(kd * sizeof *Cbest);
@@ -359,20 +259,12 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     char *to_reassign = cm_malloc((size_t)k);
     c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);
     c.dist = cm_malloc(big * sizeof *c.dist);
-    c.slack = cm_malloc((size_t)k * sizeof *c.slack);
-    float *xnorm = cm_malloc(n * sizeof *xnorm);
-    c.tile_x = cm_malloc((size_t)KM_TILE * d * sizeof *c.tile_x);
-    c.tile_s = cm_malloc((size_t)KM_TILE * (size_t)k * sizeof *c.tile_s);
     int rc = CM_OK;
     if (!C || !Cnew || !Cbest || !counts || !valid || !sub || !mb || !perm || !pick || !lab || !order || !to_reassign ||
-        !c.cnorm || !c.dist || !c.slack || !xnorm || !c.tile_x || !c.tile_s) {
+        !c.cnorm || !c.dist) {
         rc = CM_ERR_NOMEM;
         goto done;
     }
-    /* ||x|| once per point, for the GEMM path's rounding bound (rounded up: the bound only grows) */
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (n * d > PAR_MIN_WORK)
-    for (size_t i = 0; i < n; i++) xnorm[i] = (float)(sqrt(dotd(X + i * d, X + i * d, d)) * (1.0 + 1e-6));
-    c.xnorm = xnorm;
 
     /* tol relative to the data's mean variance (sklearn's _tolerance) */
     double tol = 0.0;
@@ -398,7 +290,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
             for (size_t i = 0; i < n; i++) sub[i] = i;
         }
         if ((rc = kmeans_pp(&c, sub, init_size, rng, C, NULL))) goto done;
-        double inertia = p.n_init > 1 ? assign(&c, valid, init_size, C, lab) : 0.0;
+        double inertia = p.n_init > 1 ? assign(&c, valid, init_size, C, lab, 1) : 0.0;
         if (init == 0 || inertia < best_inertia) {
             memcpy(Cbest, C, kd * sizeof *C);
             best_inertia = inertia;
@@ -421,7 +313,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
             since_reassign = 0;
             reassign = 1;
         }
-        double batch_inertia = assign(&c, mb, batch, C, lab);
+        double batch_inertia = assign(&c, mb, batch, C, lab, step > 0);   /* step 0's is not used */
 
         /* centres move to the running mean of their points (float32, as sklearn) */
 #pragma omp parallel for num_threads(c.threads) schedule(static) if (batch * d * (size_t)k > PAR_MIN_WORK)
@@ -498,7 +390,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
         }
         if (p.max_no_improvement > 0 && no_improvement >= p.max_no_improvement) { step++; break; }
     }
-    double inertia = assign(&c, NULL, n, C, labels);
+    double inertia = assign(&c, NULL, n, C, labels, info != NULL);
     if (centers) memcpy(centers, C, kd * sizeof *C);
     if (info) {
         info->n_steps = (int)step;
@@ -509,7 +401,6 @@ done:
     free(C);
     free(Cnew);
     free(Cbest); free(counts); free(valid); free(sub); free(mb); free(perm); free(pick); free(lab); free(order);
-    free(to_reassign); free(c.cnorm); free(c.dist); free(c.slack); free(xnorm); free(c.tile_x); free(c.tile_s);
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    free(to_reassign); free(c.cnorm); free(c.dist);
     return rc;
 }

@@ -22,13 +22,12 @@
  *                         tol > 0, when the centres move less than tol)
  *   result                labels of all points for the final centres.
  *
- * Labels: x.c for a tile of points comes from one OpenBLAS sgemm; where two
- * centres are within that product's rounding bound of each other (a
- * near-tie) they are re-scored point by point in a fixed order, so the labels
- * equal those of the point-by-point loop (params.pointwise = 1) exactly and do
- * not depend on the BLAS or the number of threads. It is not bit-identical to
- * scikit-learn's (BLAS summation order differs), so long runs may drift
- * apart; the scores agree statistically.
+ * Labels: the nearest-centre kernel of nearest.c, which sums every x.c in
+ * the order of the point-by-point loop (cm_km_dotf: 8 lanes, a fixed tree),
+ * so the labels are that loop's (params.pointwise = 1 runs the loop itself)
+ * and do not depend on the CPU's vector width or the number of threads. It
+ * is not bit-identical to scikit-learn's (BLAS summation order differs), so
+ * long runs may drift apart; the scores agree statistically.
  *
  * Ownership: inputs borrowed; labels caller-allocated (n).
  */
@@ -49,8 +48,8 @@ typedef struct cm_kmeans_params {
     int    n_init;              /* default 1 (what n_init="auto" means for k-means++) */
     int    init_size;           /* 0: 3 * batch_size (at least 3 k), at most n */
     int    threads;             /* 0: all cores */
-    int    pointwise;           /* 1: assignment by the point-by-point loop instead of sgemm (the
-                                   reference the GEMM path must equal; default 0) */
+    int    pointwise;           /* 1: assignment by the portable point-by-point loop instead of the
+                                   blocked kernel (the reference it must equal; default 0) */
 } cm_kmeans_params;
 
 cm_kmeans_params cm_kmeans_default_params(void);
@@ -76,8 +75,7 @@ int cm_kmeans_plusplus(const float *X, size_t d, const size_t *rows, size_t m, i
 /* Nearest of the k centres C (k, d) for every point of X (n, d) into
  * labels[0..n) (first minimum of ||c||^2 - 2 x.c, as the step above uses);
  * *inertia (may be NULL) gets the sum of squared distances. pointwise 1: the
- * point-by-point reference loop; 0: sgemm with exact near-tie re-checks (same
- * labels). All buffers borrowed; threads 0: all. */
+ * point-by-point reference loop; 0: the blocked kernel (same labels). All buffers borrowed; threads 0: all. */
 int cm_kmeans_assign(const float *X, size_t n, size_t d, const float *C, int k, int pointwise, int threads,
                      int *labels, double *inertia);
 

@@ -1,17 +1,21 @@
 /*
- * test_kmeans_gemm.c: the sgemm assignment step of tasks/clustering/kmeans.c
- * against the point-by-point loop it replaced (params.pointwise = 1, the path
- * test_kmeans pins to scikit-learn):
+ * test_kmeans_kernel.c: the blocked nearest-centre kernel of
+ * tasks/clustering/nearest.c (AVX when the CPU has it) against the
+ * point-by-point loop (params.pointwise = 1, the path test_kmeans pins to
+ * scikit-learn), which sums x.c in the same order:
  *   - cm_kmeans_assign on planted near-ties (points at the midpoint of two
  *     centres plus noise of a few ulps, exact duplicates of centres, an
- *     integer grid with exact ties): labels and inertia identical; a plain
+ *     integer grid with exact ties) and on shapes with a d % 8 tail and k not
+ *     a multiple of the kernel's 4 centres: labels and inertia identical; an
  *     sgemm argmin (computed here) disagrees with the loop on some of these
- *     points, so the data does exercise the re-check;
+ *     points, so the data does separate summation orders;
+ *   - cm_km_nearest on any sub-range [i0, i1) gives the whole call's labels;
  *   - whole MiniBatchKMeans runs (Gaussian blobs, the grid, 1 and 4 threads):
  *     labels, centres, steps and inertia identical to the pointwise run.
  */
 #include "check.h"
 #include "tasks/clustering/kmeans.h"
+#include "tasks/clustering/nearest.h"
 
 #include <cblas.h>
 #include <stdint.h>
@@ -62,12 +66,23 @@ static void check_assign(const char *name, const float *X, size_t n, size_t d, c
     size_t diff = 0;
     for (size_t i = 0; i < n; i++) diff += a[i] != b[i];
     size_t naive = naive_disagreements(X, n, d, C, k, a);
-    printf("%-28s n=%zu d=%zu k=%d: gemm vs pointwise %zu differ; unchecked sgemm argmin %zu differ\n", name, n, d, k,
-           diff, naive);
+    printf("%-28s n=%zu d=%zu k=%d: kernel (%s) vs pointwise %zu differ; sgemm argmin %zu differ\n", name, n, d, k,
+           cm_km_nearest_simd() ? "AVX" : "portable", diff, naive);
     CHECK(diff == 0);
     CHECK(memcmp(b, b4, n * sizeof *b) == 0);
     CHECK(ia == ib && ib == ib4);
     if (expect_naive_bad) CHECK(naive > 0);
+    /* sub-ranges: odd starts and lengths (the kernel's blocks of 2 points restart at i0) */
+    float *cn = malloc((size_t)k * sizeof *cn);
+    for (int j = 0; j < k; j++) cn[j] = cm_km_dotf(C + (size_t)j * d, C + (size_t)j * d, d);
+    int *part = malloc(n * sizeof *part);
+    for (size_t i0 = 0; i0 < n;) {
+        size_t len = 1 + (i0 * 7919) % 13, i1 = i0 + len < n ? i0 + len : n;
+        cm_km_nearest(X, NULL, i0, i1, d, C, cn, k, 0, part);
+        i0 = i1;
+    }
+    CHECK(memcmp(part, a, n * sizeof *a) == 0);
+    free(cn); free(part);
     free(a); free(b); free(b4);
 }
 
@@ -129,7 +144,29 @@ int main(void) {
         check_run("k-means on the grid", X, n, d, k, 500);
         free(C); free(X);
     }
-    /* 3. whole runs on Gaussian blobs, unnormalised and L2-normalised (as embeddings are) */
+    /* 3. a d % 8 tail and k not a multiple of 4, near-ties as in 1 */
+    {
+        const size_t dims[3] = {13, 100, 3};
+        const int ks[3] = {7, 5, 2};
+        for (int t = 0; t < 3; t++) {
+            const size_t d = dims[t], n = 3001;
+            const int k = ks[t];
+            float *C = malloc((size_t)k * d * sizeof *C), *X = malloc(n * d * sizeof *X);
+            for (size_t i = 0; i < (size_t)k * d; i++) C[i] = (float)nrand();
+            for (size_t i = 0; i < n; i++) {
+                int a = (int)(urand() * k), b = (int)(urand() * k);
+                for (size_t f = 0; f < d; f++) {
+                    float m = 0.5f * (C[(size_t)a * d + f] + C[(size_t)b * d + f]);
+                    X[i * d + f] = m * (float)(1.0 + 4e-7 * nrand());
+                }
+            }
+            char name[64];
+            snprintf(name, sizeof name, "midpoints, d=%zu k=%d", d, k);
+            check_assign(name, X, n, d, C, k, 1);
+            free(C); free(X);
+        }
+    }
+    /* 4. whole runs on Gaussian blobs, unnormalised and L2-normalised (as embeddings are) */
     {
         const size_t d = 64, n = 5000;
         const int k = 20, labels = 12;
