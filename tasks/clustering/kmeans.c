@@ -36,15 +36,6 @@ static double dotd(const float *a, const float *b, size_t d) {
     return s;
 }
 
-static double sqdist(const float *a, const float *b, size_t d) {
-    double s = 0.0;
-    for (size_t i = 0; i < d; i++) {
-        double t = (double)a[i] - (double)b[i];
-        s += t * t;
-    }
-    return s;
-}
-
 /* dotd(y[c], x, d) for the four vectors y[0..4) at once: each sum in dotd's own order (so the same bits),
  * the four independent chains run side by side instead of one after the other. */
 static void dotd4(const float *x, const float *const *y, size_t d, double *out) {
@@ -58,20 +49,6 @@ static void dotd4(const float *x, const float *const *y, size_t d, double *out) 
         for (size_t j = i; j < d; j++) s += (double)y[c][j] * (double)x[j];
         out[c] = s;
     }
-}
-
-/* sqdist(a[p], b[p], d) for four pairs at once, each in sqdist's order (the same bits). */
-static void sqdist4(const float *const *a, const float *const *b, size_t d, double *out) {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    for (size_t i = 0; i < d; i++) {
-        double t0 = (double)a[0][i] - (double)b[0][i], t1 = (double)a[1][i] - (double)b[1][i];
-        double t2 = (double)a[2][i] - (double)b[2][i], t3 = (double)a[3][i] - (double)b[3][i];
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-        s2 += t2 * t2;
-        s3 += t3 * t3;
-    }
-    out[0] = s0; out[1] = s1; out[2] = s2; out[3] = s3;
 }
 
 typedef struct {
@@ -103,20 +80,7 @@ static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, in
     for (size_t ch = 0; ch < n_chunks; ch++) {
         const size_t i0 = ch * KM_CHUNK, i1 = m - i0 < KM_CHUNK ? m : i0 + KM_CHUNK;
         cm_km_nearest(X, rows, i0, i1, d, C, cn, k, portable, lab);
-        if (!want_inertia) continue;
-        for (size_t g = i0; g < i1; g += 4) {   /* four points' distances side by side */
-            const size_t ng = i1 - g < 4 ? i1 - g : 4;
-            const float *xs[4], *cs[4];
-            for (size_t q = 0; q < ng; q++) {
-                xs[q] = X + (rows ? rows[g + q] : g + q) * d;
-                cs[q] = C + (size_t)lab[g + q] * d;
-            }
-            if (ng == 4) {
-                sqdist4(xs, cs, d, dist + g);
-            } else {
-                for (size_t q = 0; q < ng; q++) dist[g + q] = sqdist(xs[q], cs[q], d);
-            }
-        }
+        if (want_inertia) cm_km_sqdists(X, rows, i0, i1, d, C, lab, portable, dist);
     }
     double s = 0.0;
     if (want_inertia)

@@ -20,6 +20,15 @@ float cm_km_dotf(const float *a, const float *b, size_t d) {
     return s;
 }
 
+double cm_km_sqdist(const float *a, const float *b, size_t d) {
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        const double t = (double)a[i] - (double)b[i];
+        s += t * t;
+    }
+    return s;
+}
+
 static const float *row_of(const float *X, const size_t *rows, size_t i, size_t d) {
     return X + (rows ? rows[i] : i) * d;
 }
@@ -100,6 +109,55 @@ __attribute__((target("avx"))) static void nearest_avx(const float *X, const siz
         for (size_t p = 0; p < ng; p++) labels[g + p] = bj[p];
     }
 }
+
+/* The squares of a - b over dims [i, i + 4) as doubles: {t0^2, t1^2, t2^2, t3^2}. */
+__attribute__((target("avx"))) static __m256d sq4(const float *a, const float *b) {
+    const __m256d t = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(a)), _mm256_cvtps_pd(_mm_loadu_ps(b)));
+    return _mm256_mul_pd(t, t);
+}
+
+/* s += column 0, then 1, 2, 3 of the 4 x 4 block whose rows are t0..t3 (row p: point p's four squares):
+ * each point's sum takes its squares one at a time, in order. */
+__attribute__((target("avx"))) static __m256d add_cols(__m256d s, __m256d t0, __m256d t1, __m256d t2, __m256d t3) {
+    const __m256d u0 = _mm256_unpacklo_pd(t0, t1), u1 = _mm256_unpackhi_pd(t0, t1);
+    const __m256d u2 = _mm256_unpacklo_pd(t2, t3), u3 = _mm256_unpackhi_pd(t2, t3);
+    s = _mm256_add_pd(s, _mm256_permute2f128_pd(u0, u2, 0x20));
+    s = _mm256_add_pd(s, _mm256_permute2f128_pd(u1, u3, 0x20));
+    s = _mm256_add_pd(s, _mm256_permute2f128_pd(u0, u2, 0x31));
+    return _mm256_add_pd(s, _mm256_permute2f128_pd(u1, u3, 0x31));
+}
+
+/* Eight points at a time, two chains of four (each add waits for the last: two chains keep the adder busy). */
+__attribute__((target("avx"))) static void sqdists_avx(const float *X, const size_t *rows, size_t i0, size_t i1,
+                                                       size_t d, const float *C, const int *labels, double *dist) {
+    const size_t d4 = d & ~(size_t)3;
+    size_t g = i0;
+    for (; g + 8 <= i1; g += 8) {
+        const float *x[8], *c[8];
+        for (size_t p = 0; p < 8; p++) {
+            x[p] = row_of(X, rows, g + p, d);
+            c[p] = C + (size_t)labels[g + p] * d;
+        }
+        __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+        for (size_t f = 0; f < d4; f += 4) {
+            s0 = add_cols(s0, sq4(x[0] + f, c[0] + f), sq4(x[1] + f, c[1] + f), sq4(x[2] + f, c[2] + f),
+                          sq4(x[3] + f, c[3] + f));
+            s1 = add_cols(s1, sq4(x[4] + f, c[4] + f), sq4(x[5] + f, c[5] + f), sq4(x[6] + f, c[6] + f),
+                          sq4(x[7] + f, c[7] + f));
+        }
+        double s[8];
+        _mm256_storeu_pd(s, s0);
+        _mm256_storeu_pd(s + 4, s1);
+        for (size_t p = 0; p < 8; p++) {
+            for (size_t f = d4; f < d; f++) {
+                const double t = (double)x[p][f] - (double)c[p][f];
+                s[p] += t * t;
+            }
+            dist[g + p] = s[p];
+        }
+    }
+    for (; g < i1; g++) dist[g] = cm_km_sqdist(row_of(X, rows, g, d), C + (size_t)labels[g] * d, d);
+}
 #endif
 
 int cm_km_nearest_simd(void) {
@@ -119,4 +177,15 @@ void cm_km_nearest(const float *X, const size_t *rows, size_t i0, size_t i1, siz
     }
 #endif
     nearest_portable(X, rows, i0, i1, d, C, cnorm, k, labels);
+}
+
+void cm_km_sqdists(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+                   const int *labels, int portable, double *dist) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!portable && cm_km_nearest_simd()) {
+        sqdists_avx(X, rows, i0, i1, d, C, labels, dist);
+        return;
+    }
+#endif
+    for (size_t i = i0; i < i1; i++) dist[i] = cm_km_sqdist(row_of(X, rows, i, d), C + (size_t)labels[i] * d, d);
 }

@@ -13,7 +13,8 @@
  * by a re-check. An AVX kernel (2 points x 4 centres per block, the 8 lanes
  * one register) and the portable loop give the same bits; the AVX one is
  * chosen at run time when the CPU has AVX and CMTEB_KMEANS_PORTABLE is unset.
- * This file is compiled with -ffp-contract=off (CMakeLists.txt): a contracted
+ * The squared distances to the chosen centres (the inertia) are here too, for
+ * the same reason. This file is compiled with -ffp-contract=off (CMakeLists.txt): a contracted
  * multiply-add would round differently from the portable loop.
  */
 #ifndef CMTEB_TASKS_CLUSTERING_NEAREST_H
@@ -29,6 +30,15 @@ float cm_km_dotf(const float *a, const float *b, size_t d);
  * single-threaded (the caller splits [0, m) between threads). */
 void cm_km_nearest(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                    const float *cnorm, int k, int portable, int *labels);
+
+/* The exact squared distance in float64 of a (d) and b (d): sum over i in order of
+ * ((double)a[i] - (double)b[i])^2, each square rounded, then added. */
+double cm_km_sqdist(const float *a, const float *b, size_t d);
+
+/* dist[i] = cm_km_sqdist(point i, C[labels[i]]) for i in [i0, i1) (points as in cm_km_nearest), eight
+ * points side by side (AVX, same bits) unless portable. All borrowed; single-threaded. */
+void cm_km_sqdists(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+                   const int *labels, int portable, double *dist);
 
 /* 1 when cm_km_nearest would use the AVX kernel (portable = 0), for logs and tests. */
 int cm_km_nearest_simd(void);

@@ -20,7 +20,31 @@ static int cmp_val(const void *a, const void *b) {
     return (x->i > y->i) - (x->i < y->i);
 }
 
+/* Label values spanning at most this many integers get dense ids by counting instead of sorting. */
+#define DENSE_SPAN_MAX ((int64_t)1 << 22)
+
 static int dense_ids(const int *lab, size_t n, int *out, size_t *n_ids) {
+    int lo = 0, hi = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || lab[i] < lo) lo = lab[i];
+        if (i == 0 || lab[i] > hi) hi = lab[i];
+    }
+    const int64_t span = n ? (int64_t)hi - lo + 1 : 0;
+    if (span <= DENSE_SPAN_MAX && (size_t)span <= 4 * n + 1024) {   /* rank of each value among those present */
+        int *rank = cm_calloc((size_t)span + 1, sizeof *rank);
+        if (!rank) return CM_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) rank[lab[i] - lo] = 1;
+        int k = 0;
+        for (int64_t v = 0; v < span; v++) {
+            const int present = rank[v];
+            rank[v] = k;
+            k += present;
+        }
+        for (size_t i = 0; i < n; i++) out[i] = rank[lab[i] - lo];
+        *n_ids = (size_t)k;
+        free(rank);
+        return CM_OK;
+    }
     val_idx *t = cm_malloc(n * sizeof *t);
     if (!t) return CM_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) { t[i].v = lab[i]; t[i].i = i; }
@@ -73,21 +97,35 @@ int cm_v_measure(const int *labels_true, const int *labels_pred, size_t n, doubl
     }
     double hc = entropy(pi, kc), hk = entropy(pj, kk), mi = 0.0;
     if (kc > 1 && kk > 1) {
-        /* non-zero cells in row-major order, as scipy's sp.find returns them */
-        qsort(keys, n, sizeof *keys, cmp_i64);
+        /* non-zero cells in row-major order, as scipy's sp.find returns them: counted into the table when it
+         * is small, else the cell keys sorted */
+        uint32_t *table = (uint64_t)kc * kk <= (uint64_t)4 * n + 4096 ? cm_calloc(kc * kk, sizeof *table) : NULL;
+        size_t ncell = 0;
+        if (table) {
+            for (size_t i = 0; i < n; i++) table[keys[i]]++;
+            for (size_t key = 0; key < kc * kk; key++)
+                if (table[key]) { keys[ncell] = (int64_t)key; ct[ncell++] = (int)table[key]; }
+            free(table);
+        } else {
+            qsort(keys, n, sizeof *keys, cmp_i64);
+            for (size_t a = 0; a < n;) {
+                size_t b = a;
+                while (b < n && keys[b] == keys[a]) b++;
+                keys[ncell] = keys[a];
+                ct[ncell++] = (int)(b - a);
+                a = b;
+            }
+        }
         const double total = (double)n, ltotal = log(total);
         /* log(pi.sum()) + log(pj.sum()): both sums are n */
         const double lsums = log(total) + log(total);
-        for (size_t a = 0; a < n;) {
-            size_t b = a;
-            while (b < n && keys[b] == keys[a]) b++;
-            double nz = (double)(b - a);
-            size_t r = (size_t)(keys[a] / (int64_t)kk), q = (size_t)(keys[a] % (int64_t)kk);
+        for (size_t e = 0; e < ncell; e++) {
+            double nz = (double)ct[e];
+            size_t r = (size_t)(keys[e] / (int64_t)kk), q = (size_t)(keys[e] % (int64_t)kk);
             double cnm = nz / total;
             double outer = (double)((int64_t)pi[r] * (int64_t)pj[q]);
             double term = cnm * (log(nz) - ltotal) + cnm * (-log(outer) + lsums);
             if (fabs(term) >= DBL_EPSILON) mi += term;
-            a = b;
         }
         if (mi < 0.0) mi = 0.0;
     }
