@@ -106,7 +106,7 @@ static int bench_cluster(char **argv) {
     cm_kmeans_params p = cm_kmeans_default_params();
     p.n_clusters = L;
     p.batch_size = atoi(argv[2]);
-    /* CMTEB_KMEANS_POINTWISE=1: the point-by-point assignment loop (before the sgemm path), for comparison */
+    /* CMTEB_KMEANS_POINTWISE=1: the portable point-by-point assignment loop instead of the AVX kernel (same labels) */
     p.pointwise = getenv("CMTEB_KMEANS_POINTWISE") && !strcmp(getenv("CMTEB_KMEANS_POINTWISE"), "1");
     int *pred = malloc(n * sizeof *pred);
     cm_mt19937 rng;
