@@ -72,31 +72,23 @@ __attribute__((target("avx"))) static void nearest_avx(const float *X, const siz
         for (int j = 0; j < k; j += 4) {
             const float *c[4];
             for (int q = 0; q < 4; q++) c[q] = C + (size_t)(j + q < k ? j + q : j) * d;
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;
-            __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            __m256 a[2][4];   /* a[p][q]: point p, centre j + q */
+            for (int p = 0; p < 2; p++)
+                for (int q = 0; q < 4; q++) a[p][q] = _mm256_setzero_ps();
             for (size_t f = 0; f < d8; f += 8) {
                 __m256 x0 = _mm256_loadu_ps(x[0] + f), x1 = _mm256_loadu_ps(x[1] + f);
                 __asm__("" : "+x"(x0), "+x"(x1));
-                __m256 v = _mm256_loadu_ps(c[0] + f);
-                __asm__("" : "+x"(v));
-                a00 = _mm256_add_ps(a00, _mm256_mul_ps(x0, v));
-                a10 = _mm256_add_ps(a10, _mm256_mul_ps(x1, v));
-                v = _mm256_loadu_ps(c[1] + f);
-                __asm__("" : "+x"(v));
-                a01 = _mm256_add_ps(a01, _mm256_mul_ps(x0, v));
-                a11 = _mm256_add_ps(a11, _mm256_mul_ps(x1, v));
-                v = _mm256_loadu_ps(c[2] + f);
-                __asm__("" : "+x"(v));
-                a02 = _mm256_add_ps(a02, _mm256_mul_ps(x0, v));
-                a12 = _mm256_add_ps(a12, _mm256_mul_ps(x1, v));
-                v = _mm256_loadu_ps(c[3] + f);
-                __asm__("" : "+x"(v));
-                a03 = _mm256_add_ps(a03, _mm256_mul_ps(x0, v));
-                a13 = _mm256_add_ps(a13, _mm256_mul_ps(x1, v));
+#pragma GCC unroll 4
+                for (int q = 0; q < 4; q++) {
+                    __m256 v = _mm256_loadu_ps(c[q] + f);
+                    __asm__("" : "+x"(v));
+                    a[0][q] = _mm256_add_ps(a[0][q], _mm256_mul_ps(x0, v));
+                    a[1][q] = _mm256_add_ps(a[1][q], _mm256_mul_ps(x1, v));
+                }
             }
             float s[8];   /* s[4p + q] */
-            _mm_storeu_ps(s, tree4(a00, a01, a02, a03));
-            _mm_storeu_ps(s + 4, tree4(a10, a11, a12, a13));
+            _mm_storeu_ps(s, tree4(a[0][0], a[0][1], a[0][2], a[0][3]));
+            _mm_storeu_ps(s + 4, tree4(a[1][0], a[1][1], a[1][2], a[1][3]));
             for (size_t p = 0; p < ng; p++) {
                 for (int q = 0; q < 4 && j + q < k; q++) {
                     float dot = s[4 * p + (size_t)q];
