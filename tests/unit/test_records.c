@@ -131,6 +131,63 @@ static void test_jsonl_long_line(void) {
     cm_records_close(r);
 }
 
+/* A longer JSON Lines file: 5,000 records of ~110 bytes with a blank line every 97 lines, read in order with
+ * their own line numbers; a bad line deep in the file (invalid JSON, a non-object, a \u0000) is reported at its
+ * line (and column) after every record before it has been handed out. */
+static void test_jsonl_many(int gz) {
+    const int n = 5000;
+    char *text = malloc((size_t)n * 160), *p = text;
+    size_t *line_of = malloc((size_t)n * sizeof *line_of), phys = 0;
+    for (int i = 0; i < n; i++) {
+        if (i % 97 == 50) { p += sprintf(p, "\n"); phys++; }
+        line_of[i] = ++phys;
+        p += sprintf(p, "{\"i\": %d, \"t\": \"record %d of the batch test, padded to about a hundred bytes\"}\n", i, i);
+    }
+    const char *path = write_tmp(gz ? "batch.jsonl.gz" : "batch.jsonl", text, gz);
+    cm_records *r;
+    CHECK_OK(cm_records_open(&r, path));
+    cJSON *o;
+    int got, i = 0, order_ok = 1;
+    while ((got = cm_records_next(r, &o)) == 1) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "i");
+        if (!cJSON_IsNumber(v) || v->valueint != i || cm_records_line(r) != line_of[i]) order_ok = 0;
+        i++;
+    }
+    CHECK(got == 0);
+    CHECK(i == n);
+    CHECK(order_ok);
+    cm_records_close(r);
+    /* the bad line: record 3000, three ways */
+    const char *bad[3] = {"{\"i\": 3000, \"t\": oops}", "[3000]", "{\"i\": 3000, \"t\": \"a\\u0000b\"}"};
+    const char *want[3] = {"invalid JSON near column 18", "expected a JSON object", "field 't': contains U+0000"};
+    for (int b = 0; b < 3; b++) {
+        char *t2 = malloc(strlen(text) + 64), *q = t2;
+        const char *s0 = text;
+        for (int line = 1; *s0; line++) {   /* copy, replacing the physical line of record 3000 */
+            const char *e = strchr(s0, '\n');
+            size_t l = (size_t)(e - s0) + 1;
+            if ((size_t)line == line_of[3000]) q += sprintf(q, "%s\n", bad[b]);
+            else { memcpy(q, s0, l); q += l; }
+            s0 += l;
+        }
+        *q = '\0';
+        path = write_tmp(gz ? "batch_bad.jsonl.gz" : "batch_bad.jsonl", t2, gz);
+        CHECK_OK(cm_records_open(&r, path));
+        i = 0;
+        while ((got = cm_records_next(r, &o)) == 1) i++;
+        char where[64];
+        snprintf(where, sizeof where, "batch_bad.jsonl%s:%zu: ", gz ? ".gz" : "", line_of[3000]);
+        CHECK(i == 3000);
+        CHECK(got == CM_ERR_FORMAT);
+        CHECK(err_has(where));
+        CHECK(err_has(want[b]));
+        cm_records_close(r);
+        free(t2);
+    }
+    free(text);
+    free(line_of);
+}
+
 static void test_json(void) {
     /* one object */
     const char *p1 = write_tmp("one.json", "\xEF\xBB\xBF\n {\"sent1\": [\"a\", \"b\"], \"sent2\": [\"c\", \"d\"], \"labels\": [1, 0]}\n", 0);
@@ -422,6 +479,8 @@ int main(void) {
     test_jsonl(0);
     test_jsonl(1);
     test_jsonl_long_line();
+    test_jsonl_many(0);
+    test_jsonl_many(1);
     test_json();
     test_csv();
     test_tsv();
