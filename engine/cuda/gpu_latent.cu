@@ -12,53 +12,20 @@
  * through the layer; each token's H2 row is added into its sequence's
  * double accumulator.
  */
-#include "engine/cuda/gpu_internal.cuh"
+#include "engine/cuda/gpu_latent_kernels.cuh"
+extern "C" {
+#include "engine/cuda/gpu_plan.h"
+}
 
 #include <math.h>
-
-__global__ void k_gather_rows(const float *hidden, const int32_t *rows, size_t c, size_t d, float *x) {
-    size_t i = blockIdx.x;
-    if (i >= c) return;
-    const float *src = hidden + (size_t)rows[i] * d;
-    for (size_t j = threadIdx.x; j < d; j += blockDim.x) x[i * d + j] = src[j];
-}
-
-__global__ void k_latent_acc(const float *x, const float *b2, const int32_t *owner, size_t c, size_t d,
-                             double *acc) {
-    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= c * d) return;
-    size_t r = i / d, j = i % d;
-    atomicAdd(acc + (size_t)owner[r] * d + j, (double)x[i] + (double)b2[j]);
-}
-
-/* One block per sequence: out = acc / cnt, then divided by its norm when normalize. */
-__global__ void k_latent_finish(const double *acc, const int32_t *cnt, size_t d, int normalize, float *out) {
-    size_t s = blockIdx.x;
-    double n = cnt[s] ? (double)cnt[s] : 1.0, ss = 0;
-    for (size_t j = threadIdx.x; j < d; j += blockDim.x) {
-        double v = acc[s * d + j] / n;
-        ss += v * v;
-    }
-    ss = gpu_block_sum(ss);
-    double inv = normalize && ss > 0 ? 1.0 / sqrt(ss) : 1.0;
-    for (size_t j = threadIdx.x; j < d; j += blockDim.x) out[s * d + j] = (float)(acc[s * d + j] / n * inv);
-}
 
 int gpu_latent_pool(cm_gpu_model *g, const cm_hf_batch *b, const float *hidden, int exclude_instr,
                     const gpu_latent_ws *ws, int32_t *host_tmp, float *out) {
     const gpu_latent *l = &g->lat;
     size_t d = (size_t)l->d, inner = (size_t)(l->heads * l->dh), ff = (size_t)l->ff, r = (size_t)l->r;
-    size_t ns = b->n_seqs, np = 0;
+    size_t ns = b->n_seqs;
     int32_t *rows = host_tmp, *owner = host_tmp + b->n_tokens, *cnt = host_tmp + 2 * b->n_tokens;
-    for (size_t s = 0; s < ns; s++) {
-        size_t start = exclude_instr ? b->n_instr[s] : 0;
-        if (start >= b->length[s]) start = 0;   /* nothing left: pool the whole sequence */
-        for (size_t p = start; p < b->length[s]; p++) {
-            rows[np] = (int32_t)(b->offset[s] + p);
-            owner[np++] = (int32_t)s;
-        }
-        cnt[s] = (int32_t)(b->length[s] - start);
-    }
+    const size_t np = cm_gpu_latent_rows(b, exclude_instr, rows, owner, cnt);
     int32_t *d_rows = ws->rows, *d_owner = ws->rows + b->n_tokens, *d_cnt = ws->rows + 2 * b->n_tokens;
     GPU_CU(g->device, cudaMemcpyAsync(d_rows, rows, np * sizeof *rows, cudaMemcpyHostToDevice, g->stream));
     GPU_CU(g->device, cudaMemcpyAsync(d_owner, owner, np * sizeof *owner, cudaMemcpyHostToDevice, g->stream));

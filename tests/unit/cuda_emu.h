@@ -96,6 +96,18 @@ template <typename V> static inline V __shfl_xor_sync(unsigned mask, V v, int la
     return r;
 }
 
+/* Threads run one at a time and switch only at barriers and shuffles, so a plain add is atomic here. */
+static inline double atomicAdd(double *a, double v) {
+    double old = *a;
+    *a = old + v;
+    return old;
+}
+static inline float atomicAdd(float *a, float v) {
+    float old = *a;
+    *a = old + v;
+    return old;
+}
+
 static void emu_entry(void) {
     (*emu_body)();
     emu_th[emu_cur].st = EMU_DONE;

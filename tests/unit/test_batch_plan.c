@@ -10,6 +10,7 @@
  */
 #include "check.h"
 
+#include "engine/arch/model.h"
 #include "engine/cuda/gpu_plan.h"
 
 #include <pthread.h>
@@ -352,7 +353,29 @@ static void test_dealer_push_after_error(void) {
     CHECK(done[0] == 2);   /* jobs 0 and 1 ran; nothing after the error */
 }
 
+/* The latent pooling's token list: rows in sequence order, owners, counts; the instruction left out only where
+ * a token remains (lengths 1, 5, 3, 4 with instructions 0, 2, 3, 5: the last two pooled whole). */
+static void test_latent_rows(void) {
+    cm_hf_batch b;
+    memset(&b, 0, sizeof b);
+    const int32_t ids[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const size_t lens[4] = {1, 5, 3, 4}, instr[4] = {0, 2, 3, 5};
+    for (int s = 0; s < 4; s++) CHECK_OK(cm_hf_batch_add(&b, ids, lens[s], instr[s]));
+    int32_t rows[13], owner[13], cnt[4];
+    CHECK(cm_gpu_latent_rows(&b, 0, rows, owner, cnt) == 13);
+    for (int i = 0; i < 13; i++) CHECK(rows[i] == i);
+    CHECK(owner[0] == 0 && owner[1] == 1 && owner[5] == 1 && owner[6] == 2 && owner[9] == 3 && owner[12] == 3);
+    CHECK(cnt[0] == 1 && cnt[1] == 5 && cnt[2] == 3 && cnt[3] == 4);
+    CHECK(cm_gpu_latent_rows(&b, 1, rows, owner, cnt) == 11);   /* sequence 1 drops its 2 instruction tokens */
+    const int32_t want_rows[11] = {0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, want_owner[11] = {0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3};
+    CHECK(memcmp(rows, want_rows, sizeof want_rows) == 0);
+    CHECK(memcmp(owner, want_owner, sizeof want_owner) == 0);
+    CHECK(cnt[0] == 1 && cnt[1] == 3 && cnt[2] == 3 && cnt[3] == 4);
+    cm_hf_batch_free(&b);
+}
+
 int main(void) {
+    test_latent_rows();
     test_device_parse();
     test_device_resolve();
     test_dtype();

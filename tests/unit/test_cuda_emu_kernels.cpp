@@ -24,7 +24,12 @@
  *     with and without bias); k_geglu (NV-Embed's latent MLP) against
  *     cm_dec_geglu; k_dense_act (every Dense activation) against
  *     cm_dense_apply with an identity matrix; k_embed_bert / k_embed_dec
- *     against gathers written here; k_to_t against bf16 rounding.
+ *     against gathers written here; k_to_t against bf16 rounding;
+ *   - NV-Embed's latent pooling tail: the rows cm_gpu_latent_rows lists,
+ *     k_gather_rows, k_latent_acc (+ b2) and k_latent_finish (mean, L2) against
+ *     a mean in double over the tokens the CPU engine's rule pools (instruction
+ *     excluded or not, a sequence that is all instruction pooled whole), with
+ *     and without normalisation, a width that is not a multiple of the block.
  * The emulator also fails a kernel whose __syncthreads or shuffle is not
  * reached by every thread it names. Global buffers are exactly sized heap
  * blocks, so the sanitizer build catches out-of-bounds index math.
@@ -35,8 +40,10 @@
 #include "engine/cuda/gpu_attention_kernel.cuh"
 #include "engine/cuda/gpu_norm_kernels.cuh"
 #include "engine/cuda/gpu_pool_kernels.cuh"
+#include "engine/cuda/gpu_latent_kernels.cuh"
 
 extern "C" {
+#include "engine/cuda/gpu_plan.h"
 #include "engine/arch/decoder_ops.h"
 #include "engine/nn/ops.h"
 #include "engine/nn/st_dense.h"
@@ -254,6 +261,58 @@ static void test_pool(void) {
             free(d_first);
         }
     free(d_hid); free(d_off); free(d_len);
+    cm_hf_batch_free(&b);
+}
+
+/* ---- latent pooling's tail ------------------------------------------------------------------------------------ */
+
+static void test_latent(size_t d) {
+    const size_t lens[] = {1, 5, 33, 2, 7, 3}, instr[] = {0, 2, 10, 2, 9, 3};   /* 2 of 2, 9 of 7, 3 of 3: whole */
+    cm_hf_batch b;
+    memset(&b, 0, sizeof b);
+    std::vector<int32_t> ids(64, 1);
+    for (size_t s = 0; s < 6; s++) cm_hf_batch_add(&b, ids.data(), lens[s], instr[s]);
+    std::vector<float> hid(b.n_tokens * d), b2(d);
+    for (auto &v : hid) v = frand();
+    for (auto &v : b2) v = frand();
+    float *d_hid = heap(hid), *d_b2 = heap(b2);
+    for (int ex = 0; ex <= 1; ex++)
+        for (int norm = 0; norm <= 1; norm++) {
+            std::vector<int32_t> rows(b.n_tokens), owner(b.n_tokens), cnt(b.n_seqs);
+            const size_t np = cm_gpu_latent_rows(&b, ex, rows.data(), owner.data(), cnt.data());
+            rows.resize(np);
+            owner.resize(np);
+            int32_t *d_rows = heap(rows), *d_owner = heap(owner), *d_cnt = heap(cnt);
+            float *x = (float *)malloc(np * d * sizeof(float)), *out = (float *)malloc(b.n_seqs * d * sizeof(float));
+            double *acc = (double *)calloc(b.n_seqs * d, sizeof(double));
+            int errs0 = emu_errors;
+            emu_launch(dim3((unsigned)np), dim3(128), [&] { k_gather_rows(d_hid, d_rows, np, d, x); });
+            emu_launch(dim3((unsigned)((np * d + 255) / 256)), dim3(256),
+                       [&] { k_latent_acc(x, d_b2, d_owner, np, d, acc); });
+            emu_launch(dim3((unsigned)b.n_seqs), dim3(256), [&] { k_latent_finish(acc, d_cnt, d, norm, out); });
+            EXPECT(emu_errors == errs0, "emulator errors in the latent kernels");
+            double worst = 0;
+            for (size_t s = 0; s < b.n_seqs; s++) {   /* the CPU engine's rule, written out */
+                size_t f = ex ? b.n_instr[s] : 0;
+                if (f >= b.length[s]) f = 0;
+                std::vector<double> m(d, 0.0);
+                for (size_t p = f; p < b.length[s]; p++)
+                    for (size_t j = 0; j < d; j++) m[j] += (double)hid[(b.offset[s] + p) * d + j] + (double)b2[j];
+                double ss = 0;
+                for (size_t j = 0; j < d; j++) {
+                    m[j] /= (double)(b.length[s] - f);
+                    ss += m[j] * m[j];
+                }
+                for (size_t j = 0; j < d; j++) {
+                    double e = fabs((double)out[s * d + j] - (norm ? m[j] / sqrt(ss) : m[j]));
+                    if (!(e <= worst)) worst = e;
+                }
+            }
+            EXPECT(worst <= 1e-6, "latent tail d %zu exclude %d normalize %d: max |gpu - ref| %.3g", d, ex, norm,
+                   worst);
+            free(d_rows); free(d_owner); free(d_cnt); free(x); free(out); free(acc);
+        }
+    free(d_hid); free(d_b2);
     cm_hf_batch_free(&b);
 }
 
@@ -536,6 +595,8 @@ int main(void) {
     test_dense_act(3, 70);
     test_embed(9, 100);
     test_embed(3, 300);
+    test_latent(300);
+    test_latent(64);
     printf("%d passed, %d failed, %d emulator errors\n", passed, failed, emu_errors);
     return failed || emu_errors ? 1 : 0;
 }
