@@ -94,11 +94,6 @@ int cm_latent_load(cm_latent **out, const cm_latent_config *lc, int64_t hidden, 
     return CM_OK;
 }
 
-size_t cm_latent_first_pooled(const cm_hf_batch *b, size_t s, int exclude_instr) {
-    size_t start = exclude_instr ? b->n_instr[s] : 0;
-    return start < b->length[s] ? start : 0;
-}
-
 enum { CHUNK = 64 };
 
 int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden, int exclude_instr, int threads,
@@ -125,7 +120,7 @@ int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden
         /* gather up to CHUNK pooled tokens */
         size_t c = 0;
         while (c < CHUNK && s < b->n_seqs) {
-            size_t start = cm_latent_first_pooled(b, s, exclude_instr);
+            size_t start = cm_hf_batch_first_pooled(b, s, exclude_instr);
             if (pos < start) pos = start;
             if (pos >= b->length[s]) { s++; pos = 0; continue; }
             memcpy(x + c * d, hidden + (b->offset[s] + pos) * d, d * sizeof(float));

@@ -57,11 +57,6 @@ int64_t cm_latent_n_params(const cm_latent_config *lc);
 /* Pools hidden (b->n_tokens, d) into out (b->n_seqs, d). exclude_instr leaves
  * each sequence's first n_instr tokens out of the mean (all tokens when that
  * would leave none). */
-/* The first pooled token of sequence s of b: its instruction's length when exclude_instr and that leaves a
- * token, else 0 (a sequence that is all instruction is pooled whole). The CPU pooling below and the GPU's row
- * list (engine/cuda/gpu_plan.c, cm_gpu_latent_rows) both use it. */
-size_t cm_latent_first_pooled(const cm_hf_batch *b, size_t s, int exclude_instr);
-
 int cm_latent_pool(const cm_latent *l, const cm_hf_batch *b, const float *hidden, int exclude_instr, int threads,
                    float *out);
 

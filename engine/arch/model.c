@@ -105,6 +105,11 @@ int cm_hf_batch_check(const cm_hf_batch *b, int64_t vocab_size, size_t *max_len)
     return CM_OK;
 }
 
+size_t cm_hf_batch_first_pooled(const cm_hf_batch *b, size_t s, int exclude_instr) {
+    const size_t first = exclude_instr ? b->n_instr[s] : 0;
+    return first < b->length[s] ? first : 0;
+}
+
 void cm_hf_batch_free(cm_hf_batch *b) {
     if (!b) return;
     free(b->ids);
@@ -163,8 +168,7 @@ int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t d, const cm_poo
             memcpy(o, h + (len - 1) * d, d * sizeof *o);
             break;
         case CM_POOL_MAX: {
-            size_t first = spec->exclude_instr ? b->n_instr[s] : 0;
-            if (first >= len) first = 0;
+            const size_t first = cm_hf_batch_first_pooled(b, s, spec->exclude_instr);
             memcpy(o, h + first * d, d * sizeof *o);
             for (size_t t = first + 1; t < len; t++) {
                 const float *ht = h + t * d;
@@ -175,8 +179,7 @@ int cm_hf_pool(const cm_hf_batch *b, const float *hidden, size_t d, const cm_poo
         case CM_POOL_MEAN:
         case CM_POOL_MEAN_SQRT:
         case CM_POOL_WEIGHTEDMEAN: {
-            size_t first = spec->exclude_instr ? b->n_instr[s] : 0;
-            if (first >= len) first = 0;   /* nothing left: pool the whole sequence */
+            const size_t first = cm_hf_batch_first_pooled(b, s, spec->exclude_instr);
             double *acc = cm_calloc(d, sizeof *acc);
             if (!acc) return CM_ERR_NOMEM;
             double wsum = 0;

@@ -93,6 +93,10 @@ void cm_hf_batch_clear(cm_hf_batch *b);
 /* Appends one sequence (ids copied). */
 int  cm_hf_batch_add(cm_hf_batch *b, const int32_t *ids, size_t n, size_t n_instr);
 void cm_hf_batch_free(cm_hf_batch *b);
+/* The first token sequence s pools: its instruction's length when exclude_instr and that leaves a token, else 0
+ * (a sequence that is all instruction is pooled whole). Every pooling that excludes instructions, on the CPU
+ * (cm_hf_pool, latent.c) and the GPU (gpu_model.cu, gpu_plan.c), starts here. */
+size_t cm_hf_batch_first_pooled(const cm_hf_batch *b, size_t s, int exclude_instr);
 /* The longest sequence of b into *max_len, after checking every token id is
  * in [0, vocab_size): CM_ERR_ARG naming the id otherwise (a tokenizer that does
  * not match the model). For the forward passes. */

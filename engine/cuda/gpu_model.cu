@@ -349,8 +349,7 @@ static int encode(cm_gpu_model *g, const cm_hf_batch *b, int causal, const cm_po
             CM_TRY(gpu_latent_pool(g, b, B.x, p->exclude_instr, &B.lat, S.lat, B.pooled));
         } else {
             for (size_t s = 0; s < ns; s++) {
-                size_t first = p->exclude_instr ? b->n_instr[s] : 0;
-                S.first[s] = (int32_t)(first >= b->length[s] ? 0 : first);   /* nothing left: the whole sequence */
+                S.first[s] = (int32_t)cm_hf_batch_first_pooled(b, s, p->exclude_instr);
             }
             GPU_CU(g->device, cudaMemcpyAsync(B.first, S.first, ns * 4, cudaMemcpyHostToDevice, g->stream));
             CM_TRY(gpu_pool_generic(g, p->kind, B.x, h, B.off, B.len, B.first, ns, B.pooled));

@@ -4,7 +4,7 @@
  * bounded job queue drained by one worker thread per replica).
  */
 #include "engine/cuda/gpu_plan.h"
-#include "engine/arch/latent.h"
+#include "engine/arch/model.h"
 
 #include "cmteb/log.h"
 #include "cmteb/status.h"
@@ -372,7 +372,7 @@ int cm_plan_deal(const cm_batch_plan *plan, const size_t *lens, const cm_plan_pa
 size_t cm_gpu_latent_rows(const cm_hf_batch *b, int exclude_instr, int32_t *rows, int32_t *owner, int32_t *cnt) {
     size_t np = 0;
     for (size_t s = 0; s < b->n_seqs; s++) {
-        const size_t start = cm_latent_first_pooled(b, s, exclude_instr);
+        const size_t start = cm_hf_batch_first_pooled(b, s, exclude_instr);
         for (size_t p = start; p < b->length[s]; p++) {
             rows[np] = (int32_t)(b->offset[s] + p);
             owner[np++] = (int32_t)s;

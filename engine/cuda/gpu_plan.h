@@ -154,7 +154,7 @@ int cm_plan_deal(const cm_batch_plan *plan, const size_t *lens, const cm_plan_pa
 /* ---- latent-attention pooling ------------------------------------------ */
 
 /* The pooled tokens of b for NV-Embed's latent pooling on the device, as the CPU engine picks them
- * (cm_latent_first_pooled): rows[0..np) their packed rows in sequence order, owner[0..np) the sequence of each,
+ * (cm_hf_batch_first_pooled): rows[0..np) their packed rows in sequence order, owner[0..np) the sequence of each,
  * cnt[0..n_seqs) how many each sequence pools; returns np. rows and owner hold b->n_tokens entries, cnt
  * b->n_seqs; int32 as the kernels read them. */
 size_t cm_gpu_latent_rows(const cm_hf_batch *b, int exclude_instr, int32_t *rows, int32_t *owner, int32_t *cnt);
