@@ -131,20 +131,30 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
             cand[t] = lo < m ? lo : m - 1;
         }
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d * (size_t)trials > PAR_MIN_WORK)
-        for (size_t j = 0; j < m; j++) {
-            const float *x = X + rows[j] * d;
+        for (size_t j0 = 0; j0 < m; j0 += 2) {   /* two points at a time (nearest.c: four candidates, AVX) */
+            const size_t nj = m - j0 < 2 ? 1 : 2;
             for (int t0 = 0; t0 < trials; t0 += 4) {
                 const int nc = trials - t0 < 4 ? trials - t0 : 4;
                 const float *ys[4];
-                double dots[4];
+                double dots[2][4];
                 for (int q = 0; q < nc; q++) ys[q] = X + rows[cand[t0 + q]] * d;
-                if (nc == 4) dotd4(x, ys, d, dots);
-                else for (int q = 0; q < nc; q++) dots[q] = dotd(ys[q], x, d);
-                for (int q = 0; q < nc; q++) {
-                    const int t = t0 + q;
-                    double v = -2.0 * dots[q] + xsq[cand[t]] + xsq[j];
-                    float f = (float)(v > 0 ? v : 0);
-                    cand_d[(size_t)t * m + j] = f < closest[j] ? f : closest[j];
+                if (nc == 4 && nj == 2) {
+                    cm_km_dotd_2x4(X + rows[j0] * d, X + rows[j0 + 1] * d, ys, d, c->pointwise, dots);
+                } else {
+                    for (size_t jj = 0; jj < nj; jj++) {
+                        const float *x = X + rows[j0 + jj] * d;
+                        if (nc == 4) dotd4(x, ys, d, dots[jj]);
+                        else for (int q = 0; q < nc; q++) dots[jj][q] = dotd(ys[q], x, d);
+                    }
+                }
+                for (size_t jj = 0; jj < nj; jj++) {
+                    const size_t j = j0 + jj;
+                    for (int q = 0; q < nc; q++) {
+                        const int t = t0 + q;
+                        double v = -2.0 * dots[jj][q] + xsq[cand[t]] + xsq[j];
+                        float f = (float)(v > 0 ? v : 0);
+                        cand_d[(size_t)t * m + j] = f < closest[j] ? f : closest[j];
+                    }
                 }
             }
         }

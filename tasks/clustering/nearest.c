@@ -150,6 +150,39 @@ __attribute__((target("avx"))) static void sqdists_avx(const float *X, const siz
     }
     for (; g < i1; g++) dist[g] = cm_km_sqdist(row_of(X, rows, g, d), C + (size_t)labels[g] * d, d);
 }
+
+/* cm_km_dotd_2x4 with the 4 lanes in one register: eight accumulators, the candidate rows converted once per
+ * step for both points. */
+__attribute__((target("avx"))) static void dotd_2x4_avx(const float *x0, const float *x1, const float *const *y,
+                                                        size_t d, double out[2][4]) {
+    __m256d a[2][4];
+    for (int p = 0; p < 2; p++)
+        for (int c = 0; c < 4; c++) a[p][c] = _mm256_setzero_pd();
+    const size_t d4 = d & ~(size_t)3;
+    for (size_t i = 0; i < d4; i += 4) {
+        __m256d u0 = _mm256_cvtps_pd(_mm_loadu_ps(x0 + i)), u1 = _mm256_cvtps_pd(_mm_loadu_ps(x1 + i));
+        __asm__("" : "+x"(u0), "+x"(u1));
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(y[c] + i));
+            __asm__("" : "+x"(v));
+            a[0][c] = _mm256_add_pd(a[0][c], _mm256_mul_pd(v, u0));
+            a[1][c] = _mm256_add_pd(a[1][c], _mm256_mul_pd(v, u1));
+        }
+    }
+    for (int p = 0; p < 2; p++) {
+        const float *x = p ? x1 : x0;
+        for (int c = 0; c < 4; c += 2) {   /* hadd: {l0 + l1 of c, of c + 1, l2 + l3 of c, of c + 1}, then halves */
+            const __m256d h = _mm256_hadd_pd(a[p][c], a[p][c + 1]);
+            double s[2];
+            _mm_storeu_pd(s, _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1)));
+            for (int q = 0; q < 2; q++) {
+                for (size_t j = d4; j < d; j++) s[q] += (double)y[c + q][j] * (double)x[j];
+                out[p][c + q] = s[q];
+            }
+        }
+    }
+}
 #endif
 
 int cm_km_nearest_simd(void) {
@@ -180,4 +213,26 @@ void cm_km_sqdists(const float *X, const size_t *rows, size_t i0, size_t i1, siz
     }
 #endif
     for (size_t i = i0; i < i1; i++) dist[i] = cm_km_sqdist(row_of(X, rows, i, d), C + (size_t)labels[i] * d, d);
+}
+
+void cm_km_dotd_2x4(const float *x0, const float *x1, const float *const *y, size_t d, int portable,
+                    double out[2][4]) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!portable && cm_km_nearest_simd()) {
+        dotd_2x4_avx(x0, x1, y, d, out);
+        return;
+    }
+#endif
+    for (int p = 0; p < 2; p++) {
+        const float *x = p ? x1 : x0;
+        for (int c = 0; c < 4; c++) {
+            double acc[4] = {0, 0, 0, 0};
+            size_t i = 0;
+            for (; i + 4 <= d; i += 4)
+                for (int l = 0; l < 4; l++) acc[l] += (double)y[c][i + l] * (double)x[i + l];
+            double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            for (; i < d; i++) s += (double)y[c][i] * (double)x[i];
+            out[p][c] = s;
+        }
+    }
 }

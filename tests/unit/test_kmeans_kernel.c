@@ -10,6 +10,8 @@
  *     sgemm argmin (computed here) disagrees with the loop on some of these
  *     points, so the data does separate summation orders;
  *   - cm_km_nearest on any sub-range [i0, i1) gives the whole call's labels;
+ *   - k-means++'s products (cm_km_dotd_2x4): the AVX path's bits equal the
+ *     portable loop's for widths with and without a d % 4 tail;
  *   - whole MiniBatchKMeans runs (Gaussian blobs, the grid, 1 and 4 threads):
  *     labels, centres, steps and inertia identical to the pointwise run.
  */
@@ -111,7 +113,24 @@ static void check_run(const char *name, const float *X, size_t n, size_t d, int 
     }
 }
 
+static void check_dotd_2x4(size_t d) {
+    float *v = malloc(6 * d * sizeof *v);
+    for (size_t i = 0; i < 6 * d; i++) v[i] = (float)nrand();
+    const float *y[4] = {v + 2 * d, v + 3 * d, v + 4 * d, v + 5 * d};
+    double a[2][4], b[2][4];
+    cm_km_dotd_2x4(v, v + d, y, d, 0, a);
+    cm_km_dotd_2x4(v, v + d, y, d, 1, b);
+    printf("k-means++ products d=%zu: %s path %s the portable loop's bits\n", d, cm_km_nearest_simd() ? "AVX" : "portable",
+           memcmp(a, b, sizeof a) ? "DIFFERS from" : "equals");
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    free(v);
+}
+
 int main(void) {
+    check_dotd_2x4(384);
+    check_dotd_2x4(13);
+    check_dotd_2x4(3);
+    check_dotd_2x4(100);
     /* 1. midpoints of centre pairs (+ a few ulps of noise), duplicates of centres */
     {
         const size_t d = 384, n = 6000;
