@@ -26,31 +26,6 @@ cm_kmeans_params cm_kmeans_default_params(void) {
     return p;
 }
 
-static double dotd(const float *a, const float *b, size_t d) {
-    double acc[4] = {0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 4 <= d; i += 4)
-        for (int l = 0; l < 4; l++) acc[l] += (double)a[i + l] * (double)b[i + l];
-    double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (; i < d; i++) s += (double)a[i] * (double)b[i];
-    return s;
-}
-
-/* dotd(y[c], x, d) for the four vectors y[0..4) at once: each sum in dotd's own order (so the same bits),
- * the four independent chains run side by side instead of one after the other. */
-static void dotd4(const float *x, const float *const *y, size_t d, double *out) {
-    double acc[4][4] = {{0}};
-    size_t i = 0;
-    for (; i + 4 <= d; i += 4)
-        for (int c = 0; c < 4; c++)
-            for (int l = 0; l < 4; l++) acc[c][l] += (double)y[c][i + l] * (double)x[i + l];
-    for (int c = 0; c < 4; c++) {
-        double s = (acc[c][0] + acc[c][1]) + (acc[c][2] + acc[c][3]);
-        for (size_t j = i; j < d; j++) s += (double)y[c][j] * (double)x[j];
-        out[c] = s;
-    }
-}
-
 typedef struct {
     const float *X;
     size_t       n, d;
@@ -99,7 +74,7 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
     double *cand_pot = cm_malloc((size_t)trials * sizeof *cand_pot);
     int rc = CM_OK;
     if (!xsq || !cum || !closest || !cand_d || !cand || !cand_pot) { rc = CM_ERR_NOMEM; goto done; }
-    for (size_t j = 0; j < m; j++) xsq[j] = dotd(X + rows[j] * d, X + rows[j] * d, d);
+    for (size_t j = 0; j < m; j++) xsq[j] = cm_km_dotd(X + rows[j] * d, X + rows[j] * d, d);
 
     size_t first = (size_t)cm_rs_randint(rng, 0, (int64_t)m);
     memcpy(C, X + rows[first] * d, d * sizeof *C);
@@ -109,7 +84,7 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
         double ysq = xsq[first];
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d > PAR_MIN_WORK)
         for (size_t j = 0; j < m; j++) {
-            double v = -2.0 * dotd(y, X + rows[j] * d, d) + ysq + xsq[j];
+            double v = -2.0 * cm_km_dotd(y, X + rows[j] * d, d) + ysq + xsq[j];
             closest[j] = (float)(v > 0 ? v : 0);
         }
     }
@@ -138,13 +113,13 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
                 const float *ys[4];
                 double dots[2][4];
                 for (int q = 0; q < nc; q++) ys[q] = X + rows[cand[t0 + q]] * d;
-                if (nc == 4 && nj == 2) {
-                    cm_km_dotd_2x4(X + rows[j0] * d, X + rows[j0 + 1] * d, ys, d, c->pointwise, dots);
+                const float *x0 = X + rows[j0] * d, *x1 = X + rows[j0 + nj - 1] * d;   /* a last lone point twice */
+                if (nc == 4) {
+                    cm_km_dotd_2x4(x0, x1, ys, d, c->pointwise, dots);
                 } else {
-                    for (size_t jj = 0; jj < nj; jj++) {
-                        const float *x = X + rows[j0 + jj] * d;
-                        if (nc == 4) dotd4(x, ys, d, dots[jj]);
-                        else for (int q = 0; q < nc; q++) dots[jj][q] = dotd(ys[q], x, d);
+                    for (int q = 0; q < nc; q++) {
+                        dots[0][q] = cm_km_dotd(ys[q], x0, d);
+                        dots[1][q] = cm_km_dotd(ys[q], x1, d);
                     }
                 }
                 for (size_t jj = 0; jj < nj; jj++) {

@@ -20,6 +20,16 @@ float cm_km_dotf(const float *a, const float *b, size_t d) {
     return s;
 }
 
+double cm_km_dotd(const float *a, const float *b, size_t d) {
+    double acc[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4)
+        for (int l = 0; l < 4; l++) acc[l] += (double)a[i + l] * (double)b[i + l];
+    double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; i < d; i++) s += (double)a[i] * (double)b[i];
+    return s;
+}
+
 double cm_km_sqdist(const float *a, const float *b, size_t d) {
     double s = 0.0;
     for (size_t i = 0; i < d; i++) {
@@ -187,7 +197,13 @@ __attribute__((target("avx"))) static void dotd_2x4_avx(const float *x0, const f
 
 int cm_km_nearest_simd(void) {
 #if defined(__x86_64__) || defined(__i386__)
-    return !getenv("CMTEB_KMEANS_PORTABLE") && __builtin_cpu_supports("avx");
+    static int simd = -1;   /* resolved on first use (the kernels ask per call); every thread gets the same answer */
+    int v = __atomic_load_n(&simd, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = !getenv("CMTEB_KMEANS_PORTABLE") && __builtin_cpu_supports("avx");
+        __atomic_store_n(&simd, v, __ATOMIC_RELAXED);
+    }
+    return v;
 #else
     return 0;
 #endif
@@ -223,16 +239,8 @@ void cm_km_dotd_2x4(const float *x0, const float *x1, const float *const *y, siz
         return;
     }
 #endif
-    for (int p = 0; p < 2; p++) {
-        const float *x = p ? x1 : x0;
-        for (int c = 0; c < 4; c++) {
-            double acc[4] = {0, 0, 0, 0};
-            size_t i = 0;
-            for (; i + 4 <= d; i += 4)
-                for (int l = 0; l < 4; l++) acc[l] += (double)y[c][i + l] * (double)x[i + l];
-            double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-            for (; i < d; i++) s += (double)y[c][i] * (double)x[i];
-            out[p][c] = s;
-        }
+    for (int c = 0; c < 4; c++) {
+        out[0][c] = cm_km_dotd(y[c], x0, d);
+        out[1][c] = cm_km_dotd(y[c], x1, d);
     }
 }

@@ -40,14 +40,17 @@ double cm_km_sqdist(const float *a, const float *b, size_t d);
 void cm_km_sqdists(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                    const int *labels, int portable, double *dist);
 
-/* k-means++'s float64 products of two points x0, x1 (d) with four candidates y[0..4) (d each):
- * out[p][c] = sum of (double)y[c][i] * (double)x_p[i] in 4 lanes (lane l: i = l, l + 4, ...; each product
- * rounded, then added), then (l0 + l1) + (l2 + l3), then the d % 4 tail one by one. AVX (eight chains side by
- * side) unless portable; the same bits either way. */
+/* k-means++'s float64 product of a (d) and b (d): sum of (double)a[i] * (double)b[i] in 4 lanes (lane l:
+ * i = l, l + 4, ...; each product then added), then (l0 + l1) + (l2 + l3), then the d % 4 tail one by one. */
+double cm_km_dotd(const float *a, const float *b, size_t d);
+
+/* out[p][c] = cm_km_dotd(y[c], x_p, d) for two points x0, x1 (d) and four candidates y[0..4) (d each): AVX
+ * (eight chains side by side) unless portable; the same bits either way. x1 may be x0. */
 void cm_km_dotd_2x4(const float *x0, const float *x1, const float *const *y, size_t d, int portable,
                     double out[2][4]);
 
-/* 1 when cm_km_nearest would use the AVX kernel (portable = 0), for logs and tests. */
+/* 1 when cm_km_nearest would use the AVX kernel (portable = 0), for logs and tests: the CPU has AVX and
+ * CMTEB_KMEANS_PORTABLE was unset when first asked (read once). */
 int cm_km_nearest_simd(void);
 
 #endif
