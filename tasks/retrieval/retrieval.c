@@ -148,6 +148,18 @@ static size_t dedupe_hits(cm_hit *h, size_t n) {
     return k;
 }
 
+/* Copies query k's hits (best first) from the merged shards or the search into hits; returns their count. */
+static size_t query_hits(const cm_shard_hits *merged, const cm_search *s, size_t k, cm_hit *hits) {
+    const char *const *ids;
+    const float *sc;
+    size_t n = merged ? cm_shard_hits_get(merged, k, &ids, &sc) : cm_search_hits(s, k, &ids, &sc);
+    for (size_t i = 0; i < n; i++) {
+        hits[i].doc = ids[i];
+        hits[i].score = sc[i];
+    }
+    return n;
+}
+
 /* Writes run (TREC run lines) to PREFIX[.SUBSET].SPLIT.trec atomically. */
 static int write_run(const ret_config *c, const char *subset, const char *split, const cm_str *run) {
     CM_TRY(cm_path_component_check(split, "split"));   /* task.c checked them; this file must not escape either */
@@ -211,6 +223,8 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     cm_search *s = NULL;
     cm_corpus_reader *corpus = NULL;
     cm_hit *hits = NULL;
+    double *vals_all = NULL;   /* (nq, CM_RANK_NMETRICS, nk) */
+    int *q_rc = NULL;          /* (nq) */
     cm_shard_hits *merged = NULL; /* merge: the shards' hits instead of a search */
     char *what = NULL;
     cm_str run = {0};
@@ -317,25 +331,47 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
         goto done;
     }
 
-    /* 3. metrics per query */
+    /* 3. metrics per query: computed on all threads into vals_all, then added up and written in query order (the
+     * sums' bits do not depend on the threads). A query whose evaluation fails (a corpus listing an id twice, or
+     * no memory) is evaluated again on this thread, which then keeps its error message. */
 metrics:
-    if (!(hits = cm_malloc(c->top_k * sizeof *hits))) { rc = CM_ERR_NOMEM; goto done; }
-    double vals[CM_RANK_NMETRICS * MAX_K];
+    if (!(hits = cm_malloc(c->top_k * sizeof *hits)) ||
+        !(vals_all = cm_malloc((nq ? nq : 1) * CM_RANK_NMETRICS * c->nk * sizeof *vals_all)) ||
+        !(q_rc = cm_malloc((nq ? nq : 1) * sizeof *q_rc))) {
+        rc = CM_ERR_NOMEM;
+        goto done;
+    }
+#pragma omp parallel if (nq * c->top_k >= 65536)
+    {
+        cm_hit *th = cm_malloc(c->top_k * sizeof *th);
+#pragma omp for schedule(dynamic, 16)
+        for (size_t k = 0; k < nq; k++) {
+            q_rc[k] = CM_ERR_NOMEM;
+            if (!th) continue;
+            const cm_retrieval_query *q = &data->queries[qindex[k]];
+            size_t n = query_hits(merged, s, k, th);
+            q_rc[k] = cm_trec_eval_query(th, n, q->judged, q->n_judged, c->ks, c->nk, NULL,
+                                         vals_all + k * CM_RANK_NMETRICS * c->nk);
+        }
+        free(th);
+    }
     for (size_t k = 0; k < nq; k++) {
         const cm_retrieval_query *q = &data->queries[qindex[k]];
-        const char *const *ids;
-        const float *sc;
-        size_t n = merged ? cm_shard_hits_get(merged, k, &ids, &sc) : cm_search_hits(s, k, &ids, &sc);
-        for (size_t i = 0; i < n; i++) {
-            hits[i].doc = ids[i];
-            hits[i].score = sc[i];
+        double *vals = vals_all + k * CM_RANK_NMETRICS * c->nk;
+        size_t n = 0;
+        if (q_rc[k] || c->pred_k) {
+            n = query_hits(merged, s, k, hits);
+            if (q_rc[k]) {
+                rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
+                if (rc == CM_ERR_FORMAT) { /* the corpus lists an id twice: keep its better hit */
+                    n = dedupe_hits(hits, n);
+                    rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
+                }
+                if (rc) goto done;
+            } else {
+                cm_hits_sort(hits, n);   /* as the evaluation did (a check only: search results come sorted) */
+            }
         }
-        rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
-        if (rc == CM_ERR_FORMAT) { /* the corpus lists an id twice: keep its better hit */
-            n = dedupe_hits(hits, n);
-            rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
-        }
-        if (rc) goto done;
         for (size_t i = 0; i < n && i < c->pred_k && !rc; i++)
             rc = cm_str_printf(&run, "%s Q0 %s %zu %.8g cmteb\n", q->id, hits[i].doc, i + 1, (double)hits[i].score);
         if (rc) goto done;
@@ -352,6 +388,8 @@ done:
     cm_str_free(&run);
     if (rc) rc = cm_error_wrap(rc, "%s", label);
     free(hits);
+    free(vals_all);
+    free(q_rc);
     free(what);
     free(dvec);
     free(qvec);

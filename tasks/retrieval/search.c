@@ -386,16 +386,47 @@ int cm_search_add(cm_search *s, const float *vecs, const char *const *ids, size_
 }
 
 /* ---- results ------------------------------------------------------------------ */
-typedef struct {
-    float score;
-    const char *id;
-} ranked;
 
-static int cmp_ranked(const void *a, const void *b) {
-    const ranked *x = a, *y = b;
-    if (x->score > y->score) return -1;
-    if (x->score < y->score) return 1;
-    return strcmp(y->id, x->id);
+/* The order of a float as an unsigned key, best (largest) first: key(a) < key(b) iff a > b, equal iff a == b
+ * (-0.0 and +0.0 are one key). No NaN reaches here: vectors are checked for finiteness on input. */
+static inline uint32_t rank_key(float f) {
+    f += 0.0f;   /* -0.0 -> +0.0 */
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);   /* ascending in f */
+    return ~u;
+}
+
+/* Sorts the n hits (hs, hd) best first, score descending and, at equal scores, document id descending by
+ * strcmp (trec_eval's order; the ranking qsort with that comparison gave before): an LSD radix sort of
+ * (key << 32 | position) in four 8-bit passes, then each run of equal scores by id. tmp, tmp2: n entries each. */
+static void rank_hits(const cm_search *s, const float *hs, const uint32_t *hd, size_t n, uint64_t *tmp,
+                      uint64_t *tmp2) {
+    for (size_t i = 0; i < n; i++) tmp[i] = (uint64_t)rank_key(hs[i]) << 32 | (uint64_t)i;
+    uint64_t *a = tmp, *b = tmp2;
+    for (int shift = 32; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & 0xFF) + 1]++;
+        if (count[((a[0] >> shift) & 0xFF) + 1] == n) continue;   /* one digit value: already in order */
+        for (int v = 0; v < 256; v++) count[v + 1] += count[v];
+        for (size_t i = 0; i < n; i++) b[count[(a[i] >> shift) & 0xFF]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != tmp) memcpy(tmp, a, n * sizeof *tmp);
+    for (size_t lo = 0; lo < n;) {   /* runs of one score: insertion sort by id, descending */
+        size_t hi = lo + 1;
+        while (hi < n && tmp[hi] >> 32 == tmp[lo] >> 32) hi++;
+        for (size_t i = lo + 1; i < hi; i++) {
+            uint64_t x = tmp[i];
+            const char *xid = doc_id(s, hd[(uint32_t)x]);
+            size_t j = i;
+            for (; j > lo && strcmp(doc_id(s, hd[(uint32_t)tmp[j - 1]]), xid) < 0; j--) tmp[j] = tmp[j - 1];
+            tmp[j] = x;
+        }
+        lo = hi;
+    }
 }
 
 int cm_search_finish(cm_search *s) {
@@ -415,28 +446,34 @@ int cm_search_finish(cm_search *s) {
     int rc = CM_OK;
 #pragma omp parallel if (s->nq * s->k >= 65536)
     {
-        ranked *tmp = cm_malloc(s->k * sizeof *tmp);
-        if (!tmp) {
+        uint64_t *tmp = cm_malloc(2 * (s->k ? s->k : 1) * sizeof *tmp);
+        float *ts = cm_malloc((s->k ? s->k : 1) * sizeof *ts);
+        uint32_t *td = cm_malloc((s->k ? s->k : 1) * sizeof *td);
+        if (!tmp || !ts || !td) {
 #pragma omp atomic write
             rc = CM_ERR_NOMEM;
         }
 #pragma omp for schedule(dynamic, 16)
         for (size_t q = 0; q < s->nq; q++) {
-            if (!tmp) continue;
+            if (!tmp || !ts || !td) continue;
             size_t n = s->h_n[q];
             float *hs = s->h_score + q * s->h_cap;
             uint32_t *hd = s->h_doc + q * s->h_cap;
+            if (n == 0) continue;
+            rank_hits(s, hs, hd, n, tmp, tmp + s->k);
             for (size_t i = 0; i < n; i++) {
-                tmp[i].score = hs[i];
-                tmp[i].id = doc_id(s, hd[i]);
+                ts[i] = hs[(uint32_t)tmp[i]];
+                td[i] = hd[(uint32_t)tmp[i]];
             }
-            qsort(tmp, n, sizeof *tmp, cmp_ranked);
             for (size_t i = 0; i < n; i++) {
-                hs[i] = tmp[i].score;
-                s->res_ids[q * s->k + i] = tmp[i].id;
+                hs[i] = ts[i];
+                hd[i] = td[i];
+                s->res_ids[q * s->k + i] = doc_id(s, td[i]);
             }
         }
         free(tmp);
+        free(ts);
+        free(td);
     }
     if (rc) return rc;
     s->finished = 1;
