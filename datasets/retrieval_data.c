@@ -353,17 +353,26 @@ int cm_corpus_count_file(const char *path, size_t *n) {
             gzclose(f);
             return CM_ERR_NOMEM;
         }
-        int content = 0, got;
-        while ((got = gzread(f, buf, (unsigned)bufsz)) > 0)
-            for (int i = 0; i < got; i++) {
-                char c = buf[i];
-                if (c == '\n') {
-                    *n += (size_t)content;
-                    content = 0;
-                } else if (c != ' ' && c != '\t' && c != '\r') {
+        int content = 0, got;   /* content: the current line has a character other than ' ', '\t', '\r' */
+        while ((got = gzread(f, buf, (unsigned)bufsz)) > 0) {
+            const char *p = buf, *end = buf + got;
+            while (p < end) {
+                if (!content) {   /* a line's leading blanks; then it is blank ('\n') or it counts */
+                    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+                    if (p == end) break;
+                    if (*p == '\n') {
+                        p++;
+                        continue;
+                    }
                     content = 1;
                 }
+                const char *nl = memchr(p, '\n', (size_t)(end - p));   /* the rest of a counted line: skipped */
+                if (!nl) break;
+                (*n)++;
+                content = 0;
+                p = nl + 1;
             }
+        }
         *n += (size_t)content;
         int err = 0;
         if (got < 0) gzerror(f, &err);

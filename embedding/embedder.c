@@ -128,6 +128,22 @@ static size_t dfind(dslot *t, size_t cap, cm_cache_key k) {
     return i;
 }
 
+/* Requests of at least this many texts hash them on all threads. */
+#define KEYS_PAR_MIN 2048
+
+/* cm_check_finite over x (n, dim), the rows scanned on all threads when there are many: the same error (the
+ * first non-finite value) as one scan. */
+static int check_finite(const float *x, size_t n, size_t dim, const char *what) {
+    const size_t rows = 256;   /* rows per piece */
+    size_t first = SIZE_MAX;
+#pragma omp parallel for schedule(static) reduction(min : first) if (n * dim >= ((size_t)1 << 20))
+    for (size_t r = 0; r < n; r += rows) {
+        const size_t len = (n - r < rows ? n - r : rows) * dim, j = cm_first_nonfinite(x + r * dim, len);
+        if (j < len && r * dim + j < first) first = r * dim + j;
+    }
+    return first == SIZE_MAX ? CM_OK : cm_check_finite(x, first + 1, what);
+}
+
 int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
              const char *label, float *out) {
     if (n == 0) return CM_OK;
@@ -147,9 +163,11 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
     if (!tab || !src || !todo || !keys) { rc = CM_ERR_NOMEM; goto done; }
 
     size_t n_todo = 0, n_unique = 0, hits = 0;
+#pragma omp parallel for schedule(static) if (n >= KEYS_PAR_MIN)
+    for (size_t i = 0; i < n; i++)   /* the keys (a hash of each text) on all threads; the table below in order */
+        if (texts[i]) keys[i] = cm_cache_make_key((int)role, instr, texts[i]);
     for (size_t i = 0; i < n; i++) {
         if (!texts[i]) { rc = cm_error(CM_ERR_ARG, "%s: text %zu is NULL", label ? label : "embed", i); goto done; }
-        keys[i] = cm_cache_make_key((int)role, instr, texts[i]);
         size_t s = dfind(tab, cap, keys[i]);
         if (tab[s].used && !strcmp(texts[tab[s].idx], texts[i])) { src[i] = tab[s].idx; continue; }
         if (tab[s].used) { /* 128-bit collision between different texts: treat as unique, uncached */
@@ -222,7 +240,7 @@ int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, c
             if (rc) { rc = cm_error_wrap(rc, "%s", label ? label : "embedding"); break; }
             char what[160];
             snprintf(what, sizeof what, "%s: vectors %zu..%zu from the encoder", label ? label : "embedding", s, s + m);
-            if ((rc = cm_check_finite(vx, m * dim, what))) break;
+            if ((rc = check_finite(vx, m, dim, what))) break;
             for (size_t j = 0; j < m && !rc; j++) {
                 size_t i = todo[s + j];
                 if (!direct) memcpy(out + i * dim, bv + j * dim, dim * sizeof *out);

@@ -311,7 +311,11 @@ static int add_exact(cm_search *s, const float *vecs, size_t n) {
                                             sizeof(float))))
                 return CM_ERR_NOMEM;
             size_t room = topk_block(s->p.chunk_size) - s->chunk_n, take = n < room ? n : room;
-            cm_topk_pack(s->chunk_vecs, s->chunk_n, vecs, take, s->dim);
+            const size_t piece = 256;   /* documents per piece: each position is written by one piece */
+#pragma omp parallel for schedule(static) if (take * s->dim >= ((size_t)1 << 18))
+            for (size_t i = 0; i < take; i += piece)
+                cm_topk_pack(s->chunk_vecs, s->chunk_n + i, vecs + i * s->dim, take - i < piece ? take - i : piece,
+                             s->dim);
             s->chunk_n += take;
             vecs += take * s->dim;
             n -= take;

@@ -123,7 +123,7 @@ static void heap_sort_range(const cm_topk_heaps *h, float *s, uint32_t *d, size_
  * pivot and Hoare's partition; a range of 16 or fewer is sorted, and so is
  * what is left after CM_TOPK_SELECT_ROUNDS rounds (an adversarial order:
  * heapsort bounds it). */
-static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n, size_t k) {
+static void select_best_qs(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n, size_t k) {
     size_t lo = 0, hi = n;   /* the k-th best (index k - 1) lies in [lo, hi) */
     for (int round = 0; hi - lo > 16; round++) {
         if (round == CM_TOPK_SELECT_ROUNDS) {
@@ -149,6 +149,105 @@ static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n,
         else lo = j + 1;
     }
     sort_range(h, s, d, lo, hi);
+}
+
+/* The order of a score as an unsigned key, best first: key(a) < key(b) iff a > b, equal iff a == b (-0.0 and
+ * +0.0 are one key; NaN never reaches a buffer: take_hits only keeps scores >= a threshold). */
+static inline uint32_t best_key(float f) {
+    f += 0.0f;   /* -0.0 -> +0.0 */
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? u : ~(u | 0x80000000u);
+}
+
+#ifndef CM_TOPK_RADIX_MIN
+#define CM_TOPK_RADIX_MIN ((size_t)256)  /* buffers below this go to the quickselect (a test lowers it) */
+#endif
+#define BUCKET_MAX 64           /* the k-th best's bucket is sorted when it holds at most this many */
+#ifndef CM_TOPK_PATH
+#define CM_TOPK_PATH(p) ((void)0)   /* a test counts the paths: 0 small, 1 one score, 2 tied bucket, 3 radix */
+#endif
+
+/* select_best's contract (see select_best_qs) by radix selection on best_key: the keys' range fixes the bits
+ * all of them share; 8-bit digits below those are counted, each pass among the entries whose higher digits
+ * equal the k-th best's, until the k-th best's bucket holds <= BUCKET_MAX entries. Then one pass moves the
+ * entries of better buckets to the front (in their order) and the bucket's to a side buffer, whose entries are
+ * ranked by (score, id) to fill [.., k). Buckets split by score alone, so equal scores share a bucket and ties
+ * are decided by id exactly as in the quickselect. Falls back on select_best_qs below CM_TOPK_RADIX_MIN and when
+ * more than BUCKET_MAX entries share the k-th best's key (ties). Entries past k are left in no defined state;
+ * cut() drops them. */
+static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n, size_t k) {
+    if (n < CM_TOPK_RADIX_MIN) {
+        CM_TOPK_PATH(0);
+        select_best_qs(h, s, d, n, k);
+        return;
+    }
+    uint32_t kmin = UINT32_MAX, kmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t key = best_key(s[i]);
+        kmin = key < kmin ? key : kmin;
+        kmax = key > kmax ? key : kmax;
+    }
+    if (kmin == kmax) {   /* one score: ties only */
+        CM_TOPK_PATH(1);
+        select_best_qs(h, s, d, n, k);
+        return;
+    }
+    int top = 31 - __builtin_clz(kmin ^ kmax);   /* the highest bit where keys differ */
+    uint32_t pmask = top == 31 ? 0 : ~((2u << top) - 1), prefix = kmin & pmask;   /* the k-th best's bits so far */
+    size_t before = 0, in = n;   /* entries in better buckets; entries in the k-th best's bucket */
+    while (in > BUCKET_MAX && top >= 0) {
+        const int shift = top >= 7 ? top - 7 : 0;
+        uint32_t cnt[4][256];   /* four interleaved histograms: no store-to-load chain on a popular digit */
+        memset(cnt, 0, sizeof cnt);
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (int u = 0; u < 4; u++) {
+                const uint32_t key = best_key(s[i + (size_t)u]);
+                cnt[u][(key >> shift) & 255] += (key & pmask) == prefix;
+            }
+        for (; i < n; i++) {
+            const uint32_t key = best_key(s[i]);
+            cnt[0][(key >> shift) & 255] += (key & pmask) == prefix;
+        }
+        const uint32_t width = (uint32_t)(top - shift + 1);   /* digit bits: 8, or fewer at the bottom */
+        uint32_t v = 0;
+        size_t c = cnt[0][0] + cnt[1][0] + cnt[2][0] + cnt[3][0];
+        while (before + c < k) {
+            before += c;
+            v++;
+            c = cnt[0][v] + cnt[1][v] + cnt[2][v] + cnt[3][v];
+        }
+        in = c;
+        prefix |= v << shift;
+        pmask |= ((width == 32 ? 0u : (1u << width)) - 1) << shift;
+        top = shift - 1;
+    }
+    if (in > BUCKET_MAX) {   /* more than BUCKET_MAX entries share the k-th best's score */
+        CM_TOPK_PATH(2);
+        select_best_qs(h, s, d, n, k);
+        return;
+    }
+    CM_TOPK_PATH(3);
+    float ms[BUCKET_MAX + 1];   /* + 1: entries after the bucket's last are written past it, then ignored */
+    uint32_t md[BUCKET_MAX + 1];
+    size_t wa = 0, wm = 0;
+    for (size_t i = 0; i < n; i++) {   /* wa <= i: writing [wa] never clobbers an entry not yet read */
+        const float x = s[i];
+        const uint32_t y = d[i], key = best_key(x);
+        s[wa] = x;
+        d[wa] = y;
+        ms[wm] = x;
+        md[wm] = y;
+        wa += key < prefix;
+        wm += (key & pmask) == prefix;
+    }
+    CM_ASSERT(wa == before && wm == in && before < k && k <= before + in);
+    sort_range(h, ms, md, 0, in);   /* best first */
+    for (size_t i = 0; wa < k; i++, wa++) {
+        s[wa] = ms[i];
+        d[wa] = md[i];
+    }
 }
 
 size_t cm_topk_cap(size_t k) { return k + (k > 256 ? k : 256); }
@@ -357,9 +456,14 @@ static void take_hits(const cm_topk_heaps *h, size_t q, const float *row, unsign
     h->n[q] = m;
 }
 
+/* Query blocks walked over all panels before the next group: their vectors and the ends of their buffers stay
+ * in a core's own cache (L2) while the panels stream by; with all of a thread's queries at once, each panel
+ * pushed them out and every hit taken was a cache miss. */
+#define GROUP_BYTES ((size_t)256 << 10)
+
 /* Thread t owns query blocks [t n_qb / nt, (t + 1) n_qb / nt) for the whole call (a query's buffer is only
- * ever touched by its owner: no barrier); every thread walks the panels in order, so a panel read by one is
- * usually still in the shared cache for the others. */
+ * ever touched by its owner: no barrier) and walks them in groups of GROUP_BYTES of query vectors, each group
+ * over all panels in order (a query still sees the documents in order: the same hits and cuts). */
 int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd, size_t dim, uint32_t base,
                int threads) {
     if (h->nq == 0 || nd == 0 || h->k == 0) return CM_OK;
@@ -367,6 +471,7 @@ int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd
     const size_t n_qb = (h->nq + QB - 1) / QB, n_panels = (nd + CM_TOPK_PANEL - 1) / CM_TOPK_PANEL;
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > n_qb) nt = (int)n_qb;
+    const size_t group = GROUP_BYTES / (QB * dim * sizeof(float)) ? GROUP_BYTES / (QB * dim * sizeof(float)) : 1;
     self_hits self = {NULL, NULL};
     CM_ASSERT(!h->skip_self || h->qids_map);
     if (h->skip_self) CM_TRY(find_self(h, base, nd, &self));
@@ -376,12 +481,14 @@ int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd
                      b1 = (t + 1) * n_qb / (size_t)nt;
         float C[QB * CM_TOPK_PANEL], thr[QB];
         unsigned mask[QB];
+        for (size_t g0 = b0; g0 < b1; g0 += group)
         for (size_t p = 0; p < n_panels; p++) {
             const float *panel = P + p * CM_TOPK_PANEL * dim;
             const size_t lanes = nd - p * CM_TOPK_PANEL < CM_TOPK_PANEL ? nd - p * CM_TOPK_PANEL : CM_TOPK_PANEL;
             const unsigned live = lanes == CM_TOPK_PANEL ? 0xFFFFu : (1u << lanes) - 1;   /* past nd: padding */
             const uint32_t doc0 = base + (uint32_t)(p * CM_TOPK_PANEL);
-            for (size_t qb = b0; qb < b1; qb++) {
+            const size_t g1 = b1 - g0 < group ? b1 : g0 + group;
+            for (size_t qb = g0; qb < g1; qb++) {
                 const size_t q0 = qb * QB, rows = h->nq - q0 < QB ? h->nq - q0 : QB;
                 const float *qr[QB];
                 for (size_t r = 0; r < QB; r++) {   /* a short last block repeats its first query */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_strip(void) {
     struct { const char *title, *text, *want; } c[] = {
@@ -440,7 +441,56 @@ static void test_chunk_budget(void) {
     CHECK(cm_search_chunk_for_budget(one - 1, nq, dim, n_docs, &p) == 0);
 }
 
+/* cm_corpus_count_file (it jumps from a line's first character to its end) against the byte-by-byte rule
+ * written here: a line counts when it holds a character other than ' ', '\t', '\r'. Lines that are blank,
+ * blanks only, CRLF-ended, longer than the reader's 64 KB buffer, or cut by it; with and without a last '\n'. */
+static void test_count_file(void) {
+    static const char *const pieces[] = {"{\"_id\": \"a\", \"text\": \"x\"}\n", "\n", "   \n", "\t \r\n", "  {\"_id\": 1}\r\n",
+                                         " \r", "x\n", "\r\n"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    uint64_t r = 88172645463325252ull;
+    for (int round = 0; round < 6; round++) {
+        cm_str body = {0};
+        for (int i = 0; i < 20000; i++) {
+            r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+            if (r % 997 == 0) {   /* a line longer than the buffer, starting with blanks */
+                CHECK_OK(cm_str_printf(&body, "  "));
+                for (int j = 0; j < 9000; j++) cm_str_append(&body, "long line ");
+                CHECK_OK(cm_str_printf(&body, "\n"));
+            } else {
+                CHECK_OK(cm_str_printf(&body, "%s", pieces[r % np]));
+            }
+        }
+        if (round % 2) CHECK_OK(cm_str_printf(&body, round % 4 == 1 ? "{\"last\": 1}" : "  \t"));   /* no last '\n' */
+        size_t want = 0;
+        int content = 0;
+        for (size_t i = 0; i < body.len; i++) {
+            char c = body.s[i];
+            if (c == '\n') {
+                want += (size_t)content;
+                content = 0;
+            } else if (c != ' ' && c != '\t' && c != '\r') {
+                content = 1;
+            }
+        }
+        want += (size_t)content;
+        char path[] = "/tmp/cmteb_count_XXXXXX.jsonl";
+        int fd = mkstemps(path, 6);
+        CHECK(fd >= 0);
+        if (fd < 0) return;
+        CHECK(write(fd, body.s, body.len) == (ssize_t)body.len);
+        close(fd);
+        size_t got = 0;
+        CHECK_OK(cm_corpus_count_file(path, &got));
+        if (got != want) fprintf(stderr, "count_file round %d: %zu, expected %zu\n", round, got, want);
+        CHECK(got == want && want > 5000);
+        unlink(path);
+        cm_str_free(&body);
+    }
+}
+
 int main(void) {
+    test_count_file();
     test_chunk_budget();
     char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
     test_strip();
