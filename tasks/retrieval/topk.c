@@ -157,7 +157,7 @@ static inline uint32_t best_key(float f) {
     f += 0.0f;   /* -0.0 -> +0.0 */
     uint32_t u;
     memcpy(&u, &f, sizeof u);
-    return (u & 0x80000000u) ? u : ~(u | 0x80000000u);
+    return u ^ (~(uint32_t)((int32_t)u >> 31) & 0x7FFFFFFFu);   /* negative: as is; else the low 31 bits flipped */
 }
 
 #ifndef CM_TOPK_RADIX_MIN
@@ -177,54 +177,56 @@ static inline uint32_t best_key(float f) {
  * more than BUCKET_MAX entries share the k-th best's key (ties). Entries past k are left in no defined state;
  * cut() drops them. */
 static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n, size_t k) {
-    if (n < CM_TOPK_RADIX_MIN) {
+    uint32_t kbuf[4096];   /* the keys, computed once: a buffer of k = 1000 (cap 2000) fits */
+    uint32_t *key = n <= sizeof kbuf / sizeof *kbuf ? kbuf : malloc(n * sizeof *key);
+    if (n < CM_TOPK_RADIX_MIN || !key) {
         CM_TOPK_PATH(0);
         select_best_qs(h, s, d, n, k);
         return;
     }
     uint32_t kmin = UINT32_MAX, kmax = 0;
-    for (size_t i = 0; i < n; i++) {
-        const uint32_t key = best_key(s[i]);
-        kmin = key < kmin ? key : kmin;
-        kmax = key > kmax ? key : kmax;
+    for (size_t i = 0; i < n; i++) {   /* vectorised: no branch */
+        const uint32_t x = best_key(s[i]);
+        key[i] = x;
+        kmin = x < kmin ? x : kmin;
+        kmax = x > kmax ? x : kmax;
     }
-    if (kmin == kmax) {   /* one score: ties only */
-        CM_TOPK_PATH(1);
-        select_best_qs(h, s, d, n, k);
-        return;
-    }
-    int top = 31 - __builtin_clz(kmin ^ kmax);   /* the highest bit where keys differ */
-    uint32_t pmask = top == 31 ? 0 : ~((2u << top) - 1), prefix = kmin & pmask;   /* the k-th best's bits so far */
     size_t before = 0, in = n;   /* entries in better buckets; entries in the k-th best's bucket */
-    while (in > BUCKET_MAX && top >= 0) {
-        const int shift = top >= 7 ? top - 7 : 0;
-        uint32_t cnt[4][256];   /* four interleaved histograms: no store-to-load chain on a popular digit */
-        memset(cnt, 0, sizeof cnt);
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4)
-            for (int u = 0; u < 4; u++) {
-                const uint32_t key = best_key(s[i + (size_t)u]);
-                cnt[u][(key >> shift) & 255] += (key & pmask) == prefix;
+    uint32_t pmask = 0, prefix = 0;   /* the k-th best's key bits found so far (under pmask) */
+    if (kmin != kmax) {
+        int top = 31 - __builtin_clz(kmin ^ kmax);   /* the highest bit where keys differ */
+        pmask = top == 31 ? 0 : ~((2u << top) - 1);
+        prefix = kmin & pmask;
+        while (in > BUCKET_MAX && top >= 0) {
+            const int shift = top >= 7 ? top - 7 : 0;
+            uint32_t cnt[4][256];   /* four interleaved histograms: no store-to-load chain on a popular digit */
+            memset(cnt, 0, sizeof cnt);
+            size_t i = 0;
+            for (; i + 4 <= n; i += 4) {
+                const uint32_t x0 = key[i], x1 = key[i + 1], x2 = key[i + 2], x3 = key[i + 3];
+                cnt[0][(x0 >> shift) & 255] += (x0 & pmask) == prefix;
+                cnt[1][(x1 >> shift) & 255] += (x1 & pmask) == prefix;
+                cnt[2][(x2 >> shift) & 255] += (x2 & pmask) == prefix;
+                cnt[3][(x3 >> shift) & 255] += (x3 & pmask) == prefix;
             }
-        for (; i < n; i++) {
-            const uint32_t key = best_key(s[i]);
-            cnt[0][(key >> shift) & 255] += (key & pmask) == prefix;
+            for (; i < n; i++) cnt[0][(key[i] >> shift) & 255] += (key[i] & pmask) == prefix;
+            const uint32_t width = (uint32_t)(top - shift + 1);   /* digit bits: 8, or fewer at the bottom */
+            uint32_t v = 0;
+            size_t c = cnt[0][0] + cnt[1][0] + cnt[2][0] + cnt[3][0];
+            while (before + c < k) {
+                before += c;
+                v++;
+                c = cnt[0][v] + cnt[1][v] + cnt[2][v] + cnt[3][v];
+            }
+            in = c;
+            prefix |= v << shift;
+            pmask |= ((1u << width) - 1) << shift;
+            top = shift - 1;
         }
-        const uint32_t width = (uint32_t)(top - shift + 1);   /* digit bits: 8, or fewer at the bottom */
-        uint32_t v = 0;
-        size_t c = cnt[0][0] + cnt[1][0] + cnt[2][0] + cnt[3][0];
-        while (before + c < k) {
-            before += c;
-            v++;
-            c = cnt[0][v] + cnt[1][v] + cnt[2][v] + cnt[3][v];
-        }
-        in = c;
-        prefix |= v << shift;
-        pmask |= ((width == 32 ? 0u : (1u << width)) - 1) << shift;
-        top = shift - 1;
     }
     if (in > BUCKET_MAX) {   /* more than BUCKET_MAX entries share the k-th best's score */
-        CM_TOPK_PATH(2);
+        CM_TOPK_PATH(kmin == kmax ? 1 : 2);
+        if (key != kbuf) free(key);
         select_best_qs(h, s, d, n, k);
         return;
     }
@@ -234,14 +236,15 @@ static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n,
     size_t wa = 0, wm = 0;
     for (size_t i = 0; i < n; i++) {   /* wa <= i: writing [wa] never clobbers an entry not yet read */
         const float x = s[i];
-        const uint32_t y = d[i], key = best_key(x);
+        const uint32_t y = d[i];
         s[wa] = x;
         d[wa] = y;
         ms[wm] = x;
         md[wm] = y;
-        wa += key < prefix;
-        wm += (key & pmask) == prefix;
+        wa += key[i] < prefix;
+        wm += (key[i] & pmask) == prefix;
     }
+    if (key != kbuf) free(key);
     CM_ASSERT(wa == before && wm == in && before < k && k <= before + in);
     sort_range(h, ms, md, 0, in);   /* best first */
     for (size_t i = 0; wa < k; i++, wa++) {

@@ -63,8 +63,9 @@ int main(void) {
     ref_h = &h;
     static float s[MAXN], ref[MAXN * 2];
     static uint32_t d[MAXN];
-    /* levels: scores drawn from that many values; 0: search-like floats, 1: around 0.25 = 2^-2, 2: signed zeros */
-    const uint32_t levels[] = {3, 50, 1000000, 0, 1, 2};
+    /* levels: scores drawn from that many values; 0: search-like floats, 1: around 0.25 = 2^-2, 2: signed zeros,
+     * 4: one score (ties only) */
+    const uint32_t levels[] = {3, 50, 1000000, 0, 1, 2, 4};
     const size_t sizes[] = {2, 17, 18, 100, 1000, 2000, 3000};
     const int rounds[] = {64, 2, 0};
     const size_t radix_mins[] = {256, 2};
@@ -87,6 +88,8 @@ int main(void) {
                                 s[i] = ((float)rnd(1u << 24) / 16777216.0f - 0.3f) * 0.4f;
                             else if (lv == 1)   /* straddling an exponent boundary */
                                 s[i] = 0.25f + ((float)rnd(1u << 20) / 1048576.0f - 0.5f) * 1e-3f;
+                            else if (lv == 4)
+                                s[i] = 0.5f;
                             else if (lv == 2)   /* -0.0, +0.0 and a few tiny values of both signs */
                                 s[i] = (float)((int)rnd(5) - 2) * (rnd(2) ? 1e-30f : 0.0f) * (rnd(2) ? 1.0f : -1.0f);
                             else
