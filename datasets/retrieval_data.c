@@ -7,6 +7,7 @@
 #include "cmteb/util.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,20 +256,106 @@ done:
     return CM_OK;
 }
 
-/* ---- the corpus, streamed ------------------------------------------------------ */
+/* ---- the corpus, streamed ------------------------------------------------------
+ * A thread of the reader parses the next batch while the caller embeds and searches the current one (the parse
+ * is serial work: with it on the caller's thread, the other cores waited for it at every batch). Two batches
+ * take turns: the thread fills one while the caller holds the other; the caller's batch goes back to the thread
+ * at the caller's next call, when it has handed all of it out. The thread stops at the end of the file or at the
+ * first bad record, whose error (its message copied from the thread) the caller gets in the batch's place, as
+ * when it read the batch itself: the records before it in that batch are dropped. */
+enum { BATCH_FREE, BATCH_FILLING, BATCH_FULL };
+
+typedef struct {
+    char **ids, **texts;   /* (n) owned */
+    size_t n, cap;
+    int    state;          /* BATCH_* */
+    int    rc;             /* CM_OK, or the error that ended the file's reading */
+    int    eof;            /* the file ended after these records */
+    char   msg[2048];      /* rc's message */
+} corpus_batch;
+
 struct cm_corpus_reader {
-    cm_records *rec;
-    char      **ids, **texts;   /* the current batch (owned) */
-    size_t      n, cap;
-    size_t      count;
+    cm_records     *rec;       /* read by the thread only, once started */
+    corpus_batch    b[2];
+    size_t          bmax;      /* records per batch: the first call's max */
+    int             next;      /* the batch the caller takes next */
+    corpus_batch   *cur;       /* the batch being handed out, or NULL */
+    size_t          off;       /* records of cur handed out */
+    size_t          count;
+    int             started, quit;
+    int             ended;     /* the caller has taken the file's last batch */
+    pthread_t       th;
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
 };
 
-static void clear_batch(cm_corpus_reader *r) {
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->ids[i]);
-        free(r->texts[i]);
+static void clear_batch(corpus_batch *b) {
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->ids[i]);
+        free(b->texts[i]);
     }
-    r->n = 0;
+    b->n = 0;
+}
+
+/* Reads up to max records into b (on the reader's thread): CM_OK, or an error (b then holds what came before). */
+static int fill_batch(cm_records *rec, corpus_batch *b, size_t max, int *eof) {
+    *eof = 0;
+    if (max > b->cap) {
+        char **ni = cm_realloc(b->ids, max * sizeof *ni);
+        if (!ni) return CM_ERR_NOMEM;
+        b->ids = ni;
+        char **nt = cm_realloc(b->texts, max * sizeof *nt);
+        if (!nt) return CM_ERR_NOMEM;
+        b->texts = nt;
+        b->cap = max;
+    }
+    int rc = CM_OK, got = 1;   /* got: cm_records_next's last answer (0 at the end of the file) */
+    cJSON *obj;
+    char buf[32];
+    while (b->n < max && (rc = got = cm_records_next(rec, &obj)) == 1) {
+        const char *id = NULL, *text = NULL, *title = NULL;
+        if ((rc = rec_id(rec, obj, "_id", buf, sizeof buf, &id))) break;
+        if ((rc = cm_rec_string(rec, obj, "text", &text))) break;
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "title");
+        if (cJSON_IsString(t)) title = t->valuestring;
+        else if (t && !cJSON_IsNull(t)) { rc = cm_rec_error(rec, "title", "expected a string or null"); break; }
+        b->ids[b->n] = cm_strdup(id);
+        b->texts[b->n] = cm_corpus_text(title, text);
+        if (!b->ids[b->n] || !b->texts[b->n]) {
+            free(b->ids[b->n]);
+            free(b->texts[b->n]);
+            rc = CM_ERR_NOMEM;
+            break;
+        }
+        b->n++;
+    }
+    if (rc < 0) return rc;
+    *eof = got == 0;
+    return CM_OK;
+}
+
+static void *reader_main(void *arg) {
+    cm_corpus_reader *r = arg;
+    for (int i = 0;; i ^= 1) {
+        corpus_batch *b = &r->b[i];
+        pthread_mutex_lock(&r->mu);
+        while (b->state != BATCH_FREE && !r->quit) pthread_cond_wait(&r->cv, &r->mu);
+        if (r->quit) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        b->state = BATCH_FILLING;
+        pthread_mutex_unlock(&r->mu);
+        int eof = 0, rc = fill_batch(r->rec, b, r->bmax, &eof);
+        if (rc) snprintf(b->msg, sizeof b->msg, "%s", cm_last_error());
+        pthread_mutex_lock(&r->mu);
+        b->rc = rc;
+        b->eof = eof;
+        b->state = BATCH_FULL;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (rc || eof) return NULL;
+    }
 }
 
 int cm_corpus_open(cm_corpus_reader **out, const char *path) {
@@ -280,47 +367,51 @@ int cm_corpus_open(cm_corpus_reader **out, const char *path) {
         free(r);
         return rc;
     }
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
     *out = r;
     return CM_OK;
 }
 
 int cm_corpus_next(cm_corpus_reader *r, size_t max, const char *const **ids, const char *const **texts, size_t *n) {
-    clear_batch(r);
     *n = 0;
-    if (max > r->cap) {
-        char **ni = cm_realloc(r->ids, max * sizeof *ni);
-        if (!ni) return CM_ERR_NOMEM;
-        r->ids = ni;
-        char **nt = cm_realloc(r->texts, max * sizeof *nt);
-        if (!nt) return CM_ERR_NOMEM;
-        r->texts = nt;
-        r->cap = max;
+    if (max == 0) return CM_OK;
+    if (!r->started) {
+        r->bmax = max;
+        if (pthread_create(&r->th, NULL, reader_main, r) != 0)
+            return cm_error(CM_ERR_INTERNAL, "cannot start the corpus reader's thread");
+        r->started = 1;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (r->cur && r->off == r->cur->n) {   /* all handed out: back to the thread */
+        clear_batch(r->cur);
+        r->cur->state = BATCH_FREE;
+        r->cur = NULL;
+        pthread_cond_broadcast(&r->cv);
     }
     int rc = CM_OK;
-    cJSON *obj;
-    char buf[32];
-    while (r->n < max && (rc = cm_records_next(r->rec, &obj)) == 1) {
-        const char *id = NULL, *text = NULL, *title = NULL;
-        if ((rc = rec_id(r->rec, obj, "_id", buf, sizeof buf, &id))) break;
-        if ((rc = cm_rec_string(r->rec, obj, "text", &text))) break;
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "title");
-        if (cJSON_IsString(t)) title = t->valuestring;
-        else if (t && !cJSON_IsNull(t)) { rc = cm_rec_error(r->rec, "title", "expected a string or null"); break; }
-        r->ids[r->n] = cm_strdup(id);
-        r->texts[r->n] = cm_corpus_text(title, text);
-        if (!r->ids[r->n] || !r->texts[r->n]) {
-            free(r->ids[r->n]);
-            free(r->texts[r->n]);
-            rc = CM_ERR_NOMEM;
-            break;
+    if (!r->cur && !r->ended) {
+        corpus_batch *b = &r->b[r->next];
+        while (b->state != BATCH_FULL) pthread_cond_wait(&r->cv, &r->mu);
+        if (b->rc) {
+            rc = cm_error(b->rc, "%s", b->msg);   /* and again at every later call: the thread has stopped */
+        } else {
+            r->ended = b->eof;   /* the thread has stopped: nothing after this batch */
+            if (b->n > 0) {
+                r->cur = b;
+                r->off = 0;
+                r->next ^= 1;
+            }
         }
-        r->n++;
     }
-    if (rc < 0) return rc;
-    r->count += r->n;
-    *ids = (const char *const *)r->ids;
-    *texts = (const char *const *)r->texts;
-    *n = r->n;
+    pthread_mutex_unlock(&r->mu);
+    if (rc || !r->cur) return rc;
+    size_t m = r->cur->n - r->off < max ? r->cur->n - r->off : max;
+    *ids = (const char *const *)r->cur->ids + r->off;
+    *texts = (const char *const *)r->cur->texts + r->off;
+    *n = m;
+    r->off += m;
+    r->count += m;
     return CM_OK;
 }
 
@@ -328,9 +419,20 @@ size_t cm_corpus_count(const cm_corpus_reader *r) { return r->count; }
 
 void cm_corpus_close(cm_corpus_reader *r) {
     if (!r) return;
-    clear_batch(r);
-    free(r->ids);
-    free(r->texts);
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->quit = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->th, NULL);
+    }
+    for (int i = 0; i < 2; i++) {
+        clear_batch(&r->b[i]);
+        free(r->b[i].ids);
+        free(r->b[i].texts);
+    }
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
     cm_records_close(r->rec);
     free(r);
 }

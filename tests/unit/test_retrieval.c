@@ -489,7 +489,76 @@ static void test_count_file(void) {
     }
 }
 
+/* The corpus reader's read-ahead (a thread parses the next batch): a corpus of 10,007 documents read in batches
+ * of 4,096 (the retrieval loop's), of sizes that change from call to call, and of one more than the file; every
+ * id and text in order against a plain pass; the end reported at every call after it; a bad line deep in the file
+ * reported with its line number at the call whose batch reaches it (after the batches before it, whole), and at
+ * every call after; closing with a batch in flight. */
+static void test_corpus_readahead(void) {
+    char path[] = "/tmp/cmteb_corpus_XXXXXX.jsonl", bad[] = "/tmp/cmteb_corpus_bad_XXXXXX.jsonl";
+    int fd = mkstemps(path, 6), fb = mkstemps(bad, 6);
+    CHECK(fd >= 0 && fb >= 0);
+    if (fd < 0 || fb < 0) return;
+    const size_t N = 10007, BAD = 9000;   /* BAD: the 1-based line of the bad record */
+    FILE *f = fdopen(fd, "w"), *g = fdopen(fb, "w");
+    for (size_t i = 0; i < N; i++) {
+        fprintf(f, "{\"_id\": \"d%zu\", \"title\": \"t%zu\", \"text\": \" body %zu \"}\n", i, i % 7, i * 31);
+        if (i + 1 == BAD) fprintf(g, "{\"_id\": \"d%zu\", \"text\": \"unterminated}\n", i);
+        else fprintf(g, "{\"_id\": \"d%zu\", \"text\": \"b\"}\n", i);
+    }
+    fclose(f);
+    fclose(g);
+    const size_t plans[][4] = {{4096, 4096, 4096, 4096}, {1000, 3, 4096, 1}, {N + 1, N + 1, N + 1, N + 1}};
+    for (size_t pi = 0; pi < 3; pi++) {
+        cm_corpus_reader *r = NULL;
+        CHECK_OK(cm_corpus_open(&r, path));
+        if (!r) continue;
+        size_t seen = 0, bad_rows = 0, calls = 0, n = 0;
+        do {
+            const char *const *ids, *const *texts;
+            size_t max = plans[pi][calls++ % 4];
+            CHECK_OK(cm_corpus_next(r, max, &ids, &texts, &n));
+            CHECK(n <= max);
+            for (size_t i = 0; i < n; i++, seen++) {
+                char want_id[32], want_text[64];
+                snprintf(want_id, sizeof want_id, "d%zu", seen);
+                snprintf(want_text, sizeof want_text, "t%zu  body %zu", seen % 7, seen * 31);
+                bad_rows += strcmp(ids[i], want_id) != 0 || strcmp(texts[i], want_text) != 0;
+            }
+        } while (n > 0);
+        CHECK(seen == N && bad_rows == 0 && cm_corpus_count(r) == N);
+        const char *const *ids, *const *texts;
+        CHECK_OK(cm_corpus_next(r, 4096, &ids, &texts, &n));   /* the end, again */
+        CHECK(n == 0);
+        cm_corpus_close(r);
+    }
+    cm_corpus_reader *r = NULL;
+    CHECK_OK(cm_corpus_open(&r, bad));
+    size_t n = 0, total = 0;
+    const char *const *ids, *const *texts;
+    for (int call = 0; call < 2; call++) {
+        CHECK_OK(cm_corpus_next(r, 4096, &ids, &texts, &n));
+        CHECK(n == 4096);
+        total += n;
+    }
+    char line[32];
+    snprintf(line, sizeof line, ":%zu:", BAD);
+    for (int again = 0; again < 2; again++) {
+        CHECK(cm_corpus_next(r, 4096, &ids, &texts, &n) == CM_ERR_FORMAT);
+        CHECK(strstr(cm_last_error(), line) && strstr(cm_last_error(), bad));
+    }
+    CHECK(total == 8192);
+    cm_corpus_close(r);
+    CHECK_OK(cm_corpus_open(&r, path));   /* closed while the thread fills the next batch */
+    CHECK_OK(cm_corpus_next(r, 100, &ids, &texts, &n));
+    CHECK(n == 100);
+    cm_corpus_close(r);
+    unlink(path);
+    unlink(bad);
+}
+
 int main(void) {
+    test_corpus_readahead();
     test_count_file();
     test_chunk_budget();
     char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
