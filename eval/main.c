@@ -40,11 +40,6 @@ static const command commands[] = {
  * buffer per thread (--threads N, else $OMP_NUM_THREADS, else the CPUs) plus the calling thread. Owns nothing. */
 static void memcap_preinit(int argc, char **argv, char **envp) {
     (void)envp;
-    /* OpenBLAS's pool threads busy-wait (sched_yield) for 2^28 TSC cycles, about 0.1 s, after they start and
-     * after every product before they sleep: on a 2-core machine a tenth of a short evaluation's CPU, taken
-     * from the threads doing the work. 2^22 (~1.5 ms) still bridges the gaps between one layer's products.
-     * Read by OpenBLAS's initializer, which runs after this; a value the user set stays. */
-    setenv("OPENBLAS_THREAD_TIMEOUT", "22", 0);
     if (cm_address_space_left() == (size_t)-1) return;
     /* glibc reserves 64 MiB of address space for each thread's arena (128 MiB while it aligns one): under a cap
      * that ate the room OpenBLAS's buffers were counted on; every thread shares the main arena instead */
@@ -77,7 +72,17 @@ static void usage(FILE *f) {
                "Quick start: cmteb run --model hash --benchmark demo\n");
 }
 
+/* OpenBLAS (its pthread build) exports this; absent (another BLAS), the call is skipped. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 int main(int argc, char **argv) {
+    /* OpenBLAS's initializer starts its pool threads, which busy-wait (sched_yield) for 2^28 TSC cycles, about
+     * 0.1 s, before they sleep: on a 2-core machine that took a tenth of a short evaluation's CPU from the threads
+     * doing the work (clustering 10 x 10k: 0.07 s). Stopped here; OpenBLAS starts them again at its first threaded
+     * product (an hf: model's), and from then on they wait as OpenBLAS always does. (OPENBLAS_THREAD_TIMEOUT only
+     * acts when it is in the environment cmteb starts with: setting it from a .preinit_array function was tried
+     * before and measured to change nothing.) */
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
     /* run, compare and fetch stop gracefully on SIGINT/SIGTERM: install first, so that a signal during the startup
      * (options, catalog, model loading) sets the flag instead of killing the process */
     if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "fetch") ||
