@@ -225,6 +225,7 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     cm_hit *hits = NULL;
     double *vals_all = NULL;   /* (nq, CM_RANK_NMETRICS, nk) */
     int *q_rc = NULL;          /* (nq) */
+    cm_str *q_run = NULL;      /* (nq) with pred_k: each query's run lines, formatted on all threads */
     cm_shard_hits *merged = NULL; /* merge: the shards' hits instead of a search */
     char *what = NULL;
     cm_str run = {0};
@@ -331,13 +332,15 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
         goto done;
     }
 
-    /* 3. metrics per query: computed on all threads into vals_all, then added up and written in query order (the
-     * sums' bits do not depend on the threads). A query whose evaluation fails (a corpus listing an id twice, or
-     * no memory) is evaluated again on this thread, which then keeps its error message. */
+    /* 3. metrics per query: computed (and with --predictions-top-k their run lines formatted) on all threads, then
+     * added up and written in query order (the sums' bits do not depend on the threads). A query whose evaluation
+     * fails (a corpus listing an id twice, or no memory) is evaluated again on this thread, which then keeps its
+     * error message. */
 metrics:
     if (!(hits = cm_malloc(c->top_k * sizeof *hits)) ||
         !(vals_all = cm_malloc((nq ? nq : 1) * CM_RANK_NMETRICS * c->nk * sizeof *vals_all)) ||
-        !(q_rc = cm_malloc((nq ? nq : 1) * sizeof *q_rc))) {
+        !(q_rc = cm_malloc((nq ? nq : 1) * sizeof *q_rc)) ||
+        (c->pred_k && !(q_run = cm_calloc(nq ? nq : 1, sizeof *q_run)))) {
         rc = CM_ERR_NOMEM;
         goto done;
     }
@@ -352,28 +355,32 @@ metrics:
             size_t n = query_hits(merged, s, k, th);
             q_rc[k] = cm_trec_eval_query(th, n, q->judged, q->n_judged, c->ks, c->nk, NULL,
                                          vals_all + k * CM_RANK_NMETRICS * c->nk);
+            if (q_rc[k] == CM_OK && q_run) {   /* its run lines (th is in the evaluation's order now) */
+                for (size_t i = 0; i < n && i < c->pred_k; i++)
+                    cm_str_printf(&q_run[k], "%s Q0 %s %zu %.8g cmteb\n", q->id, th[i].doc, i + 1, (double)th[i].score);
+                q_rc[k] = cm_str_error(&q_run[k]);
+            }
         }
         free(th);
     }
     for (size_t k = 0; k < nq; k++) {
         const cm_retrieval_query *q = &data->queries[qindex[k]];
         double *vals = vals_all + k * CM_RANK_NMETRICS * c->nk;
-        size_t n = 0;
-        if (q_rc[k] || c->pred_k) {
-            n = query_hits(merged, s, k, hits);
-            if (q_rc[k]) {
+        if (q_rc[k]) {
+            size_t n = query_hits(merged, s, k, hits);
+            rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
+            if (rc == CM_ERR_FORMAT) { /* the corpus lists an id twice: keep its better hit */
+                n = dedupe_hits(hits, n);
                 rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
-                if (rc == CM_ERR_FORMAT) { /* the corpus lists an id twice: keep its better hit */
-                    n = dedupe_hits(hits, n);
-                    rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
-                }
-                if (rc) goto done;
-            } else {
-                cm_hits_sort(hits, n);   /* as the evaluation did (a check only: search results come sorted) */
             }
+            if (rc) goto done;
+            for (size_t i = 0; i < n && i < c->pred_k && !rc; i++)
+                rc = cm_str_printf(&run, "%s Q0 %s %zu %.8g cmteb\n", q->id, hits[i].doc, i + 1,
+                                   (double)hits[i].score);
+        } else if (q_run) {
+            rc = cm_str_appendn(&run, q_run[k].s ? q_run[k].s : "", q_run[k].len);
         }
-        for (size_t i = 0; i < n && i < c->pred_k && !rc; i++)
-            rc = cm_str_printf(&run, "%s Q0 %s %zu %.8g cmteb\n", q->id, hits[i].doc, i + 1, (double)hits[i].score);
+        if (q_run) cm_str_free(&q_run[k]);
         if (rc) goto done;
         for (size_t i = 0; i < CM_RANK_NMETRICS * c->nk; i++) t->sums[i] += vals[i];
         if (t->item_ids && c->main_metric >= 0) {
@@ -390,6 +397,8 @@ done:
     free(hits);
     free(vals_all);
     free(q_rc);
+    for (size_t k = 0; q_run && k < nq; k++) cm_str_free(&q_run[k]);
+    free(q_run);
     free(what);
     free(dvec);
     free(qvec);

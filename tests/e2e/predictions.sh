@@ -3,7 +3,7 @@
 # file (MODEL_DIR/predictions/<Task>.<split>.trec) that is exactly the ranking the metrics were computed
 # on: nDCG@10 and recall@100 recomputed in Python from the run file and the qrels equal the result file's
 # values (DemoRetrieval, and SciFact when ../shared/data is there); --predictions-top-k caps the hits;
-# a run without the flag writes none.
+# a run without the flag writes none; a corpus listing an id twice gives one line per id.
 set -uo pipefail
 out="$CMTEB_TMP/e2e_predictions"
 rm -rf "$out"; mkdir -p "$out"
@@ -64,6 +64,23 @@ run2=$(ls "$out"/top2/*/*/predictions/DemoRetrieval.test.trec 2>/dev/null | head
 
 "$CMTEB_BIN" run --model hash --tasks DemoRetrieval --output "$out/none" --quiet > /dev/null 2>&1 || bad "plain run failed"
 [ -z "$(ls -d "$out"/none/*/*/predictions 2>/dev/null)" ] && ok || bad "a run without --save-predictions wrote predictions"
+
+# a corpus listing an id twice (another text under gard-1): each query keeps that id's better hit, once, in the
+# run file too (the metrics take another path for such a query: its run lines must not differ in form)
+mkdir -p "$out/dupdata"
+cp -r "$CMTEB_SRC/datasets/demo/retrieval/." "$out/dupdata/"
+echo '{"_id": "gard-1", "title": "Tomato care", "text": "Water tomato plants deeply; sun and a stake help too."}' \
+  >> "$out/dupdata/corpus.jsonl"
+printf '{"name": "DupRetrieval", "type": "Retrieval", "data": "%s", "split": "test"}\n' "$out/dupdata" > "$out/dup.json"
+"$CMTEB_BIN" run --model hash --task-file "$out/dup.json" --output "$out/dup" --save-predictions --quiet > /dev/null 2>&1 \
+  || bad "duplicate-id run failed"
+run=$(ls "$out"/dup/*/*/predictions/DupRetrieval.test.trec 2>/dev/null | head -1)
+res=$(ls "$out"/dup/*/*/DupRetrieval.json 2>/dev/null | head -1)
+[ -n "$run" ] && [ "$(awk '{print $1, $3}' "$run" | sort | uniq -d | wc -l)" -eq 0 ] \
+  && [ "$(awk '$3 == "gard-1"' "$run" | wc -l)" -eq "$(cut -d' ' -f1 "$run" | sort -u | wc -l)" ] && ok \
+  || bad "duplicate id: want gard-1 once per query in the run file"
+[ -n "$run" ] && recompute "$run" "$out/dupdata/qrels/test.tsv" "$res" && ok \
+  || bad "duplicate-id run file does not reproduce the metrics"
 
 if [ -d "$CMTEB_SHARED/data/mteb/scifact" ]; then
   "$CMTEB_BIN" run --model hash --tasks SciFact --data-dir "$CMTEB_SHARED/data" --output "$out/sf" --save-predictions \
