@@ -12,13 +12,18 @@
  *     against a reference (a sorted array searched by bsearch); a failed
  *     allocation while growing or copying a key leaves the map unchanged;
  *   - cm_str's sticky error: after an injected failure every append returns
- *     the error and the text stays as it was; cm_alloc_failures counts it.
+ *     the error and the text stays as it was; cm_alloc_failures counts it;
+ *   - cm_l2_normalize_rows (four rows side by side) against one row at a time
+ *     written here (a float64 sum of squares in order, a float64 division per
+ *     value): the same bits for 0..9 rows (every tail), dims 1, 7 and 384,
+ *     zero rows (left as they are), values near 1e30 and 1e-30.
  */
 #include "check.h"
 #include "fault.h"
 #include "cmteb/array.h"
 #include "cmteb/strmap.h"
 
+#include <math.h>
 #include <string.h>
 
 static void test_array(void) {
@@ -317,7 +322,47 @@ static void test_str_sticky(void) {
     cm_str_free(&b);
 }
 
+static void normalize_ref(float *x, size_t n, size_t d) {
+    for (size_t i = 0; i < n; i++) {
+        float *r = x + i * d;
+        double s = 0;
+        for (size_t j = 0; j < d; j++) s += (double)r[j] * r[j];
+        double nn = sqrt(s);
+        if (nn > 0)
+            for (size_t j = 0; j < d; j++) r[j] = (float)(r[j] / nn);
+    }
+}
+
+static void test_normalize(void) {
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    const size_t dims[] = {1, 7, 384};
+    size_t differ = 0, cases = 0;
+    for (size_t di = 0; di < 3; di++)
+        for (size_t n = 0; n <= 9; n++) {
+            const size_t d = dims[di];
+            const size_t m = n * d > 0 ? n * d : 1;
+            float *a = malloc(m * sizeof *a), *b = malloc(m * sizeof *b);
+            for (size_t i = 0; i < n * d; i++) {
+                r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+                double u = (double)(r >> 11) / 9007199254740992.0 - 0.5;
+                a[i] = (float)(u * (i % 5 == 0 ? 1e30 : i % 5 == 1 ? 1e-30 : 1.0));
+            }
+            if (n > 2)
+                for (size_t j = 0; j < d; j++) a[2 * d + j] = 0.0f;   /* a zero row */
+            memcpy(b, a, n * d * sizeof *a);
+            cm_l2_normalize_rows(a, n, d);
+            normalize_ref(b, n, d);
+            differ += n > 0 && memcmp(a, b, n * d * sizeof *a) != 0;
+            cases++;
+            free(a);
+            free(b);
+        }
+    if (differ) fprintf(stderr, "cm_l2_normalize_rows: %zu of %zu cases differ from one row at a time\n", differ, cases);
+    CHECK(differ == 0);
+}
+
 int main(void) {
+    test_normalize();
     test_array();
     test_array_parallel();
     test_strmap_basic(0);
