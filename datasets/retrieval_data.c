@@ -275,6 +275,7 @@ typedef struct {
 } corpus_batch;
 
 struct cm_corpus_reader {
+    cm_corpus_params p;
     cm_records     *rec;       /* read by the thread only, once started */
     corpus_batch    b[2];
     size_t          bmax;      /* records per batch: the first call's max */
@@ -284,6 +285,8 @@ struct cm_corpus_reader {
     size_t          count;
     int             started, quit;
     int             ended;     /* the caller has taken the file's last batch */
+    int             err;       /* without read-ahead: the error that stopped the reading, returned again */
+    char            err_msg[2048];
     pthread_t       th;
     pthread_mutex_t mu;
     pthread_cond_t  cv;
@@ -358,10 +361,16 @@ static void *reader_main(void *arg) {
     }
 }
 
-int cm_corpus_open(cm_corpus_reader **out, const char *path) {
+cm_corpus_params cm_corpus_default_params(void) {
+    cm_corpus_params p = {1};
+    return p;
+}
+
+int cm_corpus_open(cm_corpus_reader **out, const char *path, const cm_corpus_params *params) {
     *out = NULL;
     cm_corpus_reader *r = cm_calloc(1, sizeof *r);
     if (!r) return CM_ERR_NOMEM;
+    r->p = params ? *params : cm_corpus_default_params();
     int rc = cm_data_open(&r->rec, path);
     if (rc) {
         free(r);
@@ -373,9 +382,43 @@ int cm_corpus_open(cm_corpus_reader **out, const char *path) {
     return CM_OK;
 }
 
+/* cm_corpus_next without read-ahead: the batch is read here, into b[0]. */
+static int next_here(cm_corpus_reader *r, size_t max) {
+    if (r->cur && r->off == r->cur->n) {
+        clear_batch(r->cur);
+        r->cur = NULL;
+    }
+    if (r->err) return cm_error(r->err, "%s", r->err_msg);
+    if (r->cur || r->ended) return CM_OK;
+    int eof = 0, rc = fill_batch(r->rec, &r->b[0], max, &eof);
+    if (rc) {   /* as with read-ahead: this batch's records are dropped, and every later call fails the same way */
+        clear_batch(&r->b[0]);
+        r->err = rc;
+        snprintf(r->err_msg, sizeof r->err_msg, "%s", cm_last_error());
+        return rc;
+    }
+    r->ended = eof;
+    if (r->b[0].n > 0) {
+        r->cur = &r->b[0];
+        r->off = 0;
+    }
+    return CM_OK;
+}
+
 int cm_corpus_next(cm_corpus_reader *r, size_t max, const char *const **ids, const char *const **texts, size_t *n) {
     *n = 0;
     if (max == 0) return CM_OK;
+    if (!r->p.read_ahead) {
+        int rc = next_here(r, max);
+        if (rc || !r->cur) return rc;
+        size_t m = r->cur->n - r->off < max ? r->cur->n - r->off : max;
+        *ids = (const char *const *)r->cur->ids + r->off;
+        *texts = (const char *const *)r->cur->texts + r->off;
+        *n = m;
+        r->off += m;
+        r->count += m;
+        return CM_OK;
+    }
     if (!r->started) {
         r->bmax = max;
         if (pthread_create(&r->th, NULL, reader_main, r) != 0)

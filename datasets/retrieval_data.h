@@ -66,7 +66,14 @@ char *cm_corpus_text(const char *title, const char *text);
 
 typedef struct cm_corpus_reader cm_corpus_reader;
 
-int  cm_corpus_open(cm_corpus_reader **out, const char *path);
+typedef struct cm_corpus_params {
+    int read_ahead;   /* 1 (default): a thread of the reader parses the next batch while the caller works on the
+                       * current one; 0: every batch is read on the caller's thread, in cm_corpus_next */
+} cm_corpus_params;
+
+cm_corpus_params cm_corpus_default_params(void);
+/* Opens a corpus file for streaming; params NULL: the defaults. *out: close with cm_corpus_close. */
+int  cm_corpus_open(cm_corpus_reader **out, const char *path, const cm_corpus_params *params);
 /* Reads up to max documents: *ids and *texts (*n of each) are owned by the
  * reader and valid until the next call. *n == 0 at the end of the file. */
 int  cm_corpus_next(cm_corpus_reader *r, size_t max, const char *const **ids, const char *const **texts, size_t *n);

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 
 #define MAX_K CM_MAX_K_VALUES
 #define EMBED_BATCH 4096 /* corpus documents read and embedded at a time */
@@ -307,7 +308,9 @@ static int eval_folder(const cm_task *task, cm_eval_ctx *ctx, const ret_config *
     free(what);
     if (!(what = cm_asprintf("%s: corpus", label))) { rc = CM_ERR_NOMEM; goto done; }
     if (!(dvec = cm_malloc(batch * dim * sizeof *dvec))) { rc = CM_ERR_NOMEM; goto done; }
-    if ((rc = cm_corpus_open(&corpus, data->corpus_path))) goto done;
+    cm_corpus_params cp = cm_corpus_default_params();
+    cp.read_ahead = omp_get_max_threads() > 1;   /* --threads 1: no reader thread either */
+    if ((rc = cm_corpus_open(&corpus, data->corpus_path, &cp))) goto done;
     size_t shard_seen = 0, shard_grid = exact && sp.faiss_exact ? sp.chunk_size : 1;   /* --shard: its slice only */
     for (;;) {
         const char *const *ids, *const *texts;

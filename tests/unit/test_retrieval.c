@@ -52,7 +52,7 @@ static void test_loader(const char *fixtures) {
             CHECK(!strcmp(d->queries[1].judged[1].doc, "d4") && d->queries[1].judged[1].rel == 2);
         }
         cm_corpus_reader *r = NULL;
-        CHECK_OK(cm_corpus_open(&r, d->corpus_path));
+        CHECK_OK(cm_corpus_open(&r, d->corpus_path, NULL));
         const char *const *ids, *const *texts;
         size_t n;
         CHECK_OK(cm_corpus_next(r, 3, &ids, &texts, &n));
@@ -493,8 +493,10 @@ static void test_count_file(void) {
  * of 4,096 (the retrieval loop's), of sizes that change from call to call, and of one more than the file; every
  * id and text in order against a plain pass; the end reported at every call after it; a bad line deep in the file
  * reported with its line number at the call whose batch reaches it (after the batches before it, whole), and at
- * every call after; closing with a batch in flight. */
-static void test_corpus_readahead(void) {
+ * every call after; closing with a batch in flight. The same without read-ahead (what --threads 1 uses). */
+static void test_corpus_readahead(int read_ahead) {
+    cm_corpus_params cp = cm_corpus_default_params();
+    cp.read_ahead = read_ahead;
     char path[] = "/tmp/cmteb_corpus_XXXXXX.jsonl", bad[] = "/tmp/cmteb_corpus_bad_XXXXXX.jsonl";
     int fd = mkstemps(path, 6), fb = mkstemps(bad, 6);
     CHECK(fd >= 0 && fb >= 0);
@@ -511,7 +513,7 @@ static void test_corpus_readahead(void) {
     const size_t plans[][4] = {{4096, 4096, 4096, 4096}, {1000, 3, 4096, 1}, {N + 1, N + 1, N + 1, N + 1}};
     for (size_t pi = 0; pi < 3; pi++) {
         cm_corpus_reader *r = NULL;
-        CHECK_OK(cm_corpus_open(&r, path));
+        CHECK_OK(cm_corpus_open(&r, path, &cp));
         if (!r) continue;
         size_t seen = 0, bad_rows = 0, calls = 0, n = 0;
         do {
@@ -533,7 +535,7 @@ static void test_corpus_readahead(void) {
         cm_corpus_close(r);
     }
     cm_corpus_reader *r = NULL;
-    CHECK_OK(cm_corpus_open(&r, bad));
+    CHECK_OK(cm_corpus_open(&r, bad, &cp));
     size_t n = 0, total = 0;
     const char *const *ids, *const *texts;
     for (int call = 0; call < 2; call++) {
@@ -549,7 +551,7 @@ static void test_corpus_readahead(void) {
     }
     CHECK(total == 8192);
     cm_corpus_close(r);
-    CHECK_OK(cm_corpus_open(&r, path));   /* closed while the thread fills the next batch */
+    CHECK_OK(cm_corpus_open(&r, path, &cp));   /* closed while the thread fills the next batch */
     CHECK_OK(cm_corpus_next(r, 100, &ids, &texts, &n));
     CHECK(n == 100);
     cm_corpus_close(r);
@@ -558,7 +560,8 @@ static void test_corpus_readahead(void) {
 }
 
 int main(void) {
-    test_corpus_readahead();
+    test_corpus_readahead(1);
+    test_corpus_readahead(0);
     test_count_file();
     test_chunk_budget();
     char *fixtures = cm_asprintf("%s/tests/fixtures/ranking", check_env("CMTEB_SRC"));
