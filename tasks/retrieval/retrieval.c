@@ -137,14 +137,17 @@ static void normalize_rows(float *x, size_t n, size_t dim) {
 }
 
 /* Drops later hits whose id repeats an earlier one (a corpus listing an id
- * twice); hits are best first, so the better score stays. Returns the count.
- * Quadratic, so only called when the metric code reported a duplicate. */
-static size_t dedupe_hits(cm_hit *h, size_t n) {
+ * twice); hits are best first, so the better score stays. Returns the count;
+ * *first_dup: the first repeated id (borrowed), NULL if none. Quadratic, so
+ * only called when the metric code reported a duplicate. */
+static size_t dedupe_hits(cm_hit *h, size_t n, const char **first_dup) {
     size_t k = 0;
+    *first_dup = NULL;
     for (size_t i = 0; i < n; i++) {
         int dup = 0;
         for (size_t j = 0; j < k && !dup; j++) dup = !strcmp(h[j].doc, h[i].doc);
         if (!dup) h[k++] = h[i];
+        else if (!*first_dup) *first_dup = h[i].doc;
     }
     return k;
 }
@@ -366,6 +369,7 @@ metrics:
         }
         free(th);
     }
+    int warned_dup = 0;
     for (size_t k = 0; k < nq; k++) {
         const cm_retrieval_query *q = &data->queries[qindex[k]];
         double *vals = vals_all + k * CM_RANK_NMETRICS * c->nk;
@@ -373,7 +377,14 @@ metrics:
             size_t n = query_hits(merged, s, k, hits);
             rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
             if (rc == CM_ERR_FORMAT) { /* the corpus lists an id twice: keep its better hit */
-                n = dedupe_hits(hits, n);
+                const char *dup;
+                n = dedupe_hits(hits, n, &dup);
+                if (dup && !warned_dup) {
+                    cm_log(CM_LOG_WARN, "%s: %s lists document id '%.200s' more than once: cmteb keeps the better-"
+                           "scoring of its documents for each query, MTEB would keep only the last one listed",
+                           label, data->corpus_path, dup);
+                    warned_dup = 1;
+                }
                 rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
             }
             if (rc) goto done;

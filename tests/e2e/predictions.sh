@@ -3,7 +3,7 @@
 # file (MODEL_DIR/predictions/<Task>.<split>.trec) that is exactly the ranking the metrics were computed
 # on: nDCG@10 and recall@100 recomputed in Python from the run file and the qrels equal the result file's
 # values (DemoRetrieval, and SciFact when ../shared/data is there); --predictions-top-k caps the hits;
-# a run without the flag writes none; a corpus listing an id twice gives one line per id.
+# a run without the flag writes none; a corpus listing an id twice gives one line per id, and one warning.
 set -uo pipefail
 out="$CMTEB_TMP/e2e_predictions"
 rm -rf "$out"; mkdir -p "$out"
@@ -72,8 +72,10 @@ cp -r "$CMTEB_SRC/datasets/demo/retrieval/." "$out/dupdata/"
 echo '{"_id": "gard-1", "title": "Tomato care", "text": "Water tomato plants deeply; sun and a stake help too."}' \
   >> "$out/dupdata/corpus.jsonl"
 printf '{"name": "DupRetrieval", "type": "Retrieval", "data": "%s", "split": "test"}\n' "$out/dupdata" > "$out/dup.json"
-"$CMTEB_BIN" run --model hash --task-file "$out/dup.json" --output "$out/dup" --save-predictions --quiet > /dev/null 2>&1 \
-  || bad "duplicate-id run failed"
+"$CMTEB_BIN" run --model hash --task-file "$out/dup.json" --output "$out/dup" --save-predictions --quiet > /dev/null \
+  2> "$out/dup.err" || bad "duplicate-id run failed"
+[ "$(grep -c "lists document id 'gard-1' more than once" "$out/dup.err")" -eq 1 ] && ok \
+  || bad "duplicate id: want one warning naming gard-1, got: $(cat "$out/dup.err")"
 run=$(ls "$out"/dup/*/*/predictions/DupRetrieval.test.trec 2>/dev/null | head -1)
 res=$(ls "$out"/dup/*/*/DupRetrieval.json 2>/dev/null | head -1)
 [ -n "$run" ] && [ "$(awk '{print $1, $3}' "$run" | sort | uniq -d | wc -l)" -eq 0 ] \
