@@ -405,19 +405,25 @@ static int next_here(cm_corpus_reader *r, size_t max) {
     return CM_OK;
 }
 
+/* Hands out up to max of the current batch's records not handed out yet (none when there is no batch). */
+static void hand_out(cm_corpus_reader *r, size_t max, const char *const **ids, const char *const **texts,
+                     size_t *n) {
+    if (!r->cur) return;
+    size_t m = r->cur->n - r->off < max ? r->cur->n - r->off : max;
+    *ids = (const char *const *)r->cur->ids + r->off;
+    *texts = (const char *const *)r->cur->texts + r->off;
+    *n = m;
+    r->off += m;
+    r->count += m;
+}
+
 int cm_corpus_next(cm_corpus_reader *r, size_t max, const char *const **ids, const char *const **texts, size_t *n) {
     *n = 0;
     if (max == 0) return CM_OK;
     if (!r->p.read_ahead) {
         int rc = next_here(r, max);
-        if (rc || !r->cur) return rc;
-        size_t m = r->cur->n - r->off < max ? r->cur->n - r->off : max;
-        *ids = (const char *const *)r->cur->ids + r->off;
-        *texts = (const char *const *)r->cur->texts + r->off;
-        *n = m;
-        r->off += m;
-        r->count += m;
-        return CM_OK;
+        if (!rc) hand_out(r, max, ids, texts, n);
+        return rc;
     }
     if (!r->started) {
         r->bmax = max;
@@ -448,14 +454,8 @@ int cm_corpus_next(cm_corpus_reader *r, size_t max, const char *const **ids, con
         }
     }
     pthread_mutex_unlock(&r->mu);
-    if (rc || !r->cur) return rc;
-    size_t m = r->cur->n - r->off < max ? r->cur->n - r->off : max;
-    *ids = (const char *const *)r->cur->ids + r->off;
-    *texts = (const char *const *)r->cur->texts + r->off;
-    *n = m;
-    r->off += m;
-    r->count += m;
-    return CM_OK;
+    if (!rc) hand_out(r, max, ids, texts, n);
+    return rc;
 }
 
 size_t cm_corpus_count(const cm_corpus_reader *r) { return r->count; }

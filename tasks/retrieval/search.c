@@ -391,22 +391,12 @@ int cm_search_add(cm_search *s, const float *vecs, const char *const *ids, size_
 
 /* ---- results ------------------------------------------------------------------ */
 
-/* The order of a float as an unsigned key, best (largest) first: key(a) < key(b) iff a > b, equal iff a == b
- * (-0.0 and +0.0 are one key). No NaN reaches here: vectors are checked for finiteness on input. */
-static inline uint32_t rank_key(float f) {
-    f += 0.0f;   /* -0.0 -> +0.0 */
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);   /* ascending in f */
-    return ~u;
-}
-
 /* Sorts the n hits (hs, hd) best first, score descending and, at equal scores, document id descending by
  * strcmp (trec_eval's order; the ranking qsort with that comparison gave before): an LSD radix sort of
  * (key << 32 | position) in four 8-bit passes, then each run of equal scores by id. tmp, tmp2: n entries each. */
 static void rank_hits(const cm_search *s, const float *hs, const uint32_t *hd, size_t n, uint64_t *tmp,
                       uint64_t *tmp2) {
-    for (size_t i = 0; i < n; i++) tmp[i] = (uint64_t)rank_key(hs[i]) << 32 | (uint64_t)i;
+    for (size_t i = 0; i < n; i++) tmp[i] = (uint64_t)cm_topk_key(hs[i]) << 32 | (uint64_t)i;
     uint64_t *a = tmp, *b = tmp2;
     for (int shift = 32; shift < 64; shift += 8) {
         size_t count[257] = {0};

@@ -151,15 +151,6 @@ static void select_best_qs(const cm_topk_heaps *h, float *s, uint32_t *d, size_t
     sort_range(h, s, d, lo, hi);
 }
 
-/* The order of a score as an unsigned key, best first: key(a) < key(b) iff a > b, equal iff a == b (-0.0 and
- * +0.0 are one key; NaN never reaches a buffer: take_hits only keeps scores >= a threshold). */
-static inline uint32_t best_key(float f) {
-    f += 0.0f;   /* -0.0 -> +0.0 */
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u ^ (~(uint32_t)((int32_t)u >> 31) & 0x7FFFFFFFu);   /* negative: as is; else the low 31 bits flipped */
-}
-
 #ifndef CM_TOPK_RADIX_MIN
 #define CM_TOPK_RADIX_MIN ((size_t)256)  /* buffers below this go to the quickselect (a test lowers it) */
 #endif
@@ -168,7 +159,7 @@ static inline uint32_t best_key(float f) {
 #define CM_TOPK_PATH(p) ((void)0)   /* a test counts the paths: 0 small, 1 one score, 2 tied bucket, 3 radix */
 #endif
 
-/* select_best's contract (see select_best_qs) by radix selection on best_key: the keys' range fixes the bits
+/* select_best's contract (see select_best_qs) by radix selection on cm_topk_key: the keys' range fixes the bits
  * all of them share; 8-bit digits below those are counted, each pass among the entries whose higher digits
  * equal the k-th best's, until the k-th best's bucket holds <= BUCKET_MAX entries. Then one pass moves the
  * entries of better buckets to the front (in their order) and the bucket's to a side buffer, whose entries are
@@ -186,7 +177,7 @@ static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n,
     }
     uint32_t kmin = UINT32_MAX, kmax = 0;
     for (size_t i = 0; i < n; i++) {   /* vectorised: no branch */
-        const uint32_t x = best_key(s[i]);
+        const uint32_t x = cm_topk_key(s[i]);
         key[i] = x;
         kmin = x < kmin ? x : kmin;
         kmax = x > kmax ? x : kmax;

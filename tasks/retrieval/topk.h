@@ -27,8 +27,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define CM_TOPK_PANEL 16   /* documents per packed panel */
+
+/* A score's rank as an unsigned key, best first: key(a) < key(b) iff a > b, equal iff a == b (-0.0 and +0.0 are
+ * one key). For finite scores and infinities; NaN never reaches a hit set (inputs are checked for finiteness). */
+static inline uint32_t cm_topk_key(float f) {
+    f += 0.0f;   /* -0.0 -> +0.0 */
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u ^ (~(uint32_t)((int32_t)u >> 31) & 0x7FFFFFFFu);   /* negative: as is; else the low 31 bits flipped */
+}
 
 /* Per-query hit sets, in one of two modes:
  *   heap mode (cm_topk_offer): cap == k, a min-heap on (score, id) per query;
