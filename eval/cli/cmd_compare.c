@@ -319,6 +319,8 @@ static int run_compare(const compare_opts *o, variant *vs, size_t nv) {
     free(dir);
     if (!cmp_dir) { rc = CM_ERR_NOMEM; goto done; }
     if ((rc = cm_mkdir_p(cmp_dir))) goto done;
+    size_t stale = 0;   /* what a compare killed while writing these files left */
+    if ((rc = cm_remove_stale_temps(cmp_dir, 0, &stale))) goto done;
     const struct { const char *file; cm_str *s; } outs[] = {{"comparison.md", &md}, {"comparison.html", &html},
                                                             {"comparison.json", &js}};
     for (size_t k = 0; k < 3 && !rc; k++) {

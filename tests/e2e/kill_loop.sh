@@ -55,7 +55,7 @@ killloop() {
   check "$name" "$ref" "$dir"
   # temporaries a kill -9 leaves mid-write (planted, as a random kill rarely lands there) go on the next run
   local dead f; true & dead=$!; wait $dead
-  for f in $(find "$dir" -name model_meta.json) $(find "$dir/.cache" -name meta.json); do
+  for f in $(find "$dir" -name model_meta.json) $(find "$dir/.cache" -name meta.json) $(find "$dir" -name comparison.md); do
     echo '{"trunc' > "$f.tmp.$dead"
   done
   [ -n "$(find "$dir" -name "*.tmp.$dead")" ] && ok || bad "$name: no folder to plant a temporary in"
