@@ -470,6 +470,12 @@ double cm_dot(const float *a, const float *b, size_t d) {
 
 double cm_norm(const float *a, size_t d) { return sqrt(cm_dot(a, a, d)); }
 
+/* r (d) divided by its norm nn in float64, each value rounded to float; left as it is when nn is 0. */
+static void divide_row(float *r, size_t d, double nn) {
+    if (nn > 0)
+        for (size_t j = 0; j < d; j++) r[j] = (float)(r[j] / nn);
+}
+
 void cm_l2_normalize_rows(float *x, size_t n, size_t d) {
     size_t i = 0;
     /* Four rows side by side: each row's sum of squares still adds its terms in order (a float's square is exact
@@ -484,18 +490,12 @@ void cm_l2_normalize_rows(float *x, size_t n, size_t d) {
             s2 += (double)r2[j] * r2[j];
             s3 += (double)r3[j] * r3[j];
         }
-        const double n0 = sqrt(s0), n1 = sqrt(s1), n2 = sqrt(s2), n3 = sqrt(s3);
-        if (n0 > 0) for (size_t j = 0; j < d; j++) r0[j] = (float)(r0[j] / n0);
-        if (n1 > 0) for (size_t j = 0; j < d; j++) r1[j] = (float)(r1[j] / n1);
-        if (n2 > 0) for (size_t j = 0; j < d; j++) r2[j] = (float)(r2[j] / n2);
-        if (n3 > 0) for (size_t j = 0; j < d; j++) r3[j] = (float)(r3[j] / n3);
+        divide_row(r0, d, sqrt(s0));
+        divide_row(r1, d, sqrt(s1));
+        divide_row(r2, d, sqrt(s2));
+        divide_row(r3, d, sqrt(s3));
     }
-    for (; i < n; i++) {
-        float *r = x + i * d;
-        double nn = cm_norm(r, d);
-        if (nn > 0)
-            for (size_t j = 0; j < d; j++) r[j] = (float)(r[j] / nn);
-    }
+    for (; i < n; i++) divide_row(x + i * d, d, cm_norm(x + i * d, d));
 }
 
 /* ---- half floats ---------------------------------------------------------- */

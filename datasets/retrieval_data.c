@@ -285,8 +285,6 @@ struct cm_corpus_reader {
     size_t          count;
     int             started, quit;
     int             ended;     /* the caller has taken the file's last batch */
-    int             err;       /* without read-ahead: the error that stopped the reading, returned again */
-    char            err_msg[2048];
     pthread_t       th;
     pthread_mutex_t mu;
     pthread_cond_t  cv;
@@ -300,7 +298,7 @@ static void clear_batch(corpus_batch *b) {
     b->n = 0;
 }
 
-/* Reads up to max records into b (on the reader's thread): CM_OK, or an error (b then holds what came before). */
+/* Reads up to max records into b: CM_OK, or an error (b then holds what came before). */
 static int fill_batch(cm_records *rec, corpus_batch *b, size_t max, int *eof) {
     *eof = 0;
     if (max > b->cap) {
@@ -337,6 +335,18 @@ static int fill_batch(cm_records *rec, corpus_batch *b, size_t max, int *eof) {
     return CM_OK;
 }
 
+/* fill_batch into b, its outcome kept in b (rc, eof, and rc's message, which is this thread's); on an error the
+ * records before it are dropped, as the caller never gets them. */
+static void load_batch(cm_records *rec, corpus_batch *b, size_t max) {
+    int eof = 0;
+    b->rc = fill_batch(rec, b, max, &eof);
+    b->eof = eof;
+    if (b->rc) {
+        snprintf(b->msg, sizeof b->msg, "%s", cm_last_error());
+        clear_batch(b);
+    }
+}
+
 static void *reader_main(void *arg) {
     cm_corpus_reader *r = arg;
     for (int i = 0;; i ^= 1) {
@@ -349,15 +359,13 @@ static void *reader_main(void *arg) {
         }
         b->state = BATCH_FILLING;
         pthread_mutex_unlock(&r->mu);
-        int eof = 0, rc = fill_batch(r->rec, b, r->bmax, &eof);
-        if (rc) snprintf(b->msg, sizeof b->msg, "%s", cm_last_error());
+        load_batch(r->rec, b, r->bmax);
+        const int last = b->rc || b->eof;
         pthread_mutex_lock(&r->mu);
-        b->rc = rc;
-        b->eof = eof;
         b->state = BATCH_FULL;
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
-        if (rc || eof) return NULL;
+        if (last) return NULL;
     }
 }
 
@@ -382,27 +390,23 @@ int cm_corpus_open(cm_corpus_reader **out, const char *path, const cm_corpus_par
     return CM_OK;
 }
 
-/* cm_corpus_next without read-ahead: the batch is read here, into b[0]. */
+/* cm_corpus_next without read-ahead: the batch is read here, into b[0]; an error stays in b[0] and is returned
+ * again at every later call, as with read-ahead. */
 static int next_here(cm_corpus_reader *r, size_t max) {
+    corpus_batch *b = &r->b[0];
     if (r->cur && r->off == r->cur->n) {
         clear_batch(r->cur);
         r->cur = NULL;
     }
-    if (r->err) return cm_error(r->err, "%s", r->err_msg);
-    if (r->cur || r->ended) return CM_OK;
-    int eof = 0, rc = fill_batch(r->rec, &r->b[0], max, &eof);
-    if (rc) {   /* as with read-ahead: this batch's records are dropped, and every later call fails the same way */
-        clear_batch(&r->b[0]);
-        r->err = rc;
-        snprintf(r->err_msg, sizeof r->err_msg, "%s", cm_last_error());
-        return rc;
+    if (!b->rc && !r->cur && !r->ended) {
+        load_batch(r->rec, b, max);
+        r->ended = b->eof;
+        if (!b->rc && b->n > 0) {
+            r->cur = b;
+            r->off = 0;
+        }
     }
-    r->ended = eof;
-    if (r->b[0].n > 0) {
-        r->cur = &r->b[0];
-        r->off = 0;
-    }
-    return CM_OK;
+    return b->rc ? cm_error(b->rc, "%s", b->msg) : CM_OK;
 }
 
 /* Hands out up to max of the current batch's records not handed out yet (none when there is no batch). */

@@ -164,6 +164,13 @@ static size_t query_hits(const cm_shard_hits *merged, const cm_search *s, size_t
     return n;
 }
 
+/* Appends query qid's first min(n, pred_k) hits to out as TREC run lines; returns out's sticky error. */
+static int append_run_lines(cm_str *out, const char *qid, const cm_hit *hits, size_t n, size_t pred_k) {
+    for (size_t i = 0; i < n && i < pred_k; i++)
+        cm_str_printf(out, "%s Q0 %s %zu %.8g cmteb\n", qid, hits[i].doc, i + 1, (double)hits[i].score);
+    return cm_str_error(out);
+}
+
 /* Writes run (TREC run lines) to PREFIX[.SUBSET].SPLIT.trec atomically. */
 static int write_run(const ret_config *c, const char *subset, const char *split, const cm_str *run) {
     CM_TRY(cm_path_component_check(split, "split"));   /* task.c checked them; this file must not escape either */
@@ -361,11 +368,8 @@ metrics:
             size_t n = query_hits(merged, s, k, th);
             q_rc[k] = cm_trec_eval_query(th, n, q->judged, q->n_judged, c->ks, c->nk, NULL,
                                          vals_all + k * CM_RANK_NMETRICS * c->nk);
-            if (q_rc[k] == CM_OK && q_run) {   /* its run lines (th is in the evaluation's order now) */
-                for (size_t i = 0; i < n && i < c->pred_k; i++)
-                    cm_str_printf(&q_run[k], "%s Q0 %s %zu %.8g cmteb\n", q->id, th[i].doc, i + 1, (double)th[i].score);
-                q_rc[k] = cm_str_error(&q_run[k]);
-            }
+            if (q_rc[k] == CM_OK && q_run)   /* its run lines (th is in the evaluation's order now) */
+                q_rc[k] = append_run_lines(&q_run[k], q->id, th, n, c->pred_k);
         }
         free(th);
     }
@@ -388,9 +392,7 @@ metrics:
                 rc = cm_trec_eval_query(hits, n, q->judged, q->n_judged, c->ks, c->nk, NULL, vals);
             }
             if (rc) goto done;
-            for (size_t i = 0; i < n && i < c->pred_k && !rc; i++)
-                rc = cm_str_printf(&run, "%s Q0 %s %zu %.8g cmteb\n", q->id, hits[i].doc, i + 1,
-                                   (double)hits[i].score);
+            rc = append_run_lines(&run, q->id, hits, n, c->pred_k);
         } else if (q_run) {
             rc = cm_str_appendn(&run, q_run[k].s ? q_run[k].s : "", q_run[k].len);
         }

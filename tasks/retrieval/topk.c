@@ -169,8 +169,8 @@ static void select_best_qs(const cm_topk_heaps *h, float *s, uint32_t *d, size_t
  * cut() drops them. */
 static void select_best(const cm_topk_heaps *h, float *s, uint32_t *d, size_t n, size_t k) {
     uint32_t kbuf[4096];   /* the keys, computed once: a buffer of k = 1000 (cap 2000) fits */
-    uint32_t *key = n <= sizeof kbuf / sizeof *kbuf ? kbuf : malloc(n * sizeof *key);
-    if (n < CM_TOPK_RADIX_MIN || !key) {
+    uint32_t *key = n < CM_TOPK_RADIX_MIN ? NULL : n <= sizeof kbuf / sizeof *kbuf ? kbuf : malloc(n * sizeof *key);
+    if (!key) {   /* a small buffer (or no memory for the keys) */
         CM_TOPK_PATH(0);
         select_best_qs(h, s, d, n, k);
         return;
@@ -465,7 +465,8 @@ int cm_topk_ip(const cm_topk_heaps *h, const float *Q, const float *P, size_t nd
     const size_t n_qb = (h->nq + QB - 1) / QB, n_panels = (nd + CM_TOPK_PANEL - 1) / CM_TOPK_PANEL;
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > n_qb) nt = (int)n_qb;
-    const size_t group = GROUP_BYTES / (QB * dim * sizeof(float)) ? GROUP_BYTES / (QB * dim * sizeof(float)) : 1;
+    size_t group = GROUP_BYTES / (QB * dim * sizeof(float));   /* query blocks per group, at least one */
+    if (group == 0) group = 1;
     self_hits self = {NULL, NULL};
     CM_ASSERT(!h->skip_self || h->qids_map);
     if (h->skip_self) CM_TRY(find_self(h, base, nd, &self));
