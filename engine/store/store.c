@@ -365,9 +365,22 @@ cm_store_key cm_store_key_text(int role, const char *instruction, const char *te
     return k;
 }
 
+/* The index slot key's probe starts at. */
+static size_t idx_home(const cm_store *s, cm_store_key key) {
+    return (size_t)(key.lo ^ (key.hi >> 7)) & (s->idx_cap - 1);
+}
+
+void cm_store_prefetch_key(const cm_store *s, cm_store_key key) {
+    if (s->idx_cap) __builtin_prefetch(s->idx_map + STORE_HDR + idx_home(s, key) * STORE_KEY_BYTES);
+}
+
+void cm_store_prefetch_row(const cm_store *s, size_t row) {
+    if (row < s->rows_mapped) __builtin_prefetch(s->rows_map + STORE_HDR + row * s->row_bytes);
+}
+
 int cm_store_find(const cm_store *s, cm_store_key key, size_t *row) {
     if (s->idx_cap) {
-        size_t i = (size_t)(key.lo ^ (key.hi >> 7)) & (s->idx_cap - 1);
+        size_t i = idx_home(s, key);
         for (size_t probes = 0; probes < s->idx_cap; probes++) {   /* a damaged index may have no empty slot */
             const unsigned char *sl = s->idx_map + STORE_HDR + i * STORE_KEY_BYTES;
             uint64_t r1 = rd64(sl + 16);

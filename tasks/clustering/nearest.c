@@ -77,6 +77,11 @@ __attribute__((target("avx"))) static void nearest_avx(const float *X, const siz
         const size_t ng = i1 - g < 2 ? i1 - g : 2;
         const float *x[2];
         for (size_t p = 0; p < 2; p++) x[p] = row_of(X, rows, g + (p < ng ? p : 0), d);
+        /* the next pair's rows, fetched while this pair is scored against the first centres (a mini-batch's rows
+         * are scattered over the set and come from L3 or memory: the loads of x stalled 40% of the kernel) */
+        const char *nx[2];
+        for (size_t p = 0; p < 2; p++)   /* no next row: the pair's own (prefetched again: harmless) */
+            nx[p] = (const char *)row_of(X, rows, g + 2 + p < i1 ? g + 2 + p : g, d);
         float best[2] = {0, 0};
         int bj[2] = {0, 0};
         for (int j = 0; j < k; j += 4) {
@@ -86,6 +91,10 @@ __attribute__((target("avx"))) static void nearest_avx(const float *X, const siz
             for (int p = 0; p < 2; p++)
                 for (int q = 0; q < 4; q++) a[p][q] = _mm256_setzero_ps();
             for (size_t f = 0; f < d8; f += 8) {
+                if (j == 0) {   /* the loop is unswitched on this: the first block's copy fetches the next pair */
+                    _mm_prefetch(nx[0] + 4 * f, _MM_HINT_T0);
+                    _mm_prefetch(nx[1] + 4 * f, _MM_HINT_T0);
+                }
                 __m256 x0 = _mm256_loadu_ps(x[0] + f), x1 = _mm256_loadu_ps(x[1] + f);
                 __asm__("" : "+x"(x0), "+x"(x1));
 #pragma GCC unroll 4

@@ -91,6 +91,12 @@ cm_store_key cm_store_key_text(int role, const char *instruction, const char *te
 /* The row of key (committed or staged) as *row; 1 found, 0 not found. */
 int cm_store_find(const cm_store *s, cm_store_key key, size_t *row);
 
+/* Hints only (no effect on results): start fetching the index slot key hashes to, or the first bytes of
+ * row, so that a following cm_store_find / cm_store_read finds them in cache. Lookups of many scattered keys
+ * issue these a few keys ahead (each find is otherwise a cache and TLB miss into a large index). */
+void cm_store_prefetch_key(const cm_store *s, cm_store_key key);
+void cm_store_prefetch_row(const cm_store *s, size_t row);
+
 /* Reads rows [row, row + n) as float32 into out (n, dim), staged rows
  * included; CM_ERR_NUMERIC naming the first NaN/Inf value (label: value
  * FLAT_INDEX is NaN (row R, column C)); CM_ERR_ARG past the end. */
