@@ -206,11 +206,12 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
            *pick = cm_malloc(batch * sizeof *pick);
     int *lab = cm_malloc(big * sizeof *lab), *order = cm_malloc((size_t)k * sizeof *order);
     char *to_reassign = cm_malloc((size_t)k);
+    float *wsum = cm_malloc((size_t)k * sizeof *wsum);
     c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);
     c.dist = cm_malloc(big * sizeof *c.dist);
     int rc = CM_OK;
     if (!C || !Cnew || !Cbest || !counts || !valid || !sub || !mb || !perm || !pick || !lab || !order || !to_reassign ||
-        !c.cnorm || !c.dist) {
+        !wsum || !c.cnorm || !c.dist) {
         rc = CM_ERR_NOMEM;
         goto done;
     }
@@ -264,25 +265,41 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
         }
         double batch_inertia = assign(&c, mb, batch, C, lab, step > 0);   /* step 0's is not used */
 
-        /* centres move to the running mean of their points (float32, as sklearn) */
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (batch * d * (size_t)k > PAR_MIN_WORK)
-        for (int j = 0; j < k; j++) {
-            float *cn = Cnew + (size_t)j * d;
-            const float *co = C + (size_t)j * d;
-            float wsum = 0.0f;
-            for (size_t i = 0; i < batch; i++) wsum += lab[i] == j ? 1.0f : 0.0f;
-            if (wsum > 0) {
-                for (size_t f = 0; f < d; f++) cn[f] = co[f] * counts[j];
-                for (size_t i = 0; i < batch; i++) {
-                    if (lab[i] != j) continue;
-                    const float *x = X + mb[i] * d;
-                    for (size_t f = 0; f < d; f++) cn[f] += x[f];
-                }
-                counts[j] += wsum;
-                float alpha = 1.0f / counts[j];
-                for (size_t f = 0; f < d; f++) cn[f] *= alpha;
-            } else {
-                memcpy(cn, co, d * sizeof *cn);
+        /* centres move to the running mean of their points (float32, as sklearn): each centre with points is
+         * scaled by its count, gets its points added in batch order, then is divided by its new count. The points
+         * are walked once in batch order (each row read once, the next prefetched), the dims split over the
+         * threads when the step is large: every value sees the same operations in the same order as a walk
+         * centre by centre. */
+        for (int j = 0; j < k; j++) wsum[j] = 0.0f;
+        for (size_t i = 0; i < batch; i++) wsum[lab[i]] += 1.0f;
+        const int ut = batch * d * (size_t)k > PAR_MIN_WORK ? c.threads : 1;
+#pragma omp parallel num_threads(ut) if (ut > 1)
+        {
+            const size_t nth = (size_t)omp_get_num_threads(), me = (size_t)omp_get_thread_num();
+            const size_t f0 = d * me / nth, f1 = d * (me + 1) / nth;
+            for (int j = 0; j < k; j++) {
+                float *cn = Cnew + (size_t)j * d;
+                const float *co = C + (size_t)j * d;
+                if (wsum[j] > 0)
+                    for (size_t f = f0; f < f1; f++) cn[f] = co[f] * counts[j];
+                else
+                    memcpy(cn + f0, co + f0, (f1 - f0) * sizeof *cn);
+            }
+            for (size_t i = 0; i < batch; i++) {
+                if (i + 2 < batch) __builtin_prefetch(X + mb[i + 2] * d + f0);
+                float *cn = Cnew + (size_t)lab[i] * d;
+                const float *x = X + mb[i] * d;
+                for (size_t f = f0; f < f1; f++) cn[f] += x[f];
+            }
+#pragma omp barrier
+#pragma omp single
+            for (int j = 0; j < k; j++)
+                if (wsum[j] > 0) counts[j] += wsum[j];
+            for (int j = 0; j < k; j++) {
+                if (!(wsum[j] > 0)) continue;
+                float *cn = Cnew + (size_t)j * d;
+                const float alpha = 1.0f / counts[j];
+                for (size_t f = f0; f < f1; f++) cn[f] *= alpha;
             }
         }
 
@@ -350,6 +367,6 @@ done:
     free(C);
     free(Cnew);
     free(Cbest); free(counts); free(valid); free(sub); free(mb); free(perm); free(pick); free(lab); free(order);
-    free(to_reassign); free(c.cnorm); free(c.dist);
+    free(to_reassign); free(wsum); free(c.cnorm); free(c.dist);
     return rc;
 }

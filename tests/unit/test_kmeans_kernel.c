@@ -13,7 +13,9 @@
  *   - k-means++'s products (cm_km_dotd_2x4): the AVX path's bits equal the
  *     portable loop's for widths with and without a d % 4 tail;
  *   - whole MiniBatchKMeans runs (Gaussian blobs, the grid, 1 and 4 threads):
- *     labels, centres, steps and inertia identical to the pointwise run.
+ *     labels, centres, steps and inertia identical to the pointwise run, and
+ *     to the 1-thread run with 4 threads (also with mini-batch steps large
+ *     enough for the centre update to split its dims over the threads).
  */
 #include "check.h"
 #include "tasks/clustering/kmeans.h"
@@ -89,6 +91,8 @@ static void check_assign(const char *name, const float *X, size_t n, size_t d, c
 }
 
 static void check_run(const char *name, const float *X, size_t n, size_t d, int k, int batch) {
+    int *l1 = malloc(n * sizeof *l1);
+    float *c1 = malloc((size_t)k * d * sizeof *c1);
     for (int threads = 1; threads <= 4; threads += 3) {
         cm_kmeans_params p = cm_kmeans_default_params();
         p.n_clusters = k;
@@ -109,8 +113,15 @@ static void check_run(const char *name, const float *X, size_t n, size_t d, int 
         printf("%-28s threads %d: steps %d vs %d, inertia %.9g vs %.9g: %s\n", name, threads, ia.n_steps, ib.n_steps,
                ia.inertia, ib.inertia, same ? "identical" : "DIFFERENT");
         CHECK(same);
+        if (threads == 1) {
+            memcpy(l1, lb, n * sizeof *l1);
+            memcpy(c1, cb, (size_t)k * d * sizeof *c1);
+        } else {   /* the thread count changes nothing (a large step splits the centre update's dims) */
+            CHECK(!memcmp(l1, lb, n * sizeof *l1) && !memcmp(c1, cb, (size_t)k * d * sizeof *c1));
+        }
         free(la); free(lb); free(ca); free(cb);
     }
+    free(l1); free(c1);
 }
 
 static void check_dotd_2x4(size_t d) {
@@ -202,6 +213,19 @@ int main(void) {
             for (size_t f = 0; f < d; f++) X[i * d + f] = (float)(X[i * d + f] / sqrt(s));
         }
         check_run("normalised blobs", X, n, d, k, 500);
+        free(M); free(X);
+    }
+    /* 5. steps large enough for the centre update to split its dims over the threads (batch x d x k > 16M) */
+    {
+        const size_t d = 520, n = 3000;
+        const int k = 33, labels = 9;
+        float *M = malloc((size_t)labels * d * sizeof *M), *X = malloc(n * d * sizeof *X);
+        for (size_t i = 0; i < (size_t)labels * d; i++) M[i] = (float)nrand();
+        for (size_t i = 0; i < n; i++) {
+            int y = (int)(urand() * labels);
+            for (size_t f = 0; f < d; f++) X[i * d + f] = M[(size_t)y * d + f] + (float)(2.0 * nrand());
+        }
+        check_run("large steps (split update)", X, n, d, k, 1024);
         free(M); free(X);
     }
     float C1[2] = {0, 1};
