@@ -32,9 +32,9 @@ static int is_delimited(const char *path) { return strstr(path, ".csv") || strst
 
 /* One row of the set layout -> a set. Label ids come from the table shared
  * by all sets (so the sets can be pooled); n_labels counts those in the set. */
-static int read_set(cm_records *r, const cJSON *obj, const char *tf, const char *lf, int numeric_strings,
+static int read_set(cm_records *r, cJSON *obj, const char *tf, const char *lf, int numeric_strings,
                     cm_label_table *t, cm_cluster_set *s) {
-    const cJSON *txt = cJSON_GetObjectItemCaseSensitive(obj, tf), *lab = cJSON_GetObjectItemCaseSensitive(obj, lf);
+    cJSON *txt = cJSON_GetObjectItemCaseSensitive(obj, tf), *lab = cJSON_GetObjectItemCaseSensitive(obj, lf);
     if (!cJSON_IsArray(txt)) return cm_rec_error(r, tf, "expected an array of strings (one cluster set per row)");
     if (!cJSON_IsArray(lab)) return cm_rec_error(r, lf, "expected an array of labels as long as the sentences");
     size_t n = (size_t)cJSON_GetArraySize(txt);
@@ -51,7 +51,8 @@ static int read_set(cm_records *r, const cJSON *obj, const char *tf, const char 
     s->n_labels = cm_calloc(1, sizeof *s->n_labels);
     if (!s->texts || !s->labels || !s->n_labels) return CM_ERR_NOMEM;
     int rc = CM_OK;
-    const cJSON *a = txt->child, *b = lab->child;
+    cJSON *a = txt->child;
+    const cJSON *b = lab->child;
     for (size_t i = 0; i < n; i++, a = a->next, b = b->next) {
         if (!cJSON_IsString(a)) {
             char msg[120];
@@ -65,7 +66,8 @@ static int read_set(cm_records *r, const cJSON *obj, const char *tf, const char 
             rc = cm_rec_error(r, lf, msg);
             break;
         }
-        if (!(s->texts[i] = cm_strdup(a->valuestring))) { rc = CM_ERR_NOMEM; break; }
+        s->texts[i] = a->valuestring;   /* detached from the record (cJSON allocates strings with malloc) */
+        a->valuestring = NULL;
         s->n = i + 1;
     }
     if (!rc) {
