@@ -282,6 +282,53 @@ done:
     return rc;
 }
 
+/* Distinct pointers among rows[0..n) (the unique texts of a lent call: one text, one row). */
+static size_t distinct_rows(const float *const *rows, size_t n) {
+    size_t cap = 16;
+    while (cap < 2 * n) cap <<= 1;
+    const float **set = cm_calloc(cap, sizeof *set);
+    if (!set) return n;
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)(((uintptr_t)rows[i] >> 2) * 0x9e3779b97f4a7c15ULL) & (cap - 1);
+        while (set[h] && set[h] != rows[i]) h = (h + 1) & (cap - 1);
+        if (!set[h]) { set[h] = rows[i]; d++; }
+    }
+    free(set);
+    return d;
+}
+
+int cm_embed_view(cm_embedder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                  const char *label, float *buf, const float **rows) {
+    if (n == 0) return CM_OK;
+    if (!e->cache && !e->slice && e->delay_ms <= 0) {
+        const cm_encoder_info *info = cm_encoder_get_info(e->enc);
+        int use = e->p.use_instructions < 0 ? info->uses_instructions : e->p.use_instructions;
+        const char *instr = use && instruction && *instruction ? instruction : NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!texts[i]) return cm_error(CM_ERR_ARG, "%s: text %zu is NULL", label ? label : "embed", i);
+        if (cm_interrupted())
+            return cm_error(CM_ERR_INTERRUPTED, "%s: interrupted; embeddings so far are cached",
+                            label ? label : "embedding");
+        double t0 = cm_now();
+        int rc = cm_encoder_view(e->enc, texts, n, role, instr, rows);
+        if (rc != CM_ERR_UNSUPPORTED) {
+            if (rc) return cm_error_wrap(rc, "%s", label ? label : "embedding");
+            size_t d = distinct_rows(rows, n);
+            e->st.requested += n;
+            e->st.unique += d;
+            e->st.encoded += d;
+            e->st.encode_seconds += cm_now() - t0;
+            return CM_OK;
+        }
+    }
+    if (!buf) return CM_ERR_UNSUPPORTED;
+    CM_TRY(cm_embed(e, texts, n, role, instruction, label, buf));
+    const size_t dim = cm_encoder_dim(e->enc);
+    for (size_t i = 0; i < n; i++) rows[i] = buf + i * dim;
+    return CM_OK;
+}
+
 size_t cm_embedder_dim(const cm_embedder *e) { return cm_encoder_dim(e->enc); }
 size_t cm_embedder_reserve_bytes(const cm_embedder *e) {
     return e->cache ? (size_t)FLUSH_VECTORS * cm_encoder_dim(e->enc) * sizeof(float) : 0;

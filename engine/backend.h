@@ -47,6 +47,11 @@ typedef struct cm_backend_i {
      * into outs[k] (n, info->dim) each (cm_encoder_encode_pools). */
     int  (*encode_pools)(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
                          const cm_pool_params *pools, size_t npools, float *const *outs);
+    /* Optional (NULL: CM_ERR_UNSUPPORTED): rows[i] pointed at text i's vector
+     * held by the backend, finite, valid until free (cm_encoder_view); may
+     * also answer CM_ERR_UNSUPPORTED (no message) for a given call. */
+    int  (*view)(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                 const float **rows);
     /* Optional (NULL: the generic description from cm_encoder_info): adds
      * what `cmteb info` shows of the model behind arg to out, string values
      * in display order, without necessarily loading weights

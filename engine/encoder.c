@@ -357,6 +357,13 @@ int cm_encoder_encode(cm_encoder *e, const char *const *texts, size_t n, cm_role
     return e->be->encode(e->state, texts, n, role, instruction, out);
 }
 
+int cm_encoder_view(cm_encoder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                    const float **rows) {
+    if (!e->be->view) return CM_ERR_UNSUPPORTED;
+    if (n == 0) return CM_OK;
+    return e->be->view(e->state, texts, n, role, instruction, rows);
+}
+
 const cm_encoder_info *cm_encoder_get_info(const cm_encoder *e) { return &e->info; }
 size_t cm_encoder_dim(const cm_encoder *e) { return e->info.dim; }
 

@@ -139,20 +139,20 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
  * (each lookup of a scattered key was a miss into a large index: 8% of a clustering run's samples). */
 #define PRE_BLOCK 16
 
-/* The store is read-only here (lookups in its index, rows copied out of its map), so the texts are looked up
- * on all threads; the outcome is the sequential loop's: the missing texts counted, the first one named, and on
- * a non-finite row the error of the first such text. */
-static int pre_encode(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
-                      float *out) {
-    (void)instruction;
-    const pre_state *s = state;
+/* The store is read-only here (lookups in its index, rows copied out of its map or lent), so the texts are
+ * looked up on all threads; the outcome is the sequential loop's: the missing texts counted, the first one named,
+ * and on a non-finite row the error of the first such text. Exactly one of out (copies: (n, dim)) and views
+ * (pointers into the store's map) is non-NULL; with views, a row the store cannot lend makes the whole call
+ * CM_ERR_UNSUPPORTED (no message: the caller copies instead). */
+static int pre_lookup(const pre_state *s, const char *const *texts, size_t n, cm_role role, float *out,
+                      const float **views) {
     size_t missing = 0, first = SIZE_MAX, bad = SIZE_MAX, bad_row = 0;
-    int bad_rc = CM_OK;
+    int bad_rc = CM_OK, unlendable = 0;
     char bad_msg[2048] = "";
     const int order[3] = {(int)role, -1, role == CM_ROLE_QUERY ? CM_ROLE_DOCUMENT : CM_ROLE_QUERY};
     const int nt = n >= 2 * PRE_PAR_MIN ? omp_get_max_threads() : 1;
     const size_t n_blocks = (n + PRE_BLOCK - 1) / PRE_BLOCK;
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : missing) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : missing, unlendable) if (nt > 1)
     for (size_t b = 0; b < n_blocks; b++) {
         const size_t i0 = b * PRE_BLOCK, m = n - i0 < PRE_BLOCK ? n - i0 : PRE_BLOCK;
         cm_store_key key[PRE_BLOCK];
@@ -176,8 +176,11 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
                 if (i < first) first = i;
                 continue;
             }
-            int rc = cm_store_read(s->store, row[t], 1, out + i * s->dim);
-            if (rc) {
+            int rc = views ? cm_store_view(s->store, row[t], &views[i])
+                           : cm_store_read(s->store, row[t], 1, out + i * s->dim);
+            if (rc == CM_ERR_UNSUPPORTED && views) {
+                unlendable++;
+            } else if (rc) {
 #pragma omp critical(pre_first_bad)
                 if (i < bad) {   /* the message is this thread's: keep it with the index */
                     bad = i;
@@ -188,6 +191,7 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
             }
         }
     }
+    if (unlendable) return CM_ERR_UNSUPPORTED;
     if (bad != SIZE_MAX) {
         if (bad_rc == CM_ERR_NUMERIC)
             return cm_error(bad_rc, "%s text \"%.80s\" (texts.jsonl line %zu): %s", cm_role_name(role), texts[bad],
@@ -200,9 +204,21 @@ static int pre_encode(void *state, const char *const *texts, size_t n, cm_role r
     return CM_OK;
 }
 
+static int pre_encode(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                      float *out) {
+    (void)instruction;
+    return pre_lookup(state, texts, n, role, out, NULL);
+}
+
+static int pre_view(void *state, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                    const float **rows) {
+    (void)instruction;
+    return pre_lookup(state, texts, n, role, NULL, rows);
+}
+
 const cm_backend_i cm_backend_precomputed = {
     .scheme = "precomputed",
     .usage = "precomputed:DIR     vectors made elsewhere (DIR/texts.jsonl + DIR/embeddings.npy, or a vector store)",
     .supported = 0,   /* no encoder options: vectors made elsewhere */
-    .init = pre_init, .encode = pre_encode, .free = pre_free,
+    .init = pre_init, .encode = pre_encode, .free = pre_free, .view = pre_view,
 };

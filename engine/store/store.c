@@ -404,6 +404,19 @@ int cm_store_find(const cm_store *s, cm_store_key key, size_t *row) {
     return 0;
 }
 
+/* CM_OK when row's float32 values v (dim) are finite, else the error naming the value, row and column. */
+static int check_row(const cm_store *s, size_t row, const float *v) {
+    size_t j = cm_first_nonfinite(v, s->dim);
+    if (j < s->dim) {
+        char dflt[64];
+        const char *lab = s->label;
+        if (!lab) { snprintf(dflt, sizeof dflt, "%.40s/rows.bin", s->dir); lab = dflt; }
+        return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (row %zu, column %zu; expected finite numbers)", lab,
+                        row * s->dim + j, isnan(v[j]) ? "NaN" : "Inf", row, j);
+    }
+    return CM_OK;
+}
+
 /* Converts one stored row to float32 and checks it. */
 static int convert_row(const cm_store *s, const unsigned char *src, size_t row, float *out) {
     if (s->dtype == CM_STORE_F32) memmove(out, src, s->row_bytes);
@@ -413,14 +426,15 @@ static int convert_row(const cm_store *s, const unsigned char *src, size_t row, 
             memcpy(&h, src + 2 * j, 2);
             out[j] = cm_f16_to_f32(h);
         }
-    size_t j = cm_first_nonfinite(out, s->dim);
-    if (j < s->dim) {
-        char dflt[64];
-        const char *lab = s->label;
-        if (!lab) { snprintf(dflt, sizeof dflt, "%.40s/rows.bin", s->dir); lab = dflt; }
-        return cm_error(CM_ERR_NUMERIC, "%s: value %zu is %s (row %zu, column %zu; expected finite numbers)", lab,
-                        row * s->dim + j, isnan(out[j]) ? "NaN" : "Inf", row, j);
-    }
+    return check_row(s, row, out);
+}
+
+int cm_store_view(const cm_store *s, size_t row, const float **out) {
+    *out = NULL;
+    if (s->dtype != CM_STORE_F32 || row >= s->rows_mapped) return CM_ERR_UNSUPPORTED;
+    const float *v = (const float *)(const void *)(s->rows_map + STORE_HDR + row * s->row_bytes);
+    CM_TRY(check_row(s, row, v));
+    *out = v;
     return CM_OK;
 }
 

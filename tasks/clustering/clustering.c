@@ -62,10 +62,10 @@ static int protocol_of(const cm_task *task, const cm_eval_ctx *ctx) {
     return task->settings.clustering.protocol;
 }
 
-/* Clusters rows X[0..n) into k groups on a fresh RandomState(seed) and scores
- * them against truth[0..n). */
-static int cluster_and_score(const float *X, size_t n, size_t d, const int *truth, int k, int batch, uint32_t seed,
-                             int threads, double *v) {
+/* Clusters rows X[0..n) (X NULL: the rows P[0..n)) into k groups on a fresh
+ * RandomState(seed) and scores them against truth[0..n). */
+static int cluster_and_score(const float *X, const float *const *P, size_t n, size_t d, const int *truth, int k,
+                             int batch, uint32_t seed, int threads, double *v) {
     int *pred = cm_malloc((n ? n : 1) * sizeof *pred);
     if (!pred) return CM_ERR_NOMEM;
     cm_kmeans_params p = cm_kmeans_default_params();
@@ -74,7 +74,8 @@ static int cluster_and_score(const float *X, size_t n, size_t d, const int *trut
     p.threads = threads;
     cm_mt19937 rng;
     cm_mt_seed(&rng, seed);
-    int rc = cm_minibatch_kmeans(X, n, d, &p, &rng, pred, NULL, NULL);
+    int rc = X ? cm_minibatch_kmeans(X, n, d, &p, &rng, pred, NULL, NULL)
+               : cm_minibatch_kmeans_rows(P, n, d, &p, &rng, pred, NULL, NULL);
     if (!rc) rc = cm_v_measure(truth, pred, n, v, NULL, NULL);
     free(pred);
     return rc;
@@ -111,13 +112,36 @@ static int finish(const cm_task *task, cJSON *scores, const double *v, size_t n,
  * at a time with every thread in their k-means. */
 #define CLU_GROUP_BYTES ((size_t)64 << 20)
 
+/* Sets [s0, s1) clustered: the first failure (prc/perr, per set) as the error, else their V-measures appended to
+ * list (and their ids to ids) in set order. */
+static int collect(const cm_task *task, const cm_eval_ctx *ctx, const cm_clustering_data *data, size_t s0, size_t s1,
+                   const double *v, const int *prc, const char *perr, cJSON *list, cJSON *ids) {
+    for (size_t si = s0; si < s1; si++) {
+        if (prc[si]) {
+            const char *why = perr[si * 512] ? perr + si * 512 : cm_status_str(prc[si]);
+            return cm_error(prc[si], "%s: %s: cluster set %zu: %s", task->name, data->path, si, why);
+        }
+        cJSON_AddItemToArray(list, cJSON_CreateNumber(v[si]));
+        if (ids) {
+            char id[32];
+            snprintf(id, sizeof id, "%zu", si);
+            cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+        }
+        if (!ctx->quiet)
+            cm_log(CM_LOG_DEBUG, "%s: set %zu/%zu: %zu texts, %d labels, v_measure %.4f", task->name, si + 1,
+                   data->n_sets, data->sets[si].n, data->sets[si].n_labels[0], v[si]);
+    }
+    return CM_OK;
+}
+
 static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const cm_clustering_data *data) {
     const double bs = (double)task->settings.clustering.batch_size, seed = (double)task->settings.clustering.seed;
     const size_t dim = cm_embedder_dim(ctx->embedder);
     /* Sets are embedded one after another (the embedder is not shared between threads) into G slots, as many
      * as CLU_GROUP_BYTES holds, then the G sets are clustered by the threads, one set per thread at a time
      * (dynamic: a thread done with a small set takes the next), each k-means single-threaded. A k-means'
-     * labels and inertia do not depend on its thread count (kmeans.h): the scores are the sequential loop's. */
+     * labels and inertia do not depend on its thread count (kmeans.h): the scores are the sequential loop's.
+     * When the embedder lends the vectors (below), there are no slots: one group of all the sets. */
     size_t maxn = 1;
     for (size_t si = 0; si < data->n_sets; si++) maxn = data->sets[si].n > maxn ? data->sets[si].n : maxn;
     const size_t per = maxn * dim;   /* floats per slot */
@@ -130,16 +154,52 @@ static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const c
         G = fit > 1 ? (int)(fit < 4096 ? fit : 4096) : 1;
     }
     double *v = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *v);
-    float *X = cm_malloc((size_t)G * per * sizeof *X);
-    if (!X && G > 1) {   /* no room for the slots (a memory cap): one set at a time, as it always worked */
+    int *prc = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *prc);
+    char *perr = cm_malloc((data->n_sets ? data->n_sets : 1) * 512);
+    cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
+    int rc = v && prc && perr && list ? CM_OK : CM_ERR_NOMEM;
+    /* Lent rows: when the embedder lends every set's vectors (a precomputed float32 store, no cache), the sets
+     * are clustered straight from the store's map, all of them in one dynamic loop: no slots to fill (fresh
+     * memory and a copy of every vector) and no wait for the slowest set of each group. */
+    const float **P = NULL;
+    size_t *off = NULL;
+    int lent = 0;
+    if (!rc) {
+        size_t total = 0;
+        off = cm_malloc((data->n_sets + 1) * sizeof *off);
+        for (size_t si = 0; off && si < data->n_sets; si++) { off[si] = total; total += data->sets[si].n; }
+        P = off ? cm_malloc((total ? total : 1) * sizeof *P) : NULL;
+        if (!P) rc = CM_ERR_NOMEM;
+        lent = !rc;
+        for (size_t si = 0; lent && !rc && si < data->n_sets; si++) {
+            const cm_cluster_set *s = &data->sets[si];
+            char label[256];
+            snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, si + 1, data->n_sets);
+            rc = cm_embed_view(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
+                               label, NULL, P + off[si]);
+            if (rc == CM_ERR_UNSUPPORTED) { rc = CM_OK; lent = 0; }
+        }
+    }
+    if (!rc && lent) {
+        const int ln = data->n_sets < (size_t)nt ? (int)data->n_sets : nt;
+#pragma omp parallel for num_threads(ln) schedule(dynamic, 1) if (ln > 1)
+        for (size_t si = 0; si < data->n_sets; si++) {
+            const cm_cluster_set *s = &data->sets[si];
+            prc[si] = cluster_and_score(NULL, P + off[si], s->n, dim, s->labels, s->n_labels[0], (int)bs,
+                                        (uint32_t)seed, ln > 1 ? 1 : ctx->threads, &v[si]);
+            if (prc[si]) snprintf(perr + si * 512, 512, "%s", cm_last_error()); /* messages are per thread */
+        }
+        rc = collect(task, ctx, data, 0, data->n_sets, v, prc, perr, list, ids);
+    }
+    free(P);
+    free(off);
+    float *X = !rc && !lent ? cm_malloc((size_t)G * per * sizeof *X) : NULL;
+    if (!rc && !lent && !X && G > 1) {   /* no room for the slots (a memory cap): one set at a time */
         G = 1;
         X = cm_malloc(per * sizeof *X);
     }
-    int *prc = cm_calloc((size_t)G, sizeof *prc);
-    char *perr = cm_malloc((size_t)G * 512);
-    cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
-    int rc = v && X && prc && perr && list ? CM_OK : CM_ERR_NOMEM;
-    for (size_t g0 = 0; !rc && g0 < data->n_sets; g0 += (size_t)G) {
+    if (!rc && !lent && !X) rc = CM_ERR_NOMEM;
+    for (size_t g0 = 0; !rc && !lent && g0 < data->n_sets; g0 += (size_t)G) {
         const int gn = data->n_sets - g0 < (size_t)G ? (int)(data->n_sets - g0) : G;
         for (int q = 0; !rc && q < gn; q++) {
             const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
@@ -151,28 +211,13 @@ static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const c
         if (rc) break;
 #pragma omp parallel for num_threads(gn < nt ? gn : nt) schedule(dynamic, 1) if (gn > 1)
         for (int q = 0; q < gn; q++) {
-            const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
-            prc[q] = cluster_and_score(X + (size_t)q * per, s->n, dim, s->labels, s->n_labels[0], (int)bs,
-                                       (uint32_t)seed, gn > 1 ? 1 : ctx->threads, &v[g0 + (size_t)q]);
-            if (prc[q]) snprintf(perr + (size_t)q * 512, 512, "%s", cm_last_error()); /* messages are per thread */
-        }
-        for (int q = 0; !rc && q < gn; q++) {
             const size_t si = g0 + (size_t)q;
-            if (prc[q]) {
-                const char *why = perr[(size_t)q * 512] ? perr + (size_t)q * 512 : cm_status_str(prc[q]);
-                rc = cm_error(prc[q], "%s: %s: cluster set %zu: %s", task->name, data->path, si, why);
-                break;
-            }
-            cJSON_AddItemToArray(list, cJSON_CreateNumber(v[si]));
-            if (ids) {
-                char id[32];
-                snprintf(id, sizeof id, "%zu", si);
-                cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-            }
-            if (!ctx->quiet)
-                cm_log(CM_LOG_DEBUG, "%s: set %zu/%zu: %zu texts, %d labels, v_measure %.4f", task->name, si + 1,
-                       data->n_sets, data->sets[si].n, data->sets[si].n_labels[0], v[si]);
+            const cm_cluster_set *s = &data->sets[si];
+            prc[si] = cluster_and_score(X + (size_t)q * per, NULL, s->n, dim, s->labels, s->n_labels[0], (int)bs,
+                                        (uint32_t)seed, gn > 1 ? 1 : ctx->threads, &v[si]);
+            if (prc[si]) snprintf(perr + si * 512, 512, "%s", cm_last_error()); /* messages are per thread */
         }
+        rc = collect(task, ctx, data, g0, g0 + (size_t)gn, v, prc, perr, list, ids);
     }
     free(X);
     free(prc);
@@ -330,7 +375,8 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
                 memcpy(Xb + j * dim, X + row * dim, dim * sizeof *Xb);
                 truth[j] = labels[(pick ? pick[row] : row) * (size_t)depth + (size_t)L];
             }
-            if ((rc = cluster_and_score(Xb, nb, dim, truth, k, (int)batch, (uint32_t)seed, ctx->threads, &vals[nv]))) {
+            if ((rc = cluster_and_score(Xb, NULL, nb, dim, truth, k, (int)batch, (uint32_t)seed, ctx->threads,
+                                        &vals[nv]))) {
                 rc = cm_error_wrap(rc, "%s: level %d, round %zu", task->name, L, r + 1);
                 break;
             }

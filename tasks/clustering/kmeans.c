@@ -27,7 +27,7 @@ cm_kmeans_params cm_kmeans_default_params(void) {
 }
 
 typedef struct {
-    const float *X;
+    const float *const *P;   /* (n) the points' rows, (d) each */
     size_t       n, d;
     int          k, threads;
     float       *cnorm;   /* (k) ||c||^2 as cm_km_dotf computes it */
@@ -39,7 +39,7 @@ typedef struct {
 #define KM_CHUNK 256
 
 /* Nearest centre (first minimum of ||c||^2 - 2 x.c, x.c summed as cm_km_dotf sums it, as sklearn's
- * _labels_inertia) for m points X[rows[i]] (rows NULL: 0..m-1), by the blocked kernel of nearest.c or, with
+ * _labels_inertia) for m points P[rows[i]] (rows NULL: 0..m-1), by the blocked kernel of nearest.c or, with
  * c->pointwise, its portable point-by-point loop (same bits). Returns the sum of exact squared distances to
  * the chosen centres when want_inertia, else 0 (the distances are then not computed). */
 static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, int *lab, int want_inertia) {
@@ -48,14 +48,14 @@ static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, in
     for (int j = 0; j < k; j++) c->cnorm[j] = cm_km_dotf(C + (size_t)j * d, C + (size_t)j * d, d);
     double *dist = c->dist;
     const float *cn = c->cnorm;
-    const float *X = c->X;
+    const float *const *P = c->P;
     const int portable = c->pointwise;
     const size_t n_chunks = (m + KM_CHUNK - 1) / KM_CHUNK;
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (m * (size_t)k * d > PAR_MIN_WORK)
     for (size_t ch = 0; ch < n_chunks; ch++) {
         const size_t i0 = ch * KM_CHUNK, i1 = m - i0 < KM_CHUNK ? m : i0 + KM_CHUNK;
-        cm_km_nearest(X, rows, i0, i1, d, C, cn, k, portable, lab);
-        if (want_inertia) cm_km_sqdists(X, rows, i0, i1, d, C, lab, portable, dist);
+        cm_km_nearest(P, rows, i0, i1, d, C, cn, k, portable, lab);
+        if (want_inertia) cm_km_sqdists(P, rows, i0, i1, d, C, lab, portable, dist);
     }
     double s = 0.0;
     if (want_inertia)
@@ -63,28 +63,28 @@ static double assign(km_ctx *c, const size_t *rows, size_t m, const float *C, in
     return s;
 }
 
-/* Greedy k-means++ over the m points X[rows[.]] (sklearn's _kmeans_plusplus). */
+/* Greedy k-means++ over the m points P[rows[.]] (sklearn's _kmeans_plusplus). */
 static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, float *C, size_t *chosen) {
     const size_t d = c->d;
     const int k = c->k, trials = 2 + (int)log((double)k);
-    const float *X = c->X;
+    const float *const *P = c->P;
     double *xsq = cm_malloc(m * sizeof *xsq), *cum = cm_malloc(m * sizeof *cum);
     float *closest = cm_malloc(m * sizeof *closest), *cand_d = cm_malloc((size_t)trials * m * sizeof *cand_d);
     size_t *cand = cm_malloc((size_t)trials * sizeof *cand);
     double *cand_pot = cm_malloc((size_t)trials * sizeof *cand_pot);
     int rc = CM_OK;
     if (!xsq || !cum || !closest || !cand_d || !cand || !cand_pot) { rc = CM_ERR_NOMEM; goto done; }
-    for (size_t j = 0; j < m; j++) xsq[j] = cm_km_dotd(X + rows[j] * d, X + rows[j] * d, d);
+    for (size_t j = 0; j < m; j++) xsq[j] = cm_km_dotd(P[rows[j]], P[rows[j]], d);
 
     size_t first = (size_t)cm_rs_randint(rng, 0, (int64_t)m);
-    memcpy(C, X + rows[first] * d, d * sizeof *C);
+    memcpy(C, P[rows[first]], d * sizeof *C);
     if (chosen) chosen[0] = rows[first];
     {
-        const float *y = X + rows[first] * d;
+        const float *y = P[rows[first]];
         double ysq = xsq[first];
 #pragma omp parallel for num_threads(c->threads) schedule(static) if (m * d > PAR_MIN_WORK)
         for (size_t j = 0; j < m; j++) {
-            double v = -2.0 * cm_km_dotd(y, X + rows[j] * d, d) + ysq + xsq[j];
+            double v = -2.0 * cm_km_dotd(y, P[rows[j]], d) + ysq + xsq[j];
             closest[j] = (float)(v > 0 ? v : 0);
         }
     }
@@ -112,8 +112,8 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
                 const int nc = trials - t0 < 4 ? trials - t0 : 4;
                 const float *ys[4];
                 double dots[2][4];
-                for (int q = 0; q < nc; q++) ys[q] = X + rows[cand[t0 + q]] * d;
-                const float *x0 = X + rows[j0] * d, *x1 = X + rows[j0 + nj - 1] * d;   /* a last lone point twice */
+                for (int q = 0; q < nc; q++) ys[q] = P[rows[cand[t0 + q]]];
+                const float *x0 = P[rows[j0]], *x1 = P[rows[j0 + nj - 1]];   /* a last lone point twice */
                 if (nc == 4) {
                     cm_km_dotd_2x4(x0, x1, ys, d, c->pointwise, dots);
                 } else {
@@ -142,7 +142,7 @@ static int kmeans_pp(km_ctx *c, const size_t *rows, size_t m, cm_mt19937 *rng, f
         }
         pot = (float)cand_pot[best];
         memcpy(closest, cand_d + (size_t)best * m, m * sizeof *closest);
-        memcpy(C + (size_t)ci * d, X + rows[cand[best]] * d, d * sizeof *C);
+        memcpy(C + (size_t)ci * d, P[rows[cand[best]]], d * sizeof *C);
         if (chosen) chosen[ci] = rows[cand[best]];
     }
 done:
@@ -150,27 +150,42 @@ done:
     return rc;
 }
 
+/* The row pointers of X (n, d): a new array (n) the caller frees, NULL when out of memory. */
+static const float **rows_of(const float *X, size_t n, size_t d) {
+    const float **P = cm_malloc((n ? n : 1) * sizeof *P);
+    if (P)
+        for (size_t i = 0; i < n; i++) P[i] = X + i * d;
+    return P;
+}
+
 int cm_kmeans_plusplus(const float *X, size_t d, const size_t *rows, size_t m, int k, cm_mt19937 *rng, int threads,
                        float *C, size_t *chosen) {
     if (k < 1 || m < (size_t)k) return cm_error(CM_ERR_ARG, "k-means++: need at least k=%d points, got %zu", k, m);
-    km_ctx c = {X, m, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, 0};
-    return kmeans_pp(&c, rows, m, rng, C, chosen);
+    size_t n = 0;
+    for (size_t j = 0; j < m; j++) n = rows[j] + 1 > n ? rows[j] + 1 : n;
+    const float **P = rows_of(X, n, d);
+    if (!P) return CM_ERR_NOMEM;
+    km_ctx c = {P, m, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, 0};
+    int rc = kmeans_pp(&c, rows, m, rng, C, chosen);
+    free(P);
+    return rc;
 }
 
 int cm_kmeans_assign(const float *X, size_t n, size_t d, const float *C, int k, int pointwise, int threads,
                      int *labels, double *inertia) {
     if (k < 1) return cm_error(CM_ERR_ARG, "k-means assignment: need at least one centre, got k=%d", k);
-    km_ctx c = {X, n, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, pointwise};
+    const float **P = rows_of(X, n, d);
+    km_ctx c = {P, n, d, k, threads > 0 ? threads : omp_get_max_threads(), NULL, NULL, pointwise};
     c.cnorm = cm_malloc((size_t)k * sizeof *c.cnorm);
     c.dist = inertia ? cm_malloc((n ? n : 1) * sizeof *c.dist) : NULL;
     int rc = CM_OK;
-    if (!c.cnorm || (inertia && !c.dist)) {
+    if (!P || !c.cnorm || (inertia && !c.dist)) {
         rc = CM_ERR_NOMEM;
     } else {
         double s = assign(&c, NULL, n, C, labels, inertia != NULL);
         if (inertia) *inertia = s;
     }
-    free(c.cnorm); free(c.dist);
+    free(P); free(c.cnorm); free(c.dist);
     return rc;
 }
 
@@ -185,6 +200,15 @@ static void argsort_counts(const float *counts, int k, int *order) {
 
 int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_params *params, cm_mt19937 *rng,
                         int *labels, float *centers, cm_kmeans_info *info) {
+    const float **P = rows_of(X, n, d);
+    if (!P) return CM_ERR_NOMEM;
+    int rc = cm_minibatch_kmeans_rows(P, n, d, params, rng, labels, centers, info);
+    free(P);
+    return rc;
+}
+
+int cm_minibatch_kmeans_rows(const float *const *P, size_t n, size_t d, const cm_kmeans_params *params,
+                             cm_mt19937 *rng, int *labels, float *centers, cm_kmeans_info *info) {
     cm_kmeans_params p = params ? *params : cm_kmeans_default_params();
     const int k = p.n_clusters;
     if (k < 1) return cm_error(CM_ERR_ARG, "k-means: n_clusters must be at least 1, got %d", k);
@@ -196,7 +220,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
     size_t init_size = p.init_size > 0 ? (size_t)p.init_size : 3 * batch;
     if (init_size < (size_t)k) init_size = 3 * (size_t)k;
     if (init_size > n) init_size = n;
-    km_ctx c = {X, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL, p.pointwise};
+    km_ctx c = {P, n, d, k, p.threads > 0 ? p.threads : omp_get_max_threads(), NULL, NULL, p.pointwise};
 
     size_t kd = (size_t)k * d, big = n > init_size ? n : init_size;
     float *C = cm_malloc(kd * sizeof *C), *Cnew = cm_malloc(kd * sizeof *Cnew), *Cbest = cm_malloc(kd * sizeof *Cbest);
@@ -222,9 +246,9 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
         double vsum = 0.0;
         for (size_t f = 0; f < d; f++) {
             double mean = 0.0, var = 0.0;
-            for (size_t i = 0; i < n; i++) mean += X[i * d + f];
+            for (size_t i = 0; i < n; i++) mean += P[i][f];
             mean /= (double)n;
-            for (size_t i = 0; i < n; i++) var += (X[i * d + f] - mean) * (X[i * d + f] - mean);
+            for (size_t i = 0; i < n; i++) var += (P[i][f] - mean) * (P[i][f] - mean);
             vsum += var / (double)n;
         }
         tol = vsum / (double)d * p.tol;
@@ -286,9 +310,9 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
                     memcpy(cn + f0, co + f0, (f1 - f0) * sizeof *cn);
             }
             for (size_t i = 0; i < batch; i++) {
-                if (i + 2 < batch) __builtin_prefetch(X + mb[i + 2] * d + f0);
+                if (i + 2 < batch) __builtin_prefetch(P[mb[i + 2]] + f0);
                 float *cn = Cnew + (size_t)lab[i] * d;
-                const float *x = X + mb[i] * d;
+                const float *x = P[mb[i]];
                 for (size_t f = f0; f < f1; f++) cn[f] += x[f];
             }
 #pragma omp barrier
@@ -321,7 +345,7 @@ int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_para
                 cm_rs_choice_noreplace(rng, batch, nre, perm, pick);
                 size_t q = 0;
                 for (int j = 0; j < k; j++)
-                    if (to_reassign[j]) memcpy(Cnew + (size_t)j * d, X + mb[pick[q++]] * d, d * sizeof *Cnew);
+                    if (to_reassign[j]) memcpy(Cnew + (size_t)j * d, P[mb[pick[q++]]], d * sizeof *Cnew);
                 float mn = INFINITY;
                 for (int j = 0; j < k; j++)
                     if (!to_reassign[j] && counts[j] < mn) mn = counts[j];

@@ -65,6 +65,10 @@ typedef struct cm_kmeans_info {
  * receive the final centres (k, d). */
 int cm_minibatch_kmeans(const float *X, size_t n, size_t d, const cm_kmeans_params *params, cm_mt19937 *rng,
                         int *labels, float *centers, cm_kmeans_info *info);
+/* The same over n points given by their rows: P[i] is point i (d floats, borrowed; rows may lie anywhere, e.g.
+ * in a vector store's map). Same results as cm_minibatch_kmeans on the rows copied into one matrix. */
+int cm_minibatch_kmeans_rows(const float *const *P, size_t n, size_t d, const cm_kmeans_params *params,
+                             cm_mt19937 *rng, int *labels, float *centers, cm_kmeans_info *info);
 
 /* The k-means++ seeding alone (sklearn's _kmeans_plusplus) over the m points
  * X[rows[0..m)]: writes k centres to C (k, d) and, when chosen is not NULL,

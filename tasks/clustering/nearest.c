@@ -39,14 +39,14 @@ double cm_km_sqdist(const float *a, const float *b, size_t d) {
     return s;
 }
 
-static const float *row_of(const float *X, const size_t *rows, size_t i, size_t d) {
-    return X + (rows ? rows[i] : i) * d;
+static const float *row_of(const float *const *P, const size_t *rows, size_t i) {
+    return P[rows ? rows[i] : i];
 }
 
-static void nearest_portable(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+static void nearest_portable(const float *const *P, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                              const float *cn, int k, int *labels) {
     for (size_t i = i0; i < i1; i++) {
-        const float *x = row_of(X, rows, i, d);
+        const float *x = row_of(P, rows, i);
         float best = cn[0] - 2.0f * cm_km_dotf(x, C, d);
         int bj = 0;
         for (int j = 1; j < k; j++) {
@@ -69,19 +69,19 @@ __attribute__((target("avx"))) static __m128 tree4(__m256 a, __m256 b, __m256 c,
 /* Blocks of 2 points x 4 centres: 8 accumulators, each one register of the 8 lanes; the empty asm statements
  * keep the loaded rows in registers (GCC would otherwise load them again for every product: 16 loads per step
  * instead of 6, 14 against 24 GMAC/s on a 2.45 GHz EPYC). */
-__attribute__((target("avx"))) static void nearest_avx(const float *X, const size_t *rows, size_t i0, size_t i1,
+__attribute__((target("avx"))) static void nearest_avx(const float *const *P, const size_t *rows, size_t i0, size_t i1,
                                                        size_t d, const float *C, const float *cn, int k,
                                                        int *labels) {
     const size_t d8 = d & ~(size_t)7;
     for (size_t g = i0; g < i1; g += 2) {
         const size_t ng = i1 - g < 2 ? i1 - g : 2;
         const float *x[2];
-        for (size_t p = 0; p < 2; p++) x[p] = row_of(X, rows, g + (p < ng ? p : 0), d);
+        for (size_t p = 0; p < 2; p++) x[p] = row_of(P, rows, g + (p < ng ? p : 0));
         /* the next pair's rows, fetched while this pair is scored against the first centres (a mini-batch's rows
          * are scattered over the set and come from L3 or memory: the loads of x stalled 40% of the kernel) */
         const char *nx[2];
         for (size_t p = 0; p < 2; p++)   /* no next row: the pair's own (prefetched again: harmless) */
-            nx[p] = (const char *)row_of(X, rows, g + 2 + p < i1 ? g + 2 + p : g, d);
+            nx[p] = (const char *)row_of(P, rows, g + 2 + p < i1 ? g + 2 + p : g);
         float best[2] = {0, 0};
         int bj[2] = {0, 0};
         for (int j = 0; j < k; j += 4) {
@@ -139,14 +139,14 @@ __attribute__((target("avx"))) static __m256d add_cols(__m256d s, __m256d t0, __
 }
 
 /* Eight points at a time, two chains of four (each add waits for the last: two chains keep the adder busy). */
-__attribute__((target("avx"))) static void sqdists_avx(const float *X, const size_t *rows, size_t i0, size_t i1,
+__attribute__((target("avx"))) static void sqdists_avx(const float *const *P, const size_t *rows, size_t i0, size_t i1,
                                                        size_t d, const float *C, const int *labels, double *dist) {
     const size_t d4 = d & ~(size_t)3;
     size_t g = i0;
     for (; g + 8 <= i1; g += 8) {
         const float *x[8], *c[8];
         for (size_t p = 0; p < 8; p++) {
-            x[p] = row_of(X, rows, g + p, d);
+            x[p] = row_of(P, rows, g + p);
             c[p] = C + (size_t)labels[g + p] * d;
         }
         __m256d s0 = _mm256_setzero_pd(), s1 = s0;
@@ -167,7 +167,7 @@ __attribute__((target("avx"))) static void sqdists_avx(const float *X, const siz
             dist[g + p] = s[p];
         }
     }
-    for (; g < i1; g++) dist[g] = cm_km_sqdist(row_of(X, rows, g, d), C + (size_t)labels[g] * d, d);
+    for (; g < i1; g++) dist[g] = cm_km_sqdist(row_of(P, rows, g), C + (size_t)labels[g] * d, d);
 }
 
 /* cm_km_dotd_2x4 with the 4 lanes in one register: eight accumulators, the candidate rows converted once per
@@ -218,26 +218,26 @@ int cm_km_nearest_simd(void) {
 #endif
 }
 
-void cm_km_nearest(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+void cm_km_nearest(const float *const *P, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                    const float *cnorm, int k, int portable, int *labels) {
 #if defined(__x86_64__) || defined(__i386__)
     if (!portable && cm_km_nearest_simd()) {
-        nearest_avx(X, rows, i0, i1, d, C, cnorm, k, labels);
+        nearest_avx(P, rows, i0, i1, d, C, cnorm, k, labels);
         return;
     }
 #endif
-    nearest_portable(X, rows, i0, i1, d, C, cnorm, k, labels);
+    nearest_portable(P, rows, i0, i1, d, C, cnorm, k, labels);
 }
 
-void cm_km_sqdists(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+void cm_km_sqdists(const float *const *P, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                    const int *labels, int portable, double *dist) {
 #if defined(__x86_64__) || defined(__i386__)
     if (!portable && cm_km_nearest_simd()) {
-        sqdists_avx(X, rows, i0, i1, d, C, labels, dist);
+        sqdists_avx(P, rows, i0, i1, d, C, labels, dist);
         return;
     }
 #endif
-    for (size_t i = i0; i < i1; i++) dist[i] = cm_km_sqdist(row_of(X, rows, i, d), C + (size_t)labels[i] * d, d);
+    for (size_t i = i0; i < i1; i++) dist[i] = cm_km_sqdist(row_of(P, rows, i), C + (size_t)labels[i] * d, d);
 }
 
 void cm_km_dotd_2x4(const float *x0, const float *x1, const float *const *y, size_t d, int portable,

@@ -25,10 +25,10 @@
 /* The dot product above of a (d) and b (d). */
 float cm_km_dotf(const float *a, const float *b, size_t d);
 
-/* labels[i] = nearest centre of point X[rows[i]] (rows NULL: X[i]) for i in [i0, i1), among the k centres
- * C (k, d) whose cm_km_dotf norms are cnorm (k). portable 1 forces the portable loop. All borrowed;
+/* labels[i] = nearest centre of point P[rows[i]] (rows NULL: P[i]; each point a (d) row) for i in [i0, i1),
+ * among the k centres C (k, d) whose cm_km_dotf norms are cnorm (k). portable 1 forces the portable loop. All borrowed;
  * single-threaded (the caller splits [0, m) between threads). */
-void cm_km_nearest(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+void cm_km_nearest(const float *const *P, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                    const float *cnorm, int k, int portable, int *labels);
 
 /* The exact squared distance in float64 of a (d) and b (d): sum over i in order of
@@ -37,7 +37,7 @@ double cm_km_sqdist(const float *a, const float *b, size_t d);
 
 /* dist[i] = cm_km_sqdist(point i, C[labels[i]]) for i in [i0, i1) (points as in cm_km_nearest), eight
  * points side by side (AVX, same bits) unless portable. All borrowed; single-threaded. */
-void cm_km_sqdists(const float *X, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
+void cm_km_sqdists(const float *const *P, const size_t *rows, size_t i0, size_t i1, size_t d, const float *C,
                    const int *labels, int portable, double *dist);
 
 /* k-means++'s float64 product of a (d) and b (d): sum of (double)a[i] * (double)b[i] in 4 lanes (lane l:

@@ -15,7 +15,9 @@
  *   - whole MiniBatchKMeans runs (Gaussian blobs, the grid, 1 and 4 threads):
  *     labels, centres, steps and inertia identical to the pointwise run, and
  *     to the 1-thread run with 4 threads (also with mini-batch steps large
- *     enough for the centre update to split its dims over the threads).
+ *     enough for the centre update to split its dims over the threads), and
+ *     to cm_minibatch_kmeans_rows over the rows copied elsewhere (reversed,
+ *     with gaps) and given by pointers.
  */
 #include "check.h"
 #include "tasks/clustering/kmeans.h"
@@ -60,6 +62,20 @@ static size_t naive_disagreements(const float *X, size_t n, size_t d, const floa
     return bad;
 }
 
+/* Row pointers to copies of X's rows laid out elsewhere: in reverse order, each after a gap of 3 floats (the
+ * kernels must follow the pointers, not assume one matrix). *store (to free) holds the copies. */
+static const float **scattered_rows(const float *X, size_t n, size_t d, float **store) {
+    const float **P = malloc((n ? n : 1) * sizeof *P);
+    float *buf = malloc((n ? n : 1) * (d + 3) * sizeof *buf);
+    for (size_t i = 0; i < n; i++) {
+        float *r = buf + (n - 1 - i) * (d + 3) + 3;
+        memcpy(r, X + i * d, d * sizeof *r);
+        P[i] = r;
+    }
+    *store = buf;
+    return P;
+}
+
 static void check_assign(const char *name, const float *X, size_t n, size_t d, const float *C, int k,
                          int expect_naive_bad) {
     int *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *b4 = malloc(n * sizeof *b4);
@@ -80,13 +96,15 @@ static void check_assign(const char *name, const float *X, size_t n, size_t d, c
     float *cn = malloc((size_t)k * sizeof *cn);
     for (int j = 0; j < k; j++) cn[j] = cm_km_dotf(C + (size_t)j * d, C + (size_t)j * d, d);
     int *part = malloc(n * sizeof *part);
+    float *store;
+    const float **P = scattered_rows(X, n, d, &store);
     for (size_t i0 = 0; i0 < n;) {
         size_t len = 1 + (i0 * 7919) % 13, i1 = i0 + len < n ? i0 + len : n;
-        cm_km_nearest(X, NULL, i0, i1, d, C, cn, k, 0, part);
+        cm_km_nearest(P, NULL, i0, i1, d, C, cn, k, 0, part);
         i0 = i1;
     }
     CHECK(memcmp(part, a, n * sizeof *a) == 0);
-    free(cn); free(part);
+    free(cn); free(part); free(P); free(store);
     free(a); free(b); free(b4);
 }
 
@@ -113,6 +131,17 @@ static void check_run(const char *name, const float *X, size_t n, size_t d, int 
         printf("%-28s threads %d: steps %d vs %d, inertia %.9g vs %.9g: %s\n", name, threads, ia.n_steps, ib.n_steps,
                ia.inertia, ib.inertia, same ? "identical" : "DIFFERENT");
         CHECK(same);
+        {   /* the same run over scattered row pointers */
+            float *store, *cc = malloc((size_t)k * d * sizeof *cc);
+            int *lc = malloc(n * sizeof *lc);
+            const float **P = scattered_rows(X, n, d, &store);
+            cm_kmeans_info ic;
+            cm_mt_seed(&rng, 42);
+            CHECK_OK(cm_minibatch_kmeans_rows(P, n, d, &p, &rng, lc, cc, &ic));
+            CHECK(!memcmp(lb, lc, n * sizeof *lb) && !memcmp(cb, cc, (size_t)k * d * sizeof *cb) &&
+                  ib.n_steps == ic.n_steps && ib.inertia == ic.inertia);
+            free(store); free(P); free(cc); free(lc);
+        }
         if (threads == 1) {
             memcpy(l1, lb, n * sizeof *l1);
             memcpy(c1, cb, (size_t)k * d * sizeof *c1);

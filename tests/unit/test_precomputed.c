@@ -6,7 +6,9 @@
  * count of all of them and the first one in request order named; with two
  * non-finite rows the error of the first text in request order, whichever
  * thread met it first. Each case runs with 1 and 4 threads and the messages
- * must be equal.
+ * must be equal; and each runs through cm_embed, through cm_embed_view lending
+ * the store's rows (no copy) and through cm_embed_view with an embedding cache
+ * (rows in the caller's buffer): the same vectors and messages.
  */
 #include "check.h"
 
@@ -49,7 +51,14 @@ static void write_store(const char *dir, size_t nan1, size_t nan2) {
     free(cmd);
 }
 
-/* embeds texts[0..n) with `threads` threads; returns the status and leaves the message in msg */
+/* How embed() asks: cm_embed; cm_embed_view with no buffer (the rows must be lent: the store's map); with a
+ * buffer and an embedding cache (which rules lending out: the rows must be the buffer's). */
+enum { VIA_EMBED, VIA_VIEW, VIA_VIEW_CACHED };
+static int via = VIA_EMBED;
+static char *cache_dir;
+
+/* embeds texts[0..n) with `threads` threads (as `via` says) into out; returns the status and leaves the message
+ * in msg */
 static int embed(const char *dir, const char *const *texts, size_t n, int threads, float *out, char *msg,
                  size_t cap) {
     omp_set_num_threads(threads);
@@ -62,16 +71,48 @@ static int embed(const char *dir, const char *const *texts, size_t n, int thread
     cm_embedder *e = NULL;
     cm_embedder_params pp = cm_embedder_default_params();
     pp.quiet = 1;
+    if (via == VIA_VIEW_CACHED) {   /* a fresh cache each time: every text reaches the store, as without one */
+        char *rm = cm_asprintf("rm -rf '%s'", cache_dir);
+        if (system(rm) != 0) fprintf(stderr, "cannot clean %s\n", cache_dir);
+        free(rm);
+        pp.cache_dir = cache_dir;
+    }
     if (!rc) rc = cm_embedder_init(&e, enc, &pp);
-    if (!rc) rc = cm_embed(e, texts, n, CM_ROLE_QUERY, NULL, "test", out);
+    if (!rc && via == VIA_EMBED) rc = cm_embed(e, texts, n, CM_ROLE_QUERY, NULL, "test", out);
+    if (!rc && via != VIA_EMBED) {
+        const float **rows = malloc(n * sizeof *rows);
+        float *buf = via == VIA_VIEW_CACHED ? malloc(n * DIM * sizeof *buf) : NULL;
+        rc = cm_embed_view(e, texts, n, CM_ROLE_QUERY, NULL, "test", buf, rows);
+        for (size_t i = 0; !rc && i < n; i++) {
+            int in_buf = buf && rows[i] >= buf && rows[i] < buf + n * DIM;
+            CHECK(via == VIA_VIEW ? !in_buf : rows[i] == buf + i * DIM);
+            memcpy(out + i * DIM, rows[i], DIM * sizeof *out);
+        }
+        free(rows);
+        free(buf);
+    }
     snprintf(msg, cap, "%s", rc ? cm_last_error() : "");
     cm_embedder_free(e);
     cm_encoder_free(enc);
     return rc;
 }
 
+static void run_cases(const char *dir);
+
 int main(void) {
     char *dir = make_dir();
+    cache_dir = cm_path_join(dir, "cache");
+    for (via = VIA_EMBED; via <= VIA_VIEW_CACHED; via++) run_cases(dir);
+    char *cmd = cm_asprintf("rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
+    free(cmd);
+    free(cache_dir);
+    free(dir);
+    return check_report();
+}
+
+/* Every case through the current `via`: the vectors, messages and statuses must not depend on it. */
+static void run_cases(const char *dir) {
     char **names = malloc((size_t)N * sizeof *names);
     for (size_t i = 0; i < N; i++) names[i] = cm_asprintf("t%zu", i);
     const size_t n = 16384;
@@ -122,13 +163,8 @@ int main(void) {
     CHECK(!strcmp(m1, m4));
     if (strcmp(m1, m4) || !strstr(m1, "t12000")) fprintf(stderr, "1 thread: %s\n4 threads: %s\n", m1, m4);
 
-    char *cmd = cm_asprintf("rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
-    free(cmd);
     for (size_t i = 0; i < N; i++) free(names[i]);
     free(names);
     free(req);
     free(out);
-    free(dir);
-    return check_report();
 }

@@ -135,6 +135,11 @@ static void test_format_and_index(void) {
         CHECK_OK(cm_store_open(&s, d, &p));
         if (s) check_rows(s, N, DIM);
         if (s) CHECK(cm_store_add(s, v, NULL, 0, NULL) != CM_OK);   /* read-only */
+        /* rows lent from the map: the row's own bytes; read with pread: not lent */
+        const float *lent = NULL;
+        int vr = s ? cm_store_view(s, 7, &lent) : CM_ERR_ARG;
+        CHECK(mapped ? vr == CM_OK && lent && !memcmp(lent, w7, sizeof w7) : vr == CM_ERR_UNSUPPORTED && !lent);
+        if (s) CHECK(cm_store_view(s, N, &lent) == CM_ERR_UNSUPPORTED);   /* past the end */
         cm_store_close(s);
     }
     /* another tag or dim is refused, naming what was expected */
@@ -183,6 +188,8 @@ static void test_f16(void) {
         CHECK(s && cm_store_get_dtype(s) == CM_STORE_F16 && cm_store_dim(s) == 8);
         if (s) CHECK_OK(cm_store_read(s, 0, 1, out));
         for (int j = 0; j < 8; j++) CHECK(out[j] == want[j]);
+        const float *lent = NULL;
+        if (s) CHECK(cm_store_view(s, 0, &lent) == CM_ERR_UNSUPPORTED && !lent);   /* float16: no float32 to lend */
         cm_store_close(s);
     }
     /* 65520 rounds to infinity: stored, then refused when read */
@@ -228,6 +235,10 @@ static void test_nan_and_torn_tail(void) {
         CHECK(cm_store_read(s, 4, 4, out) == CM_ERR_NUMERIC);
         CHECK(strstr(cm_last_error(), "vectors.npy: value 27 is NaN (row 6, column 3") != NULL);
         CHECK(cm_store_read(s, 9, 2, out) == CM_ERR_ARG);
+        const float *lent = NULL;   /* lending checks the row as reading does, with the same message */
+        CHECK(cm_store_view(s, 6, &lent) == CM_ERR_NUMERIC && !lent);
+        CHECK(strstr(cm_last_error(), "vectors.npy: value 27 is NaN (row 6, column 3") != NULL);
+        CHECK(cm_store_view(s, 5, &lent) == CM_OK && lent);
     }
     cm_store_close(s);
     /* a writer killed after writing rows and keys but before the head: the tail is ignored */

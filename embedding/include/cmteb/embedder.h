@@ -40,6 +40,16 @@ int  cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role,
               const char *instruction, const char *label, float *out);
 size_t cm_embedder_dim(const cm_embedder *e);
 
+/* As cm_embed, without copying where it can: rows[i] gets text i's (dim)
+ * float32 vector. When the embedder has no cache and no slice and the encoder
+ * lends its rows (cm_encoder_view: a precomputed float32 store), rows[i] are
+ * the encoder's (valid while the embedder lives) and buf is not touched;
+ * otherwise, with buf (n, dim) non-NULL, the vectors are cm_embed'ed into buf
+ * and rows[i] = buf + i * dim; with buf NULL, CM_ERR_UNSUPPORTED (no message)
+ * and nothing embedded. Same vectors and errors as cm_embed. */
+int  cm_embed_view(cm_embedder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                   const char *label, float *buf, const float **rows);
+
 /* Slice mode, for one task of a sharded run (cmteb run --shard I/N): until cm_embedder_slice_end, cm_embed
  * computes only the texts of slice i of n (a hash of role and text decides) and adds their vectors to the
  * vector store in store_dir (created when missing; keyed as the precomputed backend looks texts up, so that

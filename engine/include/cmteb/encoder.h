@@ -83,6 +83,13 @@ int cm_encoder_init(cm_encoder **out, const char *spec, const cm_encoder_params 
 int cm_encoder_encode(cm_encoder *e, const char *const *texts, size_t n, cm_role role,
                       const char *instruction, float *out);
 
+/* As cm_encoder_encode, but rows[i] points at text i's (dim) float32 vector
+ * where the backend already holds it (precomputed: a float32 store's map),
+ * checked finite, valid until the encoder is freed: no copy. CM_ERR_UNSUPPORTED
+ * (no message) when the backend cannot lend these rows; encode them then. */
+int cm_encoder_view(cm_encoder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
+                    const float **rows);
+
 const cm_encoder_info *cm_encoder_get_info(const cm_encoder *e);
 size_t cm_encoder_dim(const cm_encoder *e);
 

@@ -102,6 +102,11 @@ void cm_store_prefetch_row(const cm_store *s, size_t row);
  * FLAT_INDEX is NaN (row R, column C)); CM_ERR_ARG past the end. */
 int cm_store_read(const cm_store *s, size_t row, size_t n, float *out);
 
+/* Points *out at row's float32 values inside the store's mapping of rows.bin (valid until cm_store_close), after
+ * the same NaN/Inf check as cm_store_read (same error). CM_ERR_UNSUPPORTED (no message) when the row cannot be
+ * lent: a float16 store, rows.bin read with pread, or a staged row; read it with cm_store_read then. */
+int cm_store_view(const cm_store *s, size_t row, const float **out);
+
 /* Stages one row (float32 vec (dim), stored as the store's dtype) with
  * nkeys keys (0 or more; a key already present is kept pointing at its old
  * row). The row is found and read at once, and on disk after the next
