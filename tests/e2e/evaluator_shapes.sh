@@ -3,7 +3,9 @@
 # one precomputed store) scored by cmteb and by the Python reference (numpy / scikit-learn / scipy as MTEB v1
 # runs them, Debian's /usr/bin/python3): every main score must agree to the 5 decimals MTEB reports. Then
 # the evaluators that run work side by side (classification: one experiment per thread; clustering: one
-# cluster set per thread) must give byte-identical scores and per-item data with --threads 1 and 2.
+# cluster set per thread) must give byte-identical scores and per-item data with --threads 1 and 2, and
+# clustering the same with an embedding cache (vectors copied into cluster-set slots) as without (the
+# store's rows lent, no copy).
 set -euo pipefail
 /usr/bin/python3 -c 'import numpy, scipy, sklearn' 2>/dev/null || { echo "SKIP: numpy/scipy/sklearn absent"; exit 77; }
 out="$CMTEB_TMP/e2e_evaluator_shapes"
@@ -26,7 +28,13 @@ for t in classification clustering; do
         "$CMTEB_BIN" run --model precomputed:store --task-file "tasks/$t.json" --output "$out/t$n-$t" --quiet \
             --no-cache --threads "$n" >/dev/null
     done
-    /usr/bin/python3 - "$out/t1-$t" "$out/t2-$t" "$t" <<'PY' || fail=1
+    cmp_dirs=("$out/t1-$t" "$out/t2-$t")
+    if [ "$t" = clustering ]; then
+        "$CMTEB_BIN" run --model precomputed:store --task-file "tasks/$t.json" --output "$out/tc-$t" --quiet \
+            --cache-dir "$out/cache-$t" --threads 2 >/dev/null
+        cmp_dirs+=("$out/tc-$t")
+    fi
+    /usr/bin/python3 - "$t" "${cmp_dirs[@]}" <<'PY' || fail=1
 import json, os, sys
 def load(d):
     got = {}
@@ -36,12 +44,14 @@ def load(d):
                 j = json.load(open(os.path.join(dp, f)))
                 got[f] = j if f.endswith(".items.json") else j["scores"]
     return got
-a, b = load(sys.argv[1]), load(sys.argv[2])
+t, dirs = sys.argv[1], sys.argv[2:]
+a = load(dirs[0])
 assert len(a) == 2, sorted(a)   # the result file and its per-item data
-if a != b:
-    print(f"FAIL: {sys.argv[3]}: --threads 1 and --threads 2 give different scores or items")
-    sys.exit(1)
-print(f"{sys.argv[3]}: --threads 1 and 2 identical")
+for d in dirs[1:]:
+    if load(d) != a:
+        print(f"FAIL: {t}: {os.path.basename(d)} gives other scores or items than {os.path.basename(dirs[0])}")
+        sys.exit(1)
+print(f"{t}: {', '.join(os.path.basename(d) for d in dirs)} identical")
 PY
 done
 exit "$fail"
