@@ -1,5 +1,6 @@
 /* tar.c: one member of a tarball read whole, through libarchive (see formats.h). */
 #include "datasets/formats/formats.h"
+#include "cmteb/lazylib.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -13,6 +14,7 @@ int cm_tar_read_member(const char *archive, const char *member, size_t max_bytes
     *data = NULL;
     *len = 0;
     if (!cm_file_exists(archive)) return cm_error(CM_ERR_NOTFOUND, "%s: archive not found", archive);
+    CM_TRY(cm_need_archive());
     struct archive *a = archive_read_new();
     if (!a) return CM_ERR_NOMEM;
     archive_read_support_filter_gzip(a);

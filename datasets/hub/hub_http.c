@@ -6,6 +6,7 @@
  */
 #include "datasets/hub/hub_int.h"
 #include "cmteb/interrupt.h"
+#include "cmteb/lazylib.h"
 #include "cmteb/log.h"
 #include "cmteb/status.h"
 
@@ -27,10 +28,18 @@ enum { MAX_REDIRECTS = 10, MAX_ERROR_BODY = 1 << 16 };
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* libcurl, loaded on first use (cmteb/lazylib.h) and initialised once. */
+static int need_curl(void) {
+    CM_TRY(cm_need_curl());
+    pthread_once(&curl_once, curl_init_once);
+    return CM_OK;
+}
+
 int hub_client_init(hub_client *c, const cm_hub_params *p) {
     memset(c, 0, sizeof *c);
     c->p = *p;
-    pthread_once(&curl_once, curl_init_once);
+    /* an offline client (cmteb list's sizes) never asks the network: it does not load libcurl */
+    if (p->offline <= 0) CM_TRY(need_curl());
     const char *ep = p->endpoint ? p->endpoint : getenv("HF_ENDPOINT");
     if (!ep || !*ep) ep = "https://huggingface.co";
     c->endpoint = cm_strdup(ep);
@@ -270,6 +279,7 @@ static double jitter01(void) {
 
 int hub_http_get(hub_client *c, const char *url, int head, FILE *sink, const char *what, hub_response *r) {
     hub_response_free(r);
+    CM_TRY(need_curl());
     CURL *e = curl_easy_init();
     if (!e) return cm_error(CM_ERR_INTERNAL, "libcurl: cannot create a handle");
     int rc = CM_OK;

@@ -4,6 +4,7 @@
  * the token from the environment, and file digests (OpenSSL's libcrypto).
  */
 #include "datasets/hub/hub_int.h"
+#include "cmteb/lazylib.h"
 #include "cmteb/status.h"
 
 #include <curl/curl.h>
@@ -257,5 +258,12 @@ done:
     return rc;
 }
 
-int hub_file_sha256(const char *path, char out[65]) { return file_digest(path, EVP_sha256(), 0, out); }
-int hub_file_git_sha1(const char *path, char out[41]) { return file_digest(path, EVP_sha1(), 1, out); }
+/* (libcrypto first: without it EVP_sha256() is NULL, and the message says how to get it) */
+int hub_file_sha256(const char *path, char out[65]) {
+    CM_TRY(cm_need_crypto());
+    return file_digest(path, EVP_sha256(), 0, out);
+}
+int hub_file_git_sha1(const char *path, char out[41]) {
+    CM_TRY(cm_need_crypto());
+    return file_digest(path, EVP_sha1(), 1, out);
+}

@@ -17,6 +17,7 @@
  */
 #include "engine/backend.h"
 #include "engine/http/openai_int.h"
+#include "cmteb/lazylib.h"
 #include "cmteb/status.h"
 #include "cmteb/util.h"
 
@@ -112,6 +113,7 @@ static int parse_urls(const char *list, char ***urls, size_t *n_urls) {
 
 static int oa_init(void **state, const char *arg, const cm_encoder_params *params, cm_encoder_info *info) {
     if (!arg || !*arg) return cm_error(CM_ERR_ARG, "openai:URL[,URL...][#MODEL] needs the endpoint URL");
+    CM_TRY(cm_need_curl());
     oa_state *s = cm_calloc(1, sizeof *s);
     if (!s) return CM_ERR_NOMEM;
     const char *hash = strchr(arg, '#');
