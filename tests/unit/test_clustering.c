@@ -8,13 +8,17 @@
  *         stream and takes the same steps);
  *   fast  MTEB 2's pooled, sampled, bootstrapped protocol, every round.
  * Also: the flat layout with hierarchical labels, per-item data, and errors
- * for bad input.
+ * for bad input; v1 with the store's rows lent (clustered while the file is
+ * read), with none lent (slots) and switching to slots after one or two
+ * sets: the same bits; a set whose texts are missing, and a bad row after
+ * lent sets, reported as such.
  */
 #include "check.h"
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/util.h"
+#include "engine/backend.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -56,6 +60,47 @@ static void write_file(const char *dir, const char *name, const char *text) {
     free(p);
 }
 
+/* A backend over another encoder that lends its rows for the first `lend` calls only, then refuses (as a store
+ * whose later rows are not mapped would): v1 then clusters the remaining sets through its slots. */
+typedef struct { cm_encoder *inner; int lend, calls; } flaky;
+static int fl_encode(void *st, const char *const *texts, size_t n, cm_role role, const char *instr, float *out) {
+    return cm_encoder_encode(((flaky *)st)->inner, texts, n, role, instr, out);
+}
+static int fl_view(void *st, const char *const *texts, size_t n, cm_role role, const char *instr,
+                   const float **rows) {
+    flaky *f = st;
+    if (f->calls++ >= f->lend) return CM_ERR_UNSUPPORTED;
+    return cm_encoder_view(f->inner, texts, n, role, instr, rows);
+}
+static void fl_free(void *st) { (void)st; }
+static const cm_backend_i fl_backend = {.scheme = "flaky", .usage = "test", .encode = fl_encode, .free = fl_free,
+                                        .view = fl_view};
+
+/* v1 on the fixture's 3 sets with rows lent for the first `lend` lookups: its scores' JSON text (caller frees). */
+static char *v1_with_lending(cm_encoder *inner, int lend, const char *task) {
+    flaky f = {inner, lend, 0};
+    cm_encoder *enc = NULL;
+    cm_embedder *emb = NULL;
+    cm_embedder_params bp = cm_embedder_default_params();
+    bp.quiet = 1;
+    CHECK_OK(cm_encoder_init_backend(&enc, &fl_backend, &f, cm_encoder_get_info(inner)));
+    if (enc) CHECK_OK(cm_embedder_init(&emb, enc, &bp));
+    cJSON *scores = cJSON_CreateObject(), *items = cJSON_CreateObject();
+    char *out = NULL;
+    if (emb && !run(emb, task, NULL, scores, items)) {
+        cJSON_AddItemToObject(scores, "items", items);
+        items = NULL;
+        out = cJSON_PrintUnformatted(scores);
+    }
+    CHECK(out != NULL);
+    CHECK(f.calls == (lend < 3 ? lend + 1 : 3));   /* lookups asked: up to the first refusal */
+    cJSON_Delete(scores);
+    cJSON_Delete(items);
+    cm_embedder_free(emb);
+    cm_encoder_free(enc);
+    return out;
+}
+
 int main(void) {
     char *dir = cm_path_join(check_env("CMTEB_SRC"), "tests/fixtures/learning/pipeline");
     char *exp_path = cm_path_join(dir, "expected.json"), *text = NULL;
@@ -80,6 +125,57 @@ int main(void) {
     CHECK(cJSON_GetArraySize(get(items, "values")) == 3 && !strcmp(get(items, "kind")->valuestring, "mean"));
     cJSON_Delete(scores);
     cJSON_Delete(items);
+
+    /* lent rows, none, or slots after 1 or 2 lent sets: the same scores and items, bit for bit */
+    {
+        char *all = v1_with_lending(enc, 99, task);
+        for (int lend = 0; lend < 3; lend++) {
+            char *got = v1_with_lending(enc, lend, task);
+            CHECK(all && got && !strcmp(all, got));
+            if (all && got && strcmp(all, got)) fprintf(stderr, "lend %d:\n%s\nall lent:\n%s\n", lend, got, all);
+            free(got);
+        }
+        free(all);
+    }
+
+    /* errors after lent sets: a set with a text the store lacks names its set; a bad row after good ones is
+     * the file's error (as when the whole file was read first), not a score */
+    {
+        char *src = cm_path_join(dir, "clusters/test.jsonl"), *rows = NULL;
+        CHECK_OK(cm_read_file(src, &rows, NULL));
+        char *bad_dir = cm_path_join(check_env("CMTEB_TMP")[0] ? check_env("CMTEB_TMP") : "/tmp", "h3_clu_lent_bad");
+        char *second = rows ? strchr(rows, '\n') + 1 : NULL;
+        for (int c = 0; rows && c < 2; c++) {
+            cm_str t = {0};
+            if (c == 0) {   /* set 2's first sentence replaced */
+                cm_str_printf(&t, "%.*s", (int)(second - rows), rows);
+                const char *q = strstr(second, "[\"") + 2, *e = strchr(q, '"');
+                cm_str_printf(&t, "%.*szz not in the store%s", (int)(q - second), second, e);
+            } else {   /* a fourth row that is not JSON */
+                cm_str_printf(&t, "%s{\"sentences\": [\"a\"], \"labels\": [1]\n", rows);
+            }
+            write_file(bad_dir, "test.jsonl", t.s);
+            cm_str_free(&t);
+            char bt[2048];
+            snprintf(bt, sizeof bt, "{\"name\": \"Sets\", \"type\": \"Clustering\", \"data\": \"%s\", "
+                     "\"settings\": {\"batch_size\": 500, \"protocol\": \"v1\"}}", bad_dir);
+            cJSON *sc = cJSON_CreateObject();
+            int rc = run(emb, bt, NULL, sc, NULL);
+            if (c == 0) {
+                CHECK(rc == CM_ERR_NOTFOUND);
+                CHECK(strstr(cm_last_error(), "Sets: set 2: ") && strstr(cm_last_error(), "zz not in the store"));
+            } else {
+                CHECK(rc == CM_ERR_FORMAT);
+                CHECK(strstr(cm_last_error(), "Sets: ") == cm_last_error() &&
+                      strstr(cm_last_error(), "test.jsonl:4: invalid JSON"));
+            }
+            CHECK(!get(sc, "v_measure"));
+            cJSON_Delete(sc);
+        }
+        free(rows);
+        free(src);
+        free(bad_dir);
+    }
 
     /* the fast protocol, chosen by the run option over the task's "v1" */
     const cJSON *fs = get(expected, "clusters_fast_settings");
