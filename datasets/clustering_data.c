@@ -134,121 +134,71 @@ static int flat_add(flat_acc *f, cm_records *r, const cJSON *obj, const char *tf
     return CM_OK;
 }
 
-struct cm_clustering_reader {
-    cm_clustering_data *d;
-    cm_records         *r;
-    const char         *tf, *lf, *split;   /* borrowed from the caller */
-    int                 numeric_strings, layout;   /* layout -1 until the first row: 0 sets, 1 flat */
-    size_t              cap;
-    flat_acc            f;
-    cm_label_table     *shared;
-    int                 done;
-};
-
-void cm_clustering_reader_close(cm_clustering_reader *r) {
-    if (!r) return;
-    cm_records_close(r->r);
-    cm_label_table_free(r->shared);
-    free(r->f.lab);
-    for (int l = 0; l < r->f.n_levels; l++) cm_label_table_free(r->f.levels[l]);
-    free(r->f.levels);
-    cm_clustering_data_free(r->d);
-    free(r);
-}
-
-int cm_clustering_reader_open(cm_clustering_reader **out, const char *folder, const char *subset, const char *split,
-                              const char *text_field, const char *label_field) {
-    *out = NULL;
-    cm_clustering_reader *r = cm_calloc(1, sizeof *r);
-    if (!r) return CM_ERR_NOMEM;
-    r->tf = text_field ? text_field : "sentences";
-    r->lf = label_field ? label_field : "labels";
-    r->split = split;
-    r->layout = -1;
-    int rc = (r->d = cm_calloc(1, sizeof *r->d)) ? CM_OK : CM_ERR_NOMEM;
-    if (!rc) rc = cm_data_find_split(folder, subset, split, &r->d->path);
-    if (!rc) rc = cm_data_open(&r->r, r->d->path);
-    if (!rc) rc = cm_label_table_init(&r->shared);
-    if (rc) { cm_clustering_reader_close(r); return rc; }
-    r->numeric_strings = is_delimited(r->d->path);
-    *out = r;
-    return CM_OK;
-}
-
-/* The flat layout's one set, finished at the end of the file. */
-static int finish_flat(cm_clustering_reader *r) {
-    cm_cluster_set *s = r->f.s;
-    s->depth = r->f.lab_depth;
-    s->labels = r->f.lab;
-    r->f.lab = NULL;
-    s->n_labels = cm_calloc((size_t)r->f.n_levels, sizeof *s->n_labels);
-    if (!s->n_labels) return CM_ERR_NOMEM;
-    for (int l = 0; l < r->f.n_levels; l++) s->n_labels[l] = (int)cm_label_table_count(r->f.levels[l]);
-    return CM_OK;
-}
-
-int cm_clustering_reader_next(cm_clustering_reader *r, size_t *index) {
-    if (r->done) return 0;
-    cm_clustering_data *d = r->d;
-    cJSON *obj;
-    int rc;
-    while ((rc = cm_records_next(r->r, &obj)) == 1) {
-        if (r->layout < 0) {
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, r->tf);
-            if (cJSON_IsArray(t)) r->layout = 0;
-            else if (cJSON_IsString(t)) r->layout = 1;
-            else {
-                rc = cm_rec_error(r->r, r->tf,
-                                  "expected an array of strings (a cluster set) or a string (one document)");
-                break;
-            }
-            d->flat = r->layout;
-            if (r->layout == 1) {
-                if (!(d->sets = cm_calloc(1, sizeof *d->sets))) { rc = CM_ERR_NOMEM; break; }
-                d->n_sets = 1;
-                r->f.s = &d->sets[0];
-            }
-        }
-        if (r->layout == 0) {
-            if (cm_array_reserve(d->sets, r->cap, d->n_sets + 1)) { rc = CM_ERR_NOMEM; break; }
-            memset(&d->sets[d->n_sets], 0, sizeof *d->sets);
-            d->n_sets++;
-            if ((rc = read_set(r->r, obj, r->tf, r->lf, r->numeric_strings, r->shared, &d->sets[d->n_sets - 1])))
-                break;
-            *index = d->n_sets - 1;
-            return 1;
-        }
-        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, r->tf))) {
-            rc = cm_rec_error(r->r, r->tf, "expected a string (rows of this file are single documents)");
-            break;
-        }
-        if ((rc = flat_add(&r->f, r->r, obj, r->tf, r->lf, r->numeric_strings))) break;
-    }
-    r->done = 1;
-    if (rc < 0) return rc;
-    if (d->n_sets == 0) return cm_error(CM_ERR_FORMAT, "%s: split '%s' has no rows", d->path, r->split);
-    if (r->layout == 1) {   /* the flat layout's one set is complete only now */
-        CM_TRY(finish_flat(r));
-        *index = 0;
-        return 1;
-    }
-    return 0;
-}
-
-const cm_clustering_data *cm_clustering_reader_data(const cm_clustering_reader *r) { return r->d; }
-
 int cm_clustering_data_load(cm_clustering_data **out, const char *folder, const char *subset, const char *split,
                             const char *text_field, const char *label_field) {
     *out = NULL;
-    cm_clustering_reader *r = NULL;
-    CM_TRY(cm_clustering_reader_open(&r, folder, subset, split, text_field, label_field));
-    size_t i;
-    int rc;
-    while ((rc = cm_clustering_reader_next(r, &i)) == 1) {}
-    if (!rc) {
-        *out = r->d;
-        r->d = NULL;
+    const char *tf = text_field ? text_field : "sentences", *lf = label_field ? label_field : "labels";
+    cm_clustering_data *d = cm_calloc(1, sizeof *d);
+    if (!d) return CM_ERR_NOMEM;
+    int rc = cm_data_find_split(folder, subset, split, &d->path);
+    cm_records *r = NULL;
+    if (!rc) rc = cm_data_open(&r, d->path);
+    int numeric_strings = d->path && is_delimited(d->path), layout = -1;
+    size_t cap = 0;
+    flat_acc f = {0};
+    cm_label_table *shared = NULL;
+    if (!rc) rc = cm_label_table_init(&shared);
+    cJSON *obj;
+    while (!rc && (rc = cm_records_next(r, &obj)) == 1) {
+        rc = CM_OK;
+        if (layout < 0) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, tf);
+            if (cJSON_IsArray(t)) layout = 0;
+            else if (cJSON_IsString(t)) layout = 1;
+            else {
+                rc = cm_rec_error(r, tf, "expected an array of strings (a cluster set) or a string (one document)");
+                break;
+            }
+            d->flat = layout;
+            if (layout == 1) {
+                if (!(d->sets = cm_calloc(1, sizeof *d->sets))) { rc = CM_ERR_NOMEM; break; }
+                d->n_sets = 1;
+                f.s = &d->sets[0];
+            }
+        }
+        if (layout == 0) {
+            if (cm_array_reserve(d->sets, cap, d->n_sets + 1)) { rc = CM_ERR_NOMEM; break; }
+            memset(&d->sets[d->n_sets], 0, sizeof *d->sets);
+            d->n_sets++;
+            rc = read_set(r, obj, tf, lf, numeric_strings, shared, &d->sets[d->n_sets - 1]);
+        } else {
+            if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, tf))) {
+                rc = cm_rec_error(r, tf, "expected a string (rows of this file are single documents)");
+                break;
+            }
+            rc = flat_add(&f, r, obj, tf, lf, numeric_strings);
+        }
     }
-    cm_clustering_reader_close(r);
-    return rc;
+    cm_records_close(r);
+    if (rc > 0) rc = CM_OK;
+    if (!rc && layout == 1) {
+        cm_cluster_set *s = f.s;
+        s->depth = f.lab_depth;
+        s->labels = f.lab;
+        f.lab = NULL;
+        s->n_labels = cm_calloc((size_t)f.n_levels, sizeof *s->n_labels);
+        if (!s->n_labels) rc = CM_ERR_NOMEM;
+        for (int l = 0; !rc && l < f.n_levels; l++) s->n_labels[l] = (int)cm_label_table_count(f.levels[l]);
+    }
+    cm_label_table_free(shared);
+    free(f.lab);
+    for (int l = 0; l < f.n_levels; l++) cm_label_table_free(f.levels[l]);
+    free(f.levels);
+    if (!rc && d->n_sets == 0) rc = cm_error(CM_ERR_FORMAT, "%s: split '%s' has no rows", d->path, split);
+    if (rc) {
+        cm_clustering_data_free(d);
+        return rc;
+    }
+    *out = d;
+    return CM_OK;
 }

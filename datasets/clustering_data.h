@@ -42,20 +42,4 @@ int  cm_clustering_data_load(cm_clustering_data **out, const char *folder, const
                              const char *text_field, const char *label_field);
 void cm_clustering_data_free(cm_clustering_data *d);
 
-/* The same split read one cluster set at a time, so that a caller can work on
- * the sets read so far while the rest is parsed. _next reads the next row
- * into the reader's data and returns 1 with *index its set (set layout); a
- * flat file is read whole by the first call (its one set, index 0); 0 at the
- * end; <0 on error (cm_clustering_data_load's messages; the reader then ends).
- * The data (cm_clustering_reader_data) grows with each call: sets[] may move,
- * but a set's texts, labels and n_labels stay where they are until close.
- * Ownership: _open allocates the reader, _close frees it and its data; the
- * field names and split are borrowed until close. */
-typedef struct cm_clustering_reader cm_clustering_reader;
-int  cm_clustering_reader_open(cm_clustering_reader **out, const char *folder, const char *subset, const char *split,
-                               const char *text_field, const char *label_field);
-int  cm_clustering_reader_next(cm_clustering_reader *r, size_t *index);
-const cm_clustering_data *cm_clustering_reader_data(const cm_clustering_reader *r);
-void cm_clustering_reader_close(cm_clustering_reader *r);
-
 #endif

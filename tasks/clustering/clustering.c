@@ -30,7 +30,6 @@
  * Per-item data: {"kind": "mean", "ids": [set index | "Level L/round r"],
  * "values": [V-measure]}.
  */
-#include "cmteb/array.h"
 #include "cmteb/strmap.h"
 #include "cmteb/evaluator.h"
 #include "cmteb/log.h"
@@ -135,50 +134,72 @@ static int collect(const cm_task *task, const cm_eval_ctx *ctx, const cm_cluster
     return CM_OK;
 }
 
-/* One set of the lent pipeline: its rows (lent by the embedder), what its k-means needs (borrowed from the
- * reader's data, which keeps them in place) and its outcome. */
-typedef struct {
-    const float **rows;   /* (n) owned array of lent rows */
-    size_t        n;
-    const int    *labels;
-    int           k;
-    double        v;
-    int           rc;
-    char          err[512];
-} lent_set;
-
-static void lent_run(lent_set *j, size_t dim, int bs, uint32_t seed, int threads) {
-    j->rc = cluster_and_score(NULL, j->rows, j->n, dim, j->labels, j->k, bs, seed, threads, &j->v);
-    if (j->rc) snprintf(j->err, sizeof j->err, "%s", cm_last_error());   /* messages are per thread */
-}
-
-/* The slot path over sets [s0, n_sets) of the complete data: sets are embedded one after another (the
- * embedder is not shared between threads) into G slots, as many as CLU_GROUP_BYTES holds, then the G sets are
- * clustered by the threads, one set per thread at a time (dynamic: a thread done with a small set takes the
- * next), each k-means single-threaded. Returns an embedding error; a set that fails to cluster leaves its
- * prc/perr and ends the loop after its group (the caller reports the first failure in set order). */
-static int v1_slots(const cm_task *task, cm_eval_ctx *ctx, const cm_clustering_data *data, size_t s0, double *v,
-                    int *prc, char *perr) {
+static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const cm_clustering_data *data) {
     const double bs = (double)task->settings.clustering.batch_size, seed = (double)task->settings.clustering.seed;
     const size_t dim = cm_embedder_dim(ctx->embedder);
+    /* Sets are embedded one after another (the embedder is not shared between threads) into G slots, as many
+     * as CLU_GROUP_BYTES holds, then the G sets are clustered by the threads, one set per thread at a time
+     * (dynamic: a thread done with a small set takes the next), each k-means single-threaded. A k-means'
+     * labels and inertia do not depend on its thread count (kmeans.h): the scores are the sequential loop's.
+     * When the embedder lends the vectors (below), there are no slots: one group of all the sets. */
     size_t maxn = 1;
-    for (size_t si = s0; si < data->n_sets; si++) maxn = data->sets[si].n > maxn ? data->sets[si].n : maxn;
+    for (size_t si = 0; si < data->n_sets; si++) maxn = data->sets[si].n > maxn ? data->sets[si].n : maxn;
     const size_t per = maxn * dim;   /* floats per slot */
     const int nt = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
     int G = 1;
     if (nt > 1) {
         const size_t slot = per * sizeof(float);
         size_t fit = slot ? CLU_GROUP_BYTES / slot : 1;
-        if (fit > data->n_sets - s0) fit = data->n_sets - s0;
+        if (fit > data->n_sets) fit = data->n_sets;
         G = fit > 1 ? (int)(fit < 4096 ? fit : 4096) : 1;
     }
-    float *X = cm_malloc((size_t)G * per * sizeof *X);
-    if (!X && G > 1) {   /* no room for the slots (a memory cap): one set at a time, as it always worked */
+    double *v = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *v);
+    int *prc = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *prc);
+    char *perr = cm_malloc((data->n_sets ? data->n_sets : 1) * 512);
+    cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
+    int rc = v && prc && perr && list ? CM_OK : CM_ERR_NOMEM;
+    /* Lent rows: when the embedder lends every set's vectors (a precomputed float32 store, no cache), the sets
+     * are clustered straight from the store's map, all of them in one dynamic loop: no slots to fill (fresh
+     * memory and a copy of every vector) and no wait for the slowest set of each group. */
+    const float **P = NULL;
+    size_t *off = NULL;
+    int lent = 0;
+    if (!rc) {
+        size_t total = 0;
+        off = cm_malloc((data->n_sets + 1) * sizeof *off);
+        for (size_t si = 0; off && si < data->n_sets; si++) { off[si] = total; total += data->sets[si].n; }
+        P = off ? cm_malloc((total ? total : 1) * sizeof *P) : NULL;
+        if (!P) rc = CM_ERR_NOMEM;
+        lent = !rc;
+        for (size_t si = 0; lent && !rc && si < data->n_sets; si++) {
+            const cm_cluster_set *s = &data->sets[si];
+            char label[256];
+            snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, si + 1, data->n_sets);
+            rc = cm_embed_view(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
+                               label, NULL, P + off[si]);
+            if (rc == CM_ERR_UNSUPPORTED) { rc = CM_OK; lent = 0; }
+        }
+    }
+    if (!rc && lent) {
+        const int ln = data->n_sets < (size_t)nt ? (int)data->n_sets : nt;
+#pragma omp parallel for num_threads(ln) schedule(dynamic, 1) if (ln > 1)
+        for (size_t si = 0; si < data->n_sets; si++) {
+            const cm_cluster_set *s = &data->sets[si];
+            prc[si] = cluster_and_score(NULL, P + off[si], s->n, dim, s->labels, s->n_labels[0], (int)bs,
+                                        (uint32_t)seed, ln > 1 ? 1 : ctx->threads, &v[si]);
+            if (prc[si]) snprintf(perr + si * 512, 512, "%s", cm_last_error()); /* messages are per thread */
+        }
+        rc = collect(task, ctx, data, 0, data->n_sets, v, prc, perr, list, ids);
+    }
+    free(P);
+    free(off);
+    float *X = !rc && !lent ? cm_malloc((size_t)G * per * sizeof *X) : NULL;
+    if (!rc && !lent && !X && G > 1) {   /* no room for the slots (a memory cap): one set at a time */
         G = 1;
         X = cm_malloc(per * sizeof *X);
     }
-    int rc = X ? CM_OK : CM_ERR_NOMEM;
-    for (size_t g0 = s0; !rc && g0 < data->n_sets; g0 += (size_t)G) {
+    if (!rc && !lent && !X) rc = CM_ERR_NOMEM;
+    for (size_t g0 = 0; !rc && !lent && g0 < data->n_sets; g0 += (size_t)G) {
         const int gn = data->n_sets - g0 < (size_t)G ? (int)(data->n_sets - g0) : G;
         for (int q = 0; !rc && q < gn; q++) {
             const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
@@ -196,128 +217,17 @@ static int v1_slots(const cm_task *task, cm_eval_ctx *ctx, const cm_clustering_d
                                         (uint32_t)seed, gn > 1 ? 1 : ctx->threads, &v[si]);
             if (prc[si]) snprintf(perr + si * 512, 512, "%s", cm_last_error()); /* messages are per thread */
         }
-        int failed = 0;   /* a failed set stops the run after its group, as before (collect reports it) */
-        for (size_t si = g0; si < g0 + (size_t)gn; si++) failed |= prc[si] != 0;
-        if (failed) break;
+        rc = collect(task, ctx, data, g0, g0 + (size_t)gn, v, prc, perr, list, ids);
     }
     free(X);
-    return rc;
-}
-
-/* MTEB v1: each cluster set clustered on its own (k = its number of labels), the V-measures averaged.
- * When the embedder lends the vectors (a precomputed float32 store, no cache: cm_embed_view), the sets are
- * clustered while the rest of the file is read: this thread reads a set, looks its rows up and hands it to
- * the team as a task (one k-means per thread at a time, each single-threaded), then reads the next; nothing is
- * copied. A lone set is clustered with every thread. From the first set whose rows are not lent on, the sets
- * go through the slot path (v1_slots) once the file is read. A k-means' labels and inertia do not depend on
- * its thread count (kmeans.h): the scores are the sequential loop's. Errors: reading first, then looking up,
- * then clustering (the first set's), as a run that read and looked everything up before clustering. */
-static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, cm_clustering_reader *rd) {
-    const int bs = (int)task->settings.clustering.batch_size;
-    const uint32_t seed = (uint32_t)task->settings.clustering.seed;
-    const size_t dim = cm_embedder_dim(ctx->embedder);
-    const int nt = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
-    lent_set **jobs = NULL;
-    size_t n_jobs = 0, cap = 0, first_slot = SIZE_MAX;
-    int read_rc = CM_OK, view_rc = CM_OK, lent = 1, launched = 0;
-    char msg[2048] = "";   /* the reading thread's message of read_rc / view_rc (messages are per thread) */
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#pragma omp single
-    {
-        lent_set *pending = NULL;   /* read and looked up, not handed out: a lone set gets every thread */
-        for (;;) {
-            size_t si;
-            int got = cm_clustering_reader_next(rd, &si);
-            if (got <= 0) {
-                if ((read_rc = got)) {   /* worded as a failed load was */
-                    cm_error_wrap(got, "%s", task->name);
-                    snprintf(msg, sizeof msg, "%s", cm_last_error());
-                }
-                break;
-            }
-            const cm_clustering_data *data = cm_clustering_reader_data(rd);
-            if (data->flat) {
-                read_rc = CM_ERR_FORMAT;
-                snprintf(msg, sizeof msg, "%s: %s holds one document per row; the v1 protocol needs cluster sets "
-                         "(use --clustering-protocol fast)", task->name, data->path);
-                break;
-            }
-            if (!lent) continue;   /* reading on: the slot path needs every set */
-            const cm_cluster_set *s = &data->sets[si];
-            lent_set *j = cm_calloc(1, sizeof *j);
-            if (j && !(j->rows = cm_malloc((s->n ? s->n : 1) * sizeof *j->rows))) { free(j); j = NULL; }
-            if (!j || cm_array_reserve(jobs, cap, n_jobs + 1)) {
-                if (j) { free(j->rows); free(j); }
-                view_rc = CM_ERR_NOMEM;
-                snprintf(msg, sizeof msg, "%s: out of memory", task->name);
-                break;
-            }
-            jobs[n_jobs++] = j;
-            j->n = s->n;
-            j->labels = s->labels;
-            j->k = s->n_labels[0];
-            char label[256];
-            snprintf(label, sizeof label, "%s: set %zu", task->name, si + 1);
-            int rc = cm_embed_view(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY,
-                                   task->instruction, label, NULL, j->rows);
-            if (rc == CM_ERR_UNSUPPORTED) {   /* not lent: this set and the rest through the slots */
-                lent = 0;
-                first_slot = si;
-                free(j->rows);
-                free(j);
-                n_jobs--;
-                continue;
-            }
-            if (rc) {
-                view_rc = rc;
-                snprintf(msg, sizeof msg, "%s", cm_last_error());
-                break;
-            }
-            if (pending) {
-                lent_set *pj = pending;
-#pragma omp task firstprivate(pj)
-                lent_run(pj, dim, bs, seed, 1);
-                launched++;
-            }
-            pending = j;
-        }
-        if (pending && !read_rc && !view_rc && (launched || first_slot != SIZE_MAX)) {
-            lent_set *pj = pending;
-#pragma omp task firstprivate(pj)
-            lent_run(pj, dim, bs, seed, 1);
-            launched++;
-        }
-    }   /* every task has run here */
-    if (!read_rc && !view_rc && n_jobs == 1 && !launched) lent_run(jobs[0], dim, bs, seed, ctx->threads);
-
-    const cm_clustering_data *data = cm_clustering_reader_data(rd);
-    const size_t n_sets = data->n_sets;
-    double *v = cm_calloc(n_sets ? n_sets : 1, sizeof *v);
-    int *prc = cm_calloc(n_sets ? n_sets : 1, sizeof *prc);
-    char *perr = cm_calloc((n_sets ? n_sets : 1) * 512, 1);
-    cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
-    int rc = read_rc ? read_rc : view_rc;   /* reading first, then looking up */
-    if (rc) rc = cm_error(rc, "%s", msg);
-    if (!rc && (!v || !prc || !perr || !list)) rc = CM_ERR_NOMEM;
-    int lent_failed = 0;
-    for (size_t si = 0; !rc && si < n_jobs; si++) {
-        v[si] = jobs[si]->v;
-        prc[si] = jobs[si]->rc;
-        lent_failed |= prc[si] != 0;
-        snprintf(perr + si * 512, 512, "%s", jobs[si]->err);
-    }
-    if (!rc && !lent_failed && first_slot != SIZE_MAX) rc = v1_slots(task, ctx, data, first_slot, v, prc, perr);
-    if (!rc) rc = collect(task, ctx, data, 0, n_sets, v, prc, perr, list, ids);
-    for (size_t si = 0; si < n_jobs; si++) { free(jobs[si]->rows); free(jobs[si]); }
-    free(jobs);
     free(prc);
     free(perr);
     if (!rc) {
-        rc = finish(task, scores, v, n_sets, list);
+        rc = finish(task, scores, v, data->n_sets, list);
         list = NULL;
     }
     if (!rc) {
-        rc = add_items(ctx, ids, v, n_sets);
+        rc = add_items(ctx, ids, v, data->n_sets);
         ids = NULL;
     }
     cJSON_Delete(list);
@@ -502,19 +412,15 @@ int cm_eval_clustering(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores) {
     const int fast = proto == CM_CLUSTERING_FAST;
     if (!fast && proto != CM_CLUSTERING_V1)
         return cm_error(CM_ERR_ARG, "%s: clustering protocol %d is not known (expected v1 or fast)", task->name, proto);
-    const char *tf = task->settings.clustering.text_field, *lf = task->settings.clustering.label_field;
-    if (!fast) {
-        cm_clustering_reader *rd = NULL;
-        int rc = cm_clustering_reader_open(&rd, ctx->data_folder, task->subset, task->split, tf, lf);
-        if (rc) return cm_error_wrap(rc, "%s", task->name);
-        rc = eval_v1(task, ctx, scores, rd);
-        cm_clustering_reader_close(rd);
-        return rc;
-    }
     cm_clustering_data *data = NULL;
-    int rc = cm_clustering_data_load(&data, ctx->data_folder, task->subset, task->split, tf, lf);
+    int rc = cm_clustering_data_load(&data, ctx->data_folder, task->subset, task->split,
+                                     task->settings.clustering.text_field, task->settings.clustering.label_field);
     if (rc) return cm_error_wrap(rc, "%s", task->name);
-    rc = eval_fast(task, ctx, scores, data);
+    if (!fast && data->flat)
+        rc = cm_error(CM_ERR_FORMAT, "%s: %s holds one document per row; the v1 protocol needs cluster sets "
+                      "(use --clustering-protocol fast)", task->name, data->path);
+    else
+        rc = fast ? eval_fast(task, ctx, scores, data) : eval_v1(task, ctx, scores, data);
     cm_clustering_data_free(data);
     return rc;
 }

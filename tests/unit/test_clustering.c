@@ -8,10 +8,9 @@
  *         stream and takes the same steps);
  *   fast  MTEB 2's pooled, sampled, bootstrapped protocol, every round.
  * Also: the flat layout with hierarchical labels, per-item data, and errors
- * for bad input; v1 with the store's rows lent (clustered while the file is
- * read), with none lent (slots) and switching to slots after one or two
- * sets: the same bits; a set whose texts are missing, and a bad row after
- * lent sets, reported as such.
+ * for bad input; v1 with the store's rows lent, with none lent (slots) and
+ * refused after one or two sets (slots): the same bits; a set whose texts
+ * are missing, and a bad row after good ones, reported as such.
  */
 #include "check.h"
 #include "cmteb/embedder.h"
@@ -61,7 +60,7 @@ static void write_file(const char *dir, const char *name, const char *text) {
 }
 
 /* A backend over another encoder that lends its rows for the first `lend` calls only, then refuses (as a store
- * whose later rows are not mapped would): v1 then clusters the remaining sets through its slots. */
+ * whose later rows are not mapped would): v1 then clusters every set through its slots. */
 typedef struct { cm_encoder *inner; int lend, calls; } flaky;
 static int fl_encode(void *st, const char *const *texts, size_t n, cm_role role, const char *instr, float *out) {
     return cm_encoder_encode(((flaky *)st)->inner, texts, n, role, instr, out);
@@ -138,8 +137,8 @@ int main(void) {
         free(all);
     }
 
-    /* errors after lent sets: a set with a text the store lacks names its set; a bad row after good ones is
-     * the file's error (as when the whole file was read first), not a score */
+    /* errors with lent rows: a set with a text the store lacks names its set; a bad row after good ones is the
+     * file's error, not a score */
     {
         char *src = cm_path_join(dir, "clusters/test.jsonl"), *rows = NULL;
         CHECK_OK(cm_read_file(src, &rows, NULL));
@@ -163,7 +162,7 @@ int main(void) {
             int rc = run(emb, bt, NULL, sc, NULL);
             if (c == 0) {
                 CHECK(rc == CM_ERR_NOTFOUND);
-                CHECK(strstr(cm_last_error(), "Sets: set 2: ") && strstr(cm_last_error(), "zz not in the store"));
+                CHECK(strstr(cm_last_error(), "Sets: set 2/3: ") && strstr(cm_last_error(), "zz not in the store"));
             } else {
                 CHECK(rc == CM_ERR_FORMAT);
                 CHECK(strstr(cm_last_error(), "Sets: ") == cm_last_error() &&
