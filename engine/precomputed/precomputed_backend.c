@@ -126,6 +126,7 @@ static int pre_init(void **state, const char *arg, const cm_encoder_params *para
     info->n_parameters = -1;
     info->uses_instructions = 0;
     info->chunk = SIZE_MAX;
+    info->stored = 1;
     *state = s;
     return CM_OK;
 }

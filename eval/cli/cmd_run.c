@@ -6,6 +6,7 @@
 #include "cmteb/embedder.h"
 #include "cmteb/encoder.h"
 #include "cmteb/hub.h"
+#include "cmteb/log.h"
 #include "cmteb/status.h"
 #include "cmteb/task.h"
 #include "cmteb/util.h"
@@ -212,7 +213,11 @@ int cm_cmd_run(int argc, char **argv) {
     }
 
     if ((rc = cm_encoder_init(&enc, model, &ep))) goto fail;
-    if (!no_cache) {
+    if (!no_cache && !cache_dir && cm_encoder_get_info(enc)->stored) {
+        /* vectors read from a store (precomputed:) are not copied into a default cache: --cache-dir keeps one */
+        if (!rp.quiet) cm_log(CM_LOG_INFO, "%s: vectors are read from their store; no embedding cache (--cache-dir "
+                              "DIR keeps one)", cm_encoder_get_info(enc)->name);
+    } else if (!no_cache) {
         if (!cache_dir) cache_dir = default_cache = cm_path_join(run_output, ".cache");
         mp.cache_dir = cache_dir;
     }

@@ -5,7 +5,7 @@
 # the evaluators that run work side by side (classification: one experiment per thread; clustering: one
 # cluster set per thread) must give byte-identical scores and per-item data with --threads 1 and 2, and
 # clustering the same with an embedding cache (vectors copied into cluster-set slots) as without (the
-# store's rows lent, no copy).
+# store's rows lent, no copy); without any cache option a precomputed run keeps no default cache.
 set -euo pipefail
 /usr/bin/python3 -c 'import numpy, scipy, sklearn' 2>/dev/null || { echo "SKIP: numpy/scipy/sklearn absent"; exit 77; }
 out="$CMTEB_TMP/e2e_evaluator_shapes"
@@ -32,7 +32,12 @@ for t in classification clustering; do
     if [ "$t" = clustering ]; then
         "$CMTEB_BIN" run --model precomputed:store --task-file "tasks/$t.json" --output "$out/tc-$t" --quiet \
             --cache-dir "$out/cache-$t" --threads 2 >/dev/null
-        cmp_dirs+=("$out/tc-$t")
+        # no cache option: precomputed vectors are not copied into a default cache (OUTPUT/.cache)
+        "$CMTEB_BIN" run --model precomputed:store --task-file "tasks/$t.json" --output "$out/td-$t" --quiet \
+            --threads 2 >/dev/null
+        [ -d "$out/cache-$t" ] || { echo "FAIL: --cache-dir did not make a cache"; fail=1; }
+        [ ! -e "$out/td-$t/.cache" ] || { echo "FAIL: a precomputed run made a default cache"; fail=1; }
+        cmp_dirs+=("$out/tc-$t" "$out/td-$t")
     fi
     /usr/bin/python3 - "$t" "${cmp_dirs[@]}" <<'PY' || fail=1
 import json, os, sys

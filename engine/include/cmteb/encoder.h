@@ -70,6 +70,8 @@ typedef struct cm_encoder_info {
                                       SIZE_MAX: everything at once (precomputed lookups) */
     const char *device;            /* where vectors are computed ("cpu", "cuda:0"), NULL when not applicable */
     const char *dtype;             /* their compute dtype ("fp32", "bf16", "int8", "fp16"), NULL when n/a */
+    int         stored;            /* 1: the vectors are read from a vector store (precomputed): an embedding
+                                      cache would only copy them, so a run keeps none unless asked for one */
 } cm_encoder_info;
 
 typedef struct cm_encoder cm_encoder;
