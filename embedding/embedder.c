@@ -144,12 +144,19 @@ static int check_finite(const float *x, size_t n, size_t dim, const char *what) 
     return first == SIZE_MAX ? CM_OK : cm_check_finite(x, first + 1, what);
 }
 
+/* The instruction the encoder gets: the task's when the embedder (or, by default, the model) uses instructions,
+ * NULL for none. */
+static const char *encoder_instruction(const cm_embedder *e, const char *instruction) {
+    const cm_encoder_info *info = cm_encoder_get_info(e->enc);
+    int use = e->p.use_instructions < 0 ? info->uses_instructions : e->p.use_instructions;
+    return use && instruction && *instruction ? instruction : NULL;
+}
+
 int cm_embed(cm_embedder *e, const char *const *texts, size_t n, cm_role role, const char *instruction,
              const char *label, float *out) {
     if (n == 0) return CM_OK;
     const cm_encoder_info *info = cm_encoder_get_info(e->enc);
-    int use = e->p.use_instructions < 0 ? info->uses_instructions : e->p.use_instructions;
-    const char *instr = use && instruction && *instruction ? instruction : NULL;
+    const char *instr = encoder_instruction(e, instruction);
     size_t dim = info->dim;
     int rc = CM_OK;
 
@@ -302,9 +309,7 @@ int cm_embed_view(cm_embedder *e, const char *const *texts, size_t n, cm_role ro
                   const char *label, float *buf, const float **rows) {
     if (n == 0) return CM_OK;
     if (!e->cache && !e->slice && e->delay_ms <= 0) {
-        const cm_encoder_info *info = cm_encoder_get_info(e->enc);
-        int use = e->p.use_instructions < 0 ? info->uses_instructions : e->p.use_instructions;
-        const char *instr = use && instruction && *instruction ? instruction : NULL;
+        const char *instr = encoder_instruction(e, instruction);
         for (size_t i = 0; i < n; i++)
             if (!texts[i]) return cm_error(CM_ERR_ARG, "%s: text %zu is NULL", label ? label : "embed", i);
         if (cm_interrupted())

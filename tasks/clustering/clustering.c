@@ -62,10 +62,10 @@ static int protocol_of(const cm_task *task, const cm_eval_ctx *ctx) {
     return task->settings.clustering.protocol;
 }
 
-/* Clusters rows X[0..n) (X NULL: the rows P[0..n)) into k groups on a fresh
- * RandomState(seed) and scores them against truth[0..n). */
-static int cluster_and_score(const float *X, const float *const *P, size_t n, size_t d, const int *truth, int k,
-                             int batch, uint32_t seed, int threads, double *v) {
+/* Clusters the rows P[0..n) into k groups on a fresh RandomState(seed) and
+ * scores them against truth[0..n). */
+static int cluster_and_score(const float *const *P, size_t n, size_t d, const int *truth, int k, int batch,
+                             uint32_t seed, int threads, double *v) {
     int *pred = cm_malloc((n ? n : 1) * sizeof *pred);
     if (!pred) return CM_ERR_NOMEM;
     cm_kmeans_params p = cm_kmeans_default_params();
@@ -74,8 +74,7 @@ static int cluster_and_score(const float *X, const float *const *P, size_t n, si
     p.threads = threads;
     cm_mt19937 rng;
     cm_mt_seed(&rng, seed);
-    int rc = X ? cm_minibatch_kmeans(X, n, d, &p, &rng, pred, NULL, NULL)
-               : cm_minibatch_kmeans_rows(P, n, d, &p, &rng, pred, NULL, NULL);
+    int rc = cm_minibatch_kmeans_rows(P, n, d, &p, &rng, pred, NULL, NULL);
     if (!rc) rc = cm_v_measure(truth, pred, n, v, NULL, NULL);
     free(pred);
     return rc;
@@ -141,85 +140,75 @@ static int eval_v1(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const c
      * as CLU_GROUP_BYTES holds, then the G sets are clustered by the threads, one set per thread at a time
      * (dynamic: a thread done with a small set takes the next), each k-means single-threaded. A k-means'
      * labels and inertia do not depend on its thread count (kmeans.h): the scores are the sequential loop's.
-     * When the embedder lends the vectors (below), there are no slots: one group of all the sets. */
+     * When the embedder lends every set's vectors (a precomputed float32 store, no cache), the sets are
+     * clustered straight from the store's map: no slots to fill (fresh memory and a copy of every vector) and
+     * one group of all the sets (no wait for the slowest set of each group). Either way k-means reads each set
+     * through its row pointers P + off[si]. */
     size_t maxn = 1;
     for (size_t si = 0; si < data->n_sets; si++) maxn = data->sets[si].n > maxn ? data->sets[si].n : maxn;
     const size_t per = maxn * dim;   /* floats per slot */
     const int nt = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
-    int G = 1;
+    size_t G = 1;
     if (nt > 1) {
         const size_t slot = per * sizeof(float);
         size_t fit = slot ? CLU_GROUP_BYTES / slot : 1;
         if (fit > data->n_sets) fit = data->n_sets;
-        G = fit > 1 ? (int)(fit < 4096 ? fit : 4096) : 1;
+        G = fit > 1 ? (fit < 4096 ? fit : 4096) : 1;
     }
     double *v = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *v);
     int *prc = cm_calloc(data->n_sets ? data->n_sets : 1, sizeof *prc);
     char *perr = cm_malloc((data->n_sets ? data->n_sets : 1) * 512);
+    size_t *off = cm_malloc((data->n_sets ? data->n_sets : 1) * sizeof *off), total = 0;
+    for (size_t si = 0; off && si < data->n_sets; si++) { off[si] = total; total += data->sets[si].n; }
+    const float **P = cm_malloc((total ? total : 1) * sizeof *P);
     cJSON *list = cJSON_CreateArray(), *ids = ctx->items ? cJSON_CreateArray() : NULL;
-    int rc = v && prc && perr && list ? CM_OK : CM_ERR_NOMEM;
-    /* Lent rows: when the embedder lends every set's vectors (a precomputed float32 store, no cache), the sets
-     * are clustered straight from the store's map, all of them in one dynamic loop: no slots to fill (fresh
-     * memory and a copy of every vector) and no wait for the slowest set of each group. */
-    const float **P = NULL;
-    size_t *off = NULL;
-    int lent = 0;
-    if (!rc) {
-        size_t total = 0;
-        off = cm_malloc((data->n_sets + 1) * sizeof *off);
-        for (size_t si = 0; off && si < data->n_sets; si++) { off[si] = total; total += data->sets[si].n; }
-        P = off ? cm_malloc((total ? total : 1) * sizeof *P) : NULL;
-        if (!P) rc = CM_ERR_NOMEM;
-        lent = !rc;
-        for (size_t si = 0; lent && !rc && si < data->n_sets; si++) {
+    int rc = v && prc && perr && off && P && list ? CM_OK : CM_ERR_NOMEM;
+    int lent = !rc;
+    for (size_t si = 0; lent && !rc && si < data->n_sets; si++) {
+        const cm_cluster_set *s = &data->sets[si];
+        char label[256];
+        snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, si + 1, data->n_sets);
+        rc = cm_embed_view(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
+                           label, NULL, P + off[si]);
+        if (rc == CM_ERR_UNSUPPORTED) { rc = CM_OK; lent = 0; }
+    }
+    float *X = NULL;
+    if (!rc && lent) {
+        G = data->n_sets ? data->n_sets : 1;
+    } else if (!rc) {
+        X = cm_malloc(G * per * sizeof *X);
+        if (!X && G > 1) {   /* no room for the slots (a memory cap): one set at a time, as it always worked */
+            G = 1;
+            X = cm_malloc(per * sizeof *X);
+        }
+        if (!X) rc = CM_ERR_NOMEM;
+    }
+    for (size_t g0 = 0; !rc && g0 < data->n_sets; g0 += G) {
+        const size_t gn = data->n_sets - g0 < G ? data->n_sets - g0 : G;
+        for (size_t q = 0; !lent && !rc && q < gn; q++) {   /* the slots: embedded, then pointed at */
+            const size_t si = g0 + q;
             const cm_cluster_set *s = &data->sets[si];
+            float *slot = X + q * per;
             char label[256];
             snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, si + 1, data->n_sets);
-            rc = cm_embed_view(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
-                               label, NULL, P + off[si]);
-            if (rc == CM_ERR_UNSUPPORTED) { rc = CM_OK; lent = 0; }
-        }
-    }
-    if (!rc && lent) {
-        const int ln = data->n_sets < (size_t)nt ? (int)data->n_sets : nt;
-#pragma omp parallel for num_threads(ln) schedule(dynamic, 1) if (ln > 1)
-        for (size_t si = 0; si < data->n_sets; si++) {
-            const cm_cluster_set *s = &data->sets[si];
-            prc[si] = cluster_and_score(NULL, P + off[si], s->n, dim, s->labels, s->n_labels[0], (int)bs,
-                                        (uint32_t)seed, ln > 1 ? 1 : ctx->threads, &v[si]);
-            if (prc[si]) snprintf(perr + si * 512, 512, "%s", cm_last_error()); /* messages are per thread */
-        }
-        rc = collect(task, ctx, data, 0, data->n_sets, v, prc, perr, list, ids);
-    }
-    free(P);
-    free(off);
-    float *X = !rc && !lent ? cm_malloc((size_t)G * per * sizeof *X) : NULL;
-    if (!rc && !lent && !X && G > 1) {   /* no room for the slots (a memory cap): one set at a time */
-        G = 1;
-        X = cm_malloc(per * sizeof *X);
-    }
-    if (!rc && !lent && !X) rc = CM_ERR_NOMEM;
-    for (size_t g0 = 0; !rc && !lent && g0 < data->n_sets; g0 += (size_t)G) {
-        const int gn = data->n_sets - g0 < (size_t)G ? (int)(data->n_sets - g0) : G;
-        for (int q = 0; !rc && q < gn; q++) {
-            const cm_cluster_set *s = &data->sets[g0 + (size_t)q];
-            char label[256];
-            snprintf(label, sizeof label, "%s: set %zu/%zu", task->name, g0 + (size_t)q + 1, data->n_sets);
             rc = cm_embed(ctx->embedder, (const char *const *)s->texts, s->n, CM_ROLE_QUERY, task->instruction,
-                          label, X + (size_t)q * per);
+                          label, slot);
+            for (size_t i = 0; i < s->n; i++) P[off[si] + i] = slot + i * dim;
         }
         if (rc) break;
-#pragma omp parallel for num_threads(gn < nt ? gn : nt) schedule(dynamic, 1) if (gn > 1)
-        for (int q = 0; q < gn; q++) {
-            const size_t si = g0 + (size_t)q;
+        const int tn = gn < (size_t)nt ? (int)gn : nt;
+#pragma omp parallel for num_threads(tn) schedule(dynamic, 1) if (tn > 1)
+        for (size_t si = g0; si < g0 + gn; si++) {
             const cm_cluster_set *s = &data->sets[si];
-            prc[si] = cluster_and_score(X + (size_t)q * per, NULL, s->n, dim, s->labels, s->n_labels[0], (int)bs,
-                                        (uint32_t)seed, gn > 1 ? 1 : ctx->threads, &v[si]);
+            prc[si] = cluster_and_score(P + off[si], s->n, dim, s->labels, s->n_labels[0], (int)bs, (uint32_t)seed,
+                                        tn > 1 ? 1 : ctx->threads, &v[si]);
             if (prc[si]) snprintf(perr + si * 512, 512, "%s", cm_last_error()); /* messages are per thread */
         }
-        rc = collect(task, ctx, data, g0, g0 + (size_t)gn, v, prc, perr, list, ids);
+        rc = collect(task, ctx, data, g0, g0 + gn, v, prc, perr, list, ids);
     }
     free(X);
+    free(P);
+    free(off);
     free(prc);
     free(perr);
     if (!rc) {
@@ -262,7 +251,8 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
     const char **texts = cm_malloc((total ? total : 1) * sizeof *texts);
     int *labels = cm_malloc((total ? total : 1) * (size_t)depth * sizeof *labels);
     size_t *pick = NULL, *boot = NULL;
-    float *X = NULL, *Xb = NULL;
+    float *X = NULL;
+    const float **Pb = NULL;   /* (nb) a round's bootstrap rows of X */
     int *lev = NULL, *truth = NULL;
     double *vals = NULL;
     cJSON *by_level = NULL, *ids = NULL;
@@ -341,11 +331,11 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
         lev = cm_malloc(n_embed * sizeof *lev);
         truth = cm_malloc(nb * sizeof *truth);
         boot = cm_malloc(nb * sizeof *boot);
-        Xb = cm_malloc(nb * dim * sizeof *Xb);
+        Pb = cm_malloc((nb ? nb : 1) * sizeof *Pb);
         vals = cm_malloc((size_t)levels * nr * sizeof *vals);
         by_level = cJSON_CreateObject();
         ids = ctx->items ? cJSON_CreateArray() : NULL;
-        if (!lev || !truth || !boot || !Xb || !vals || !by_level) rc = CM_ERR_NOMEM;
+        if (!lev || !truth || !boot || !Pb || !vals || !by_level) rc = CM_ERR_NOMEM;
     }
     size_t nv = 0;
     for (int L = 0; !rc && L < levels; L++) {
@@ -372,11 +362,10 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
             cm_py_choices(&rs, nvalid, nb, boot);
             for (size_t j = 0; j < nb; j++) {
                 size_t row = (size_t)lev[boot[j]];
-                memcpy(Xb + j * dim, X + row * dim, dim * sizeof *Xb);
+                Pb[j] = X + row * dim;
                 truth[j] = labels[(pick ? pick[row] : row) * (size_t)depth + (size_t)L];
             }
-            if ((rc = cluster_and_score(Xb, NULL, nb, dim, truth, k, (int)batch, (uint32_t)seed, ctx->threads,
-                                        &vals[nv]))) {
+            if ((rc = cluster_and_score(Pb, nb, dim, truth, k, (int)batch, (uint32_t)seed, ctx->threads, &vals[nv]))) {
                 rc = cm_error_wrap(rc, "%s: level %d, round %zu", task->name, L, r + 1);
                 break;
             }
@@ -402,7 +391,7 @@ static int eval_fast(const cm_task *task, cm_eval_ctx *ctx, cJSON *scores, const
     }
     cJSON_Delete(by_level);
     cJSON_Delete(ids);
-    free(texts); free(labels); free(pick); free(boot); free(X); free(Xb); free(lev); free(truth); free(vals);
+    free(texts); free(labels); free(pick); free(boot); free(X); free(Pb); free(lev); free(truth); free(vals);
     free(etexts);
     return rc;
 }
